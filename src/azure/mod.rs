@@ -1,0 +1,1 @@
+//! azure layer (see the crate documentation).

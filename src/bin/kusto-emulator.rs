@@ -1,0 +1,3 @@
+//! The local ARM + Entra ID emulator.
+
+fn main() {}

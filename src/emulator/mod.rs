@@ -1,0 +1,1 @@
+//! emulator layer (see the crate documentation).

@@ -1,0 +1,3 @@
+//! The provider binary Terraform starts.
+
+fn main() {}
