@@ -1,1 +1,6 @@
-//! framework layer (see the crate documentation).
+//! Terraform semantics as plain Rust types.
+pub mod codec;
+pub mod diag;
+pub mod number;
+pub mod path;
+pub mod value;
