@@ -3,4 +3,6 @@ pub mod codec;
 pub mod diag;
 pub mod number;
 pub mod path;
+pub mod planmod;
+pub mod schema;
 pub mod value;
