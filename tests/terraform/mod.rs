@@ -1,0 +1,174 @@
+//! Drives the real `terraform` binary against the provider built by this crate.
+//!
+//! In the spirit of terraform-plugin-testing: every test gets a fresh working directory whose CLI
+//! configuration installs `registry.terraform.io/kusto-tf/kusto` from a filesystem mirror holding
+//! the freshly built provider binary, so `terraform init` works exactly as it does for users.
+//!
+//! The Terraform CLI is `$KUSTO_TEST_TERRAFORM` (set by `scripts/test.py`), else the one on PATH.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
+
+const PROVIDER_DIR: &str = "registry.terraform.io/kusto-tf/kusto/0.1.0";
+
+/// A Terraform working directory with the provider installable from the mirror.
+pub struct Workspace {
+    dir: TempDir,
+}
+
+/// What a Terraform command did.
+pub struct Run {
+    pub args: String,
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the whole output unless the command succeeded.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert!(
+            self.status.success(),
+            "terraform {} failed:\n{}",
+            self.args,
+            self.output()
+        );
+        self
+    }
+
+    /// Panics with the whole output unless the command failed.
+    #[track_caller]
+    pub fn failure(self) -> Self {
+        assert!(
+            !self.status.success(),
+            "terraform {} unexpectedly succeeded:\n{}",
+            self.args,
+            self.output()
+        );
+        self
+    }
+
+    /// stdout and stderr together, as a user would read them.
+    pub fn output(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout, self.stderr
+        )
+    }
+}
+
+impl Workspace {
+    /// A new, empty working directory.
+    pub fn new() -> Self {
+        Workspace {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
+    }
+
+    /// Writes (or replaces) `main.tf`.
+    pub fn config(&self, hcl: &str) -> &Self {
+        fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
+        self
+    }
+
+    /// Runs `terraform <args>` in the working directory.
+    pub fn terraform(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(terraform_cli());
+        command.args(args).current_dir(self.dir.path());
+        for (key, _) in std::env::vars_os().filter(|(k, _)| is_ambient_setting(k)) {
+            command.env_remove(key);
+        }
+        command
+            .env("TF_CLI_CONFIG_FILE", cli_config())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = command.output().expect("run terraform");
+        Run {
+            args: args.join(" "),
+            status,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    /// `terraform init` from the mirror; panics if it fails.
+    pub fn init(&self) -> Run {
+        self.terraform(&["init", "-input=false", "-no-color"])
+            .success()
+    }
+}
+
+/// Azure and Terraform settings from the developer's shell must not leak into tests; its
+/// `TF_LOG*` settings may, to debug a test.
+fn is_ambient_setting(key: &OsString) -> bool {
+    let key = key.to_string_lossy();
+    key.starts_with("ARM_")
+        || (key.starts_with("TF_") && !key.starts_with("TF_LOG"))
+        || key == "SSL_CERT_FILE"
+}
+
+/// The Terraform CLI under test.
+pub fn terraform_cli() -> PathBuf {
+    static CLI: OnceLock<PathBuf> = OnceLock::new();
+    CLI.get_or_init(|| {
+        if let Some(explicit) = std::env::var_os("KUSTO_TEST_TERRAFORM") {
+            return PathBuf::from(explicit);
+        }
+        std::env::var_os("PATH")
+            .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join("terraform")).find(|p| p.is_file()))
+            .expect("no Terraform CLI: run the tests with `python3 scripts/test.py`, which installs one")
+    })
+    .clone()
+}
+
+/// The CLI configuration that installs this provider from a mirror of the just-built binary.
+///
+/// The mirror lives under Cargo's target tmp dir and is refreshed once per test process; the
+/// copy is written beside the final name and renamed, so concurrent test processes never see a
+/// half-written binary.
+fn cli_config() -> PathBuf {
+    static CONFIG: OnceLock<PathBuf> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("terraform-mirror");
+            let package = root.join("mirror").join(PROVIDER_DIR).join(platform());
+            fs::create_dir_all(&package).expect("create mirror");
+            let binary = package.join("terraform-provider-kusto_v0.1.0");
+            let partial = package.join(format!(".partial-{}", std::process::id()));
+            fs::copy(env!("CARGO_BIN_EXE_terraform-provider-kusto"), &partial).expect("copy provider");
+            fs::rename(&partial, &binary).expect("install provider into mirror");
+
+            let config = root.join(format!("terraformrc-{}", std::process::id()));
+            let mirror = root.join("mirror");
+            fs::write(
+                &config,
+                format!(
+                    "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/kusto-tf/kusto\"]\n  }}\n}}\n",
+                    mirror.display()
+                ),
+            )
+            .expect("write CLI configuration");
+            config
+        })
+        .clone()
+}
+
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}

@@ -1,0 +1,164 @@
+//! End to end with the real Terraform CLI: installing the provider from a mirror, reading its
+//! schema, and validating and planning provider configurations. No Azure endpoint is involved:
+//! a provider block alone must never make a network call.
+
+mod terraform;
+
+use serde_json::Value;
+use terraform::Workspace;
+
+const REQUIRED_PROVIDERS: &str = r#"
+terraform {
+  required_providers {
+    kusto = {
+      source  = "kusto-tf/kusto"
+      version = "0.1.0"
+    }
+  }
+}
+"#;
+
+const PROVIDER_ARGUMENTS: [&str; 13] = [
+    "subscription_id",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "client_secret_file_path",
+    "use_cli",
+    "use_msi",
+    "msi_endpoint",
+    "use_oidc",
+    "oidc_token",
+    "oidc_token_file_path",
+    "environment",
+    "metadata_host",
+];
+
+fn workspace_with(provider_block: &str) -> Workspace {
+    let workspace = Workspace::new();
+    workspace.config(&format!("{REQUIRED_PROVIDERS}\n{provider_block}\n"));
+    workspace
+}
+
+#[test]
+fn init_installs_the_provider_from_the_mirror() {
+    let workspace = workspace_with(r#"provider "kusto" {}"#);
+    let init = workspace.init();
+    assert!(
+        init.stdout.contains("kusto-tf/kusto v0.1.0"),
+        "{}",
+        init.output()
+    );
+}
+
+#[test]
+fn providers_schema_shows_every_argument_with_a_description() {
+    let workspace = workspace_with(r#"provider "kusto" {}"#);
+    workspace.init();
+    let run = workspace
+        .terraform(&["providers", "schema", "-json"])
+        .success();
+    let schema: Value = serde_json::from_str(&run.stdout).expect("schema JSON");
+    let provider =
+        &schema["provider_schemas"]["registry.terraform.io/kusto-tf/kusto"]["provider"]["block"];
+    let attributes = provider["attributes"]
+        .as_object()
+        .expect("provider attributes");
+
+    for name in PROVIDER_ARGUMENTS {
+        let attribute = attributes
+            .get(name)
+            .unwrap_or_else(|| panic!("provider argument {name} missing"));
+        let description = attribute["description"].as_str().unwrap_or_default();
+        assert!(!description.is_empty(), "{name} has no description");
+        assert_eq!(
+            attribute["optional"],
+            Value::Bool(true),
+            "{name} should be optional"
+        );
+    }
+    for secret in ["client_secret", "oidc_token"] {
+        assert_eq!(
+            attributes[secret]["sensitive"],
+            Value::Bool(true),
+            "{secret} must be sensitive"
+        );
+    }
+    assert!(
+        attributes["client_secret"]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ARM_CLIENT_SECRET"),
+        "descriptions name the environment variable"
+    );
+}
+
+#[test]
+fn an_empty_provider_block_validates_and_plans() {
+    let workspace = workspace_with(r#"provider "kusto" {}"#);
+    workspace.init();
+    let validate = workspace.terraform(&["validate", "-no-color"]).success();
+    assert!(
+        validate.stdout.contains("The configuration is valid"),
+        "{}",
+        validate.output()
+    );
+    let plan = workspace
+        .terraform(&["plan", "-input=false", "-no-color"])
+        .success();
+    assert!(plan.stdout.contains("No changes."), "{}", plan.output());
+}
+
+#[test]
+fn an_invalid_provider_argument_is_reported_at_that_argument() {
+    let workspace = workspace_with(
+        r#"
+provider "kusto" {
+  environment = "mars"
+}
+"#,
+    );
+    workspace.init();
+    let plan = workspace
+        .terraform(&["plan", "-input=false", "-no-color"])
+        .failure();
+    // Terraform quotes the offending line only when the diagnostic carries its attribute path.
+    assert!(
+        plan.stderr.contains(r#"environment = "mars""#),
+        "{}",
+        plan.output()
+    );
+    for allowed in ["public", "usgovernment", "china"] {
+        assert!(
+            plan.stderr.contains(allowed),
+            "error should list {allowed}:\n{}",
+            plan.output()
+        );
+    }
+}
+
+#[test]
+fn conflicting_secret_settings_are_rejected_by_name() {
+    let workspace = workspace_with(
+        r#"
+provider "kusto" {
+  client_secret           = "not-used"
+  client_secret_file_path = "/dev/null"
+}
+"#,
+    );
+    workspace.init();
+    let plan = workspace
+        .terraform(&["plan", "-input=false", "-no-color"])
+        .failure();
+    assert!(
+        plan.stderr.contains("client_secret_file_path"),
+        "{}",
+        plan.output()
+    );
+    assert!(
+        !plan.stderr.contains("not-used"),
+        "a secret value leaked into an error:\n{}",
+        plan.output()
+    );
+}
