@@ -69,8 +69,7 @@ fn mismatch(path: &AttributePath, ty: &Type) -> CodecError {
 pub fn to_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mp = encode(value, ty, &AttributePath::root())?;
     let mut bytes = Vec::new();
-    rmpv::encode::write_value(&mut bytes, &mp)
-        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    rmpv::encode::write_value(&mut bytes, &mp).map_err(|e| CodecError::Malformed(e.to_string()))?;
     Ok(bytes)
 }
 
@@ -154,7 +153,9 @@ fn decode(mp: Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecError> 
     Ok(match (mp, ty) {
         (Mp::Nil, _) => Value::Null,
         (Mp::Ext(..), _) => Value::Unknown,
-        (Mp::String(s), Type::String) => Value::String(s.into_str().ok_or_else(|| mismatch(path, ty))?),
+        (Mp::String(s), Type::String) => {
+            Value::String(s.into_str().ok_or_else(|| mismatch(path, ty))?)
+        }
         (Mp::Boolean(b), Type::Bool) => Value::Bool(b),
         (Mp::Integer(i), Type::Number) => Value::Number(match (i.as_i64(), i.as_u64()) {
             (Some(i), _) => Number::from(i),
@@ -195,8 +196,10 @@ fn decode(mp: Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecError> 
                 .collect::<Result<_, CodecError>>()?,
         ),
         (Mp::Map(entries), Type::Object(types)) => {
-            let mut attrs: BTreeMap<String, Value> =
-                types.keys().map(|name| (name.clone(), Value::Null)).collect();
+            let mut attrs: BTreeMap<String, Value> = types
+                .keys()
+                .map(|name| (name.clone(), Value::Null))
+                .collect();
             for (key, item) in entries {
                 let name = mp_key(key, path, ty)?;
                 let Some(attr_ty) = types.get(&name) else {
@@ -231,7 +234,11 @@ fn decode(mp: Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecError> 
     })
 }
 
-fn decode_items(items: Vec<Mp>, element: &Type, path: &AttributePath) -> Result<Vec<Value>, CodecError> {
+fn decode_items(
+    items: Vec<Mp>,
+    element: &Type,
+    path: &AttributePath,
+) -> Result<Vec<Value>, CodecError> {
     items
         .into_iter()
         .enumerate()
@@ -366,22 +373,39 @@ mod tests {
     use super::*;
 
     fn obj_type(attrs: &[(&str, Type)]) -> Type {
-        Type::Object(attrs.iter().map(|(k, t)| ((*k).to_owned(), t.clone())).collect())
+        Type::Object(
+            attrs
+                .iter()
+                .map(|(k, t)| ((*k).to_owned(), t.clone()))
+                .collect(),
+        )
     }
 
     fn obj(attrs: &[(&str, Value)]) -> Value {
-        Value::Object(attrs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect())
+        Value::Object(
+            attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
     }
 
     fn round_trip(value: &Value, ty: &Type) {
         let bytes = to_msgpack(value, ty).unwrap();
-        assert_eq!(&from_msgpack(&bytes, ty).unwrap(), value, "bytes {bytes:02x?}");
+        assert_eq!(
+            &from_msgpack(&bytes, ty).unwrap(),
+            value,
+            "bytes {bytes:02x?}"
+        );
     }
 
     #[test]
     fn matches_the_protocol_test_vectors() {
         assert_eq!(to_msgpack(&Value::Null, &Type::String).unwrap(), [0xc0]);
-        assert_eq!(to_msgpack(&Value::Unknown, &Type::String).unwrap(), [0xd4, 0, 0]);
+        assert_eq!(
+            to_msgpack(&Value::Unknown, &Type::String).unwrap(),
+            [0xd4, 0, 0]
+        );
         let ty = obj_type(&[("a", Type::String), ("b", Type::String)]);
         let value = obj(&[("a", "x".into()), ("b", Value::Null)]);
         let bytes = [0x82, 0xa1, b'a', 0xa1, b'x', 0xa1, b'b', 0xc0];
@@ -393,7 +417,10 @@ mod tests {
     fn accepts_refined_unknowns() {
         // ext8, length 3, type 12, payload {1: false}: "unknown but not null".
         let refined = [0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2];
-        assert_eq!(from_msgpack(&refined, &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            from_msgpack(&refined, &Type::String).unwrap(),
+            Value::Unknown
+        );
         let list = Type::list(Type::String);
         let mut bytes = vec![0x92, 0xa1, b'a'];
         bytes.extend_from_slice(&refined);
@@ -420,7 +447,10 @@ mod tests {
             (
                 "list",
                 Value::List(vec![
-                    obj(&[("n", Number::parse("0.1").unwrap().into()), ("flag", Value::Null)]),
+                    obj(&[
+                        ("n", Number::parse("0.1").unwrap().into()),
+                        ("flag", Value::Null),
+                    ]),
                     obj(&[("n", Value::Unknown), ("flag", true.into())]),
                 ]),
             ),
@@ -436,7 +466,10 @@ mod tests {
             ("single", Value::Null),
             (
                 "any",
-                Value::Dynamic(Type::list(Type::Bool), Box::new(Value::List(vec![false.into()]))),
+                Value::Dynamic(
+                    Type::list(Type::Bool),
+                    Box::new(Value::List(vec![false.into()])),
+                ),
             ),
         ]);
         round_trip(&value, &ty);
@@ -452,7 +485,10 @@ mod tests {
         // floats and unsigned integers from other encoders decode exactly
         let mut f = Vec::new();
         rmpv::encode::write_value(&mut f, &Mp::F64(0.5)).unwrap();
-        assert_eq!(from_msgpack(&f, &Type::Number).unwrap(), Number::parse("0.5").unwrap().into());
+        assert_eq!(
+            from_msgpack(&f, &Type::Number).unwrap(),
+            Number::parse("0.5").unwrap().into()
+        );
         let mut u = Vec::new();
         rmpv::encode::write_value(&mut u, &Mp::from(u64::MAX)).unwrap();
         assert_eq!(
@@ -472,7 +508,10 @@ mod tests {
             from_msgpack(&extra, &ty),
             Err(CodecError::UnsupportedAttribute { .. })
         ));
-        assert!(matches!(from_msgpack(&[0x92, 0xa1], &ty), Err(CodecError::Malformed(_))));
+        assert!(matches!(
+            from_msgpack(&[0x92, 0xa1], &ty),
+            Err(CodecError::Malformed(_))
+        ));
         assert_eq!(from_msgpack(&[], &ty).unwrap(), Value::Null);
     }
 

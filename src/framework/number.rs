@@ -274,7 +274,9 @@ mod tests {
         assert_eq!(n("0.500"), n("5E-1"));
         assert_eq!(n("-0"), Number::zero());
         assert_eq!(n("+7"), Number::from(7i64));
-        for bad in ["", "-", ".", "1e", "1e+", "abc", "1.2.3", "NaN", "Infinity", " 1"] {
+        for bad in [
+            "", "-", ".", "1e", "1e+", "abc", "1.2.3", "NaN", "Infinity", " 1",
+        ] {
             assert!(Number::parse(bad).is_err(), "{bad:?} parsed");
         }
     }
@@ -306,7 +308,10 @@ mod tests {
             Number::from_f64(2f64.powi(-30)).unwrap(),
             n("9.31322574615478515625e-10")
         );
-        assert_eq!(Number::from_f64(-3.0e20).unwrap(), n("-300000000000000000000"));
+        assert_eq!(
+            Number::from_f64(-3.0e20).unwrap(),
+            n("-300000000000000000000")
+        );
         assert_eq!(Number::from_f64(f64::NAN), None);
         assert_eq!(n("0.1").to_f64(), 0.1);
     }

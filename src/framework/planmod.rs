@@ -165,7 +165,10 @@ impl Validator for OneOf {
             invalid(
                 diags,
                 path,
-                format!("Attribute {path} value must be one of: {}, got: {s:?}", self.listed()),
+                format!(
+                    "Attribute {path} value must be one of: {}, got: {s:?}",
+                    self.listed()
+                ),
             );
         }
     }
@@ -262,7 +265,10 @@ impl Validator for LengthBetween {
         if self.min <= self.max {
             Ok(())
         } else {
-            Err(format!("length minimum {} exceeds maximum {}", self.min, self.max))
+            Err(format!(
+                "length minimum {} exceeds maximum {}",
+                self.min, self.max
+            ))
         }
     }
 }
@@ -363,7 +369,12 @@ mod tests {
         diags
     }
 
-    fn plan(modifier: &dyn PlanModifier, config: Value, state: Value, planned: Value) -> AttributePlanResponse {
+    fn plan(
+        modifier: &dyn PlanModifier,
+        config: Value,
+        state: Value,
+        planned: Value,
+    ) -> AttributePlanResponse {
         let path = AttributePath::attr("a");
         let req = AttributePlanRequest {
             path: &path,
@@ -409,7 +420,11 @@ mod tests {
     #[test]
     fn each_checks_known_elements_at_their_index() {
         let v = Each::new(StringCheck::new("not empty", |s| {
-            if s.is_empty() { Err("must not be empty".to_owned()) } else { Ok(()) }
+            if s.is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(())
+            }
         }));
         let diags = run(&v, Value::List(vec!["x".into(), Value::Unknown, "".into()]));
         let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap()).collect();
@@ -425,18 +440,39 @@ mod tests {
 
     #[test]
     fn use_state_for_unknown_keeps_prior() {
-        let kept = plan(&UseStateForUnknown, Value::Null, "id-1".into(), Value::Unknown);
+        let kept = plan(
+            &UseStateForUnknown,
+            Value::Null,
+            "id-1".into(),
+            Value::Unknown,
+        );
         assert_eq!(kept.plan, "id-1".into());
-        let created = plan(&UseStateForUnknown, Value::Null, Value::Null, Value::Unknown);
+        let created = plan(
+            &UseStateForUnknown,
+            Value::Null,
+            Value::Null,
+            Value::Unknown,
+        );
         assert_eq!(created.plan, Value::Unknown);
-        let configured_unknown = plan(&UseStateForUnknown, Value::Unknown, "x".into(), Value::Unknown);
+        let configured_unknown = plan(
+            &UseStateForUnknown,
+            Value::Unknown,
+            "x".into(),
+            Value::Unknown,
+        );
         assert_eq!(configured_unknown.plan, Value::Unknown);
     }
 
     #[test]
     fn default_applies_when_unconfigured() {
         let d = Default("None".into());
-        assert_eq!(plan(&d, Value::Null, Value::Null, Value::Unknown).plan, "None".into());
-        assert_eq!(plan(&d, "GZip".into(), Value::Null, "GZip".into()).plan, "GZip".into());
+        assert_eq!(
+            plan(&d, Value::Null, Value::Null, Value::Unknown).plan,
+            "None".into()
+        );
+        assert_eq!(
+            plan(&d, "GZip".into(), Value::Null, "GZip".into()).plan,
+            "GZip".into()
+        );
     }
 }

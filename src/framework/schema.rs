@@ -412,7 +412,10 @@ impl Block {
                 (_, Value::Null) => nested.absent_value(),
                 (Nesting::Single | Nesting::Group, object) => nested.block.normalize(object),
                 (Nesting::List { .. }, Value::List(items)) => Value::List(
-                    items.into_iter().map(|i| nested.block.normalize(i)).collect(),
+                    items
+                        .into_iter()
+                        .map(|i| nested.block.normalize(i))
+                        .collect(),
                 ),
                 (Nesting::Set { .. }, Value::Set(items)) => {
                     Value::set_of(items.into_iter().map(|i| nested.block.normalize(i)))
@@ -646,8 +649,16 @@ mod tests {
         let problems = bad.check_resource().unwrap_err().problems;
         assert_eq!(problems.len(), 5, "{problems:#?}");
         assert!(problems.iter().any(|p| p.contains("Name")));
-        assert!(problems.iter().any(|p| p.contains("x: declared more than once")));
-        assert!(problems.iter().any(|p| p.starts_with("count: ") && p.contains("regex")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("x: declared more than once"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("count: ") && p.contains("regex"))
+        );
         assert!(problems.iter().any(|p| p.contains("min_items")));
         assert!(problems.iter().any(|p| p == "count: reserved by Terraform"));
     }

@@ -71,7 +71,10 @@ impl Type {
                 json!(["object", attrs])
             }
             Self::Tuple(elements) => {
-                json!(["tuple", elements.iter().map(Type::to_json).collect::<Vec<_>>()])
+                json!([
+                    "tuple",
+                    elements.iter().map(Type::to_json).collect::<Vec<_>>()
+                ])
             }
         }
     }
@@ -111,9 +114,10 @@ impl Type {
 /// A Terraform value of some [`Type`]: null, unknown (known only after apply) or known.
 ///
 /// Sets must hold their elements in canonical order: build them with [`Value::set_of`].
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
     /// Absent.
+    #[default]
     Null,
     /// Known only after apply.
     Unknown,
@@ -217,7 +221,9 @@ impl Value {
     pub fn unknowns_to_null(self) -> Self {
         match self {
             Self::Unknown => Self::Null,
-            Self::List(items) => Self::List(items.into_iter().map(Self::unknowns_to_null).collect()),
+            Self::List(items) => {
+                Self::List(items.into_iter().map(Self::unknowns_to_null).collect())
+            }
             Self::Tuple(items) => {
                 Self::Tuple(items.into_iter().map(Self::unknowns_to_null).collect())
             }
@@ -409,7 +415,10 @@ mod tests {
         assert!(v.is_null_attr("missing"));
         assert_eq!(v.get_i64("n"), Some(3));
         assert_eq!(v.get_bool("flag"), Some(true));
-        assert_eq!(v.get_strings("tags"), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(
+            v.get_strings("tags"),
+            Some(vec!["a".to_owned(), "b".to_owned()])
+        );
         assert_eq!(v.get_strings("partial"), None);
         assert_eq!(Value::Null.get_str("name"), None);
     }
@@ -431,7 +440,10 @@ mod tests {
         ]);
         assert_eq!(
             v.unknown_paths(),
-            vec![AttributePath::attr("id"), AttributePath::attr("list").index(1)]
+            vec![
+                AttributePath::attr("id"),
+                AttributePath::attr("list").index(1)
+            ]
         );
         let cleared = v.unknowns_to_null();
         assert!(cleared.is_wholly_known());
@@ -454,7 +466,10 @@ mod tests {
     fn type_json_round_trips() {
         let ty = Type::Object(BTreeMap::from([
             ("a".to_owned(), Type::list(Type::String)),
-            ("b".to_owned(), Type::Tuple(vec![Type::Bool, Type::map(Type::Number)])),
+            (
+                "b".to_owned(),
+                Type::Tuple(vec![Type::Bool, Type::map(Type::Number)]),
+            ),
             ("c".to_owned(), Type::set(Type::Dynamic)),
         ]));
         let json = ty.to_json();

@@ -1,0 +1,322 @@
+//! The managed-resource interface: what a resource type implements, and the request and
+//! response of each operation.
+//!
+//! Resource code sees only framework values. Responses arrive pre-filled (a create's state
+//! starts as the plan, a read's as the current state, private state as received), so an
+//! operation only writes what it learns. The provider's configured data reaches each
+//! operation as a typed `Arc<C>`; cancellation (Terraform's StopProvider) as a
+//! [`CancellationToken`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::diag::Diagnostics;
+use super::path::AttributePath;
+use super::schema::Schema;
+use super::value::Value;
+
+/// Creating a resource.
+#[derive(Debug)]
+pub struct CreateRequest<C> {
+    /// The configuration (wholly known at apply).
+    pub config: Value,
+    /// The planned state; unknowns are for the resource to fill in.
+    pub plan: Value,
+    /// The provider's configured data.
+    pub provider: Arc<C>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// The outcome of a create.
+#[derive(Debug)]
+pub struct CreateResponse {
+    /// Starts as the plan. Replace every unknown with the real value. On failure after the
+    /// remote object exists, leave the identifying attributes set: Terraform saves the state
+    /// and marks it tainted. On failure before anything exists, set it to [`Value::Null`].
+    pub state: Value,
+    /// Opaque bytes stored with the state; starts as the planned private data.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Refreshing a resource from the remote API.
+#[derive(Debug)]
+pub struct ReadRequest<C> {
+    /// The state Terraform holds.
+    pub state: Value,
+    /// The private data stored with it.
+    pub private: Vec<u8>,
+    /// The provider's configured data.
+    pub provider: Arc<C>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// The outcome of a read.
+#[derive(Debug)]
+pub struct ReadResponse {
+    /// Starts as the current state: update what the API reports, keep what it cannot
+    /// (such as `timeouts`). Call [`ReadResponse::remove`] if the object is gone.
+    pub state: Value,
+    /// Starts as the stored private data.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+impl ReadResponse {
+    /// The remote object no longer exists: Terraform drops it from state and plans a
+    /// create.
+    pub fn remove(&mut self) {
+        self.state = Value::Null;
+    }
+}
+
+/// Updating a resource in place.
+#[derive(Debug)]
+pub struct UpdateRequest<C> {
+    /// The configuration.
+    pub config: Value,
+    /// The planned state.
+    pub plan: Value,
+    /// The prior state.
+    pub state: Value,
+    /// The planned private data.
+    pub private: Vec<u8>,
+    /// The provider's configured data.
+    pub provider: Arc<C>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// The outcome of an update.
+#[derive(Debug)]
+pub struct UpdateResponse {
+    /// Starts as the plan. Replace unknowns with real values; on failure, set what is
+    /// known to exist (for instance the prior state if nothing changed).
+    pub state: Value,
+    /// Starts as the planned private data.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Deleting a resource. An object that is already gone counts as deleted.
+#[derive(Debug)]
+pub struct DeleteRequest<C> {
+    /// The prior state.
+    pub state: Value,
+    /// The private data stored with it.
+    pub private: Vec<u8>,
+    /// The provider's configured data.
+    pub provider: Arc<C>,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+/// The outcome of a delete: without errors the state is removed.
+#[derive(Debug, Default)]
+pub struct DeleteResponse {
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Planning a create or update, after the framework's own work (unconfigured computed
+/// attributes unknown, attribute plan modifiers run).
+#[derive(Debug)]
+pub struct ModifyPlanRequest<'a, C> {
+    /// The configuration (may hold unknowns).
+    pub config: &'a Value,
+    /// The prior state; null when creating.
+    pub state: &'a Value,
+    /// The provider's configured data.
+    pub provider: &'a C,
+}
+
+/// What a resource-level plan hook may change.
+#[derive(Debug)]
+pub struct ModifyPlanResponse {
+    /// The plan so far. Configured values must stay as configured; unconfigured computed
+    /// values may be set or left unknown. Must be deterministic.
+    pub plan: Value,
+    /// Extra attributes whose change replaces the resource.
+    pub requires_replace: Vec<AttributePath>,
+    /// Private data handed to apply; starts as the prior private data.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Importing an existing object by the user's identifier.
+#[derive(Debug)]
+pub struct ImportRequest<'a, C> {
+    /// The identifier given to `terraform import`.
+    pub id: &'a str,
+    /// The provider's configured data.
+    pub provider: &'a C,
+}
+
+/// The outcome of an import. Terraform then reads the object.
+#[derive(Debug)]
+pub struct ImportResponse {
+    /// Starts with every attribute null; set the identifying attributes.
+    pub state: Value,
+    /// Private data for the imported object.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Converting a state stored by an older schema version.
+#[derive(Debug)]
+pub struct UpgradeStateRequest<'a> {
+    /// The schema version that wrote the state (older than the current one).
+    pub version: i64,
+    /// The stored state as JSON; decode it with the old schema's type through
+    /// [`codec::from_json`](super::codec::from_json).
+    pub raw_json: &'a [u8],
+}
+
+/// The upgraded state.
+#[derive(Debug)]
+pub struct UpgradeStateResponse {
+    /// The state in the current schema; starts as null.
+    pub state: Value,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// A managed resource type, generic over the provider's configured data `C`.
+///
+/// Required: type name, schema and the four CRUD operations. Validation, plan
+/// modification, import and state upgrades are opt-in through default methods.
+pub trait Resource<C>: Send + Sync + 'static {
+    /// The full type name, such as `kusto_eventhub_data_connection`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema; called once when the provider server is built.
+    fn schema(&self) -> Schema;
+
+    /// Cross-attribute checks beyond the schema's validators. The configuration may hold
+    /// unknowns: skip checks on them.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts the plan of a create or update (not called for destroys or no-op updates).
+    fn modify_plan(&self, _req: ModifyPlanRequest<'_, C>, _resp: &mut ModifyPlanResponse) {}
+
+    /// Creates the remote object.
+    fn create(
+        &self,
+        req: CreateRequest<C>,
+        resp: &mut CreateResponse,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Reads the remote object.
+    fn read(&self, req: ReadRequest<C>, resp: &mut ReadResponse)
+    -> impl Future<Output = ()> + Send;
+
+    /// Updates the remote object in place.
+    fn update(
+        &self,
+        req: UpdateRequest<C>,
+        resp: &mut UpdateResponse,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Deletes the remote object.
+    fn delete(
+        &self,
+        req: DeleteRequest<C>,
+        resp: &mut DeleteResponse,
+    ) -> impl Future<Output = ()> + Send;
+
+    /// Starts an import; by default import is not supported.
+    fn import(&self, _req: ImportRequest<'_, C>, resp: &mut ImportResponse) {
+        resp.state = Value::Null;
+        resp.diagnostics.add_error(
+            "Resource Import Not Implemented",
+            format!(
+                "The resource type {} does not support import.",
+                self.type_name()
+            ),
+        );
+    }
+
+    /// Upgrades a state written by an older schema version; by default there is no older
+    /// version to upgrade from. States of the current version never reach this method.
+    fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
+        resp.diagnostics.add_error(
+            "Unable to Upgrade Resource State",
+            format!(
+                "The resource type {} has no upgrade from state version {}.",
+                self.type_name(),
+                req.version
+            ),
+        );
+    }
+}
+
+/// A boxed future, as the type-erased resource interface returns.
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// [`Resource`] with boxed futures, so that resources of different types can sit in one
+/// registry.
+pub(crate) trait ErasedResource<C>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> Schema;
+    fn validate(&self, config: &Value, diags: &mut Diagnostics);
+    fn modify_plan(&self, req: ModifyPlanRequest<'_, C>, resp: &mut ModifyPlanResponse);
+    fn create<'a>(&'a self, req: CreateRequest<C>, resp: &'a mut CreateResponse) -> BoxFuture<'a>;
+    fn read<'a>(&'a self, req: ReadRequest<C>, resp: &'a mut ReadResponse) -> BoxFuture<'a>;
+    fn update<'a>(&'a self, req: UpdateRequest<C>, resp: &'a mut UpdateResponse) -> BoxFuture<'a>;
+    fn delete<'a>(&'a self, req: DeleteRequest<C>, resp: &'a mut DeleteResponse) -> BoxFuture<'a>;
+    fn import(&self, req: ImportRequest<'_, C>, resp: &mut ImportResponse);
+    fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse);
+}
+
+impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
+    fn type_name(&self) -> &'static str {
+        Resource::type_name(self)
+    }
+    fn schema(&self) -> Schema {
+        Resource::schema(self)
+    }
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        Resource::validate(self, config, diags);
+    }
+    fn modify_plan(&self, req: ModifyPlanRequest<'_, C>, resp: &mut ModifyPlanResponse) {
+        Resource::modify_plan(self, req, resp);
+    }
+    fn create<'a>(&'a self, req: CreateRequest<C>, resp: &'a mut CreateResponse) -> BoxFuture<'a> {
+        Box::pin(Resource::create(self, req, resp))
+    }
+    fn read<'a>(&'a self, req: ReadRequest<C>, resp: &'a mut ReadResponse) -> BoxFuture<'a> {
+        Box::pin(Resource::read(self, req, resp))
+    }
+    fn update<'a>(&'a self, req: UpdateRequest<C>, resp: &'a mut UpdateResponse) -> BoxFuture<'a> {
+        Box::pin(Resource::update(self, req, resp))
+    }
+    fn delete<'a>(&'a self, req: DeleteRequest<C>, resp: &'a mut DeleteResponse) -> BoxFuture<'a> {
+        Box::pin(Resource::delete(self, req, resp))
+    }
+    fn import(&self, req: ImportRequest<'_, C>, resp: &mut ImportResponse) {
+        Resource::import(self, req, resp);
+    }
+    fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
+        Resource::upgrade_state(self, req, resp);
+    }
+}
+
+/// A resource type registered with a provider: see `Provider::resources`.
+pub struct ResourceHandle<C>(pub(crate) Arc<dyn ErasedResource<C>>);
+
+impl<C: Send + Sync + 'static> ResourceHandle<C> {
+    /// Registers `resource`.
+    pub fn new(resource: impl Resource<C>) -> Self {
+        Self(Arc::new(resource))
+    }
+}

@@ -1,0 +1,302 @@
+//! A test provider with one resource exercising every framework feature, shared by the
+//! server and protocol tests. The resource's behaviour is chosen by its `behaviour`
+//! attribute, so each test states in configuration what it is about.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::diag::Diagnostics;
+use super::path::AttributePath;
+use super::planmod::{
+    Default, Each, LengthBetween, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
+};
+use super::provider::{ConfigureRequest, Provider};
+use super::resource::{
+    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
+    ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource, ResourceHandle,
+    UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
+};
+use super::schema::{Attribute, Schema};
+use super::timeouts::Timeouts;
+use super::value::{Type, Value};
+use super::{codec, datasource};
+
+/// What configuration produces.
+pub struct TestData {
+    pub endpoint: String,
+    /// Notified when a create starts, so tests can stop the provider mid-operation.
+    pub started: Arc<Notify>,
+}
+
+/// The provider; `started` is handed to every configured [`TestData`].
+#[derive(Default)]
+pub struct TestProvider {
+    pub started: Arc<Notify>,
+}
+
+impl Provider for TestProvider {
+    type Data = TestData;
+
+    fn type_name(&self) -> &'static str {
+        "test"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(0).attribute(
+            Attribute::string("endpoint")
+                .required()
+                .description("Where widgets live."),
+        )
+    }
+
+    async fn configure(&self, req: ConfigureRequest) -> Result<TestData, Diagnostics> {
+        match req.config.get_string("endpoint") {
+            Some(endpoint) => Ok(TestData {
+                endpoint,
+                started: Arc::clone(&self.started),
+            }),
+            None => {
+                let mut diags = Diagnostics::new();
+                diags.add_attribute_error(AttributePath::attr("endpoint"), "Missing endpoint", "");
+                Err(diags)
+            }
+        }
+    }
+
+    fn resources(&self) -> Vec<ResourceHandle<TestData>> {
+        vec![ResourceHandle::new(Widget), ResourceHandle::new(Plain)]
+    }
+
+    fn data_sources(&self) -> Vec<datasource::DataSourceHandle<TestData>> {
+        vec![datasource::DataSourceHandle::new(WidgetInfo)]
+    }
+}
+
+pub const TIMEOUTS: Timeouts = Timeouts {
+    create: Duration::from_secs(60),
+    read: Duration::from_secs(60),
+    update: Duration::from_secs(60),
+    delete: Duration::from_secs(60),
+};
+
+/// `test_widget`: the resource under test.
+pub struct Widget;
+
+impl Resource<TestData> for Widget {
+    fn type_name(&self) -> &'static str {
+        "test_widget"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(1)
+            .description("A widget.")
+            .attribute(
+                Attribute::string("id")
+                    .computed()
+                    .plan_modifier(UseStateForUnknown),
+            )
+            .attribute(
+                Attribute::string("name")
+                    .required()
+                    .validator(LengthBetween::new(1, 10))
+                    .plan_modifier(RequiresReplace),
+            )
+            .attribute(Attribute::number("size").optional_computed())
+            .attribute(
+                Attribute::string("tier")
+                    .optional_computed()
+                    .plan_modifier(Default("basic".into())),
+            )
+            .attribute(Attribute::string("etag").computed())
+            .attribute(Attribute::string("url").computed())
+            .attribute(
+                Attribute::list_of_strings("tags").validator(Each::new(StringCheck::new(
+                    "not empty",
+                    |s| {
+                        if s.is_empty() {
+                            Err("must not be empty".to_owned())
+                        } else {
+                            Ok(())
+                        }
+                    },
+                ))),
+            )
+            .attribute(Attribute::string("legacy").deprecated("Use tags instead."))
+            .attribute(Attribute::string("behaviour").validator(OneOf::new([
+                "fail_after_create",
+                "fail_before_create",
+                "leave_unknown",
+                "wait_for_cancel",
+            ])))
+            .block(TIMEOUTS.block())
+    }
+
+    fn modify_plan(&self, req: ModifyPlanRequest<'_, TestData>, resp: &mut ModifyPlanResponse) {
+        if let Some(name) = req.config.get_str("name") {
+            resp.plan
+                .set("url", format!("{}/{name}", req.provider.endpoint));
+        }
+        if req.state.get_str("name").is_some() && req.state.attr("name") != req.config.attr("name")
+        {
+            resp.requires_replace.push(AttributePath::attr("name"));
+        }
+        // A resource asking to replace on a timeouts change: the framework must ignore it.
+        if req.state.attr("timeouts") != req.config.attr("timeouts") {
+            resp.requires_replace
+                .push(AttributePath::attr("timeouts").attribute("create"));
+        }
+    }
+
+    async fn create(&self, req: CreateRequest<TestData>, resp: &mut CreateResponse) {
+        let name = req.plan.get_string("name").unwrap_or_default();
+        match req.config.get_str("behaviour") {
+            Some("fail_before_create") => {
+                resp.state = Value::Null;
+                resp.diagnostics
+                    .add_error("Create failed", "nothing was created");
+                return;
+            }
+            Some("wait_for_cancel") => {
+                resp.state.set("id", format!("w-{name}"));
+                req.provider.started.notify_one();
+                req.cancel.cancelled().await;
+                resp.diagnostics
+                    .add_error("Create interrupted", "stopped by Terraform");
+                return;
+            }
+            _ => {}
+        }
+        resp.state.set("id", format!("w-{name}"));
+        if let Some("fail_after_create") = req.config.get_str("behaviour") {
+            resp.diagnostics
+                .add_error("Create failed", "the widget exists but is broken");
+            return;
+        }
+        if req.config.get_str("behaviour") == Some("leave_unknown") {
+            return;
+        }
+        resp.state.set("etag", "1");
+        if resp.state.is_unknown_attr("size") {
+            resp.state.set("size", 3i64);
+        }
+        resp.private = b"created".to_vec();
+    }
+
+    async fn read(&self, req: ReadRequest<TestData>, resp: &mut ReadResponse) {
+        if req.state.get_str("name") == Some("gone") {
+            resp.remove();
+        }
+    }
+
+    async fn update(&self, req: UpdateRequest<TestData>, resp: &mut UpdateResponse) {
+        resp.state.set("etag", "2");
+        if resp.state.is_unknown_attr("size") {
+            resp.state.set("size", req.state.attr("size").clone());
+        }
+    }
+
+    async fn delete(&self, _req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {}
+
+    fn import(&self, req: ImportRequest<'_, TestData>, resp: &mut ImportResponse) {
+        match req.id.strip_prefix("w-") {
+            Some(name) => {
+                resp.state.set("id", req.id);
+                resp.state.set("name", name);
+            }
+            None => resp
+                .diagnostics
+                .add_error("Invalid import ID", "expected w-<name>"),
+        }
+    }
+
+    fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
+        // Version 0 called `name` "title".
+        let v0 = Type::Object(BTreeMap::from([
+            ("id".to_owned(), Type::String),
+            ("title".to_owned(), Type::String),
+        ]));
+        match codec::from_json(req.raw_json, &v0) {
+            Ok(old) => {
+                let mut state = self.schema().body().empty_value();
+                state.set("id", old.attr("id").clone());
+                state.set("name", old.attr("title").clone());
+                state.set("tags", Value::List(Vec::new()));
+                resp.state = state;
+            }
+            Err(error) => resp
+                .diagnostics
+                .add_error("Bad v0 state", error.to_string()),
+        }
+    }
+}
+
+/// `test_plain`: relies on every default method.
+pub struct Plain;
+
+impl Resource<TestData> for Plain {
+    fn type_name(&self) -> &'static str {
+        "test_plain"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(0).attribute(Attribute::string("id").computed())
+    }
+
+    async fn create(&self, _req: CreateRequest<TestData>, resp: &mut CreateResponse) {
+        resp.state.set("id", "plain");
+    }
+
+    async fn read(&self, _req: ReadRequest<TestData>, _resp: &mut ReadResponse) {}
+
+    async fn update(&self, _req: UpdateRequest<TestData>, _resp: &mut UpdateResponse) {}
+
+    async fn delete(&self, _req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {}
+}
+
+/// `test_widget_info`: a data source computing `length` from `name`.
+pub struct WidgetInfo;
+
+impl datasource::DataSource<TestData> for WidgetInfo {
+    fn type_name(&self) -> &'static str {
+        "test_widget_info"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(0)
+            .attribute(Attribute::string("name").required())
+            .attribute(Attribute::number("length").computed())
+    }
+
+    async fn read(
+        &self,
+        req: datasource::ReadRequest<TestData>,
+        resp: &mut datasource::ReadResponse,
+    ) {
+        let length = req.config.get_str("name").map_or(0, str::len);
+        resp.state
+            .set("length", i64::try_from(length).unwrap_or(i64::MAX));
+    }
+}
+
+/// An object value from pairs.
+pub fn object(attrs: &[(&str, Value)]) -> Value {
+    Value::Object(
+        attrs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
+/// A widget configuration: `name` plus extra attributes, everything else null.
+pub fn widget_config(name: &str, extra: &[(&str, Value)]) -> Value {
+    let mut config = Widget.schema().body().empty_value();
+    config.set("name", name);
+    for (key, value) in extra {
+        config.set(key, value.clone());
+    }
+    config
+}
