@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn orders_by_steps() {
-        let mut paths = vec![AttributePath::attr("b"), AttributePath::attr("a")];
+        let mut paths = [AttributePath::attr("b"), AttributePath::attr("a")];
         paths.sort();
         assert_eq!(paths[0], AttributePath::attr("a"));
     }

@@ -539,3 +539,204 @@ fn nested_block_to_proto(nested: &NestedBlock) -> pb::schema::NestedBlock {
         max_items: i64::from(max_items),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::testing::{TestProvider, object, widget_config};
+    use pb::provider_server::Provider as _;
+
+    fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: codec::to_msgpack(value, ty).unwrap(),
+            json: Vec::new(),
+        })
+    }
+
+    async fn configured() -> Protocol6<TestProvider> {
+        let service = Protocol6::new(TestProvider::default());
+        let config = object(&[("endpoint", "https://x".into())]);
+        let resp = service
+            .configure_provider(Request::new(pb::configure_provider::Request {
+                terraform_version: "1.0.3".to_owned(),
+                config: dynamic(&config, service.server.provider_type()),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        service
+    }
+
+    #[tokio::test]
+    async fn encodes_schemas_for_terraform() {
+        let service = Protocol6::new(TestProvider::default());
+        let resp = service
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert!(resp.server_capabilities.unwrap().plan_destroy);
+        let provider = resp.provider.unwrap().block.unwrap();
+        assert_eq!(provider.attributes[0].name, "endpoint");
+        assert!(provider.attributes[0].required);
+        assert_eq!(
+            provider.attributes[0].description_kind,
+            pb::StringKind::Markdown as i32
+        );
+
+        let widget = &resp.resource_schemas["test_widget"];
+        assert_eq!(widget.version, 1);
+        let block = widget.block.as_ref().unwrap();
+        let attr = |name: &str| block.attributes.iter().find(|a| a.name == name).unwrap();
+        assert_eq!(attr("id").r#type, br#""string""#);
+        assert_eq!(attr("tags").r#type, br#"["list","string"]"#);
+        assert!(attr("id").computed && !attr("id").optional && !attr("id").required);
+        assert!(attr("tier").computed && attr("tier").optional);
+        assert!(attr("legacy").deprecated);
+        assert_eq!(attr("legacy").deprecation_message, "Use tags instead.");
+        let timeouts = &block.block_types[0];
+        assert_eq!(timeouts.type_name, "timeouts");
+        assert_eq!(
+            timeouts.nesting,
+            pb::schema::nested_block::NestingMode::Single as i32
+        );
+        assert!(timeouts.block.is_some());
+        assert!(resp.data_source_schemas.contains_key("test_widget_info"));
+    }
+
+    #[tokio::test]
+    async fn plans_over_the_wire() {
+        let service = configured().await;
+        let ty = service.server.resource_type("test_widget").unwrap().clone();
+        let config = widget_config("w1", &[]);
+        let resp = service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_widget".to_owned(),
+                prior_state: None,
+                proposed_new_state: dynamic(&config, &ty),
+                config: dynamic(&config, &ty),
+                prior_private: b"p".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(resp.planned_private, b"p");
+        let planned = codec::from_msgpack(&resp.planned_state.unwrap().msgpack, &ty).unwrap();
+        assert!(planned.is_unknown_attr("id"));
+    }
+
+    #[tokio::test]
+    async fn reports_problems_as_diagnostics_and_garbage_as_invalid_argument() {
+        let service = configured().await;
+        let unknown = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_nope".to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            unknown.diagnostics[0].severity,
+            pb::diagnostic::Severity::Error as i32
+        );
+
+        let ty = service.server.resource_type("test_widget").unwrap().clone();
+        let bad = widget_config("much-too-long", &[]);
+        let invalid = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_widget".to_owned(),
+                config: dynamic(&bad, &ty),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let step = &invalid.diagnostics[0].attribute.as_ref().unwrap().steps[0];
+        assert_eq!(
+            step.selector,
+            Some(pb::attribute_path::step::Selector::AttributeName(
+                "name".to_owned()
+            ))
+        );
+
+        let garbage = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_widget".to_owned(),
+                config: Some(pb::DynamicValue {
+                    msgpack: vec![0xa1, b'x'],
+                    json: Vec::new(),
+                }),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(garbage.code(), tonic::Code::InvalidArgument);
+    }
+
+    #[tokio::test]
+    async fn imports_and_upgrades_over_the_wire() {
+        let service = configured().await;
+        let imported = service
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "test_widget".to_owned(),
+                id: "w-a".to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(imported.imported_resources.len(), 1);
+        assert_eq!(imported.imported_resources[0].type_name, "test_widget");
+
+        let upgraded = service
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "test_widget".to_owned(),
+                version: 1,
+                raw_state: Some(pb::RawState {
+                    json: br#"{"id":"w-a","name":"a"}"#.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(upgraded.diagnostics.is_empty());
+        assert!(!upgraded.upgraded_state.unwrap().msgpack.is_empty());
+    }
+
+    #[tokio::test]
+    async fn answers_the_optional_rpcs() {
+        let service = configured().await;
+        let stop = service
+            .stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(stop.error, "");
+        let identities = service
+            .get_resource_identity_schemas(Request::new(
+                pb::get_resource_identity_schemas::Request {},
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(identities.identity_schemas.is_empty());
+        let metadata = service
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(metadata.resources.len(), 2);
+        let moved = service
+            .move_resource_state(Request::new(pb::move_resource_state::Request::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(moved.code(), tonic::Code::Unimplemented);
+    }
+}

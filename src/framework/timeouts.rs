@@ -77,9 +77,9 @@ impl Timeouts {
 /// Renders a default compactly: `60m`, `5m`, `90s`, `2h`.
 fn format_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    if seconds != 0 && seconds % 3600 == 0 && seconds / 3600 < 24 {
+    if seconds != 0 && seconds.is_multiple_of(3600) && seconds / 3600 < 24 {
         format!("{}h", seconds / 3600)
-    } else if seconds != 0 && seconds % 60 == 0 {
+    } else if seconds != 0 && seconds.is_multiple_of(60) {
         format!("{}m", seconds / 60)
     } else {
         format!("{seconds}s")

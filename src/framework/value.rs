@@ -197,10 +197,8 @@ impl Value {
                     item.collect_unknowns(at.clone().index(i), paths);
                 }
             }
-            Self::Set(items) => {
-                if items.iter().any(|item| !item.is_wholly_known()) {
-                    paths.push(at);
-                }
+            Self::Set(items) if items.iter().any(|item| !item.is_wholly_known()) => {
+                paths.push(at);
             }
             Self::Map(items) => {
                 for (key, item) in items {
