@@ -1,1 +1,79 @@
-//! provider layer (see the crate documentation).
+//! The Kusto provider: its configuration and the resource types it offers.
+//!
+//! Configuration resolves into plain [`config::ProviderSettings`] (no credentials, no
+//! network) that every resource operation receives; the Azure client built from them is
+//! wired in by the resource work.
+
+pub mod config;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::provider::{ConfigureRequest, Provider};
+use crate::framework::resource::ResourceHandle;
+use crate::framework::schema::Schema;
+use crate::framework::value::Value;
+
+use config::{Env, ProviderSettings};
+
+/// The `kusto` provider.
+#[derive(Debug, Clone, Default)]
+pub struct KustoProvider {
+    env: Env,
+}
+
+impl KustoProvider {
+    /// A provider reading `ARM_*` variables from the process environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A provider reading environment variables from `env` (tests use a fixed map).
+    pub fn with_env(env: Env) -> Self {
+        Self { env }
+    }
+}
+
+impl Provider for KustoProvider {
+    type Data = ProviderSettings;
+
+    fn type_name(&self) -> &'static str {
+        "kusto"
+    }
+
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        config::validate(config, diags);
+    }
+
+    async fn configure(&self, req: ConfigureRequest) -> Result<ProviderSettings, Diagnostics> {
+        config::resolve(&req.config, &self.env)
+    }
+
+    fn resources(&self) -> Vec<ResourceHandle<ProviderSettings>> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::framework::server::Server;
+
+    #[tokio::test]
+    async fn configures_from_the_environment_through_the_server() {
+        let env = Env::Map(BTreeMap::from([(
+            "ARM_SUBSCRIPTION_ID".to_owned(),
+            "00000000-0000-0000-0000-000000000001".to_owned(),
+        )]));
+        let server = Server::new(KustoProvider::with_env(env));
+        assert!(server.schema_diagnostics().is_empty());
+        let config = server.provider_schema().body().empty_value();
+        assert!(server.validate_provider_config(&config).is_empty());
+        let diags = server.configure_provider(config, "1.0.3".to_owned()).await;
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+}

@@ -1,0 +1,788 @@
+//! The provider block: the Azure settings azurerm users already know, each falling back to
+//! the `ARM_*` environment variable they already export, resolved into plain
+//! [`ProviderSettings`] for the Azure client layer.
+//!
+//! Checks run twice, on purpose: the schema's validators report bad configuration values at
+//! their attribute during `terraform validate`, and [`resolve`] applies the same checks to
+//! values that come from the environment, naming the variable instead. A setting and its
+//! `_file_path` twin are resolved as a pair: when the configuration sets either, the
+//! environment's values for both are ignored, so an exported `ARM_CLIENT_SECRET` never
+//! conflicts with a `client_secret_file_path` in the configuration.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::path::AttributePath;
+use crate::framework::planmod::StringCheck;
+use crate::framework::schema::{Attribute, Schema};
+use crate::framework::value::Value;
+
+/// Where environment variables come from: the process, or a fixed map in tests.
+#[derive(Debug, Clone, Default)]
+pub enum Env {
+    /// The provider process's environment.
+    #[default]
+    Process,
+    /// A fixed set of variables.
+    Map(BTreeMap<String, String>),
+}
+
+impl Env {
+    /// The variable's value; unset and empty are the same, as in Go's `os.Getenv`.
+    pub fn var(&self, name: &str) -> Option<String> {
+        let value = match self {
+            Self::Process => std::env::var(name).ok(),
+            Self::Map(vars) => vars.get(name).cloned(),
+        };
+        value.filter(|v| !v.is_empty())
+    }
+}
+
+/// A secret value (client secret, OIDC token). Its `Debug` output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the credential that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where a secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Given directly.
+    Value(Secret),
+    /// Read from a file when the credential is first used.
+    File(PathBuf),
+}
+
+/// The Azure cloud to talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Azure public cloud (`public`).
+    Public,
+    /// Azure US Government (`usgovernment`).
+    UsGovernment,
+    /// Azure China (`china`).
+    China,
+}
+
+impl Environment {
+    const NAMES: [&str; 3] = ["public", "usgovernment", "china"];
+
+    /// Parses a name case-insensitively, as azurerm does.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "public" => Some(Self::Public),
+            "usgovernment" => Some(Self::UsGovernment),
+            "china" => Some(Self::China),
+            _ => None,
+        }
+    }
+}
+
+/// The provider configuration after environment fallbacks and defaults: plain settings,
+/// no credentials acquired and no network used yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// Subscription to manage resources in (UUID).
+    pub subscription_id: Option<String>,
+    /// Entra ID tenant (UUID or verified domain).
+    pub tenant_id: Option<String>,
+    /// Application (client) ID of the service principal or managed identity (UUID).
+    pub client_id: Option<String>,
+    /// Client secret of the service principal.
+    pub client_secret: Option<SecretSource>,
+    /// Authenticate with the Azure CLI's login (default true).
+    pub use_cli: bool,
+    /// Authenticate with a managed identity.
+    pub use_msi: bool,
+    /// Custom managed identity endpoint.
+    pub msi_endpoint: Option<String>,
+    /// Authenticate with an OIDC (workload identity federation) token.
+    pub use_oidc: bool,
+    /// The OIDC token.
+    pub oidc_token: Option<SecretSource>,
+    /// The Azure cloud.
+    pub environment: Environment,
+    /// Host serving the cloud's endpoint metadata; overrides `environment` when set.
+    pub metadata_host: Option<String>,
+}
+
+/// Whether a setting is text, a secret or a flag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Secret,
+    Flag,
+}
+
+/// A check of a text value: `Err` holds a sentence that follows the value's name.
+type Check = fn(&str) -> Result<(), String>;
+
+/// One provider argument and its environment variable.
+struct Setting {
+    name: &'static str,
+    env: &'static str,
+    kind: Kind,
+    description: &'static str,
+    /// The rule in words, for documentation, and its check.
+    check: Option<(&'static str, Check)>,
+}
+
+const UUID_RULE: &str = "must be a UUID such as `00000000-0000-0000-0000-000000000000`";
+
+const SETTINGS: [Setting; 13] = [
+    Setting {
+        name: "subscription_id",
+        env: "ARM_SUBSCRIPTION_ID",
+        kind: Kind::Text,
+        description: "The ID (a UUID) of the Azure subscription that holds the Kusto clusters.",
+        check: Some((UUID_RULE, check_uuid)),
+    },
+    Setting {
+        name: "tenant_id",
+        env: "ARM_TENANT_ID",
+        kind: Kind::Text,
+        description: "The Microsoft Entra ID tenant to authenticate against: its ID (a UUID) \
+                      or a verified domain name.",
+        check: Some(("must be a UUID or a domain name", check_tenant)),
+    },
+    Setting {
+        name: "client_id",
+        env: "ARM_CLIENT_ID",
+        kind: Kind::Text,
+        description: "The application (client) ID (a UUID) of the service principal, or of the \
+                      user-assigned managed identity when `use_msi` is set.",
+        check: Some((UUID_RULE, check_uuid)),
+    },
+    Setting {
+        name: "client_secret",
+        env: "ARM_CLIENT_SECRET",
+        kind: Kind::Secret,
+        description: "The client secret of the service principal. Conflicts with \
+                      `client_secret_file_path`.",
+        check: None,
+    },
+    Setting {
+        name: "client_secret_file_path",
+        env: "ARM_CLIENT_SECRET_FILE_PATH",
+        kind: Kind::Text,
+        description: "Path to a file holding the client secret of the service principal. \
+                      Conflicts with `client_secret`.",
+        check: None,
+    },
+    Setting {
+        name: "use_cli",
+        env: "ARM_USE_CLI",
+        kind: Kind::Flag,
+        description: "Whether to authenticate with the Azure CLI's signed-in account. Defaults \
+                      to `true`.",
+        check: None,
+    },
+    Setting {
+        name: "use_msi",
+        env: "ARM_USE_MSI",
+        kind: Kind::Flag,
+        description: "Whether to authenticate with a managed identity. Defaults to `false`.",
+        check: None,
+    },
+    Setting {
+        name: "msi_endpoint",
+        env: "ARM_MSI_ENDPOINT",
+        kind: Kind::Text,
+        description: "The managed identity endpoint to use instead of the platform's default, \
+                      as an `http` or `https` URL.",
+        check: Some(("must be an http or https URL", check_http_url)),
+    },
+    Setting {
+        name: "use_oidc",
+        env: "ARM_USE_OIDC",
+        kind: Kind::Flag,
+        description: "Whether to authenticate with an OIDC token (workload identity \
+                      federation). Defaults to `false`.",
+        check: None,
+    },
+    Setting {
+        name: "oidc_token",
+        env: "ARM_OIDC_TOKEN",
+        kind: Kind::Secret,
+        description: "The OIDC token to exchange for an access token. Conflicts with \
+                      `oidc_token_file_path`.",
+        check: None,
+    },
+    Setting {
+        name: "oidc_token_file_path",
+        env: "ARM_OIDC_TOKEN_FILE_PATH",
+        kind: Kind::Text,
+        description: "Path to a file holding the OIDC token. Conflicts with `oidc_token`.",
+        check: None,
+    },
+    Setting {
+        name: "environment",
+        env: "ARM_ENVIRONMENT",
+        kind: Kind::Text,
+        description: "The Azure cloud: `public`, `usgovernment` or `china`. Defaults to \
+                      `public`. Ignored when `metadata_host` is set.",
+        check: Some((
+            "must be one of: \"public\", \"usgovernment\", \"china\"",
+            check_environment,
+        )),
+    },
+    Setting {
+        name: "metadata_host",
+        env: "ARM_METADATA_HOSTNAME",
+        kind: Kind::Text,
+        description: "The host name (without `https://`) serving the cloud's endpoint \
+                      metadata, for Azure Stack or other private clouds.",
+        check: Some((
+            "must be a host name without a scheme or path, such as `management.azure.com`",
+            check_metadata_host,
+        )),
+    },
+];
+
+/// Settings that are two ways of giving one thing.
+const EXCLUSIVE_PAIRS: [(&str, &str); 2] = [
+    ("client_secret", "client_secret_file_path"),
+    ("oidc_token", "oidc_token_file_path"),
+];
+
+fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// The provider block's schema.
+pub fn schema() -> Schema {
+    SETTINGS.iter().fold(
+        Schema::new(0).description(
+            "The Kusto provider manages Azure Data Explorer resources through Azure Resource \
+             Manager. Every argument is optional and falls back to the `ARM_*` environment \
+             variable the azurerm provider reads.",
+        ),
+        |schema, setting| {
+            let mut attribute = match setting.kind {
+                Kind::Flag => Attribute::bool(setting.name),
+                Kind::Text | Kind::Secret => Attribute::string(setting.name),
+            }
+            .description(format!(
+                "{} Can also be set with the `{}` environment variable.",
+                setting.description, setting.env
+            ));
+            if setting.kind == Kind::Secret {
+                attribute = attribute.sensitive();
+            }
+            if let Some((rule, check)) = setting.check {
+                attribute = attribute.validator(StringCheck::new(rule, check));
+            }
+            schema.attribute(attribute)
+        },
+    )
+}
+
+/// Cross-argument checks of the configuration (unknown values skipped).
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    for (first, second) in EXCLUSIVE_PAIRS {
+        let set = |name| !config.is_null_attr(name);
+        if set(first) && set(second) {
+            diags.add_attribute_error(
+                AttributePath::attr(second),
+                "Conflicting provider arguments",
+                format!("Only one of `{first}` and `{second}` may be set."),
+            );
+        }
+    }
+}
+
+/// Resolves the configuration against the environment. Errors name the attribute (for
+/// configuration values) or the environment variable (for values taken from it).
+pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostics> {
+    let mut resolver = Resolver {
+        config,
+        env,
+        diags: Diagnostics::new(),
+        paired_from_config: EXCLUSIVE_PAIRS
+            .iter()
+            .filter(|(a, b)| !config.is_null_attr(a) || !config.is_null_attr(b))
+            .flat_map(|(a, b)| [*a, *b])
+            .collect(),
+    };
+    validate(config, &mut resolver.diags);
+    let settings = ProviderSettings {
+        subscription_id: resolver.text("subscription_id"),
+        tenant_id: resolver.text("tenant_id"),
+        client_id: resolver.text("client_id"),
+        client_secret: resolver.secret("client_secret", "client_secret_file_path"),
+        use_cli: resolver.flag("use_cli", true),
+        use_msi: resolver.flag("use_msi", false),
+        msi_endpoint: resolver.text("msi_endpoint"),
+        use_oidc: resolver.flag("use_oidc", false),
+        oidc_token: resolver.secret("oidc_token", "oidc_token_file_path"),
+        environment: resolver
+            .text("environment")
+            .as_deref()
+            .and_then(Environment::from_name)
+            .unwrap_or(Environment::Public),
+        metadata_host: resolver.text("metadata_host"),
+    };
+    if resolver.diags.has_error() {
+        Err(resolver.diags)
+    } else {
+        Ok(settings)
+    }
+}
+
+/// Reads settings one by one, collecting every problem rather than stopping at the first.
+struct Resolver<'a> {
+    config: &'a Value,
+    env: &'a Env,
+    diags: Diagnostics,
+    /// Members of exclusive pairs the configuration sets: their variables are ignored.
+    paired_from_config: Vec<&'static str>,
+}
+
+impl Resolver<'_> {
+    /// The configuration's value, else the environment's, checked; the raw text.
+    fn raw(&mut self, name: &str) -> Option<String> {
+        let setting = setting(name)?;
+        let value = self.config.attr(name);
+        let (text, source) = match value {
+            Value::Unknown => {
+                self.diags.add_attribute_error(
+                    AttributePath::attr(name),
+                    "Provider argument not known",
+                    format!(
+                        "The value of `{name}` is known only after apply, but the provider \
+                         needs it to be configured. Use a value known at plan time."
+                    ),
+                );
+                return None;
+            }
+            Value::String(text) => (text.clone(), None),
+            Value::Bool(flag) => return Some(flag.to_string()),
+            _ if self.paired_from_config.contains(&name) => return None,
+            _ => (self.env.var(setting.env)?, Some(setting.env)),
+        };
+        let Some((_, check)) = setting.check else {
+            return Some(text);
+        };
+        let Err(problem) = check(&text) else {
+            return Some(text);
+        };
+        match source {
+            Some(env) => self.diags.add_error(
+                format!("Invalid environment variable {env}"),
+                format!("The environment variable {env} (used for `{name}`) {problem}"),
+            ),
+            None => self.diags.add_attribute_error(
+                AttributePath::attr(name),
+                "Invalid Attribute Value",
+                format!("Attribute {name} {problem}"),
+            ),
+        }
+        None
+    }
+
+    fn text(&mut self, name: &str) -> Option<String> {
+        self.raw(name)
+    }
+
+    fn flag(&mut self, name: &str, default: bool) -> bool {
+        let Some(text) = self.raw(name) else {
+            return default;
+        };
+        match parse_bool(&text) {
+            Some(flag) => flag,
+            None => {
+                let env = setting(name).map_or("", |s| s.env);
+                self.diags.add_error(
+                    format!("Invalid environment variable {env}"),
+                    format!("The environment variable {env} (used for `{name}`) must be `true` or `false`."),
+                );
+                default
+            }
+        }
+    }
+
+    fn secret(&mut self, value_name: &str, file_name: &str) -> Option<SecretSource> {
+        let value = self.raw(value_name);
+        let file = self.raw(file_name);
+        match (value, file) {
+            (Some(_), Some(_)) => {
+                if !self.paired_from_config.contains(&value_name) {
+                    let env = |name| setting(name).map_or("", |s| s.env);
+                    self.diags.add_error(
+                        "Conflicting environment variables",
+                        format!(
+                            "Only one of {} and {} may be set.",
+                            env(value_name),
+                            env(file_name)
+                        ),
+                    );
+                }
+                None
+            }
+            (Some(value), None) => Some(SecretSource::Value(Secret::new(value))),
+            (None, Some(path)) => Some(SecretSource::File(PathBuf::from(path))),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool`, which azurerm uses for `ARM_USE_*`.
+fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn check_uuid(text: &str) -> Result<(), String> {
+    let hyphenated = text.len() == 36 && uuid::Uuid::try_parse(text).is_ok();
+    if hyphenated {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be a UUID such as `00000000-0000-0000-0000-000000000000`, got {text:?}"
+        ))
+    }
+}
+
+fn check_tenant(text: &str) -> Result<(), String> {
+    let is_domain = text.contains('.')
+        && text.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if check_uuid(text).is_ok() || is_domain {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be a tenant ID (a UUID) or a domain name, got {text:?}"
+        ))
+    }
+}
+
+fn check_http_url(text: &str) -> Result<(), String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
+        _ => Err(format!("must be an http or https URL, got {text:?}")),
+    }
+}
+
+fn check_environment(text: &str) -> Result<(), String> {
+    match Environment::from_name(text) {
+        Some(_) => Ok(()),
+        None => {
+            let names: Vec<String> = Environment::NAMES
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect();
+            Err(format!(
+                "must be one of: {}, got {text:?}",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+fn check_metadata_host(text: &str) -> Result<(), String> {
+    let problem = || {
+        Err(format!(
+            "must be a host name without a scheme or path, such as `management.azure.com`, got {text:?}"
+        ))
+    };
+    if text.contains("://") || text.contains(['/', '?', '#', '@']) {
+        return problem();
+    }
+    match url::Url::parse(&format!("https://{text}")) {
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        _ => problem(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::diag::Severity;
+    use crate::framework::server::Server;
+    use crate::provider::KustoProvider;
+
+    const SUB: &str = "00000000-0000-0000-0000-000000000001";
+    const TENANT: &str = "00000000-0000-0000-0000-000000000002";
+
+    fn config(attrs: &[(&str, Value)]) -> Value {
+        let mut config = schema().body().empty_value();
+        for (name, value) in attrs {
+            config.set(name, value.clone());
+        }
+        config
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env::Map(
+            vars.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// Errors of ValidateProviderConfig, as (path, detail).
+    fn schema_errors(config: &Value) -> Vec<(String, String)> {
+        let server = Server::new(KustoProvider::with_env(env(&[])));
+        server
+            .validate_provider_config(config)
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                (
+                    d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    d.detail.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn schema_obeys_terraform_rules_and_documents_env_vars() {
+        let schema = schema();
+        assert_eq!(schema.check(), Ok(()));
+        assert_eq!(schema.body().attributes().len(), 13);
+        for attribute in schema.body().attributes() {
+            let setting = setting(attribute.name()).unwrap();
+            assert!(
+                attribute.description_text().contains(setting.env),
+                "{}",
+                attribute.name()
+            );
+            assert_eq!(attribute.mode(), crate::framework::schema::Mode::Optional);
+        }
+        assert!(
+            schema
+                .body()
+                .attribute_named("client_secret")
+                .unwrap()
+                .is_sensitive()
+        );
+        assert!(
+            schema
+                .body()
+                .attribute_named("oidc_token")
+                .unwrap()
+                .is_sensitive()
+        );
+    }
+
+    #[test]
+    fn empty_configuration_resolves_to_defaults() {
+        let settings = resolve(&config(&[]), &env(&[])).unwrap();
+        assert_eq!(
+            settings,
+            ProviderSettings {
+                subscription_id: None,
+                tenant_id: None,
+                client_id: None,
+                client_secret: None,
+                use_cli: true,
+                use_msi: false,
+                msi_endpoint: None,
+                use_oidc: false,
+                oidc_token: None,
+                environment: Environment::Public,
+                metadata_host: None,
+            }
+        );
+        // Terraform sends a null object when there is no provider block at all.
+        assert!(resolve(&Value::Null, &env(&[])).is_ok());
+    }
+
+    #[test]
+    fn environment_variables_fill_unset_arguments() {
+        let vars = env(&[
+            ("ARM_SUBSCRIPTION_ID", SUB),
+            ("ARM_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("ARM_CLIENT_ID", TENANT),
+            ("ARM_CLIENT_SECRET", "s3cret"),
+            ("ARM_USE_CLI", "false"),
+            ("ARM_USE_MSI", "1"),
+            (
+                "ARM_MSI_ENDPOINT",
+                "http://169.254.169.254/metadata/identity/oauth2/token",
+            ),
+            ("ARM_USE_OIDC", "True"),
+            ("ARM_OIDC_TOKEN_FILE_PATH", "/var/run/token"),
+            ("ARM_ENVIRONMENT", "USGovernment"),
+            ("ARM_METADATA_HOSTNAME", "localhost:8443"),
+        ]);
+        let settings = resolve(&config(&[]), &vars).unwrap();
+        assert_eq!(settings.subscription_id.as_deref(), Some(SUB));
+        assert_eq!(
+            settings.tenant_id.as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(
+            settings.client_secret,
+            Some(SecretSource::Value(Secret::new("s3cret")))
+        );
+        assert!(!settings.use_cli && settings.use_msi && settings.use_oidc);
+        assert_eq!(
+            settings.oidc_token,
+            Some(SecretSource::File("/var/run/token".into()))
+        );
+        assert_eq!(settings.environment, Environment::UsGovernment);
+        assert_eq!(settings.metadata_host.as_deref(), Some("localhost:8443"));
+    }
+
+    #[test]
+    fn configuration_wins_over_the_environment() {
+        let vars = env(&[
+            ("ARM_SUBSCRIPTION_ID", SUB),
+            ("ARM_CLIENT_SECRET", "from-env"),
+            ("ARM_USE_CLI", "true"),
+            ("ARM_ENVIRONMENT", "china"),
+        ]);
+        let settings = resolve(
+            &config(&[
+                ("subscription_id", TENANT.into()),
+                ("client_secret_file_path", "/secret".into()),
+                ("use_cli", false.into()),
+            ]),
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(settings.subscription_id.as_deref(), Some(TENANT));
+        assert_eq!(
+            settings.client_secret,
+            Some(SecretSource::File("/secret".into()))
+        );
+        assert!(!settings.use_cli);
+        assert_eq!(settings.environment, Environment::China);
+    }
+
+    #[test]
+    fn invalid_arguments_are_reported_at_their_attribute() {
+        let errors = schema_errors(&config(&[
+            ("environment", "mars".into()),
+            ("subscription_id", "not-a-uuid".into()),
+            ("client_id", "{00000000-0000-0000-0000-000000000001}".into()),
+            ("tenant_id", "has space".into()),
+            ("metadata_host", "https://management.azure.com".into()),
+            ("msi_endpoint", "ftp://x".into()),
+        ]));
+        let mut paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "client_id",
+                "environment",
+                "metadata_host",
+                "msi_endpoint",
+                "subscription_id",
+                "tenant_id"
+            ]
+        );
+        let environment = &errors.iter().find(|(p, _)| p == "environment").unwrap().1;
+        for name in ["public", "usgovernment", "china", "mars"] {
+            assert!(environment.contains(name), "{environment}");
+        }
+    }
+
+    #[test]
+    fn valid_arguments_pass_and_unknowns_are_skipped() {
+        assert!(
+            schema_errors(&config(&[
+                ("environment", "Public".into()),
+                ("subscription_id", SUB.into()),
+                ("tenant_id", TENANT.into()),
+                ("metadata_host", "management.azure.com".into()),
+                ("msi_endpoint", "https://msi.example/token".into()),
+            ]))
+            .is_empty()
+        );
+        assert!(
+            schema_errors(&config(&[
+                ("environment", Value::Unknown),
+                ("subscription_id", Value::Unknown),
+            ]))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn conflicting_secrets_name_both_without_the_value() {
+        let conflicting = config(&[
+            ("client_secret", "not-used".into()),
+            ("client_secret_file_path", "/dev/null".into()),
+        ]);
+        let errors = schema_errors(&conflicting);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, "client_secret_file_path");
+        assert!(errors[0].1.contains("`client_secret`"));
+        let diags = resolve(&conflicting, &env(&[])).unwrap_err();
+        assert!(diags.iter().all(|d| !d.to_string().contains("not-used")));
+
+        let both_env = env(&[("ARM_OIDC_TOKEN", "t"), ("ARM_OIDC_TOKEN_FILE_PATH", "/t")]);
+        let diags = resolve(&config(&[]), &both_env).unwrap_err();
+        let detail = &diags.iter().next().unwrap().detail;
+        assert!(
+            detail.contains("ARM_OIDC_TOKEN and ARM_OIDC_TOKEN_FILE_PATH"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        let vars = env(&[
+            ("ARM_ENVIRONMENT", "mars"),
+            ("ARM_USE_MSI", "yes"),
+            ("ARM_TENANT_ID", "x y"),
+        ]);
+        let diags = resolve(&config(&[]), &vars).unwrap_err();
+        let summaries: Vec<&str> = diags.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(
+            summaries,
+            [
+                "Invalid environment variable ARM_TENANT_ID",
+                "Invalid environment variable ARM_USE_MSI",
+                "Invalid environment variable ARM_ENVIRONMENT",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_values_cannot_configure_the_provider() {
+        let diags =
+            resolve(&config(&[("subscription_id", Value::Unknown)]), &env(&[])).unwrap_err();
+        assert_eq!(
+            diags.iter().next().unwrap().path,
+            Some(AttributePath::attr("subscription_id"))
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let settings = resolve(&config(&[("client_secret", "hunter2".into())]), &env(&[])).unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("redacted"));
+    }
+}
