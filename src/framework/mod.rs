@@ -1,4 +1,54 @@
-//! Terraform semantics as plain Rust types.
+//! Terraform semantics as plain Rust types: our own thin terraform-plugin-framework.
+//!
+//! Resource code implements [`resource::Resource`] against framework values and never
+//! sees protobuf or msgpack; the framework does the protocol chores Terraform is strict
+//! about (planning rules, private state, partial failures, cancellation).
+//!
+//! - [`value`], [`number`], [`codec`]: values (null / unknown / known of every cty type),
+//!   exact decimal numbers, the msgpack and JSON wire encodings.
+//! - [`schema`], [`planmod`], [`timeouts`]: declarative schemas with validators and plan
+//!   modifiers; the `timeouts` block convention.
+//! - [`path`], [`diag`]: attribute paths and diagnostics.
+//! - [`provider`], [`resource`], [`datasource`]: the traits a provider implements.
+//! - [`server`]: every RPC on framework types, with Terraform's semantics.
+//! - [`proto6`]: the tfplugin6 gRPC service; the only module that sees generated types.
+//!
+//! A resource, in short:
+//!
+//! ```no_run
+//! use terraform_provider_kusto::framework::{
+//!     planmod::{RequiresReplace, UseStateForUnknown},
+//!     resource::*,
+//!     schema::{Attribute, Schema},
+//! };
+//!
+//! struct Client; // what the provider's `configure` produces
+//! struct Thing;
+//!
+//! impl Resource<Client> for Thing {
+//!     fn type_name(&self) -> &'static str {
+//!         "example_thing"
+//!     }
+//!
+//!     fn schema(&self) -> Schema {
+//!         Schema::new(0)
+//!             .attribute(Attribute::string("id").computed().plan_modifier(UseStateForUnknown))
+//!             .attribute(Attribute::string("name").required().plan_modifier(RequiresReplace))
+//!     }
+//!
+//!     async fn create(&self, req: CreateRequest<Client>, resp: &mut CreateResponse) {
+//!         let name = req.plan.get_string("name").unwrap_or_default();
+//!         resp.state.set("id", format!("/things/{name}"));
+//!     }
+//!
+//!     async fn read(&self, _req: ReadRequest<Client>, _resp: &mut ReadResponse) {}
+//!
+//!     async fn update(&self, _req: UpdateRequest<Client>, _resp: &mut UpdateResponse) {}
+//!
+//!     async fn delete(&self, _req: DeleteRequest<Client>, _resp: &mut DeleteResponse) {}
+//! }
+//! ```
+
 pub mod codec;
 pub mod datasource;
 pub mod diag;

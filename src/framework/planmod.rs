@@ -46,6 +46,13 @@ pub trait PlanModifier: Send + Sync {
 
     /// Adjusts `resp` for the attribute described by `req`.
     fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse);
+
+    /// Whether the modifier plans values the user did not configure, which Terraform
+    /// allows only for computed attributes; checked by
+    /// [`Schema::check`](super::schema::Schema::check).
+    fn needs_computed(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for dyn PlanModifier {
@@ -86,6 +93,10 @@ impl PlanModifier for UseStateForUnknown {
         }
         resp.plan = req.state.clone();
     }
+
+    fn needs_computed(&self) -> bool {
+        true
+    }
 }
 
 /// Plans a static value when the attribute is not configured. The attribute must be
@@ -103,6 +114,10 @@ impl PlanModifier for Default {
         if req.config.is_null() {
             resp.plan = self.0.clone();
         }
+    }
+
+    fn needs_computed(&self) -> bool {
+        true
     }
 }
 

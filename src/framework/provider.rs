@@ -1,6 +1,7 @@
 //! The provider interface: its own configuration schema, how configuration becomes the
 //! typed data every resource operation receives, and which resource types it offers.
 
+use std::fmt;
 use std::future::Future;
 
 use super::datasource::DataSourceHandle;
@@ -10,12 +11,20 @@ use super::schema::Schema;
 use super::value::Value;
 
 /// The provider block's configuration, as Terraform sends it to ConfigureProvider.
-#[derive(Debug)]
 pub struct ConfigureRequest {
     /// The `provider` block (all attributes null without one); may hold unknowns.
     pub config: Value,
     /// The calling Terraform's version, such as `1.0.3`.
     pub terraform_version: String,
+}
+
+/// Leaves the configuration out: it holds credentials.
+impl fmt::Debug for ConfigureRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigureRequest")
+            .field("terraform_version", &self.terraform_version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A Terraform provider.

@@ -453,6 +453,15 @@ impl Block {
             }
         }
         for attribute in &self.attributes {
+            for modifier in &attribute.plan_modifiers {
+                if modifier.needs_computed() && !attribute.mode.is_computed() {
+                    problems.push(format!(
+                        "{at}{}: plan modifier {:?} needs a computed attribute",
+                        attribute.name,
+                        modifier.description()
+                    ));
+                }
+            }
             for validator in &attribute.validators {
                 if let Err(problem) = validator.check() {
                     problems.push(format!("{at}{}: {problem}", attribute.name));
@@ -585,7 +594,7 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::planmod::Matches;
+    use crate::framework::planmod::{Default, Matches};
 
     fn sample() -> Schema {
         Schema::new(1)
@@ -635,7 +644,7 @@ mod tests {
         assert_eq!(sample().check(), Ok(()));
         let bad = Schema::new(0)
             .attribute(Attribute::string("Name"))
-            .attribute(Attribute::string("x"))
+            .attribute(Attribute::string("x").plan_modifier(Default("a".into())))
             .attribute(Attribute::string("count").validator(Matches::new("(", "anything")))
             .block(NestedBlock::single("x", Block::new()))
             .block(NestedBlock::new(
@@ -647,7 +656,12 @@ mod tests {
                 Block::new(),
             ));
         let problems = bad.check_resource().unwrap_err().problems;
-        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("needs a computed attribute"))
+        );
         assert!(problems.iter().any(|p| p.contains("Name")));
         assert!(
             problems

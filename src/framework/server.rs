@@ -934,8 +934,17 @@ fn validate_block(block: &Block, path: &AttributePath, config: &Value, diags: &m
         if value.is_unknown() {
             continue;
         }
+        let mut found = Diagnostics::new();
         for validator in attribute.validators() {
-            validator.validate(&at, value, diags);
+            validator.validate(&at, value, &mut found);
+        }
+        for mut diagnostic in found {
+            // Validators quote the value they reject; a sensitive one must not be echoed.
+            if attribute.is_sensitive() {
+                diagnostic.detail =
+                    format!("Attribute {at} has an invalid value (not shown: sensitive).");
+            }
+            diags.push(diagnostic);
         }
     }
     for nested in block.blocks() {

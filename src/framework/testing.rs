@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use super::diag::Diagnostics;
 use super::path::AttributePath;
 use super::planmod::{
-    Default, Each, LengthBetween, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
+    Default, Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
 };
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
@@ -125,6 +125,11 @@ impl Resource<TestData> for Widget {
                 ))),
             )
             .attribute(Attribute::string("legacy").deprecated("Use tags instead."))
+            .attribute(
+                Attribute::string("pin")
+                    .sensitive()
+                    .validator(Matches::new("^[0-9]{4}$", "must be four digits")),
+            )
             .attribute(Attribute::string("behaviour").validator(OneOf::new([
                 "fail_after_create",
                 "fail_before_create",
