@@ -56,6 +56,10 @@ pub(crate) const DATABASE_ROUTING_TYPES: [&str; 2] = ["Multi", "Single"];
 const ALREADY_COMPRESSED_FORMATS: [&str; 5] =
     ["APACHEAVRO", "AVRO", "ORC", "PARQUET", "W3CLOGFILE"];
 
+/// Why `GZip` and `event_system_properties` exclude each other (see [`check_combination`]).
+const GZIP_WITH_SYSTEM_PROPERTIES: &str = "event_system_properties cannot be embedded in \
+    GZip-compressed events; remove them or set compression to \"None\"";
+
 /// The name of the consumer group every Event Hub has, the one exception to the naming rule.
 const DEFAULT_CONSUMER_GROUP: &str = "$Default";
 
@@ -369,9 +373,9 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
         violations.push(Violation {
             attribute: "compression",
             message: format!(
-                "compression \"GZip\" cannot be used with data_format {format:?}: {} are already \
-                 compressed, and Azure Data Explorer does not decompress them twice; set compression \
-                 to \"None\" or omit it",
+                "compression \"GZip\" cannot be used with data_format {format:?}: Azure Data \
+                 Explorer does not support GZip for formats that are compressed already ({}); set \
+                 compression to \"None\" or omit it",
                 ALREADY_COMPRESSED_FORMATS.join(", ")
             ),
         });
@@ -380,10 +384,7 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
     if gzip && values.event_system_property_count.is_some_and(|n| n > 0) {
         violations.push(Violation {
             attribute: "event_system_properties",
-            message:
-                "event_system_properties cannot be embedded in GZip-compressed events; remove \
-                      them or set compression to \"None\""
-                    .to_string(),
+            message: GZIP_WITH_SYSTEM_PROPERTIES.to_string(),
         });
     }
 
