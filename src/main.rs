@@ -1,3 +1,83 @@
-//! The provider binary Terraform starts.
+//! The provider binary Terraform starts: reads the command line, starts logging and hands
+//! the provider's gRPC routes to the plugin host.
 
-fn main() {}
+use std::io::Write;
+use std::process::ExitCode;
+
+use terraform_provider_kusto::plugin::{self, Mode};
+
+/// The source address users write in `required_providers`, and the key of
+/// `TF_REATTACH_PROVIDERS` in debug mode.
+const PROVIDER_ADDRESS: &str = "registry.terraform.io/kusto-tf/kusto";
+
+const USAGE: &str = "\
+Usage: terraform-provider-kusto [--debug]
+
+Terraform starts this provider itself; it is not meant to be run by hand.
+
+Options:
+  --debug     Serve without Terraform managing the process, and print the
+              TF_REATTACH_PROVIDERS value that makes Terraform use it
+  --help      Show this help
+  --version   Show the provider version";
+
+/// What the command line asks for.
+enum Command {
+    Serve(Mode),
+    Help,
+    Version,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let command = match args.next().as_deref() {
+        None => Command::Serve(Mode::Managed),
+        Some("--debug") => Command::Serve(Mode::Debug {
+            provider_address: PROVIDER_ADDRESS,
+        }),
+        Some("-h" | "--help") => Command::Help,
+        Some("--version") => Command::Version,
+        Some(other) => return Err(format!("unknown argument {other:?}")),
+    };
+    match args.next() {
+        None => Ok(command),
+        Some(extra) => Err(format!("unexpected argument {extra:?}")),
+    }
+}
+
+/// Writes a line, ignoring failure: the stream may already be closed, and there is no
+/// other place to report to.
+fn write_line(mut out: impl Write, text: &str) {
+    let _ = writeln!(out, "{text}");
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mode = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Serve(mode)) => mode,
+        Ok(Command::Help) => {
+            write_line(std::io::stdout(), USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            write_line(
+                std::io::stdout(),
+                concat!("terraform-provider-kusto ", env!("CARGO_PKG_VERSION")),
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            write_line(std::io::stderr(), &format!("{message}\n\n{USAGE}"));
+            return ExitCode::from(2);
+        }
+    };
+
+    plugin::logging::init();
+    let provider = tonic::service::Routes::default();
+    match plugin::serve(provider, mode).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            write_line(std::io::stderr(), &error.to_string());
+            ExitCode::FAILURE
+        }
+    }
+}
