@@ -148,7 +148,7 @@ where
                 .map(|(file, line)| format!("{file}:{line}")),
             fields,
         };
-        self.write_line(&line.to_json());
+        self.write_line(&line.into_json());
     }
 }
 
@@ -225,7 +225,7 @@ struct HclogLine {
 
 impl HclogLine {
     /// The JSON object and its newline. `@`-keys come first, so the line reads well raw.
-    fn to_json(mut self) -> String {
+    fn into_json(mut self) -> String {
         let message = self.fields.take_message();
         let mut object = JsonObject::default();
         object.push("@level", &Value::from(hclog_level(self.level)));

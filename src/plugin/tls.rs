@@ -190,7 +190,7 @@ mod tests {
         // The pinned certificate as an intermediate does not make another one acceptable.
         assert!(
             verifier
-                .verify_client_cert(&other, &[pinned.clone()], now)
+                .verify_client_cert(&other, std::slice::from_ref(&pinned), now)
                 .is_err()
         );
     }
