@@ -81,3 +81,40 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|arg| (*arg).to_owned()))
+    }
+
+    #[test]
+    fn no_arguments_means_terraform_started_us() {
+        assert!(matches!(parse(&[]), Ok(Command::Serve(Mode::Managed))));
+    }
+
+    #[test]
+    fn debug_flag_serves_for_reattaching_under_our_address() {
+        assert!(matches!(
+            parse(&["--debug"]),
+            Ok(Command::Serve(Mode::Debug {
+                provider_address: PROVIDER_ADDRESS
+            }))
+        ));
+    }
+
+    #[test]
+    fn help_and_version_are_recognised() {
+        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+        assert!(matches!(parse(&["-h"]), Ok(Command::Help)));
+        assert!(matches!(parse(&["--version"]), Ok(Command::Version)));
+    }
+
+    #[test]
+    fn unknown_or_extra_arguments_are_errors() {
+        assert!(parse(&["--verbose"]).is_err());
+        assert!(parse(&["--debug", "--debug"]).is_err());
+    }
+}
