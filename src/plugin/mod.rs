@@ -6,17 +6,17 @@
 //! `GRPCController.Shutdown`. This module does that part and nothing of Terraform's
 //! semantics: it takes the provider as ready-built gRPC routes.
 //!
-//! - [`handshake`]: magic cookie, protocol version negotiation, the handshake line.
-//! - [`listener`]: the unix socket (or loopback TCP port) and its removal.
-//! - [`tls`]: AutoMTLS, with a per-process server certificate and the client's pinned.
-//! - [`incoming`]: TLS handshakes in front of tonic.
-//! - [`controller`]: go-plugin's `GRPCController` and `GRPCStdio` services.
-//! - [`rpc_trace`]: TRACE logging of every call.
-//! - [`signals`]: which signals stop the server.
+//! - `handshake`: magic cookie, protocol version negotiation, the handshake line.
+//! - `listener`: the unix socket (or loopback TCP port) and its removal.
+//! - `tls`: AutoMTLS, with a per-process server certificate and the client's pinned.
+//! - `incoming`: TLS handshakes in front of tonic.
+//! - `controller`: go-plugin's `GRPCController` and `GRPCStdio` services.
+//! - `rpc_trace`: TRACE logging of every call.
+//! - `signals`: which signals stop the server.
 //! - [`logging`]: hclog JSON lines on stderr.
 //!
-//! [`serve`] runs the whole sequence; [`run`] is the serving loop alone, in the shape of
-//! mini-redis's `server::run`: the caller binds and chooses when to stop.
+//! [`serve`] runs the whole sequence. Its serving loop, `run`, has the shape of
+//! mini-redis's `server::run`: it is handed a bound listener and a shutdown signal.
 
 mod controller;
 mod handshake;
@@ -148,34 +148,12 @@ pub async fn serve(provider: Routes, mode: Mode) -> Result<(), PluginError> {
     let stop_signals =
         StopSignals::install(matches!(mode, Mode::Debug { .. })).map_err(PluginError::Signals)?;
 
-    let offered_versions = env("PLUGIN_PROTOCOL_VERSIONS");
-    let negotiation = handshake::negotiate(offered_versions.as_deref());
-    if mode == Mode::Managed {
-        for entry in &negotiation.ignored {
-            tracing::warn!(
-                entry,
-                "ignoring a PLUGIN_PROTOCOL_VERSIONS entry that is not a number"
-            );
-        }
-        if !negotiation.client_accepts {
-            tracing::warn!(
-                offered = offered_versions.unwrap_or_default(),
-                "Terraform does not offer plugin protocol 6; announcing it anyway so that Terraform explains the mismatch"
-            );
-        }
-    }
-
-    let ports = PortRange::parse(
-        env("PLUGIN_MIN_PORT").as_deref(),
-        env("PLUGIN_MAX_PORT").as_deref(),
-    )
-    .map_err(PluginError::PortRange)?;
-    let socket_dir = env("PLUGIN_UNIX_SOCKET_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
-    let (listener, unix_error) = Listener::bind(&socket_dir, ports).map_err(PluginError::Bind)?;
-    if let Some(error) = unix_error {
-        tracing::debug!(%error, dir = %socket_dir.display(), "no unix socket; listening on TCP");
-    }
-    let address = listener.address().map_err(PluginError::Bind)?;
+    let protocol_version = negotiate_protocol(mode, env("PLUGIN_PROTOCOL_VERSIONS"));
+    let (listener, address) = bind_listener(
+        env("PLUGIN_UNIX_SOCKET_DIR"),
+        env("PLUGIN_MIN_PORT"),
+        env("PLUGIN_MAX_PORT"),
+    )?;
 
     // Terraform sends its certificate unless TF_DISABLE_PLUGIN_TLS is set; reattaching
     // Terraform has none to offer, so debug mode is always plaintext.
@@ -189,7 +167,7 @@ pub async fn serve(provider: Routes, mode: Mode) -> Result<(), PluginError> {
 
     let announcement = match mode {
         Mode::Managed => HandshakeLine {
-            protocol_version: negotiation.version,
+            protocol_version,
             network: listener.network(),
             address: &address,
             server_certificate: tls.as_ref().map(|tls| tls.certificate.as_ref()),
@@ -214,6 +192,46 @@ pub async fn serve(provider: Routes, mode: Mode) -> Result<(), PluginError> {
     served
 }
 
+/// Picks the protocol version to announce, warning about what Terraform offered when it
+/// is not what we speak.
+fn negotiate_protocol(mode: Mode, offered: Option<String>) -> u32 {
+    let negotiation = handshake::negotiate(offered.as_deref());
+    if mode == Mode::Managed {
+        for entry in &negotiation.ignored {
+            tracing::warn!(
+                entry,
+                "ignoring a PLUGIN_PROTOCOL_VERSIONS entry that is not a number"
+            );
+        }
+        if !negotiation.client_accepts {
+            tracing::warn!(
+                offered = offered.unwrap_or_default(),
+                "Terraform does not offer plugin protocol 6; announcing it anyway so that Terraform explains the mismatch"
+            );
+        }
+    }
+    negotiation.version
+}
+
+/// Binds the listener from the `PLUGIN_UNIX_SOCKET_DIR` (default: the temporary
+/// directory), `PLUGIN_MIN_PORT` and `PLUGIN_MAX_PORT` values, and returns it with its
+/// address.
+fn bind_listener(
+    socket_dir: Option<String>,
+    min_port: Option<String>,
+    max_port: Option<String>,
+) -> Result<(Listener, String), PluginError> {
+    let ports = PortRange::parse(min_port.as_deref(), max_port.as_deref())
+        .map_err(PluginError::PortRange)?;
+    let socket_dir = socket_dir.map_or_else(std::env::temp_dir, PathBuf::from);
+    let (listener, unix_error) = Listener::bind(&socket_dir, ports).map_err(PluginError::Bind)?;
+    if let Some(error) = unix_error {
+        tracing::debug!(%error, dir = %socket_dir.display(), "no unix socket; listening on TCP");
+    }
+    let address = listener.address().map_err(PluginError::Bind)?;
+    Ok((listener, address))
+}
+
 /// Cancels `shutdown` when a stop signal arrives.
 async fn cancel_on_signal(mut signals: StopSignals, shutdown: CancellationToken) {
     tokio::select! {
@@ -225,7 +243,7 @@ async fn cancel_on_signal(mut signals: StopSignals, shutdown: CancellationToken)
 /// Serves `routes` on `listener` (over TLS when `tls` is given) until `shutdown` is
 /// cancelled, then lets open connections finish for up to a second. The listener, and
 /// with it the socket file, is dropped before this returns.
-pub(crate) async fn run(
+async fn run(
     listener: Listener,
     tls: Option<TlsAcceptor>,
     routes: Routes,
@@ -290,7 +308,7 @@ fn reattach_instructions(provider_address: &str, network: &str, address: &str) -
     });
     let quoted = reattach.to_string().replace('\'', r#"'"'"'"#);
     format!(
-        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{quoted}'\n"
+        "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{quoted}'\n\n"
     )
 }
 
@@ -307,7 +325,7 @@ mod tests {
         );
         let (intro, rest) = text.split_once("\n\n\tTF_REATTACH_PROVIDERS='").unwrap();
         assert!(intro.starts_with("Provider started."));
-        let json = rest.strip_suffix("'\n").unwrap();
+        let json = rest.strip_suffix("'\n\n").unwrap();
         let value: serde_json::Value = serde_json::from_str(json).unwrap();
         let entry = &value["registry.terraform.io/kusto-tf/kusto"];
         assert_eq!(entry["Protocol"], "grpc");

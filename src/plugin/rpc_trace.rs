@@ -44,7 +44,9 @@ where
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
-        let span = tracing::trace_span!("rpc", tf_rpc = method_name(&path));
+        // ERROR level: the span then exists whenever any logging is on, so that every line
+        // logged during a call, warnings included, names the call.
+        let span = tracing::error_span!("rpc", tf_rpc = method_name(&path));
         let call = self.inner.call(request);
         Box::pin(
             async move {
