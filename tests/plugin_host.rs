@@ -295,6 +295,28 @@ async fn falls_back_to_tcp_in_the_port_range_when_no_socket_can_be_made() {
 }
 
 #[tokio::test]
+async fn the_port_range_is_only_read_when_falling_back_to_tcp() {
+    let inverted = [("PLUGIN_MIN_PORT", "25000"), ("PLUGIN_MAX_PORT", "10000")];
+    let mut provider = Provider::launch(None, &inverted);
+    let handshake = provider.handshake().await;
+    assert_eq!(handshake.fields[2], "unix");
+    shutdown(&handshake.address(), Security::Plaintext).await;
+    assert!(provider.wait().await.status.success());
+
+    let missing = tempfile::tempdir().unwrap().path().join("gone");
+    let socket_dir = ("PLUGIN_UNIX_SOCKET_DIR", missing.to_str().unwrap());
+    let provider = Provider::launch(None, &[inverted[0], inverted[1], socket_dir]);
+    let exit = provider.wait().await;
+    assert_eq!(exit.status.code(), Some(1));
+    assert_eq!(exit.stdout, "");
+    assert!(
+        exit.stderr.contains("greater than the PLUGIN_MAX_PORT"),
+        "{}",
+        exit.stderr
+    );
+}
+
+#[tokio::test]
 async fn with_tf_log_stderr_is_hclog_json_and_every_call_is_traced() {
     let client = ClientIdentity::like_terraform();
     let mut provider = Provider::launch(Some(&client), &[("TF_LOG", "TRACE")]);

@@ -1,5 +1,5 @@
 //! Where the provider listens: a unix socket, as every go-plugin server on Linux and macOS
-//! uses, or a loopback TCP port when no socket can be created.
+//! uses, or a loopback TCP port.
 //!
 //! The socket is named like Go's `os.CreateTemp(dir, "plugin")` (`plugin<digits>`), so a
 //! leaked one is recognisable next to those of other providers, and is removed when the
@@ -90,14 +90,41 @@ pub enum Listener {
 }
 
 impl Listener {
-    /// Binds a unix socket in `socket_dir`, or, if that fails, the first free loopback port
-    /// in `ports`. Returns the listener and, when it fell back to TCP, why the unix socket
-    /// could not be used.
-    pub fn bind(socket_dir: &Path, ports: PortRange) -> io::Result<(Self, Option<io::Error>)> {
-        match bind_unix(socket_dir) {
-            Ok(listener) => Ok((listener, None)),
-            Err(unix_error) => Ok((bind_tcp(ports)?, Some(unix_error))),
+    /// Binds a unix socket named `plugin<digits>` in `dir`.
+    pub fn bind_unix(dir: &Path) -> io::Result<Self> {
+        let mut last_error = None;
+        for _ in 0..SOCKET_NAME_ATTEMPTS {
+            let path = dir.join(format!("plugin{}", random_suffix()?));
+            match UnixListener::bind(&path) {
+                Ok(listener) => {
+                    return Ok(Listener::Unix {
+                        listener,
+                        socket: SocketFile(path),
+                    });
+                }
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse => {
+                    last_error = Some(error);
+                }
+                Err(error) => return Err(error),
+            }
         }
+        Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse)))
+    }
+
+    /// Binds the first free port of `ports` on 127.0.0.1 (never on all interfaces).
+    pub fn bind_tcp(ports: PortRange) -> io::Result<Self> {
+        let mut last_error = None;
+        for port in ports.min..=ports.max {
+            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            match std::net::TcpListener::bind(address) {
+                Ok(listener) => {
+                    listener.set_nonblocking(true)?;
+                    return Ok(Listener::Tcp(TcpListener::from_std(listener)?));
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable)))
     }
 
     pub fn network(&self) -> Network {
@@ -126,45 +153,12 @@ impl Listener {
     }
 }
 
-fn bind_unix(dir: &Path) -> io::Result<Listener> {
-    let mut last_error = None;
-    for _ in 0..SOCKET_NAME_ATTEMPTS {
-        let path = dir.join(format!("plugin{}", random_suffix()?));
-        match UnixListener::bind(&path) {
-            Ok(listener) => {
-                return Ok(Listener::Unix {
-                    listener,
-                    socket: SocketFile(path),
-                });
-            }
-            Err(error) if error.kind() == io::ErrorKind::AddrInUse => last_error = Some(error),
-            Err(error) => return Err(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse)))
-}
-
 /// A random decimal suffix, as Go's `CreateTemp` appends (a 32-bit number).
 fn random_suffix() -> io::Result<u32> {
     let mut bytes = [0u8; 4];
     aws_lc_rs::rand::fill(&mut bytes)
         .map_err(|_| io::Error::other("the system random number generator failed"))?;
     Ok(u32::from_le_bytes(bytes))
-}
-
-fn bind_tcp(ports: PortRange) -> io::Result<Listener> {
-    let mut last_error = None;
-    for port in ports.min..=ports.max {
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        match std::net::TcpListener::bind(address) {
-            Ok(listener) => {
-                listener.set_nonblocking(true)?;
-                return Ok(Listener::Tcp(TcpListener::from_std(listener)?));
-            }
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrNotAvailable)))
 }
 
 /// The path of a bound unix socket, removed from the file system on drop.
@@ -233,11 +227,10 @@ mod tests {
     #[tokio::test]
     async fn unix_socket_is_named_like_go_and_removed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        let (listener, fallback) =
-            Listener::bind(dir.path(), PortRange::parse(None, None).unwrap()).unwrap();
-        assert!(fallback.is_none());
+        let listener = Listener::bind_unix(dir.path()).unwrap();
         assert_eq!(listener.network(), Network::Unix);
         let address = PathBuf::from(listener.address().unwrap());
+        assert_eq!(address.parent(), Some(dir.path()));
         let name = address.file_name().unwrap().to_str().unwrap();
         let digits = name.strip_prefix("plugin").unwrap();
         assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
@@ -247,12 +240,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn falls_back_to_loopback_tcp_when_no_socket_can_be_created() {
+    async fn unix_socket_in_a_missing_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing");
-        let (listener, fallback) =
-            Listener::bind(&missing, PortRange::parse(None, None).unwrap()).unwrap();
-        assert!(fallback.is_some());
+        assert!(Listener::bind_unix(&dir.path().join("missing")).is_err());
+    }
+
+    #[tokio::test]
+    async fn tcp_listens_on_loopback_only() {
+        let listener = Listener::bind_tcp(PortRange::parse(None, None).unwrap()).unwrap();
         assert_eq!(listener.network(), Network::Tcp);
         assert!(listener.address().unwrap().starts_with("127.0.0.1:"));
     }
@@ -262,10 +257,10 @@ mod tests {
         let taken = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = taken.local_addr().unwrap().port().to_string();
         let range = PortRange::parse(Some(&port), Some(&port)).unwrap();
-        let error = bind_tcp(range).unwrap_err();
+        let error = Listener::bind_tcp(range).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AddrInUse);
         drop(taken);
-        let listener = bind_tcp(range).unwrap();
+        let listener = Listener::bind_tcp(range).unwrap();
         assert_eq!(listener.address().unwrap(), format!("127.0.0.1:{port}"));
     }
 }

@@ -213,21 +213,25 @@ fn negotiate_protocol(mode: Mode, offered: Option<String>) -> u32 {
     negotiation.version
 }
 
-/// Binds the listener from the `PLUGIN_UNIX_SOCKET_DIR` (default: the temporary
-/// directory), `PLUGIN_MIN_PORT` and `PLUGIN_MAX_PORT` values, and returns it with its
-/// address.
+/// Binds a unix socket in `socket_dir` (`PLUGIN_UNIX_SOCKET_DIR`, default: the temporary
+/// directory) and returns it with its address. When no socket can be created there, falls
+/// back to a loopback port from `PLUGIN_MIN_PORT`..`PLUGIN_MAX_PORT`, which Terraform
+/// accepts too; the range is only read then.
 fn bind_listener(
     socket_dir: Option<String>,
     min_port: Option<String>,
     max_port: Option<String>,
 ) -> Result<(Listener, String), PluginError> {
-    let ports = PortRange::parse(min_port.as_deref(), max_port.as_deref())
-        .map_err(PluginError::PortRange)?;
     let socket_dir = socket_dir.map_or_else(std::env::temp_dir, PathBuf::from);
-    let (listener, unix_error) = Listener::bind(&socket_dir, ports).map_err(PluginError::Bind)?;
-    if let Some(error) = unix_error {
-        tracing::debug!(%error, dir = %socket_dir.display(), "no unix socket; listening on TCP");
-    }
+    let listener = match Listener::bind_unix(&socket_dir) {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::debug!(%error, dir = %socket_dir.display(), "no unix socket; listening on TCP");
+            let ports = PortRange::parse(min_port.as_deref(), max_port.as_deref())
+                .map_err(PluginError::PortRange)?;
+            Listener::bind_tcp(ports).map_err(PluginError::Bind)?
+        }
+    };
     let address = listener.address().map_err(PluginError::Bind)?;
     Ok((listener, address))
 }
