@@ -1,6 +1,7 @@
 //! The provider binary Terraform starts: reads the command line, starts logging and hands
 //! the provider's gRPC routes to the plugin host.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -28,15 +29,17 @@ enum Command {
     Version,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
-    let command = match args.next().as_deref() {
+fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Command, String> {
+    let command = match args.next() {
         None => Command::Serve(Mode::Managed),
-        Some("--debug") => Command::Serve(Mode::Debug {
-            provider_address: PROVIDER_ADDRESS,
-        }),
-        Some("-h" | "--help") => Command::Help,
-        Some("--version") => Command::Version,
-        Some(other) => return Err(format!("unknown argument {other:?}")),
+        Some(arg) => match arg.to_str() {
+            Some("--debug") => Command::Serve(Mode::Debug {
+                provider_address: PROVIDER_ADDRESS,
+            }),
+            Some("-h" | "--help") => Command::Help,
+            Some("--version") => Command::Version,
+            _ => return Err(format!("unknown argument {arg:?}")),
+        },
     };
     match args.next() {
         None => Ok(command),
@@ -52,7 +55,7 @@ fn write_line(mut out: impl Write, text: &str) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mode = match parse_args(std::env::args().skip(1)) {
+    let mode = match parse_args(std::env::args_os().skip(1)) {
         Ok(Command::Serve(mode)) => mode,
         Ok(Command::Help) => {
             write_line(std::io::stdout(), USAGE);
@@ -87,7 +90,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Command, String> {
-        parse_args(args.iter().map(|arg| (*arg).to_owned()))
+        parse_args(args.iter().map(OsString::from))
     }
 
     #[test]
@@ -116,5 +119,8 @@ mod tests {
     fn unknown_or_extra_arguments_are_errors() {
         assert!(parse(&["--verbose"]).is_err());
         assert!(parse(&["--debug", "--debug"]).is_err());
+        // Not valid UTF-8: an error, not a panic.
+        let invalid = std::os::unix::ffi::OsStringExt::from_vec(vec![0xff, 0xfe]);
+        assert!(parse_args([invalid].into_iter()).is_err());
     }
 }

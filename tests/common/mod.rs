@@ -90,7 +90,7 @@ impl ClientIdentity {
 
 /// The provider binary, started with a clean environment and its own socket directory.
 pub struct Provider {
-    pub child: Child,
+    child: Child,
     stdout: BufReader<ChildStdout>,
     stderr: ChildStderr,
     pub socket_dir: tempfile::TempDir,
