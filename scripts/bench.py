@@ -114,7 +114,10 @@ ROWS = [handshake_rows, size_rows]
 def print_table(rows):
     header = ("metric", "median / value", "min", "max")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    line = lambda row: "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |"
+
+    def line(row):
+        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |"
+
     print(line(header))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
