@@ -45,10 +45,13 @@ use crate::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use crate::proto::plugin::grpc_stdio_server::GrpcStdioServer;
 use controller::{Controller, Stdio};
 use handshake::HandshakeLine;
-use listener::{Listener, PortRange, PortRangeError};
+use listener::{Listener, PortRange};
 use rpc_trace::RpcTrace;
 use signals::StopSignals;
-use tls::{ServerTls, TlsError};
+use tls::ServerTls;
+
+pub use listener::PortRangeError;
+pub use tls::TlsError;
 
 /// The largest gRPC message, in bytes, the provider should accept and send, as
 /// terraform-plugin-go allows (tonic's default of 4 MiB is too small for big plans and
