@@ -5,7 +5,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
+use terraform_provider_kusto::framework;
 use terraform_provider_kusto::plugin::{self, Mode};
+use terraform_provider_kusto::provider::KustoProvider;
 
 /// The source address users write in `required_providers`, and the key of
 /// `TF_REATTACH_PROVIDERS` in debug mode.
@@ -75,7 +77,8 @@ async fn main() -> ExitCode {
     };
 
     plugin::logging::init();
-    let provider = tonic::service::Routes::default();
+    let provider =
+        tonic::service::Routes::new(framework::proto6::provider_server(KustoProvider::new()));
     match plugin::serve(provider, mode).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
