@@ -2,6 +2,8 @@
 //! to it: schema, provider-configuration validation and configuration, with the
 //! environment fallbacks, all through go-plugin's mTLS socket.
 
+// Shared with the plugin-host tests, which use the helpers this file does not.
+#[allow(dead_code)]
 mod common;
 
 use common::{ClientIdentity, Provider, Security, guarded};
