@@ -289,7 +289,7 @@ impl Validator for LengthBetween {
 }
 
 /// A custom check of a string value: the function returns a sentence describing the
-/// problem, which follows "Attribute <path> " in the message.
+/// problem, which follows "Attribute `path`" in the message.
 #[derive(Clone)]
 pub struct StringCheck {
     description: String,
