@@ -50,9 +50,8 @@ impl Cloud {
         http: &dyn HttpClient,
         ctx: &CallContext,
     ) -> Result<Endpoints> {
-        let known = |authority: &str, arm: &str, audience: &str| {
-            Endpoints::new(authority, arm, audience)
-        };
+        let known =
+            |authority: &str, arm: &str, audience: &str| Endpoints::new(authority, arm, audience);
         match self {
             Self::Public => known(
                 "https://login.microsoftonline.com",
@@ -88,8 +87,9 @@ pub(crate) struct Endpoints {
 impl Endpoints {
     fn new(authority: &str, resource_manager: &str, audience: &str) -> Result<Self> {
         let parse = |what: &str, value: &str| {
-            Url::parse(value)
-                .map_err(|e| Error::Config(format!("the cloud's {what} {value:?} is not a URL: {e}")))
+            Url::parse(value).map_err(|e| {
+                Error::Config(format!("the cloud's {what} {value:?} is not a URL: {e}"))
+            })
         };
         let mut resource_manager = parse("resourceManager endpoint", resource_manager)?;
         if !resource_manager.path().ends_with('/') {
@@ -160,11 +160,12 @@ async fn fetch_metadata(host: &str, http: &dyn HttpClient, ctx: &CallContext) ->
         .strip_prefix(b"\xEF\xBB\xBF".as_slice())
         .unwrap_or(&response.body);
     let metadata: Metadata = serde_json::from_slice(body).map_err(|e| {
-        Error::Decode(format!("the cloud metadata from {address} is not the expected JSON object: {e}"))
+        Error::Decode(format!(
+            "the cloud metadata from {address} is not the expected JSON object: {e}"
+        ))
     })?;
-    let missing = |field: &str| {
-        Error::Decode(format!("the cloud metadata from {address} has no {field}"))
-    };
+    let missing =
+        |field: &str| Error::Decode(format!("the cloud metadata from {address} has no {field}"));
     let resource_manager = metadata
         .resource_manager
         .filter(|s| !s.is_empty())
@@ -225,7 +226,10 @@ mod tests {
             .resolve(&http, &ctx)
             .await
             .unwrap();
-        assert_eq!(endpoints.resource_manager.as_str(), "https://localhost:8443/");
+        assert_eq!(
+            endpoints.resource_manager.as_str(),
+            "https://localhost:8443/"
+        );
         assert_eq!(endpoints.authority_host.as_str(), "https://localhost:8443/");
         assert_eq!(endpoints.scope, "https://localhost:8443/.default");
         let requests = http.requests();
@@ -245,7 +249,11 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("returned HTTP 404"), "{err}");
 
-        let http = MockHttp::new(vec![response(200, &[], "{\"resourceManager\":\"https://x/\"}")]);
+        let http = MockHttp::new(vec![response(
+            200,
+            &[],
+            "{\"resourceManager\":\"https://x/\"}",
+        )]);
         let err = Cloud::MetadataHost("h:1".into())
             .resolve(&http, &ctx)
             .await

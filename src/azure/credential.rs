@@ -120,7 +120,9 @@ impl TokenCache {
     /// A valid token, fetching one only if the cache has none fresh. Concurrent callers queue
     /// on the lock and then find the token the first one fetched.
     pub async fn token(&self, ctx: &CallContext) -> Result<azure_core::credentials::Secret> {
-        let mut slot = ctx.run("an access token", async { Ok(self.slot.lock().await) }).await?;
+        let mut slot = ctx
+            .run("an access token", async { Ok(self.slot.lock().await) })
+            .await?;
         if let Some(token) = slot.as_ref()
             && token.expires_on > OffsetDateTime::now_utc() + REFRESH_MARGIN
         {
@@ -212,7 +214,6 @@ pub(crate) fn select(
         let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
             user_assigned_id: c.client_id.clone().map(UserAssignedId::ClientId),
             client_options: options(),
-            ..Default::default()
         }))
         .map_err(credential_error)?;
         return Ok((Arc::new(Identity(credential)), "managed identity"));
@@ -487,7 +488,10 @@ mod tests {
     #[test]
     fn missing_settings_are_named_without_secrets() {
         let err = choose(&Credentials::default()).unwrap_err().to_string();
-        assert!(err.contains("client_secret or client_secret_file_path"), "{err}");
+        assert!(
+            err.contains("client_secret or client_secret_file_path"),
+            "{err}"
+        );
 
         let c = Credentials {
             client_id: Some("c".into()),
@@ -503,7 +507,10 @@ mod tests {
             ..Default::default()
         };
         let err = choose(&c).unwrap_err().to_string();
-        assert!(err.contains("neither oidc_token nor oidc_token_file_path"), "{err}");
+        assert!(
+            err.contains("neither oidc_token nor oidc_token_file_path"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -518,7 +525,12 @@ mod tests {
         assert_eq!(client_secret(&c).unwrap().expose(), "s3cret");
 
         std::fs::write(&path, "\n").unwrap();
-        assert!(client_secret(&c).unwrap_err().to_string().contains("is empty"));
+        assert!(
+            client_secret(&c)
+                .unwrap_err()
+                .to_string()
+                .contains("is empty")
+        );
         let c = Credentials {
             client_secret_file_path: Some(dir.path().join("missing")),
             ..Default::default()
@@ -566,7 +578,10 @@ mod tests {
             client_id: Some("cid".into()),
             http: http.clone(),
         };
-        let token = source.fetch("https://management.azure.com/.default").await.unwrap();
+        let token = source
+            .fetch("https://management.azure.com/.default")
+            .await
+            .unwrap();
         assert_eq!(token.token.secret(), "tok");
         assert_eq!(token.expires_on.unix_timestamp(), 4_102_444_800);
         let request = &http.requests()[0];

@@ -86,7 +86,10 @@ fn parse_with(
     let mut values = Vec::new();
     for (index, segment) in template.iter().enumerate() {
         let Some(key) = parts.get(index * 2) else {
-            return Err(fail(format!("it ends before the {:?} segment", segment.key)));
+            return Err(fail(format!(
+                "it ends before the {:?} segment",
+                segment.key
+            )));
         };
         if !key.eq_ignore_ascii_case(segment.key) {
             return Err(fail(if key.is_empty() {
@@ -97,7 +100,10 @@ fn parse_with(
         }
         let value = parts.get(index * 2 + 1).copied().unwrap_or_default();
         if value.is_empty() {
-            return Err(fail(format!("the value after {:?} is missing", segment.key)));
+            return Err(fail(format!(
+                "the value after {:?} is missing",
+                segment.key
+            )));
         }
         match segment.fixed {
             Some(expected) if !value.eq_ignore_ascii_case(expected) => {
@@ -234,7 +240,12 @@ impl DatabaseId {
     /// Parses a database id, case-insensitively.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let mut v = parse_with("Kusto database", input, KUSTO_DATABASE)?.into_iter();
-        Ok(Self::new(take(&mut v), take(&mut v), take(&mut v), take(&mut v)))
+        Ok(Self::new(
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+        ))
     }
 
     /// The id of the data connection `name` in this database.
@@ -299,8 +310,7 @@ impl DataConnectionId {
     /// Parses a data connection id, case-insensitively
     /// (`.../Clusters/c/Databases/d/DataConnections/n` is accepted).
     pub fn parse(input: &str) -> Result<Self, IdError> {
-        let mut v =
-            parse_with("Kusto data connection", input, KUSTO_DATA_CONNECTION)?.into_iter();
+        let mut v = parse_with("Kusto data connection", input, KUSTO_DATA_CONNECTION)?.into_iter();
         Ok(Self::new(
             take(&mut v),
             take(&mut v),

@@ -168,8 +168,9 @@ pub(crate) struct RequestIdPolicy {
 impl RequestIdPolicy {
     pub fn new(correlation_id: &str, user_agent: &str) -> Result<Self> {
         let value = |what: &str, v: &str| {
-            HeaderValue::from_str(v)
-                .map_err(|_| Error::Config(format!("{what} {v:?} is not a valid HTTP header value")))
+            HeaderValue::from_str(v).map_err(|_| {
+                Error::Config(format!("{what} {v:?} is not a valid HTTP header value"))
+            })
         };
         Ok(Self {
             correlation_id: value("correlation request id", correlation_id)?,
@@ -220,8 +221,10 @@ impl Policy for BearerPolicy {
         next: &[Arc<dyn Policy>],
     ) -> Result<Response> {
         let token = self.tokens.token(ctx).await?;
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
-            .map_err(|_| Error::Credential("the access token is not a valid header value".into()))?;
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
+                Error::Credential("the access token is not a valid header value".into())
+            })?;
         value.set_sensitive(true);
         request.headers.insert(http::header::AUTHORIZATION, value);
         send_next(ctx, request, next).await
@@ -337,8 +340,13 @@ mod tests {
         let start = Instant::now();
         ctx.sleep(Duration::from_secs(2), "x").await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(2));
-        let err = ctx.sleep(Duration::from_secs(60), "the thing").await.unwrap_err();
-        assert!(matches!(err, Error::Timeout { ref waiting_for, .. } if waiting_for == "the thing"));
+        let err = ctx
+            .sleep(Duration::from_secs(60), "the thing")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { ref waiting_for, .. } if waiting_for == "the thing")
+        );
         assert_eq!(start.elapsed(), Duration::from_secs(5));
 
         let cancel = CancellationToken::new();

@@ -86,8 +86,7 @@ fn classify(status: &str, error: Option<StatusError>) -> State {
             State::Failed(Error::Lro {
                 status: status.to_string(),
                 code: code.unwrap_or_else(|| "Unknown".into()),
-                message: message
-                    .unwrap_or_else(|| "the service gave no error details".into()),
+                message: message.unwrap_or_else(|| "the service gave no error details".into()),
             })
         }
         _ => State::Running(status.to_string()),
@@ -134,7 +133,11 @@ pub(crate) async fn wait(
             Some(poller.get_resource(&accepted.resource_url).await?)
         } else if accepted.method == Method::POST {
             match poller.follow_header(response, "location")? {
-                Some(location) => poller.poll_location(location, Duration::ZERO, false).await?,
+                Some(location) => {
+                    poller
+                        .poll_location(location, Duration::ZERO, false)
+                        .await?
+                }
                 None => None,
             }
         } else {
@@ -306,10 +309,10 @@ impl Poller<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::credential::TokenCache;
     use crate::azure::pipeline::RequestIdPolicy;
     use crate::azure::retry::{RetryOptions, RetryPolicy};
     use crate::azure::testing::{CountingTokens, MockHttp, response};
-    use crate::azure::credential::TokenCache;
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
     use tokio_util::sync::CancellationToken;
@@ -351,12 +354,20 @@ mod tests {
         Arc::new(MockHttp::with_handler(move |req| {
             if req.url.path().contains("operationResults") {
                 if start.elapsed() < done_after {
-                    response(200, &[("retry-after", &retry)], r#"{"status":"Running","percentComplete":0.5}"#)
+                    response(
+                        200,
+                        &[("retry-after", &retry)],
+                        r#"{"status":"Running","percentComplete":0.5}"#,
+                    )
                 } else {
                     response(200, &[], terminal)
                 }
             } else {
-                response(200, &[], r#"{"name":"c/d/n","kind":"EventHub","properties":{"provisioningState":"Succeeded"}}"#)
+                response(
+                    200,
+                    &[],
+                    r#"{"name":"c/d/n","kind":"EventHub","properties":{"provisioningState":"Succeeded"}}"#,
+                )
             }
         }))
     }
@@ -366,18 +377,42 @@ mod tests {
         let http = timed_operation(Duration::from_secs(30), 5, r#"{"status":"Succeeded"}"#);
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
         let start = Instant::now();
-        let initial = response(201, &[("azure-asyncoperation", AAO), ("retry-after", "5")], "{}");
-        let finished = wait(&pipeline(http.clone()), &ctx, accepted(Method::PUT, initial), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let initial = response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "5")],
+            "{}",
+        );
+        let finished = wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::PUT, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         let elapsed = start.elapsed();
         assert!(finished.body.unwrap().starts_with(b"{\"name\""));
         assert_eq!(elapsed, Duration::from_secs(30));
-        assert!(u64::from(finished.polls) <= elapsed.as_secs() / 5 + 1, "{} polls", finished.polls);
+        assert!(
+            u64::from(finished.polls) <= elapsed.as_secs() / 5 + 1,
+            "{} polls",
+            finished.polls
+        );
         let requests = http.requests();
         assert_eq!(requests.len() as u32, finished.polls + 1);
-        assert!(requests.iter().all(|r| r.headers[CLIENT_REQUEST_ID] == "op-request-id"));
-        assert!(requests.last().unwrap().url.path().ends_with("/dataConnections/n"));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.headers[CLIENT_REQUEST_ID] == "op-request-id")
+        );
+        assert!(
+            requests
+                .last()
+                .unwrap()
+                .url
+                .path()
+                .ends_with("/dataConnections/n")
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -392,9 +427,14 @@ mod tests {
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
         let initial = response(202, &[("azure-asyncoperation", AAO)], "");
-        let finished = wait(&pipeline(http), &ctx, accepted(Method::DELETE, initial), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let finished = wait(
+            &pipeline(http),
+            &ctx,
+            accepted(Method::DELETE, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(finished.polls, 3);
         assert_eq!(start.elapsed(), Duration::from_secs(30));
         assert!(finished.body.is_none());
@@ -405,10 +445,19 @@ mod tests {
         let terminal = r#"{"status":"Failed","error":{"code":"EventHubValidationErorFound","message":"[BadRequest] Validation Errors found: table does not exist"}}"#;
         let http = timed_operation(Duration::from_secs(2), 1, terminal);
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let initial = response(201, &[("azure-asyncoperation", AAO), ("retry-after", "1")], "{}");
-        let err = wait(&pipeline(http), &ctx, accepted(Method::PUT, initial), Duration::from_secs(10))
-            .await
-            .unwrap_err();
+        let initial = response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "1")],
+            "{}",
+        );
+        let err = wait(
+            &pipeline(http),
+            &ctx,
+            accepted(Method::PUT, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             err,
             Error::Lro {
@@ -425,10 +474,18 @@ mod tests {
         let ctx = CallContext::with_timeout(Duration::from_secs(45));
         let start = Instant::now();
         let initial = response(201, &[("azure-asyncoperation", AAO)], "{}");
-        let err = wait(&pipeline(http.clone()), &ctx, accepted(Method::PUT, initial), Duration::from_secs(10))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("Running")), "{err}");
+        let err = wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::PUT, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("Running")),
+            "{err}"
+        );
         assert_eq!(start.elapsed(), Duration::from_secs(45));
 
         let cancel = CancellationToken::new();
@@ -438,9 +495,14 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(15)).await;
             cancel.cancel();
         });
-        let err = wait(&pipeline(http), &ctx, accepted(Method::PUT, initial), Duration::from_secs(10))
-            .await
-            .unwrap_err();
+        let err = wait(
+            &pipeline(http),
+            &ctx,
+            accepted(Method::PUT, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap_err();
         canceller.await.unwrap();
         assert_eq!(err, Error::Cancelled);
     }
@@ -455,16 +517,36 @@ mod tests {
             if *n < 3 {
                 response(202, &[("retry-after", "2")], "")
             } else {
-                response(200, &[], r#"{"value":[{"errorMessage":"table does not exist"}]}"#)
+                response(
+                    200,
+                    &[],
+                    r#"{"value":[{"errorMessage":"table does not exist"}]}"#,
+                )
             }
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let initial = response(202, &[("location", "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location")], "");
-        let finished = wait(&pipeline(http.clone()), &ctx, accepted(Method::POST, initial), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let initial = response(
+            202,
+            &[(
+                "location",
+                "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location",
+            )],
+            "",
+        );
+        let finished = wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::POST, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(finished.polls, 3);
-        assert!(String::from_utf8(finished.body.unwrap()).unwrap().contains("table does not exist"));
+        assert!(
+            String::from_utf8(finished.body.unwrap())
+                .unwrap()
+                .contains("table does not exist")
+        );
         assert_eq!(http.requests()[0].url.host_str(), Some("arm.example"));
     }
 
@@ -472,32 +554,67 @@ mod tests {
     async fn provisioning_state_polling_without_headers() {
         let start = Instant::now();
         let http = Arc::new(MockHttp::with_handler(move |_| {
-            let state = if start.elapsed() < Duration::from_secs(20) { "Creating" } else { "Succeeded" };
-            response(200, &[], &format!(r#"{{"properties":{{"provisioningState":"{state}"}}}}"#))
+            let state = if start.elapsed() < Duration::from_secs(20) {
+                "Creating"
+            } else {
+                "Succeeded"
+            };
+            response(
+                200,
+                &[],
+                &format!(r#"{{"properties":{{"provisioningState":"{state}"}}}}"#),
+            )
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let initial = response(201, &[], r#"{"properties":{"provisioningState":"Creating"}}"#);
-        let finished = wait(&pipeline(http), &ctx, accepted(Method::PUT, initial), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let initial = response(
+            201,
+            &[],
+            r#"{"properties":{"provisioningState":"Creating"}}"#,
+        );
+        let finished = wait(
+            &pipeline(http),
+            &ctx,
+            accepted(Method::PUT, initial),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(finished.polls, 2);
-        assert!(String::from_utf8(finished.body.unwrap()).unwrap().contains("Succeeded"));
+        assert!(
+            String::from_utf8(finished.body.unwrap())
+                .unwrap()
+                .contains("Succeeded")
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn synchronous_answers_need_no_polling() {
         let http = Arc::new(MockHttp::new(vec![]));
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
-        let ok = response(200, &[], r#"{"properties":{"provisioningState":"Succeeded"}}"#);
-        let finished = wait(&pipeline(http.clone()), &ctx, accepted(Method::PUT, ok), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let ok = response(
+            200,
+            &[],
+            r#"{"properties":{"provisioningState":"Succeeded"}}"#,
+        );
+        let finished = wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::PUT, ok),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert_eq!(finished.polls, 0);
         assert!(finished.body.is_some());
         let gone = response(204, &[], "");
-        let finished = wait(&pipeline(http.clone()), &ctx, accepted(Method::DELETE, gone), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let finished = wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::DELETE, gone),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
         assert!(finished.body.is_none());
         assert!(http.requests().is_empty());
     }
@@ -508,12 +625,20 @@ mod tests {
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
         let initial = response(
             202,
-            &[("azure-asyncoperation", "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1")],
+            &[(
+                "azure-asyncoperation",
+                "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1",
+            )],
             "",
         );
-        wait(&pipeline(http.clone()), &ctx, accepted(Method::DELETE, initial), Duration::ZERO)
-            .await
-            .unwrap();
+        wait(
+            &pipeline(http.clone()),
+            &ctx,
+            accepted(Method::DELETE, initial),
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
         let first = &http.requests()[0];
         assert_eq!(first.url.host_str(), Some("arm.example"));
         assert_eq!(first.url.query(), Some("x=1"));

@@ -37,7 +37,9 @@ impl MockHttp {
         }
     }
 
-    pub fn with_handler(handler: impl Fn(&Request) -> Result<Response> + Send + Sync + 'static) -> Self {
+    pub fn with_handler(
+        handler: impl Fn(&Request) -> Result<Response> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             script: Mutex::new(VecDeque::new()),
             handler: Some(Box::new(handler)),
@@ -57,11 +59,12 @@ impl HttpClient for MockHttp {
         if let Some(handler) = &self.handler {
             return handler(&request);
         }
-        self.script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or_else(|| Err(Error::Transport(format!("unscripted request {}", request.url))))
+        self.script.lock().unwrap().pop_front().unwrap_or_else(|| {
+            Err(Error::Transport(format!(
+                "unscripted request {}",
+                request.url
+            )))
+        })
     }
 }
 

@@ -16,13 +16,13 @@ pub use model::{
     DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability, ValidationErrors,
 };
 
+use super::Client;
 use super::error::{Error, Result};
 use super::ids::{ClusterId, DataConnectionId};
 use super::pipeline::{CLIENT_REQUEST_ID, CallContext, new_request_id};
 use super::poller::{self, Accepted, Finished};
 use super::retry::retry_after;
 use super::transport::{Request, Response};
-use super::Client;
 
 impl Client {
     /// The data-connection operations.
@@ -91,7 +91,13 @@ impl DataConnections<'_> {
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
         let finished = self
-            .write(ctx, id.cluster(), Method::PUT, id, Some(settings.to_body()?))
+            .write(
+                ctx,
+                id.cluster(),
+                Method::PUT,
+                id,
+                Some(settings.to_body()?),
+            )
             .await?;
         self.stored(ctx, id, finished).await
     }
@@ -105,7 +111,13 @@ impl DataConnections<'_> {
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
         let finished = self
-            .write(ctx, id.cluster(), Method::PATCH, id, Some(settings.to_body()?))
+            .write(
+                ctx,
+                id.cluster(),
+                Method::PATCH,
+                id,
+                Some(settings.to_body()?),
+            )
             .await?;
         self.stored(ctx, id, finished).await
     }
@@ -131,11 +143,15 @@ impl DataConnections<'_> {
         segments.push("dataConnectionValidation");
         let url = self.client.url(&segments);
         let body = settings.to_validation_body(&id.name)?;
-        let (response, request_id) = self.send(ctx, Method::POST, url.clone(), Some(body)).await?;
+        let (response, request_id) = self
+            .send(ctx, Method::POST, url.clone(), Some(body))
+            .await?;
         if !response.status.is_success() {
             return Err(response.into_error());
         }
-        let finished = self.wait(ctx, Method::POST, url, response, request_id).await?;
+        let finished = self
+            .wait(ctx, Method::POST, url, response, request_id)
+            .await?;
         model::validation_errors(finished.body.as_deref())
     }
 
@@ -173,15 +189,19 @@ impl DataConnections<'_> {
             Some(body) => DataConnection::from_body(&body),
             None => self.get(ctx, id).await.and_then(|found| {
                 found.ok_or_else(|| {
-                    Error::Decode(format!("data connection {id} vanished after it was written"))
+                    Error::Decode(format!(
+                        "data connection {id} vanished after it was written"
+                    ))
                 })
             }),
         };
         match connection {
-            Ok(DataConnection::EventHub(connection)) => Ok(connection),
-            Ok(DataConnection::Other { kind, .. }) => Err(Error::Accepted(Box::new(Error::Decode(
-                format!("data connection {id} is of kind {kind}, not EventHub"),
-            )))),
+            Ok(DataConnection::EventHub(connection)) => Ok(*connection),
+            Ok(DataConnection::Other { kind, .. }) => {
+                Err(Error::Accepted(Box::new(Error::Decode(format!(
+                    "data connection {id} is of kind {kind}, not EventHub"
+                )))))
+            }
             Err(err) => Err(Error::Accepted(Box::new(err))),
         }
     }

@@ -60,7 +60,7 @@ pub struct EventHubDataConnection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataConnection {
     /// `kind: EventHub`.
-    EventHub(EventHubDataConnection),
+    EventHub(Box<EventHubDataConnection>),
     /// Another kind (`EventGrid`, `IotHub`, `CosmosDb`, ...), reported verbatim.
     Other {
         /// Resource id.
@@ -196,7 +196,9 @@ impl DataConnection {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| Error::Decode(format!("the data connection is not valid JSON: {e}")))?;
         let Value::Object(resource) = value else {
-            return Err(Error::Decode("the data connection is not a JSON object".into()));
+            return Err(Error::Decode(
+                "the data connection is not a JSON object".into(),
+            ));
         };
         let raw_id = text(&resource, "id").unwrap_or_default();
         let id = DataConnectionId::parse(&raw_id)
@@ -206,7 +208,11 @@ impl DataConnection {
         if !kind.eq_ignore_ascii_case("EventHub") {
             return Ok(Self::Other {
                 id,
-                kind: if kind.is_empty() { "(none)".into() } else { kind },
+                kind: if kind.is_empty() {
+                    "(none)".into()
+                } else {
+                    kind
+                },
             });
         }
         let empty = serde_json::Map::new();
@@ -222,7 +228,7 @@ impl DataConnection {
                 Error::Decode(format!("data connection {id:?} has no properties.{key}"))
             })
         };
-        Ok(Self::EventHub(EventHubDataConnection {
+        Ok(Self::EventHub(Box::new(EventHubDataConnection {
             settings: EventHubSettings {
                 location: text(&resource, "location").unwrap_or_default(),
                 event_hub_resource_id: required("eventHubResourceId")?,
@@ -240,7 +246,7 @@ impl DataConnection {
             managed_identity_object_id: text(props, "managedIdentityObjectId"),
             id,
             name,
-        }))
+        })))
     }
 }
 
@@ -287,9 +293,9 @@ pub(crate) fn name_availability(body: &[u8]) -> Result<NameAvailability> {
     let wire: Wire = serde_json::from_slice(body)
         .map_err(|e| Error::Decode(format!("the name check result is not valid JSON: {e}")))?;
     Ok(NameAvailability {
-        available: wire.name_available.ok_or_else(|| {
-            Error::Decode("the name check result has no nameAvailable".into())
-        })?,
+        available: wire
+            .name_available
+            .ok_or_else(|| Error::Decode("the name check result has no nameAvailable".into()))?,
         reason: wire.reason.filter(|s| !s.is_empty()),
         message: wire.message.filter(|s| !s.is_empty()),
     })
@@ -337,13 +343,23 @@ mod tests {
     fn recorded_validation_result_decodes() {
         let result = recordings()
             .into_iter()
-            .find(|i| i["uri"].as_str().unwrap().contains("operationResultResponseType=Location"))
+            .find(|i| {
+                i["uri"]
+                    .as_str()
+                    .unwrap()
+                    .contains("operationResultResponseType=Location")
+            })
             .unwrap();
         let bytes = serde_json::to_vec(&result["response"]["body"]).unwrap();
-        assert_eq!(validation_errors(Some(&bytes)).unwrap(), Vec::<String>::new());
         assert_eq!(
-            validation_errors(Some(br#"{"value":[{"errorMessage":"table does not exist"}]}"#))
-                .unwrap(),
+            validation_errors(Some(&bytes)).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            validation_errors(Some(
+                br#"{"value":[{"errorMessage":"table does not exist"}]}"#
+            ))
+            .unwrap(),
             vec!["table does not exist".to_string()]
         );
         assert_eq!(

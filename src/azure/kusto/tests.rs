@@ -111,12 +111,21 @@ async fn create_puts_everything_waits_and_reads_back() {
     let body: Value = serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
     assert_eq!(body["kind"], "EventHub");
     assert_eq!(body["properties"]["mappingRuleName"], "events_json");
-    for header in ["x-ms-client-request-id", "x-ms-correlation-request-id", "authorization", "user-agent"] {
+    for header in [
+        "x-ms-client-request-id",
+        "x-ms-correlation-request-id",
+        "authorization",
+        "user-agent",
+    ] {
         assert!(put.headers.contains_key(header), "{header}");
     }
     assert_eq!(put.headers["authorization"], "Bearer test-token");
     // Polls and the final read carry the operation's request id.
-    assert!(requests.iter().all(|r| r.headers["x-ms-client-request-id"] == put.headers["x-ms-client-request-id"]));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.headers["x-ms-client-request-id"] == put.headers["x-ms-client-request-id"])
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -136,23 +145,44 @@ async fn update_patches_every_setting() {
         .unwrap();
     let body: Value = serde_json::from_slice(http.requests()[0].body.as_ref().unwrap()).unwrap();
     assert_eq!(body["properties"]["tableName"], "Other");
-    assert_eq!(body["properties"]["eventSystemProperties"][0], "x-opt-enqueued-time");
-    assert_eq!(body["properties"]["retrievalStartDate"], "2026-01-01T00:00:00Z");
+    assert_eq!(
+        body["properties"]["eventSystemProperties"][0],
+        "x-opt-enqueued-time"
+    );
+    assert_eq!(
+        body["properties"]["retrievalStartDate"],
+        "2026-01-01T00:00:00Z"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn get_maps_404_to_none_and_reports_other_kinds() {
     let http = Arc::new(MockHttp::new(vec![
-        response(404, &[], r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#),
-        response(200, &[], r#"{"id":"/x","kind":"EventGrid","properties":{}}"#),
-        response(403, &[("x-ms-request-id", "r-1")], r#"{"error":{"code":"AuthorizationFailed","message":"no access"}}"#),
+        response(
+            404,
+            &[],
+            r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
+        ),
+        response(
+            200,
+            &[],
+            r#"{"id":"/x","kind":"EventGrid","properties":{}}"#,
+        ),
+        response(
+            403,
+            &[("x-ms-request-id", "r-1")],
+            r#"{"error":{"code":"AuthorizationFailed","message":"no access"}}"#,
+        ),
     ]));
     let client = client(http);
     let ops = client.data_connections();
     assert_eq!(ops.get(&ctx(), &id("dc1")).await.unwrap(), None);
     assert_eq!(
         ops.get(&ctx(), &id("dc1")).await.unwrap(),
-        Some(DataConnection::Other { id: "/x".into(), kind: "EventGrid".into() })
+        Some(DataConnection::Other {
+            id: "/x".into(),
+            kind: "EventGrid".into()
+        })
     );
     let err = ops.get(&ctx(), &id("dc1")).await.unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -163,22 +193,42 @@ async fn get_maps_404_to_none_and_reports_other_kinds() {
 async fn delete_of_a_missing_connection_succeeds() {
     let http = Arc::new(MockHttp::new(vec![
         response(204, &[], ""),
-        response(404, &[], r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#),
+        response(
+            404,
+            &[],
+            r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
+        ),
     ]));
     let client = client(http);
-    client.data_connections().delete(&ctx(), &id("dc1")).await.unwrap();
-    client.data_connections().delete(&ctx(), &id("dc1")).await.unwrap();
+    client
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    client
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn delete_waits_for_the_operation() {
     let http = Arc::new(MockHttp::new(vec![
-        response(202, &[("azure-asyncoperation", AAO), ("retry-after", "1")], ""),
+        response(
+            202,
+            &[("azure-asyncoperation", AAO), ("retry-after", "1")],
+            "",
+        ),
         response(200, &[("retry-after", "1")], r#"{"status":"Running"}"#),
         response(200, &[], r#"{"status":"Succeeded"}"#),
     ]));
     let start = Instant::now();
-    client(http.clone()).data_connections().delete(&ctx(), &id("dc1")).await.unwrap();
+    client(http.clone())
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
     assert_eq!(http.requests().len(), 3);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
@@ -186,8 +236,16 @@ async fn delete_waits_for_the_operation() {
 #[tokio::test(start_paused = true)]
 async fn failures_after_acceptance_say_the_resource_may_exist() {
     let http = Arc::new(MockHttp::new(vec![
-        response(201, &[("azure-asyncoperation", AAO), ("retry-after", "1")], &stored("dc1", "Creating")),
-        response(200, &[], r#"{"status":"Failed","error":{"code":"BadRequest","message":"Table 'Events' does not exist"}}"#),
+        response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "1")],
+            &stored("dc1", "Creating"),
+        ),
+        response(
+            200,
+            &[],
+            r#"{"status":"Failed","error":{"code":"BadRequest","message":"Table 'Events' does not exist"}}"#,
+        ),
     ]));
     let err = client(http)
         .data_connections()
@@ -195,7 +253,9 @@ async fn failures_after_acceptance_say_the_resource_may_exist() {
         .await
         .unwrap_err();
     assert!(err.resource_may_exist());
-    let Error::Accepted(inner) = &err else { panic!("{err:?}") };
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!(
         **inner,
         Error::Lro {
@@ -209,27 +269,53 @@ async fn failures_after_acceptance_say_the_resource_may_exist() {
 #[tokio::test(start_paused = true)]
 async fn throttling_is_retried_after_the_requested_wait() {
     let http = Arc::new(MockHttp::new(vec![
-        response(429, &[("retry-after", "3")], r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#),
+        response(
+            429,
+            &[("retry-after", "3")],
+            r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#,
+        ),
         response(503, &[], ""),
         response(200, &[], &stored("dc1", "Succeeded")),
     ]));
     let start = Instant::now();
-    let found = client(http.clone()).data_connections().get(&ctx(), &id("dc1")).await.unwrap();
+    let found = client(http.clone())
+        .data_connections()
+        .get(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
     assert!(matches!(found, Some(DataConnection::EventHub(_))));
     let elapsed = start.elapsed();
     // 3 s as asked, then the second exponential step (2 s ± 20 %).
-    assert!(elapsed >= Duration::from_millis(4600) && elapsed <= Duration::from_millis(5400), "{elapsed:?}");
-    let ids: Vec<_> = http.requests().iter().map(|r| r.headers["x-ms-client-request-id"].clone()).collect();
-    assert!(ids.windows(2).all(|w| w[0] == w[1]), "retries keep the call's request id");
+    assert!(
+        elapsed >= Duration::from_millis(4600) && elapsed <= Duration::from_millis(5400),
+        "{elapsed:?}"
+    );
+    let ids: Vec<_> = http
+        .requests()
+        .iter()
+        .map(|r| r.headers["x-ms-client-request-id"].clone())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "retries keep the call's request id"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn retries_stop_at_the_deadline() {
     let http = Arc::new(MockHttp::with_handler(|_| {
-        response(429, &[("retry-after", "30")], r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#)
+        response(
+            429,
+            &[("retry-after", "30")],
+            r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#,
+        )
     }));
     let ctx = CallContext::with_timeout(Duration::from_secs(100));
-    let err = client(http.clone()).data_connections().get(&ctx, &id("dc1")).await.unwrap_err();
+    let err = client(http.clone())
+        .data_connections()
+        .get(&ctx, &id("dc1"))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(429));
     assert_eq!(http.requests().len(), 4, "attempts at 0, 30, 60 and 90 s");
 }
@@ -242,7 +328,11 @@ async fn connection_errors_are_retried_only_when_idempotent() {
         Err(Error::Transport("connection reset".into())),
     ]));
     let client = client(http.clone());
-    client.data_connections().get(&ctx(), &id("dc1")).await.unwrap();
+    client
+        .data_connections()
+        .get(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
     let err = client
         .data_connections()
         .check_name_availability(&ctx(), &id("dc1"))
@@ -296,23 +386,46 @@ async fn other_conflicts_fail_fast() {
 async fn writes_to_one_cluster_never_overlap() {
     // Each PUT's operation runs 5 s; the log records which operation each request belongs to.
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
-    let started = Arc::new(Mutex::new(std::collections::HashMap::<String, Instant>::new()));
+    let started = Arc::new(Mutex::new(
+        std::collections::HashMap::<String, Instant>::new(),
+    ));
     let (log2, started2) = (log.clone(), started.clone());
     let http = Arc::new(MockHttp::with_handler(move |req| {
         let path = req.url.path().to_string();
         let name = path.rsplit('/').next().unwrap().to_string();
-        let kind = if path.contains("operationResults") { "POLL".to_string() } else { req.method.to_string() };
+        let kind = if path.contains("operationResults") {
+            "POLL".to_string()
+        } else {
+            req.method.to_string()
+        };
         log2.lock().unwrap().push(format!("{kind} {name}"));
         match req.method.as_str() {
             "PUT" => {
-                started2.lock().unwrap().insert(name.clone(), Instant::now());
-                let aao = format!("https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/{name}");
-                response(201, &[("azure-asyncoperation", &aao), ("retry-after", "1")], &stored(&name, "Creating"))
+                started2
+                    .lock()
+                    .unwrap()
+                    .insert(name.clone(), Instant::now());
+                let aao = format!(
+                    "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/{name}"
+                );
+                response(
+                    201,
+                    &[("azure-asyncoperation", &aao), ("retry-after", "1")],
+                    &stored(&name, "Creating"),
+                )
             }
             _ if path.contains("operationResults") => {
                 let since = started2.lock().unwrap()[&name].elapsed();
-                let status = if since >= Duration::from_secs(5) { "Succeeded" } else { "Running" };
-                response(200, &[("retry-after", "1")], &format!(r#"{{"status":"{status}"}}"#))
+                let status = if since >= Duration::from_secs(5) {
+                    "Succeeded"
+                } else {
+                    "Running"
+                };
+                response(
+                    200,
+                    &[("retry-after", "1")],
+                    &format!(r#"{{"status":"{status}"}}"#),
+                )
             }
             _ => response(200, &[], &stored(&name, "Succeeded")),
         }
@@ -328,9 +441,18 @@ async fn writes_to_one_cluster_never_overlap() {
     b.unwrap();
     let log = log.lock().unwrap().clone();
     let first = log[0].split(' ').nth(1).unwrap().to_string();
-    let first_done = log.iter().position(|l| l == &format!("GET {first}")).unwrap();
-    let second_put = log.iter().position(|l| l.starts_with("PUT ") && !l.ends_with(&first)).unwrap();
-    assert!(second_put > first_done, "second write started before the first finished: {log:?}");
+    let first_done = log
+        .iter()
+        .position(|l| l == &format!("GET {first}"))
+        .unwrap();
+    let second_put = log
+        .iter()
+        .position(|l| l.starts_with("PUT ") && !l.ends_with(&first))
+        .unwrap();
+    assert!(
+        second_put > first_done,
+        "second write started before the first finished: {log:?}"
+    );
     assert_eq!(log.iter().filter(|l| l.starts_with("PUT")).count(), 2);
 }
 
@@ -341,13 +463,20 @@ async fn validation_returns_the_service_messages() {
             202,
             &[
                 ("azure-asyncoperation", AAO),
-                ("location", "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/op?api-version=2025-02-14&operationResultResponseType=Location"),
+                (
+                    "location",
+                    "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/op?api-version=2025-02-14&operationResultResponseType=Location",
+                ),
                 ("retry-after", "1"),
             ],
             "",
         ),
         response(200, &[], r#"{"status":"Succeeded"}"#),
-        response(200, &[], r#"{"Value":[{"errorMessage":"Table 'Nope' does not exist"}]}"#),
+        response(
+            200,
+            &[],
+            r#"{"Value":[{"errorMessage":"Table 'Nope' does not exist"}]}"#,
+        ),
     ]));
     let errors = client(http.clone())
         .data_connections()
@@ -356,7 +485,11 @@ async fn validation_returns_the_service_messages() {
         .unwrap();
     assert_eq!(errors, vec!["Table 'Nope' does not exist".to_string()]);
     let post = &http.requests()[0];
-    assert!(post.url.path().ends_with("/databases/demodb/dataConnectionValidation"));
+    assert!(
+        post.url
+            .path()
+            .ends_with("/databases/demodb/dataConnectionValidation")
+    );
     let body: Value = serde_json::from_slice(post.body.as_ref().unwrap()).unwrap();
     assert_eq!(body["dataConnectionName"], "dc1");
 }
@@ -369,5 +502,10 @@ async fn names_with_reserved_characters_are_escaped() {
         .get(&ctx(), &id("a b#c"))
         .await
         .unwrap();
-    assert!(http.requests()[0].url.path().ends_with("/dataConnections/a%20b%23c"));
+    assert!(
+        http.requests()[0]
+            .url
+            .path()
+            .ends_with("/dataConnections/a%20b%23c")
+    );
 }

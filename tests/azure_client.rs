@@ -1,0 +1,297 @@
+//! The ARM client against the real emulator binary: authentication through a metadata host and
+//! an extra CA, the data-connection life cycle with long-running operations, the shared token
+//! cache, throttling, failed operations and a busy cluster.
+
+mod azure;
+
+use std::time::{Duration, Instant};
+
+use azure::{Emulator, ctx};
+use serde_json::json;
+use terraform_provider_kusto::azure::{
+    Client, ClientConfig, Cloud, Credentials, DataConnection, Error, Secret,
+};
+
+const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
+
+#[tokio::test]
+async fn client_secret_auth_through_metadata_host() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    assert_eq!(client.auth_method(), "client secret");
+    let found = client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+
+    let kinds: Vec<String> = emulator
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(kinds, ["metadata", "token", "arm"]);
+}
+
+#[tokio::test]
+async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
+    // Runs in a child process (this test, re-executed), because SSL_CERT_FILE must be in the
+    // environment when the configuration is built and tests cannot change their own.
+    if let Ok(info) = std::env::var(CHILD_ENV) {
+        let info: azure::Info = serde_json::from_str(&info).unwrap();
+        let credentials = Credentials {
+            tenant_id: Some(info.tenant_id),
+            client_id: Some(info.client_id),
+            client_secret: Some(Secret::new(info.client_secret)),
+            ..Default::default()
+        };
+        let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
+        let client = Client::connect(config, &ctx()).await.unwrap();
+        let id = terraform_provider_kusto::azure::DataConnectionId::new(
+            info.subscription_id,
+            "rg-demo",
+            "democluster",
+            "demodb",
+            "absent",
+        );
+        assert_eq!(
+            client.data_connections().get(&ctx(), &id).await.unwrap(),
+            None
+        );
+        return;
+    }
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+
+    // Without the CA the TLS failure is reported, naming the certificate problem.
+    let mut untrusted = emulator.config();
+    untrusted.extra_ca_file = None;
+    let err = Client::connect(untrusted, &ctx()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+
+    let info = serde_json::json!({
+        "endpoint": emulator.info.endpoint, "metadata_host": emulator.info.metadata_host,
+        "ca_cert": emulator.info.ca_cert, "tenant_id": emulator.info.tenant_id,
+        "subscription_id": emulator.info.subscription_id, "client_id": emulator.info.client_id,
+        "client_secret": emulator.info.client_secret,
+    });
+    let status = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "ssl_cert_file_is_trusted_on_top_of_platform_roots",
+            "--quiet",
+        ])
+        .env(CHILD_ENV, info.to_string())
+        .env("SSL_CERT_FILE", &emulator.ca_file)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "the child test failed");
+}
+
+#[tokio::test]
+async fn data_connection_life_cycle_with_long_running_operations() {
+    let emulator = Emulator::start(&["--lro-seconds", "2", "--retry-after", "1"]).await;
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id("lifecycle");
+
+    let started = Instant::now();
+    let created = ops
+        .create_or_update(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap();
+    let create_time = started.elapsed();
+    assert!(
+        create_time >= Duration::from_secs(2),
+        "waited for the operation: {create_time:?}"
+    );
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(created.id, id.to_string(), "canonical id despite re-casing");
+    assert_eq!(created.settings.table_name.as_deref(), Some("Events"));
+
+    let polls = emulator.requests_of_kind("poll").await.len() as u64;
+    assert!(polls >= 1, "the create was polled");
+    assert!(
+        polls <= create_time.as_secs() + 1,
+        "{polls} polls in {create_time:?} with Retry-After 1"
+    );
+
+    let Some(DataConnection::EventHub(read)) = ops.get(&ctx(), &id).await.unwrap() else {
+        panic!("the connection exists");
+    };
+    assert_eq!(
+        read.settings.mapping_rule_name.as_deref(),
+        Some("events_json")
+    );
+
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    changed.event_system_properties = vec!["x-opt-enqueued-time".into()];
+    let updated = ops.update(&ctx(), &id, &changed).await.unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
+    assert!(
+        updated
+            .settings
+            .data_format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("CSV"))
+    );
+    assert_eq!(
+        updated.settings.event_system_properties,
+        ["x-opt-enqueued-time"]
+    );
+
+    ops.delete(&ctx(), &id).await.unwrap();
+    assert_eq!(ops.get(&ctx(), &id).await.unwrap(), None);
+    ops.delete(&ctx(), &id).await.unwrap();
+    assert_eq!(client.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn twenty_parallel_operations_make_one_token_request() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let client = client.clone();
+            let id = emulator.id(&format!("parallel-{i}"));
+            let settings = emulator.settings();
+            tokio::spawn(async move {
+                client
+                    .data_connections()
+                    .create_or_update(&ctx(), &id, &settings)
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(emulator.requests_of_kind("token").await.len(), 1);
+    assert_eq!(client.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn throttling_is_retried_after_retry_after() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+            "action": {"type": "status", "status": 429, "retry_after": 1}}]}),
+        )
+        .await;
+    let client = emulator.client().await;
+    let started = Instant::now();
+    client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("throttled"), &emulator.settings())
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let puts: Vec<u64> = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "PUT")
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(puts[0], 429);
+    assert!(puts[1] == 200 || puts[1] == 201, "{puts:?}");
+}
+
+#[tokio::test]
+async fn failed_operation_is_surfaced_verbatim() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*",
+            "action": {"type": "lro", "outcome": "Failed", "code": "EventHubValidationErorFound",
+                       "message": "[BadRequest] Validation Errors found: table does not exist"}}]}),
+        )
+        .await;
+    let client = emulator.client().await;
+    let err = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("doomed"), &emulator.settings())
+        .await
+        .unwrap_err();
+    assert!(err.resource_may_exist(), "{err}");
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        **inner,
+        Error::Lro {
+            status: "Failed".into(),
+            code: "EventHubValidationErorFound".into(),
+            message: "[BadRequest] Validation Errors found: table does not exist".into(),
+        }
+    );
+}
+
+#[tokio::test]
+async fn busy_cluster_conflict_is_waited_out() {
+    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]).await;
+    let client = emulator.client().await;
+    // Another writer (not this client, so not serialised by it) starts an operation.
+    let other = emulator.id("other-writer");
+    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
+        "eventHubResourceId": emulator.settings().event_hub_resource_id,
+        "consumerGroup": "$Default", "tableName": "Events", "mappingRuleName": "events_json",
+        "dataFormat": "JSON"}});
+    let status = emulator.raw_put(&other, &body).await;
+    assert!(status.is_success(), "{status}");
+
+    let created = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("patient"), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    let statuses: Vec<u64> = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "PUT" && r["path"].as_str().unwrap().ends_with("/patient"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses.first(), Some(&409), "{statuses:?}");
+    assert!(
+        statuses.last().is_some_and(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn validation_reports_missing_table() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    let mut settings = emulator.settings();
+    settings.table_name = Some("NoSuchTable".into());
+    let errors = client
+        .data_connections()
+        .validate(&ctx(), &emulator.id("check"), &settings)
+        .await
+        .unwrap();
+    assert!(!errors.is_empty());
+    assert!(
+        errors.iter().any(|e| e.contains("NoSuchTable")),
+        "{errors:?}"
+    );
+    let ok = client
+        .data_connections()
+        .validate(&ctx(), &emulator.id("check"), &emulator.settings())
+        .await
+        .unwrap();
+    assert!(ok.is_empty(), "{ok:?}");
+}
