@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use azure::{Emulator, ctx};
 use serde_json::json;
 use terraform_provider_kusto::azure::{
-    Client, ClientConfig, Cloud, Credentials, DataConnection, Error, Secret,
+    Client, ClientConfig, Cloud, Credentials, DataConnection, DataConnectionId, Error, Secret,
 };
 
 const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
@@ -35,31 +35,52 @@ async fn client_secret_auth_through_metadata_host() {
     assert_eq!(kinds, ["metadata", "token", "arm"]);
 }
 
+/// In a child run (see [`run_in_child`]), the emulator's start-up info.
+fn child_info() -> Option<azure::Info> {
+    let info = std::env::var(CHILD_ENV).ok()?;
+    Some(serde_json::from_str(&info).unwrap())
+}
+
+/// Re-runs test `name` of this binary in a child process with `envs` added, because some
+/// settings are read from the environment and a test cannot change its own.
+async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi::OsStr)]) {
+    let status = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--quiet"])
+        .env(CHILD_ENV, serde_json::to_string(&emulator.info).unwrap())
+        .envs(envs.iter().copied())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "the child run of {name} failed");
+}
+
+/// A read through a client built from `credentials` in a child process.
+async fn child_reads_with(info: azure::Info, credentials: Credentials) {
+    let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    let id = DataConnectionId::new(
+        info.subscription_id,
+        "rg-demo",
+        "democluster",
+        "demodb",
+        "absent",
+    );
+    assert_eq!(
+        client.data_connections().get(&ctx(), &id).await.unwrap(),
+        None
+    );
+}
+
 #[tokio::test]
 async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
-    // Runs in a child process (this test, re-executed), because SSL_CERT_FILE must be in the
-    // environment when the configuration is built and tests cannot change their own.
-    if let Ok(info) = std::env::var(CHILD_ENV) {
-        let info: azure::Info = serde_json::from_str(&info).unwrap();
+    if let Some(info) = child_info() {
         let credentials = Credentials {
-            tenant_id: Some(info.tenant_id),
-            client_id: Some(info.client_id),
-            client_secret: Some(Secret::new(info.client_secret)),
+            tenant_id: Some(info.tenant_id.clone()),
+            client_id: Some(info.client_id.clone()),
+            client_secret: Some(Secret::new(info.client_secret.clone())),
             ..Default::default()
         };
-        let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
-        let client = Client::connect(config, &ctx()).await.unwrap();
-        let id = terraform_provider_kusto::azure::DataConnectionId::new(
-            info.subscription_id,
-            "rg-demo",
-            "democluster",
-            "demodb",
-            "absent",
-        );
-        assert_eq!(
-            client.data_connections().get(&ctx(), &id).await.unwrap(),
-            None
-        );
+        child_reads_with(info, credentials).await;
         return;
     }
     let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
@@ -74,24 +95,139 @@ async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
         "{err}"
     );
 
-    let info = serde_json::json!({
-        "endpoint": emulator.info.endpoint, "metadata_host": emulator.info.metadata_host,
-        "ca_cert": emulator.info.ca_cert, "tenant_id": emulator.info.tenant_id,
-        "subscription_id": emulator.info.subscription_id, "client_id": emulator.info.client_id,
-        "client_secret": emulator.info.client_secret,
-    });
-    let status = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "ssl_cert_file_is_trusted_on_top_of_platform_roots",
-            "--quiet",
-        ])
-        .env(CHILD_ENV, info.to_string())
-        .env("SSL_CERT_FILE", &emulator.ca_file)
-        .status()
+    run_in_child(
+        "ssl_cert_file_is_trusted_on_top_of_platform_roots",
+        &emulator,
+        &[("SSL_CERT_FILE", emulator.ca_file.as_os_str())],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn app_service_managed_identity_from_the_environment() {
+    if let Some(info) = child_info() {
+        let credentials = Credentials {
+            use_msi: true,
+            ..Default::default()
+        };
+        child_reads_with(info, credentials).await;
+        return;
+    }
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let endpoint = format!("{}/msi/token", emulator.info.endpoint.trim_end_matches('/'));
+    run_in_child(
+        "app_service_managed_identity_from_the_environment",
+        &emulator,
+        &[
+            ("SSL_CERT_FILE", emulator.ca_file.as_os_str()),
+            ("IDENTITY_ENDPOINT", endpoint.as_ref()),
+            ("IDENTITY_HEADER", "kusto-emulator-identity-header".as_ref()),
+        ],
+    )
+    .await;
+    assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
+}
+
+#[tokio::test]
+async fn managed_identity_through_msi_endpoint() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        use_msi: true,
+        msi_endpoint: Some(format!(
+            "{}/metadata/identity/oauth2/token",
+            emulator.info.endpoint.trim_end_matches('/')
+        )),
+        ..Default::default()
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "managed identity (msi_endpoint)");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
         .await
         .unwrap();
-    assert!(status.success(), "the child test failed");
+    assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
+}
+
+/// An unsigned OIDC token as GitHub Actions would issue it for the emulator's federated
+/// credential (the emulator checks claims, not the issuer's signature).
+fn github_oidc_token() -> String {
+    use base64::Engine;
+    let encode = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    format!(
+        "{}.{}.",
+        encode(json!({"alg": "none", "typ": "JWT"})),
+        encode(json!({"iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:example/kusto:environment:emulator",
+            "aud": "api://AzureADTokenExchange", "exp": exp}))
+    )
+}
+
+#[tokio::test]
+async fn oidc_token_inline_and_from_a_file() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let base = Credentials {
+        tenant_id: Some(emulator.info.tenant_id.clone()),
+        client_id: Some(emulator.info.client_id.clone()),
+        use_oidc: true,
+        ..Default::default()
+    };
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        oidc_token: Some(Secret::new(github_oidc_token())),
+        ..base.clone()
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "OIDC token");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("oidc-token");
+    std::fs::write(&file, github_oidc_token()).unwrap();
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        oidc_token_file_path: Some(file),
+        ..base
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "OIDC token file");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+    assert_eq!(emulator.requests_of_kind("token").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_reported_without_the_secret() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let mut config = emulator.config();
+    config.credentials.client_secret = Some(Secret::new("definitely-wrong-secret"));
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    let err = client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err}");
+    assert!(err.to_string().contains("AADSTS7000215"), "{err}");
+    assert!(
+        !err.to_string().contains("definitely-wrong-secret"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -19,13 +19,19 @@
 //! let settings = EventHubSettings { location: "westeurope".into(),
 //!     event_hub_resource_id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/ns/eventhubs/eh".into(),
 //!     consumer_group: "$Default".into(), ..Default::default() };
-//! let created = client.data_connections().create_or_update(&ctx, &id, &settings).await?;
+//! match client.data_connections().create_or_update(&ctx, &id, &settings).await {
+//!     Ok(created) => println!("{} is {:?}", created.id, created.provisioning_state),
+//!     // Azure accepted the PUT but the wait failed: keep the id (tainted) with the error.
+//!     Err(err) if err.resource_may_exist() => eprintln!("{id} may exist: {err}"),
+//!     Err(err) => return Err(err),
+//! }
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`pipeline`] (ordered policies) over [`transport`] (reqwest), with [`retry`] and
-//! [`credential`] (azure_identity + the shared token cache); [`poller`] waits for long-running
-//! operations; [`kusto`] holds the models and operations; [`ids`] and [`cloud`] the vocabulary.
+//! Layout: `pipeline` (ordered policies) over `transport` (reqwest), with `retry` and
+//! `credential` (azure_identity + the shared token cache); `poller` waits for long-running
+//! operations; `kusto` holds the models and operations; `ids` and `cloud` the vocabulary;
+//! `error` the one error type of the layer.
 
 mod cloud;
 mod credential;
