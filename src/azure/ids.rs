@@ -210,8 +210,8 @@ impl fmt::Display for ClusterId {
     }
 }
 
-/// A Kusto database inside a cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Kusto database inside a cluster (compared case-insensitively).
+#[derive(Debug, Clone, Eq)]
 pub struct DatabaseId {
     /// The cluster holding the database.
     pub cluster: ClusterId,
@@ -274,15 +274,15 @@ impl DatabaseId {
     }
 }
 
-impl fmt::Display for DatabaseId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/databases/{}", self.cluster, self.database)
+impl PartialEq for DatabaseId {
+    fn eq(&self, other: &Self) -> bool {
+        self.cluster == other.cluster && eq_ci(&self.database, &other.database)
     }
 }
 
-impl PartialEq for DataConnectionId {
-    fn eq(&self, other: &Self) -> bool {
-        self.database == other.database && eq_ci(&self.name, &other.name)
+impl fmt::Display for DatabaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/databases/{}", self.cluster, self.database)
     }
 }
 
@@ -330,6 +330,12 @@ impl DataConnectionId {
         s.push("dataConnections");
         s.push(&self.name);
         s
+    }
+}
+
+impl PartialEq for DataConnectionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.database == other.database && eq_ci(&self.name, &other.name)
     }
 }
 

@@ -12,9 +12,7 @@ mod model;
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
 
-pub use model::{
-    DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability, ValidationErrors,
-};
+pub use model::{DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability};
 
 use super::Client;
 use super::error::{Error, Result};
@@ -138,7 +136,7 @@ impl DataConnections<'_> {
         ctx: &CallContext,
         id: &DataConnectionId,
         settings: &EventHubSettings,
-    ) -> Result<ValidationErrors> {
+    ) -> Result<Vec<String>> {
         let mut segments = id.database.segments();
         segments.push("dataConnectionValidation");
         let url = self.client.url(&segments);

@@ -70,9 +70,6 @@ pub enum DataConnection {
     },
 }
 
-/// One result of `dataConnectionValidation`.
-pub type ValidationErrors = Vec<String>;
-
 /// The answer of `checkNameAvailability`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameAvailability {
@@ -252,7 +249,7 @@ impl DataConnection {
 
 /// Decodes a `dataConnectionValidation` result: `{"value":[{"errorMessage":…}]}`, the live
 /// service's `{"Value":[…]}`, or a bare array; an empty body means no errors.
-pub(crate) fn validation_errors(body: Option<&[u8]>) -> Result<ValidationErrors> {
+pub(crate) fn validation_errors(body: Option<&[u8]>) -> Result<Vec<String>> {
     let Some(body) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) else {
         return Ok(Vec::new());
     };
