@@ -567,6 +567,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn tokens_close_to_expiry_are_refreshed() {
+        let source = Arc::new(CountingTokens {
+            lifetime: AzDuration::minutes(4),
+            ..Default::default()
+        });
+        let calls = source.calls.clone();
+        let cache = TokenCache::new(source, "scope".into());
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        cache.token(&ctx).await.unwrap();
+        cache.token(&ctx).await.unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "a token expiring within 5 minutes is not reused"
+        );
+    }
+
+    #[tokio::test]
     async fn msi_endpoint_speaks_imds() {
         let http = Arc::new(MockHttp::new(vec![response(
             200,

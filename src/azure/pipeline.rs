@@ -334,6 +334,79 @@ mod tests {
         assert_eq!(text, "PUT /subscriptions/s/x?api-version=2025-02-14");
     }
 
+    /// Collects every tracing event as text: `message field=value ...`.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            struct Text(String);
+            impl tracing::field::Visit for Text {
+                fn record_debug(
+                    &mut self,
+                    field: &tracing::field::Field,
+                    value: &dyn std::fmt::Debug,
+                ) {
+                    self.0.push_str(&format!(" {}={value:?}", field.name()));
+                }
+            }
+            let mut text = Text(String::new());
+            event.record(&mut text);
+            self.0.lock().unwrap().push(text.0);
+        }
+    }
+
+    #[tokio::test]
+    async fn logs_carry_request_ids_but_never_the_token() {
+        use crate::azure::retry::{RetryOptions, RetryPolicy};
+        use crate::azure::testing::{MockHttp, response};
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let capture = Capture::default();
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+        let http = Arc::new(MockHttp::new(vec![
+            response(503, &[("x-ms-request-id", "arm-1")], ""),
+            response(200, &[("x-ms-request-id", "arm-2")], "{}"),
+        ]));
+        let tokens = Arc::new(TokenCache::new(
+            Arc::new(crate::azure::testing::CountingTokens::default()),
+            "scope".into(),
+        ));
+        let retry = RetryOptions {
+            initial_delay: Duration::from_millis(1),
+            ..RetryOptions::default()
+        };
+        let pipeline = Pipeline::new(
+            RequestIdPolicy::new("corr-42", "agent").unwrap(),
+            RetryPolicy::new(retry),
+            tokens,
+            http.clone(),
+        );
+        let url = Url::parse("https://arm.example/subscriptions/s?api-version=1").unwrap();
+        let ctx = CallContext::with_timeout(Duration::from_secs(10));
+        pipeline
+            .send(&ctx, Request::new(Method::GET, url))
+            .await
+            .unwrap();
+
+        let sent = http.requests();
+        assert_eq!(sent[0].headers["authorization"], "Bearer test-token");
+        let client_id = sent[0].headers[CLIENT_REQUEST_ID]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let logs = capture.0.lock().unwrap().join("\n");
+        assert!(logs.contains(&client_id), "{logs}");
+        assert!(logs.contains("corr-42") && logs.contains("arm-2"), "{logs}");
+        assert!(logs.contains("retrying Azure request"), "{logs}");
+        assert!(!logs.contains("test-token"), "{logs}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn sleep_stops_at_deadline_and_on_cancel() {
         let ctx = CallContext::with_timeout(Duration::from_secs(5));

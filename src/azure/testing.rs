@@ -84,11 +84,23 @@ pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Res
     })
 }
 
-/// A token source that takes `delay` (on tokio's clock) per request and counts requests.
-#[derive(Debug, Default)]
+/// A token source that takes `delay` (on tokio's clock) per request, issues tokens valid for
+/// `lifetime`, and counts requests.
+#[derive(Debug)]
 pub(crate) struct CountingTokens {
     pub calls: Arc<AtomicUsize>,
     pub delay: Duration,
+    pub lifetime: azure_core::time::Duration,
+}
+
+impl Default for CountingTokens {
+    fn default() -> Self {
+        Self {
+            calls: Arc::default(),
+            delay: Duration::ZERO,
+            lifetime: azure_core::time::Duration::hours(1),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -98,7 +110,7 @@ impl TokenSource for CountingTokens {
         tokio::time::sleep(self.delay).await;
         Ok(AccessToken::new(
             "test-token",
-            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+            azure_core::time::OffsetDateTime::now_utc() + self.lifetime,
         ))
     }
 }
