@@ -370,6 +370,8 @@ mod tests {
         let _guard =
             tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
         let http = Arc::new(MockHttp::new(vec![
+            response(503, &[("x-ms-request-id", "arm-0")], ""),
+            response(200, &[("x-ms-request-id", "arm-0")], "{}"),
             response(503, &[("x-ms-request-id", "arm-1")], ""),
             response(200, &[("x-ms-request-id", "arm-2")], "{}"),
         ]));
@@ -389,14 +391,22 @@ mod tests {
         );
         let url = Url::parse("https://arm.example/subscriptions/s?api-version=1").unwrap();
         let ctx = CallContext::with_timeout(Duration::from_secs(10));
+        // tracing caches per call site whether anyone listens; a site first reached by another
+        // test thread may have been cached as silent. Reach every site once, then recompute.
+        pipeline
+            .send(&ctx, Request::new(Method::GET, url.clone()))
+            .await
+            .unwrap();
+        tracing::callsite::rebuild_interest_cache();
+        capture.0.lock().unwrap().clear();
+
         pipeline
             .send(&ctx, Request::new(Method::GET, url))
             .await
             .unwrap();
-
         let sent = http.requests();
-        assert_eq!(sent[0].headers["authorization"], "Bearer test-token");
-        let client_id = sent[0].headers[CLIENT_REQUEST_ID]
+        assert_eq!(sent[2].headers["authorization"], "Bearer test-token");
+        let client_id = sent[2].headers[CLIENT_REQUEST_ID]
             .to_str()
             .unwrap()
             .to_string();
