@@ -509,3 +509,29 @@ async fn names_with_reserved_characters_are_escaped() {
             .ends_with("/dataConnections/a%20b%23c")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_after_acceptance_keeps_the_resource_known() {
+    let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
+        "PUT" => response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "10")],
+            &stored("dc1", "Creating"),
+        ),
+        _ => response(200, &[("retry-after", "10")], r#"{"status":"Running"}"#),
+    }));
+    let ctx = CallContext::with_timeout(Duration::from_secs(25));
+    let start = Instant::now();
+    let err = client(http)
+        .data_connections()
+        .create_or_update(&ctx, &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_secs(25));
+    assert!(err.resource_may_exist(), "{err}");
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(**inner, Error::Timeout { .. }), "{inner:?}");
+    assert!(err.to_string().contains("last status: Running"), "{err}");
+}
