@@ -159,10 +159,13 @@ async fn openid_configuration_and_client_secret_tokens() {
     assert!(c.get("scp").is_none());
 }
 
+/// Form fields, expected status, OAuth error, AADSTS code.
+type TokenCase<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, u64);
+
 #[tokio::test]
 async fn token_errors_use_real_aadsts_codes() {
     let emu = Emulator::start(&[]).await;
-    let cases: [(&[(&str, &str)], u16, &str, u64); 4] = [
+    let cases: [TokenCase; 4] = [
         (
             &[
                 ("client_id", CLIENT_ID),
