@@ -44,14 +44,19 @@ fn child_info() -> Option<azure::Info> {
 /// Re-runs test `name` of this binary in a child process with `envs` added, because some
 /// settings are read from the environment and a test cannot change its own.
 async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi::OsStr)]) {
-    let status = tokio::process::Command::new(std::env::current_exe().unwrap())
+    let output = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", name, "--quiet"])
         .env(CHILD_ENV, serde_json::to_string(&emulator.info).unwrap())
         .envs(envs.iter().copied())
-        .status()
+        .output()
         .await
         .unwrap();
-    assert!(status.success(), "the child run of {name} failed");
+    assert!(
+        output.status.success(),
+        "the child run of {name} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A read through a client built from `credentials` in a child process.
