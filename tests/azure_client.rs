@@ -271,6 +271,15 @@ async fn data_connection_life_cycle_with_long_running_operations() {
         Some("events_json")
     );
 
+    let taken = ops.check_name_availability(&ctx(), &id).await.unwrap();
+    assert!(!taken.available);
+    assert_eq!(taken.reason.as_deref(), Some("AlreadyExists"));
+    let free = ops
+        .check_name_availability(&ctx(), &emulator.id("unused-name"))
+        .await
+        .unwrap();
+    assert!(free.available, "{free:?}");
+
     let mut changed = emulator.settings();
     changed.mapping_rule_name = Some("events_csv".into());
     changed.data_format = Some("CSV".into());
