@@ -444,3 +444,35 @@ async fn validation_reports_missing_table() {
         .unwrap();
     assert!(ok.is_empty(), "{ok:?}");
 }
+
+#[tokio::test]
+async fn dropped_connections_and_token_outages_are_retried() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    emulator
+        .set_faults(json!({"rules": [
+            {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 503}},
+            {"method": "GET", "path": "*/operationResults/*", "times": 1, "action": {"type": "drop"}}
+        ]}))
+        .await;
+    let client = emulator.client().await;
+    let created = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("resilient"), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    let log = emulator.requests().await;
+    let statuses = |kind: &str| -> Vec<u64> {
+        log.iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r["status"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(statuses("token"), [503, 200]);
+    assert_eq!(
+        statuses("poll").first(),
+        Some(&0),
+        "the first poll lost its connection"
+    );
+    assert_eq!(statuses("poll").last(), Some(&200));
+}
