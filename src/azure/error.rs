@@ -1,0 +1,214 @@
+//! The errors of the ARM client layer.
+//!
+//! Every failure an Azure call can end in is one variant of [`Error`], so the provider layer
+//! can decide what to do (remove from state on 404, keep an accepted resource in state, ...)
+//! without parsing strings. The `Display` texts are written for a Terraform user: they say what
+//! happened, what Azure said verbatim, and which request id to quote to Azure support. No
+//! variant ever carries a secret: credential errors hold the identity platform's message, not
+//! the request that produced it.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Result alias of the azure layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong talking to Azure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The client configuration is incomplete or contradictory (detected before any request).
+    Config(String),
+    /// No access token could be obtained from Entra ID (or the managed identity / CLI source).
+    Credential(String),
+    /// ARM answered with an error status. `code` and `message` come from the ARM error body.
+    Http {
+        /// HTTP status code.
+        status: u16,
+        /// ARM error code (`error.code`), when the body had one.
+        code: Option<String>,
+        /// ARM error message (`error.message`), or the raw body when it was not an ARM error.
+        message: String,
+        /// `x-ms-request-id` of the failed response, to quote to Azure support.
+        request_id: Option<String>,
+    },
+    /// The request never got an HTTP response (DNS, TCP, TLS, connection reset).
+    Transport(String),
+    /// A long-running operation ended `Failed` or `Canceled`; `code`/`message` are the
+    /// service's own words.
+    Lro {
+        /// Terminal status as reported (`Failed` or `Canceled`).
+        status: String,
+        /// Error code from the operation's `error` object.
+        code: String,
+        /// Error message from the operation's `error` object.
+        message: String,
+    },
+    /// A response body could not be understood.
+    Decode(String),
+    /// The caller cancelled the operation (Terraform interrupted the run).
+    Cancelled,
+    /// The operation's deadline passed before it finished.
+    Timeout {
+        /// What was still being waited for.
+        waiting_for: String,
+        /// The time budget the operation had.
+        after: Duration,
+    },
+    /// Azure accepted the write, but waiting for it to finish failed: the resource may exist.
+    Accepted(Box<Error>),
+}
+
+impl Error {
+    /// The HTTP status of an ARM error response, if this is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            Error::Accepted(inner) => inner.status(),
+            _ => None,
+        }
+    }
+
+    /// True when Azure accepted a write whose outcome is unknown or failed later: the caller
+    /// should keep the resource (e.g. in Terraform state, tainted) rather than forget it.
+    pub fn resource_may_exist(&self) -> bool {
+        matches!(self, Error::Accepted(_))
+    }
+
+    /// Builds an HTTP error from a response status and body, reading the ARM error shape
+    /// `{"error":{"code","message"}}` (also tolerating the un-nested `{"code","message"}`).
+    pub(crate) fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            error: Option<Detail>,
+            code: Option<String>,
+            message: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Detail {
+            code: Option<String>,
+            message: Option<String>,
+        }
+        let parsed = serde_json::from_slice::<Envelope>(body).ok();
+        let (code, message) = match parsed {
+            Some(Envelope {
+                error: Some(detail),
+                ..
+            }) => (detail.code, detail.message),
+            Some(Envelope { code, message, .. }) => (code, message),
+            None => (None, None),
+        };
+        let message = message.unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                default_reason(status).to_string()
+            } else {
+                text.chars().take(2000).collect()
+            }
+        });
+        Error::Http {
+            status,
+            code,
+            message,
+            request_id,
+        }
+    }
+}
+
+fn default_reason(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("no error details in the response")
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(msg) => write!(f, "invalid Azure client configuration: {msg}"),
+            Error::Credential(msg) => write!(f, "could not obtain an Azure access token: {msg}"),
+            Error::Http {
+                status,
+                code,
+                message,
+                request_id,
+            } => {
+                write!(f, "Azure Resource Manager returned HTTP {status}")?;
+                if let Some(code) = code {
+                    write!(f, " ({code})")?;
+                }
+                write!(f, ": {message}")?;
+                if let Some(id) = request_id {
+                    write!(f, " [request id {id}]")?;
+                }
+                Ok(())
+            }
+            Error::Transport(msg) => write!(f, "could not reach Azure: {msg}"),
+            Error::Lro {
+                status,
+                code,
+                message,
+            } => write!(f, "the Azure operation ended {status}: {code}: {message}"),
+            Error::Decode(msg) => write!(f, "unexpected response from Azure: {msg}"),
+            Error::Cancelled => write!(f, "the operation was cancelled"),
+            Error::Timeout { waiting_for, after } => write!(
+                f,
+                "timed out after {}s waiting for {waiting_for}; raise the timeout if the service is slow",
+                after.as_secs()
+            ),
+            Error::Accepted(inner) => write!(
+                f,
+                "Azure accepted the request, but it did not complete: {inner}; the resource may exist"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Accepted(inner) => Some(inner.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_error_body_is_read_verbatim() {
+        let body = br#"{"error":{"code":"Conflict","message":"Cluster 'c' is busy."}}"#;
+        let err = Error::from_response(409, body, Some("req-1".into()));
+        assert_eq!(
+            err,
+            Error::Http {
+                status: 409,
+                code: Some("Conflict".into()),
+                message: "Cluster 'c' is busy.".into(),
+                request_id: Some("req-1".into()),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "Azure Resource Manager returned HTTP 409 (Conflict): Cluster 'c' is busy. [request id req-1]"
+        );
+    }
+
+    #[test]
+    fn non_arm_bodies_fall_back_to_text_or_reason() {
+        let err = Error::from_response(502, b"bad gateway from proxy", None);
+        assert!(err.to_string().contains("bad gateway from proxy"));
+        let err = Error::from_response(503, b"", None);
+        assert!(err.to_string().contains("Service Unavailable"));
+    }
+
+    #[test]
+    fn accepted_marks_resource_as_possibly_existing() {
+        let err = Error::Accepted(Box::new(Error::Cancelled));
+        assert!(err.resource_may_exist());
+        assert!(err.to_string().contains("may exist"));
+        assert!(!Error::Cancelled.resource_may_exist());
+    }
+}

@@ -1,0 +1,599 @@
+//! ARM resource ids and region names.
+//!
+//! ARM treats segment names (`resourceGroups`, `clusters`, ...) and resource names
+//! case-insensitively, and Kusto echoes ids re-cased (`.../Clusters/c/Databases/d/DataConnections/n`).
+//! So ids are parsed case-insensitively, compared case-insensitively, and always formatted in one
+//! canonical form: an id read back from Azure never looks like a change to Terraform. Parse errors
+//! say exactly which segment is wrong, because they are what a user sees on a bad `import`.
+
+use std::fmt;
+
+/// A problem with a resource id given by the user or returned by Azure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdError {
+    kind: &'static str,
+    input: String,
+    problem: String,
+    template: String,
+}
+
+impl fmt::Display for IdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid {} ID {:?}: {}; expected {}",
+            self.kind, self.input, self.problem, self.template
+        )
+    }
+}
+
+impl std::error::Error for IdError {}
+
+/// One `key/value` pair of an id template; a fixed value (such as the provider namespace) must
+/// match case-insensitively, a free value is captured.
+struct Segment {
+    key: &'static str,
+    fixed: Option<&'static str>,
+    placeholder: &'static str,
+}
+
+const fn free(key: &'static str, placeholder: &'static str) -> Segment {
+    Segment {
+        key,
+        fixed: None,
+        placeholder,
+    }
+}
+
+const fn fixed(key: &'static str, value: &'static str) -> Segment {
+    Segment {
+        key,
+        fixed: Some(value),
+        placeholder: value,
+    }
+}
+
+fn template_text(template: &[Segment]) -> String {
+    template
+        .iter()
+        .map(|s| match s.fixed {
+            Some(v) => format!("/{}/{v}", s.key),
+            None => format!("/{}/{{{}}}", s.key, s.placeholder),
+        })
+        .collect()
+}
+
+/// Splits `input` along `template`, returning the free values in order.
+fn parse_with(
+    kind: &'static str,
+    input: &str,
+    template: &[Segment],
+) -> Result<Vec<String>, IdError> {
+    let fail = |problem: String| IdError {
+        kind,
+        input: input.to_string(),
+        problem,
+        template: template_text(template),
+    };
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(fail("the ID is empty".into()));
+    }
+    let Some(rest) = trimmed.strip_prefix('/') else {
+        return Err(fail("it must start with \"/\"".into()));
+    };
+    let parts: Vec<&str> = rest.strip_suffix('/').unwrap_or(rest).split('/').collect();
+    let mut values = Vec::new();
+    for (index, segment) in template.iter().enumerate() {
+        let Some(key) = parts.get(index * 2) else {
+            return Err(fail(format!(
+                "it ends before the {:?} segment",
+                segment.key
+            )));
+        };
+        if !key.eq_ignore_ascii_case(segment.key) {
+            return Err(fail(if key.is_empty() {
+                format!("an empty segment where {:?} was expected", segment.key)
+            } else {
+                format!("found segment {key:?} where {:?} was expected", segment.key)
+            }));
+        }
+        let value = parts.get(index * 2 + 1).copied().unwrap_or_default();
+        if value.is_empty() {
+            return Err(fail(format!(
+                "the value after {:?} is missing",
+                segment.key
+            )));
+        }
+        match segment.fixed {
+            Some(expected) if !value.eq_ignore_ascii_case(expected) => {
+                return Err(fail(format!(
+                    "found {value:?} after {:?} where {expected:?} was expected",
+                    segment.key
+                )));
+            }
+            Some(_) => {}
+            None => values.push(value.to_string()),
+        }
+    }
+    let extra = parts.len().saturating_sub(template.len() * 2);
+    if extra > 0 {
+        return Err(fail(format!(
+            "it has {extra} unexpected trailing segment(s) starting at {:?}",
+            parts[template.len() * 2]
+        )));
+    }
+    Ok(values)
+}
+
+fn take(values: &mut std::vec::IntoIter<String>) -> String {
+    values.next().unwrap_or_default()
+}
+
+fn eq_ci(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+const KUSTO_CLUSTER: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.Kusto"),
+    free("clusters", "clusterName"),
+];
+const KUSTO_DATABASE: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.Kusto"),
+    free("clusters", "clusterName"),
+    free("databases", "databaseName"),
+];
+const KUSTO_DATA_CONNECTION: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.Kusto"),
+    free("clusters", "clusterName"),
+    free("databases", "databaseName"),
+    free("dataConnections", "dataConnectionName"),
+];
+const EVENT_HUB: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.EventHub"),
+    free("namespaces", "namespaceName"),
+    free("eventhubs", "eventHubName"),
+];
+const USER_ASSIGNED_IDENTITY: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.ManagedIdentity"),
+    free("userAssignedIdentities", "identityName"),
+];
+
+/// A Kusto cluster: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`.
+#[derive(Debug, Clone, Eq)]
+pub struct ClusterId {
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Resource group name.
+    pub resource_group: String,
+    /// Cluster name.
+    pub cluster: String,
+}
+
+impl ClusterId {
+    /// Parses a cluster id, case-insensitively.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v = parse_with("Kusto cluster", input, KUSTO_CLUSTER)?.into_iter();
+        Ok(Self {
+            subscription_id: take(&mut v),
+            resource_group: take(&mut v),
+            cluster: take(&mut v),
+        })
+    }
+}
+
+impl PartialEq for ClusterId {
+    fn eq(&self, other: &Self) -> bool {
+        eq_ci(&self.subscription_id, &other.subscription_id)
+            && eq_ci(&self.resource_group, &other.resource_group)
+            && eq_ci(&self.cluster, &other.cluster)
+    }
+}
+
+impl fmt::Display for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/clusters/{}",
+            self.subscription_id, self.resource_group, self.cluster
+        )
+    }
+}
+
+/// A Kusto database inside a cluster (compared case-insensitively).
+#[derive(Debug, Clone, Eq)]
+pub struct DatabaseId {
+    /// The cluster holding the database.
+    pub cluster: ClusterId,
+    /// Database name.
+    pub database: String,
+}
+
+impl DatabaseId {
+    /// Builds a database id from its names.
+    pub fn new(
+        subscription_id: impl Into<String>,
+        resource_group: impl Into<String>,
+        cluster: impl Into<String>,
+        database: impl Into<String>,
+    ) -> Self {
+        Self {
+            cluster: ClusterId {
+                subscription_id: subscription_id.into(),
+                resource_group: resource_group.into(),
+                cluster: cluster.into(),
+            },
+            database: database.into(),
+        }
+    }
+
+    /// Parses a database id, case-insensitively.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v = parse_with("Kusto database", input, KUSTO_DATABASE)?.into_iter();
+        Ok(Self::new(
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+        ))
+    }
+
+    /// The id of the data connection `name` in this database.
+    pub fn data_connection(&self, name: impl Into<String>) -> DataConnectionId {
+        DataConnectionId {
+            database: self.clone(),
+            name: name.into(),
+        }
+    }
+
+    /// The URL path segments (without the leading slash), for building request URLs.
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        let c = &self.cluster;
+        vec![
+            "subscriptions",
+            &c.subscription_id,
+            "resourceGroups",
+            &c.resource_group,
+            "providers",
+            "Microsoft.Kusto",
+            "clusters",
+            &c.cluster,
+            "databases",
+            &self.database,
+        ]
+    }
+}
+
+impl PartialEq for DatabaseId {
+    fn eq(&self, other: &Self) -> bool {
+        self.cluster == other.cluster && eq_ci(&self.database, &other.database)
+    }
+}
+
+impl fmt::Display for DatabaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/databases/{}", self.cluster, self.database)
+    }
+}
+
+/// A Kusto data connection: the id Terraform keeps in state and accepts on import.
+#[derive(Debug, Clone, Eq)]
+pub struct DataConnectionId {
+    /// The database holding the connection.
+    pub database: DatabaseId,
+    /// Data connection name.
+    pub name: String,
+}
+
+impl DataConnectionId {
+    /// Builds a data connection id from its names.
+    pub fn new(
+        subscription_id: impl Into<String>,
+        resource_group: impl Into<String>,
+        cluster: impl Into<String>,
+        database: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        DatabaseId::new(subscription_id, resource_group, cluster, database).data_connection(name)
+    }
+
+    /// Parses a data connection id, case-insensitively
+    /// (`.../Clusters/c/Databases/d/DataConnections/n` is accepted).
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v = parse_with("Kusto data connection", input, KUSTO_DATA_CONNECTION)?.into_iter();
+        Ok(Self::new(
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+        ))
+    }
+
+    /// The cluster the connection belongs to (writes are serialised per cluster).
+    pub fn cluster(&self) -> &ClusterId {
+        &self.database.cluster
+    }
+
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        let mut s = self.database.segments();
+        s.push("dataConnections");
+        s.push(&self.name);
+        s
+    }
+}
+
+impl PartialEq for DataConnectionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.database == other.database && eq_ci(&self.name, &other.name)
+    }
+}
+
+impl fmt::Display for DataConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/dataConnections/{}", self.database, self.name)
+    }
+}
+
+/// An Event Hub: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces/{ns}/eventhubs/{eh}`.
+#[derive(Debug, Clone, Eq)]
+pub struct EventHubId {
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Resource group name.
+    pub resource_group: String,
+    /// Event Hubs namespace name.
+    pub namespace: String,
+    /// Event hub name.
+    pub event_hub: String,
+}
+
+impl EventHubId {
+    /// Parses an Event Hub id, case-insensitively.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v = parse_with("Event Hub", input, EVENT_HUB)?.into_iter();
+        Ok(Self {
+            subscription_id: take(&mut v),
+            resource_group: take(&mut v),
+            namespace: take(&mut v),
+            event_hub: take(&mut v),
+        })
+    }
+}
+
+impl PartialEq for EventHubId {
+    fn eq(&self, other: &Self) -> bool {
+        eq_ci(&self.subscription_id, &other.subscription_id)
+            && eq_ci(&self.resource_group, &other.resource_group)
+            && eq_ci(&self.namespace, &other.namespace)
+            && eq_ci(&self.event_hub, &other.event_hub)
+    }
+}
+
+impl fmt::Display for EventHubId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.EventHub/namespaces/{}/eventhubs/{}",
+            self.subscription_id, self.resource_group, self.namespace, self.event_hub
+        )
+    }
+}
+
+/// A user-assigned managed identity.
+#[derive(Debug, Clone, Eq)]
+pub struct UserAssignedIdentityId {
+    /// Subscription id.
+    pub subscription_id: String,
+    /// Resource group name.
+    pub resource_group: String,
+    /// Identity name.
+    pub name: String,
+}
+
+impl UserAssignedIdentityId {
+    /// Parses a user-assigned identity id, case-insensitively.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v =
+            parse_with("user-assigned identity", input, USER_ASSIGNED_IDENTITY)?.into_iter();
+        Ok(Self {
+            subscription_id: take(&mut v),
+            resource_group: take(&mut v),
+            name: take(&mut v),
+        })
+    }
+}
+
+impl PartialEq for UserAssignedIdentityId {
+    fn eq(&self, other: &Self) -> bool {
+        eq_ci(&self.subscription_id, &other.subscription_id)
+            && eq_ci(&self.resource_group, &other.resource_group)
+            && eq_ci(&self.name, &other.name)
+    }
+}
+
+impl fmt::Display for UserAssignedIdentityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            self.subscription_id, self.resource_group, self.name
+        )
+    }
+}
+
+/// The identity a data connection uses to read the Event Hub: the cluster's system-assigned
+/// identity (given as the cluster id) or a user-assigned identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagedIdentityId {
+    /// The cluster's system-assigned identity.
+    Cluster(ClusterId),
+    /// A user-assigned identity.
+    UserAssigned(UserAssignedIdentityId),
+}
+
+impl ManagedIdentityId {
+    /// Parses either form, case-insensitively.
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        if let Ok(cluster) = ClusterId::parse(input) {
+            return Ok(Self::Cluster(cluster));
+        }
+        UserAssignedIdentityId::parse(input)
+            .map(Self::UserAssigned)
+            .map_err(|e| IdError {
+                kind: "managed identity",
+                template: format!(
+                    "a Kusto cluster ID ({}) or a user-assigned identity ID ({})",
+                    template_text(KUSTO_CLUSTER),
+                    template_text(USER_ASSIGNED_IDENTITY)
+                ),
+                ..e
+            })
+    }
+}
+
+impl fmt::Display for ManagedIdentityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cluster(c) => c.fmt(f),
+            Self::UserAssigned(u) => u.fmt(f),
+        }
+    }
+}
+
+/// Normalises an Azure region name: `"West Europe"`, `"westeurope"` and `"WestEurope"` all
+/// become `"westeurope"`, the form ARM uses in ids and `az account list-locations`.
+pub fn normalize_location(location: &str) -> String {
+    location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DC: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c1/databases/db1/dataConnections/dc1";
+
+    #[test]
+    fn data_connection_ids_round_trip_canonically() {
+        let id = DataConnectionId::parse(DC).unwrap();
+        assert_eq!(id.name, "dc1");
+        assert_eq!(id.database.database, "db1");
+        assert_eq!(id.cluster().cluster, "c1");
+        assert_eq!(id.to_string(), DC);
+        assert_eq!(id, DataConnectionId::new("sub", "rg", "c1", "db1", "dc1"));
+    }
+
+    #[test]
+    fn azure_recased_ids_parse_and_compare_equal() {
+        let recased = "/subscriptions/sub/resourcegroups/RG/providers/microsoft.kusto/Clusters/C1/Databases/db1/DataConnections/DC1/";
+        let id = DataConnectionId::parse(recased).unwrap();
+        assert_eq!(id, DataConnectionId::parse(DC).unwrap());
+        assert_eq!(
+            id.to_string(),
+            "/subscriptions/sub/resourceGroups/RG/providers/Microsoft.Kusto/clusters/C1/databases/db1/dataConnections/DC1"
+        );
+    }
+
+    #[test]
+    fn errors_say_exactly_what_is_wrong() {
+        let err = DataConnectionId::parse("subscriptions/sub").unwrap_err();
+        assert!(err.to_string().contains("must start with \"/\""), "{err}");
+
+        let err = DataConnectionId::parse(
+            "/subscriptions/sub/resourceGroup/rg/providers/Microsoft.Kusto/clusters/c",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("found segment \"resourceGroup\" where \"resourceGroups\" was expected"),
+            "{err}"
+        );
+
+        let err = DataConnectionId::parse(
+            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("ends before the \"dataConnections\" segment"),
+            "{err}"
+        );
+
+        let err = DataConnectionId::parse(&format!("{DC}/extra/x")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("2 unexpected trailing segment(s) starting at \"extra\""),
+            "{err}"
+        );
+
+        let err = DataConnectionId::parse(
+            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/clusters/c/databases/d/dataConnections/n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("found \"Microsoft.EventHub\" after \"providers\" where \"Microsoft.Kusto\" was expected"),
+            "{err}"
+        );
+
+        let err = DataConnectionId::parse(
+            "/subscriptions//resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the value after \"subscriptions\" is missing"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("expected /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{dataConnectionName}"));
+    }
+
+    #[test]
+    fn event_hub_and_identity_ids() {
+        let eh = EventHubId::parse(
+            "/subscriptions/s/resourcegroups/rg/providers/Microsoft.EventHub/Namespaces/ns/EventHubs/events",
+        )
+        .unwrap();
+        assert_eq!(
+            eh.to_string(),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/ns/eventhubs/events"
+        );
+
+        let uai = ManagedIdentityId::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1",
+        )
+        .unwrap();
+        assert!(matches!(uai, ManagedIdentityId::UserAssigned(_)));
+        let cluster = ManagedIdentityId::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/Clusters/c",
+        )
+        .unwrap();
+        assert_eq!(
+            cluster.to_string(),
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c"
+        );
+        let err = ManagedIdentityId::parse("/subscriptions/s").unwrap_err();
+        assert!(err.to_string().contains("a Kusto cluster ID"), "{err}");
+    }
+
+    #[test]
+    fn locations_normalise() {
+        assert_eq!(normalize_location("West Europe"), "westeurope");
+        assert_eq!(normalize_location("westeurope"), "westeurope");
+        assert_eq!(normalize_location(" West US 2 "), "westus2");
+    }
+}

@@ -1,0 +1,307 @@
+//! Kusto data-connection operations, each one a request plus, for writes, the wait for Azure
+//! to finish.
+//!
+//! Writes to one cluster are serialised inside the process (Kusto runs one management
+//! operation per cluster at a time and refuses the others with 409 Conflict), and a 409 that
+//! still happens (another process, the portal) is waited out and retried within the deadline.
+//! Once Azure has accepted a write, any later failure is wrapped in [`Error::Accepted`], so the
+//! caller knows the resource may exist and can keep it rather than orphan it.
+
+mod model;
+
+use http::{HeaderValue, Method, StatusCode};
+use url::Url;
+
+pub use model::{DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability};
+
+use super::Client;
+use super::error::{Error, Result};
+use super::ids::{ClusterId, DataConnectionId};
+use super::pipeline::{CLIENT_REQUEST_ID, CallContext, new_request_id};
+use super::poller::{self, Accepted, Finished};
+use super::retry::retry_after;
+use super::transport::{Request, Response};
+
+impl Client {
+    /// The data-connection operations.
+    pub fn data_connections(&self) -> DataConnections<'_> {
+        DataConnections { client: self }
+    }
+}
+
+/// Operations on `Microsoft.Kusto/clusters/databases/dataConnections`.
+#[derive(Debug, Clone, Copy)]
+pub struct DataConnections<'a> {
+    client: &'a Client,
+}
+
+/// ARM error codes that mean "the cluster is busy with another operation, try again later".
+const BUSY_CODES: &[&str] = &[
+    "Conflict",
+    "ServiceIsInMaintenance",
+    "OperationConflict",
+    "AnotherOperationInProgress",
+];
+
+fn is_busy(response: &Response) -> bool {
+    if response.status != StatusCode::CONFLICT {
+        return false;
+    }
+    match response.clone().into_error() {
+        Error::Http { code, message, .. } => {
+            let message = message.to_ascii_lowercase();
+            code.is_some_and(|c| BUSY_CODES.iter().any(|b| c.eq_ignore_ascii_case(b)))
+                || message.contains("not terminal")
+                || message.contains("another operation")
+                || message.contains("in progress")
+        }
+        _ => false,
+    }
+}
+
+impl DataConnections<'_> {
+    /// Reads a data connection; `None` when it does not exist (404).
+    pub async fn get(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+    ) -> Result<Option<DataConnection>> {
+        let url = self.client.url(&id.segments());
+        let response = self
+            .client
+            .inner
+            .pipeline
+            .send(ctx, Request::new(Method::GET, url))
+            .await?;
+        match response.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => DataConnection::from_body(&response.body).map(Some),
+            _ => Err(response.into_error()),
+        }
+    }
+
+    /// Creates or fully replaces an Event Hub data connection (PUT) and waits until Azure has
+    /// finished; returns the connection as stored.
+    pub async fn create_or_update(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        settings: &EventHubSettings,
+    ) -> Result<EventHubDataConnection> {
+        let finished = self
+            .write(
+                ctx,
+                id.cluster(),
+                Method::PUT,
+                id,
+                Some(settings.to_body()?),
+            )
+            .await?;
+        self.stored(ctx, id, finished).await
+    }
+
+    /// Updates an existing Event Hub data connection in place (PATCH carrying every setting,
+    /// so nothing the caller changed is dropped) and waits until Azure has finished.
+    pub async fn update(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        settings: &EventHubSettings,
+    ) -> Result<EventHubDataConnection> {
+        let finished = self
+            .write(
+                ctx,
+                id.cluster(),
+                Method::PATCH,
+                id,
+                Some(settings.to_body()?),
+            )
+            .await?;
+        self.stored(ctx, id, finished).await
+    }
+
+    /// Deletes a data connection and waits until it is gone. A connection that is already
+    /// gone (204 or 404) is not an error.
+    pub async fn delete(&self, ctx: &CallContext, id: &DataConnectionId) -> Result<()> {
+        self.write(ctx, id.cluster(), Method::DELETE, id, None)
+            .await
+            .map(drop)
+    }
+
+    /// Asks the service to check `settings` for the connection `id` (table, mapping, Event Hub
+    /// access, ...) without creating anything; returns the service's error messages, empty
+    /// when the connection would be valid.
+    pub async fn validate(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        settings: &EventHubSettings,
+    ) -> Result<Vec<String>> {
+        let mut segments = id.database.segments();
+        segments.push("dataConnectionValidation");
+        let url = self.client.url(&segments);
+        let body = settings.to_validation_body(&id.name)?;
+        let (response, request_id) = self
+            .send(ctx, Method::POST, url.clone(), Some(body))
+            .await?;
+        if !response.status.is_success() {
+            return Err(response.into_error());
+        }
+        let finished = self
+            .wait(ctx, Method::POST, url, response, request_id)
+            .await?;
+        model::validation_errors(finished.body.as_deref())
+    }
+
+    /// Whether the name of `id` is free in its database.
+    pub async fn check_name_availability(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+    ) -> Result<NameAvailability> {
+        let mut segments = id.database.segments();
+        segments.push("checkNameAvailability");
+        let url = self.client.url(&segments);
+        let body = serde_json::json!({
+            "name": id.name,
+            "type": "Microsoft.Kusto/clusters/databases/dataConnections",
+        });
+        let (response, _) = self
+            .send(ctx, Method::POST, url, Some(body.to_string().into_bytes()))
+            .await?;
+        if !response.status.is_success() {
+            return Err(response.into_error());
+        }
+        model::name_availability(&response.body)
+    }
+
+    /// The connection after a finished write: the final body, or a fresh GET when the
+    /// operation ended without one.
+    async fn stored(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        finished: Finished,
+    ) -> Result<EventHubDataConnection> {
+        let connection = match finished.body {
+            Some(body) => DataConnection::from_body(&body),
+            None => self.get(ctx, id).await.and_then(|found| {
+                found.ok_or_else(|| {
+                    Error::Decode(format!(
+                        "data connection {id} vanished after it was written"
+                    ))
+                })
+            }),
+        };
+        match connection {
+            Ok(DataConnection::EventHub(connection)) => Ok(*connection),
+            Ok(DataConnection::Other { kind, .. }) => {
+                Err(Error::Accepted(Box::new(Error::Decode(format!(
+                    "data connection {id} is of kind {kind}, not EventHub"
+                )))))
+            }
+            Err(err) => Err(Error::Accepted(Box::new(err))),
+        }
+    }
+
+    /// Sends one request with a fresh client request id, returning that id for the poller.
+    async fn send(
+        &self,
+        ctx: &CallContext,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+    ) -> Result<(Response, HeaderValue)> {
+        let request_id = new_request_id();
+        let mut request = match body {
+            Some(body) => Request::new(method, url).with_json(body),
+            None => Request::new(method, url),
+        };
+        request
+            .headers
+            .insert(CLIENT_REQUEST_ID, request_id.clone());
+        let response = self.client.inner.pipeline.send(ctx, request).await?;
+        Ok((response, request_id))
+    }
+
+    async fn wait(
+        &self,
+        ctx: &CallContext,
+        method: Method,
+        resource_url: Url,
+        response: Response,
+        request_id: HeaderValue,
+    ) -> Result<Finished> {
+        let accepted = Accepted {
+            method,
+            resource_url,
+            response,
+            client_request_id: Some(request_id),
+        };
+        poller::wait(
+            &self.client.inner.pipeline,
+            ctx,
+            accepted,
+            self.client.inner.poll_interval,
+        )
+        .await
+    }
+
+    /// A write to `cluster`: serialised with the process's other writes to it, retried while
+    /// the cluster reports itself busy, then waited for. Failures after acceptance are
+    /// wrapped in [`Error::Accepted`].
+    async fn write(
+        &self,
+        ctx: &CallContext,
+        cluster: &ClusterId,
+        method: Method,
+        id: &DataConnectionId,
+        body: Option<Vec<u8>>,
+    ) -> Result<Finished> {
+        let _exclusive = self.client.lock_cluster(ctx, cluster).await?;
+        let url = self.client.url(&id.segments());
+        loop {
+            let (response, request_id) = self
+                .send(ctx, method.clone(), url.clone(), body.clone())
+                .await?;
+            if is_busy(&response) {
+                let delay = retry_after(&response.headers, std::time::SystemTime::now())
+                    .unwrap_or(self.client.inner.poll_interval);
+                if !ctx.has_time_for(delay) {
+                    return Err(response.into_error());
+                }
+                tracing::info!(
+                    %id,
+                    %method,
+                    delay_ms = delay.as_millis() as u64,
+                    "cluster is busy with another operation; waiting before retrying"
+                );
+                ctx.sleep(
+                    delay,
+                    &format!("cluster {} to finish another operation", cluster.cluster),
+                )
+                .await?;
+                continue;
+            }
+            if method == Method::DELETE && response.status == StatusCode::NOT_FOUND {
+                return Ok(Finished {
+                    body: None,
+                    polls: 0,
+                });
+            }
+            if !response.status.is_success() {
+                return Err(response.into_error());
+            }
+            tracing::info!(%id, %method, status = response.status.as_u16(), "Azure accepted the request");
+            let finished = self
+                .wait(ctx, method.clone(), url, response, request_id)
+                .await
+                .map_err(|e| Error::Accepted(Box::new(e)))?;
+            tracing::info!(%id, %method, polls = finished.polls, "Azure operation completed");
+            return Ok(finished);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,537 @@
+//! Operation-level tests against a scripted transport on tokio's paused clock.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::azure::cloud::Endpoints;
+use crate::azure::testing::{CountingTokens, MockHttp, response};
+use crate::azure::transport::Request;
+use crate::azure::*;
+
+const BASE: &str = "https://arm.example/";
+const AAO: &str = "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/westeurope/operationResults/op?api-version=2025-02-14";
+
+fn client(http: Arc<MockHttp>) -> Client {
+    let endpoints = Endpoints {
+        authority_host: Url::parse("https://login.example").unwrap(),
+        resource_manager: Url::parse(BASE).unwrap(),
+        scope: "https://arm.example/.default".into(),
+    };
+    let mut config = ClientConfig::new(Credentials::default(), Cloud::Public);
+    config.extra_ca_file = None;
+    Client::from_parts(
+        config,
+        endpoints,
+        Arc::new(CountingTokens::default()),
+        "test",
+        http,
+    )
+    .unwrap()
+}
+
+fn id(name: &str) -> DataConnectionId {
+    DataConnectionId::new("sub", "rg", "democluster", "demodb", name)
+}
+
+fn settings() -> EventHubSettings {
+    EventHubSettings {
+        location: "westeurope".into(),
+        event_hub_resource_id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events".into(),
+        consumer_group: "$Default".into(),
+        table_name: Some("Events".into()),
+        mapping_rule_name: Some("events_json".into()),
+        data_format: Some("JSON".into()),
+        ..Default::default()
+    }
+}
+
+fn stored(name: &str, state: &str) -> String {
+    serde_json::json!({
+        "id": format!("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/Clusters/democluster/Databases/demodb/DataConnections/{name}"),
+        "name": format!("democluster/demodb/{name}"),
+        "type": "Microsoft.Kusto/Clusters/Databases/DataConnections",
+        "location": "West Europe",
+        "kind": "EventHub",
+        "properties": {
+            "eventHubResourceId": "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+            "consumerGroup": "$Default",
+            "tableName": "Events",
+            "mappingRuleName": "events_json",
+            "dataFormat": "JSON",
+            "compression": "None",
+            "provisioningState": state
+        }
+    })
+    .to_string()
+}
+
+fn ctx() -> CallContext {
+    CallContext::with_timeout(Duration::from_secs(3600))
+}
+
+fn is_operation(req: &Request) -> bool {
+    req.url.path().contains("operationResults")
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_puts_everything_waits_and_reads_back() {
+    let http = Arc::new(MockHttp::with_handler(|req| {
+        match (req.method.as_str(), is_operation(req)) {
+            ("PUT", _) => response(
+                201,
+                &[("azure-asyncoperation", AAO), ("retry-after", "2")],
+                &stored("dc1", "Creating"),
+            ),
+            (_, true) => response(200, &[], r#"{"status":"Succeeded"}"#),
+            _ => response(200, &[], &stored("dc1", "Succeeded")),
+        }
+    }));
+    let created = client(http.clone())
+        .data_connections()
+        .create_or_update(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(created.name, "dc1");
+    assert_eq!(created.id, id("dc1").to_string());
+
+    let requests = http.requests();
+    let methods: Vec<_> = requests.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["PUT", "GET", "GET"]);
+    let put = &requests[0];
+    assert_eq!(
+        put.url.as_str(),
+        "https://arm.example/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1?api-version=2025-02-14"
+    );
+    let body: Value = serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
+    assert_eq!(body["kind"], "EventHub");
+    assert_eq!(body["properties"]["mappingRuleName"], "events_json");
+    for header in [
+        "x-ms-client-request-id",
+        "x-ms-correlation-request-id",
+        "authorization",
+        "user-agent",
+    ] {
+        assert!(put.headers.contains_key(header), "{header}");
+    }
+    assert_eq!(put.headers["authorization"], "Bearer test-token");
+    // Polls and the final read carry the operation's request id.
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.headers["x-ms-client-request-id"] == put.headers["x-ms-client-request-id"])
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn update_patches_every_setting() {
+    let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
+        "PATCH" => response(200, &[], &stored("dc1", "Succeeded")),
+        _ => response(500, &[], ""),
+    }));
+    let mut changed = settings();
+    changed.table_name = Some("Other".into());
+    changed.event_system_properties = vec!["x-opt-enqueued-time".into()];
+    changed.retrieval_start_date = Some("2026-01-01T00:00:00Z".into());
+    client(http.clone())
+        .data_connections()
+        .update(&ctx(), &id("dc1"), &changed)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(http.requests()[0].body.as_ref().unwrap()).unwrap();
+    assert_eq!(body["properties"]["tableName"], "Other");
+    assert_eq!(
+        body["properties"]["eventSystemProperties"][0],
+        "x-opt-enqueued-time"
+    );
+    assert_eq!(
+        body["properties"]["retrievalStartDate"],
+        "2026-01-01T00:00:00Z"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn get_maps_404_to_none_and_reports_other_kinds() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(
+            404,
+            &[],
+            r#"{"error":{"code":"ResourceNotFound","message":"not found"}}"#,
+        ),
+        response(
+            200,
+            &[],
+            r#"{"id":"/x","kind":"EventGrid","properties":{}}"#,
+        ),
+        response(
+            403,
+            &[("x-ms-request-id", "r-1")],
+            r#"{"error":{"code":"AuthorizationFailed","message":"no access"}}"#,
+        ),
+    ]));
+    let client = client(http);
+    let ops = client.data_connections();
+    assert_eq!(ops.get(&ctx(), &id("dc1")).await.unwrap(), None);
+    assert_eq!(
+        ops.get(&ctx(), &id("dc1")).await.unwrap(),
+        Some(DataConnection::Other {
+            id: "/x".into(),
+            kind: "EventGrid".into()
+        })
+    );
+    let err = ops.get(&ctx(), &id("dc1")).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert!(err.to_string().contains("AuthorizationFailed") && err.to_string().contains("r-1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_of_a_missing_connection_succeeds() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(204, &[], ""),
+        response(
+            404,
+            &[],
+            r#"{"error":{"code":"ResourceNotFound","message":"gone"}}"#,
+        ),
+    ]));
+    let client = client(http);
+    client
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    client
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_waits_for_the_operation() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(
+            202,
+            &[("azure-asyncoperation", AAO), ("retry-after", "1")],
+            "",
+        ),
+        response(200, &[("retry-after", "1")], r#"{"status":"Running"}"#),
+        response(200, &[], r#"{"status":"Succeeded"}"#),
+    ]));
+    let start = Instant::now();
+    client(http.clone())
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    assert_eq!(http.requests().len(), 3);
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_after_acceptance_say_the_resource_may_exist() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "1")],
+            &stored("dc1", "Creating"),
+        ),
+        response(
+            200,
+            &[],
+            r#"{"status":"Failed","error":{"code":"BadRequest","message":"Table 'Events' does not exist"}}"#,
+        ),
+    ]));
+    let err = client(http)
+        .data_connections()
+        .create_or_update(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(err.resource_may_exist());
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        **inner,
+        Error::Lro {
+            status: "Failed".into(),
+            code: "BadRequest".into(),
+            message: "Table 'Events' does not exist".into()
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_retried_after_the_requested_wait() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(
+            429,
+            &[("retry-after", "3")],
+            r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#,
+        ),
+        response(503, &[], ""),
+        response(200, &[], &stored("dc1", "Succeeded")),
+    ]));
+    let start = Instant::now();
+    let found = client(http.clone())
+        .data_connections()
+        .get(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    assert!(matches!(found, Some(DataConnection::EventHub(_))));
+    let elapsed = start.elapsed();
+    // 3 s as asked, then the second exponential step (2 s ± 20 %).
+    assert!(
+        elapsed >= Duration::from_millis(4600) && elapsed <= Duration::from_millis(5400),
+        "{elapsed:?}"
+    );
+    let ids: Vec<_> = http
+        .requests()
+        .iter()
+        .map(|r| r.headers["x-ms-client-request-id"].clone())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "retries keep the call's request id"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_stop_at_the_deadline() {
+    let http = Arc::new(MockHttp::with_handler(|_| {
+        response(
+            429,
+            &[("retry-after", "30")],
+            r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#,
+        )
+    }));
+    let ctx = CallContext::with_timeout(Duration::from_secs(100));
+    let err = client(http.clone())
+        .data_connections()
+        .get(&ctx, &id("dc1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(http.requests().len(), 4, "attempts at 0, 30, 60 and 90 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn connection_errors_are_retried_only_when_idempotent() {
+    let http = Arc::new(MockHttp::new(vec![
+        Err(Error::Transport("connection reset".into())),
+        response(200, &[], &stored("dc1", "Succeeded")),
+        Err(Error::Transport("connection reset".into())),
+    ]));
+    let client = client(http.clone());
+    client
+        .data_connections()
+        .get(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    let err = client
+        .data_connections()
+        .check_name_availability(&ctx(), &id("dc1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::Transport("connection reset".into()));
+    assert_eq!(http.requests().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn busy_cluster_conflicts_are_waited_out() {
+    let conflicts = Arc::new(AtomicUsize::new(0));
+    let seen = conflicts.clone();
+    let http = Arc::new(MockHttp::with_handler(move |req| {
+        if req.method == http::Method::PUT && seen.fetch_add(1, Ordering::SeqCst) < 2 {
+            return response(
+                409,
+                &[("retry-after", "7")],
+                r#"{"error":{"code":"Conflict","message":"Cluster 'democluster' is busy: another operation is in progress."}}"#,
+            );
+        }
+        response(200, &[], &stored("dc1", "Succeeded"))
+    }));
+    let start = Instant::now();
+    client(http.clone())
+        .data_connections()
+        .create_or_update(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(14));
+    assert_eq!(http.requests().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_conflicts_fail_fast() {
+    let http = Arc::new(MockHttp::new(vec![response(
+        409,
+        &[],
+        r#"{"error":{"code":"MissingSubscriptionRegistration","message":"register Microsoft.Kusto"}}"#,
+    )]));
+    let err = client(http)
+        .data_connections()
+        .create_or_update(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(!err.resource_may_exist());
+    assert!(err.to_string().contains("MissingSubscriptionRegistration"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn writes_to_one_cluster_never_overlap() {
+    // Each PUT's operation runs 5 s; the log records which operation each request belongs to.
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Arc::new(Mutex::new(
+        std::collections::HashMap::<String, Instant>::new(),
+    ));
+    let (log2, started2) = (log.clone(), started.clone());
+    let http = Arc::new(MockHttp::with_handler(move |req| {
+        let path = req.url.path().to_string();
+        let name = path.rsplit('/').next().unwrap().to_string();
+        let kind = if path.contains("operationResults") {
+            "POLL".to_string()
+        } else {
+            req.method.to_string()
+        };
+        log2.lock().unwrap().push(format!("{kind} {name}"));
+        match req.method.as_str() {
+            "PUT" => {
+                started2
+                    .lock()
+                    .unwrap()
+                    .insert(name.clone(), Instant::now());
+                let aao = format!(
+                    "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/{name}"
+                );
+                response(
+                    201,
+                    &[("azure-asyncoperation", &aao), ("retry-after", "1")],
+                    &stored(&name, "Creating"),
+                )
+            }
+            _ if path.contains("operationResults") => {
+                let since = started2.lock().unwrap()[&name].elapsed();
+                let status = if since >= Duration::from_secs(5) {
+                    "Succeeded"
+                } else {
+                    "Running"
+                };
+                response(
+                    200,
+                    &[("retry-after", "1")],
+                    &format!(r#"{{"status":"{status}"}}"#),
+                )
+            }
+            _ => response(200, &[], &stored(&name, "Succeeded")),
+        }
+    }));
+    let client = client(http);
+    let (ops, ctx, settings) = (client.data_connections(), ctx(), settings());
+    let (id_a, id_b) = (id("a"), id("b"));
+    let (a, b) = tokio::join!(
+        ops.create_or_update(&ctx, &id_a, &settings),
+        ops.create_or_update(&ctx, &id_b, &settings),
+    );
+    a.unwrap();
+    b.unwrap();
+    let log = log.lock().unwrap().clone();
+    let first = log[0].split(' ').nth(1).unwrap().to_string();
+    let first_done = log
+        .iter()
+        .position(|l| l == &format!("GET {first}"))
+        .unwrap();
+    let second_put = log
+        .iter()
+        .position(|l| l.starts_with("PUT ") && !l.ends_with(&first))
+        .unwrap();
+    assert!(
+        second_put > first_done,
+        "second write started before the first finished: {log:?}"
+    );
+    assert_eq!(log.iter().filter(|l| l.starts_with("PUT")).count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn validation_returns_the_service_messages() {
+    let http = Arc::new(MockHttp::new(vec![
+        response(
+            202,
+            &[
+                ("azure-asyncoperation", AAO),
+                (
+                    "location",
+                    "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/op?api-version=2025-02-14&operationResultResponseType=Location",
+                ),
+                ("retry-after", "1"),
+            ],
+            "",
+        ),
+        response(200, &[], r#"{"status":"Succeeded"}"#),
+        response(
+            200,
+            &[],
+            r#"{"Value":[{"errorMessage":"Table 'Nope' does not exist"}]}"#,
+        ),
+    ]));
+    let errors = client(http.clone())
+        .data_connections()
+        .validate(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(errors, vec!["Table 'Nope' does not exist".to_string()]);
+    let post = &http.requests()[0];
+    assert!(
+        post.url
+            .path()
+            .ends_with("/databases/demodb/dataConnectionValidation")
+    );
+    let body: Value = serde_json::from_slice(post.body.as_ref().unwrap()).unwrap();
+    assert_eq!(body["dataConnectionName"], "dc1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn names_with_reserved_characters_are_escaped() {
+    let http = Arc::new(MockHttp::new(vec![response(404, &[], "")]));
+    client(http.clone())
+        .data_connections()
+        .get(&ctx(), &id("a b#c"))
+        .await
+        .unwrap();
+    assert!(
+        http.requests()[0]
+            .url
+            .path()
+            .ends_with("/dataConnections/a%20b%23c")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_after_acceptance_keeps_the_resource_known() {
+    let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
+        "PUT" => response(
+            201,
+            &[("azure-asyncoperation", AAO), ("retry-after", "10")],
+            &stored("dc1", "Creating"),
+        ),
+        _ => response(200, &[("retry-after", "10")], r#"{"status":"Running"}"#),
+    }));
+    let ctx = CallContext::with_timeout(Duration::from_secs(25));
+    let start = Instant::now();
+    let err = client(http)
+        .data_connections()
+        .create_or_update(&ctx, &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_secs(25));
+    assert!(err.resource_may_exist(), "{err}");
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(**inner, Error::Timeout { .. }), "{inner:?}");
+    assert!(err.to_string().contains("last status: Running"), "{err}");
+}

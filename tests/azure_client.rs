@@ -1,0 +1,478 @@
+//! The ARM client against the real emulator binary: authentication through a metadata host and
+//! an extra CA, the data-connection life cycle with long-running operations, the shared token
+//! cache, throttling, failed operations and a busy cluster.
+
+mod azure;
+
+use std::time::{Duration, Instant};
+
+use azure::{Emulator, ctx};
+use serde_json::json;
+use terraform_provider_kusto::azure::{
+    Client, ClientConfig, Cloud, Credentials, DataConnection, DataConnectionId, Error, Secret,
+};
+
+const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
+
+#[tokio::test]
+async fn client_secret_auth_through_metadata_host() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    assert_eq!(client.auth_method(), "client secret");
+    let found = client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+
+    let kinds: Vec<String> = emulator
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(kinds, ["metadata", "token", "arm"]);
+}
+
+/// In a child run (see [`run_in_child`]), the emulator's start-up info.
+fn child_info() -> Option<azure::Info> {
+    let info = std::env::var(CHILD_ENV).ok()?;
+    Some(serde_json::from_str(&info).unwrap())
+}
+
+/// Re-runs test `name` of this binary in a child process with `envs` added, because some
+/// settings are read from the environment and a test cannot change its own.
+async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi::OsStr)]) {
+    let output = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--quiet"])
+        .env(CHILD_ENV, serde_json::to_string(&emulator.info).unwrap())
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the child run of {name} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A read through a client built from `credentials` in a child process.
+async fn child_reads_with(info: azure::Info, credentials: Credentials) {
+    let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    let id = DataConnectionId::new(
+        info.subscription_id,
+        "rg-demo",
+        "democluster",
+        "demodb",
+        "absent",
+    );
+    assert_eq!(
+        client.data_connections().get(&ctx(), &id).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
+    if let Some(info) = child_info() {
+        let credentials = Credentials {
+            tenant_id: Some(info.tenant_id.clone()),
+            client_id: Some(info.client_id.clone()),
+            client_secret: Some(Secret::new(info.client_secret.clone())),
+            ..Default::default()
+        };
+        child_reads_with(info, credentials).await;
+        return;
+    }
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+
+    // Without the CA the TLS failure is reported, naming the certificate problem.
+    let mut untrusted = emulator.config();
+    untrusted.extra_ca_file = None;
+    let err = Client::connect(untrusted, &ctx()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+
+    run_in_child(
+        "ssl_cert_file_is_trusted_on_top_of_platform_roots",
+        &emulator,
+        &[("SSL_CERT_FILE", emulator.ca_file.as_os_str())],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn app_service_managed_identity_from_the_environment() {
+    if let Some(info) = child_info() {
+        let credentials = Credentials {
+            use_msi: true,
+            ..Default::default()
+        };
+        child_reads_with(info, credentials).await;
+        return;
+    }
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let endpoint = format!("{}/msi/token", emulator.info.endpoint.trim_end_matches('/'));
+    run_in_child(
+        "app_service_managed_identity_from_the_environment",
+        &emulator,
+        &[
+            ("SSL_CERT_FILE", emulator.ca_file.as_os_str()),
+            ("IDENTITY_ENDPOINT", endpoint.as_ref()),
+            ("IDENTITY_HEADER", "kusto-emulator-identity-header".as_ref()),
+        ],
+    )
+    .await;
+    assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
+}
+
+#[tokio::test]
+async fn managed_identity_through_msi_endpoint() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        use_msi: true,
+        msi_endpoint: Some(format!(
+            "{}/metadata/identity/oauth2/token",
+            emulator.info.endpoint.trim_end_matches('/')
+        )),
+        ..Default::default()
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "managed identity (msi_endpoint)");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+    assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
+}
+
+/// An unsigned OIDC token as GitHub Actions would issue it for the emulator's federated
+/// credential (the emulator checks claims, not the issuer's signature).
+fn github_oidc_token() -> String {
+    use base64::Engine;
+    let encode = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    format!(
+        "{}.{}.",
+        encode(json!({"alg": "none", "typ": "JWT"})),
+        encode(json!({"iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:example/kusto:environment:emulator",
+            "aud": "api://AzureADTokenExchange", "exp": exp}))
+    )
+}
+
+#[tokio::test]
+async fn oidc_token_inline_and_from_a_file() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let base = Credentials {
+        tenant_id: Some(emulator.info.tenant_id.clone()),
+        client_id: Some(emulator.info.client_id.clone()),
+        use_oidc: true,
+        ..Default::default()
+    };
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        oidc_token: Some(Secret::new(github_oidc_token())),
+        ..base.clone()
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "OIDC token");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("oidc-token");
+    std::fs::write(&file, github_oidc_token()).unwrap();
+    let mut config = emulator.config();
+    config.credentials = Credentials {
+        oidc_token_file_path: Some(file),
+        ..base
+    };
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    assert_eq!(client.auth_method(), "OIDC token file");
+    client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap();
+    assert_eq!(emulator.requests_of_kind("token").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_reported_without_the_secret() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let mut config = emulator.config();
+    config.credentials.client_secret = Some(Secret::new("definitely-wrong-secret"));
+    let client = Client::connect(config, &ctx()).await.unwrap();
+    let err = client
+        .data_connections()
+        .get(&ctx(), &emulator.id("absent"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err}");
+    assert!(err.to_string().contains("AADSTS7000215"), "{err}");
+    assert!(
+        !err.to_string().contains("definitely-wrong-secret"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn data_connection_life_cycle_with_long_running_operations() {
+    let emulator = Emulator::start(&["--lro-seconds", "2", "--retry-after", "1"]).await;
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id("lifecycle");
+
+    let started = Instant::now();
+    let created = ops
+        .create_or_update(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap();
+    let create_time = started.elapsed();
+    assert!(
+        create_time >= Duration::from_secs(2),
+        "waited for the operation: {create_time:?}"
+    );
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(created.id, id.to_string(), "canonical id despite re-casing");
+    assert_eq!(created.settings.table_name.as_deref(), Some("Events"));
+
+    let polls = emulator.requests_of_kind("poll").await.len() as u64;
+    assert!(polls >= 1, "the create was polled");
+    assert!(
+        polls <= create_time.as_secs() + 1,
+        "{polls} polls in {create_time:?} with Retry-After 1"
+    );
+
+    let Some(DataConnection::EventHub(read)) = ops.get(&ctx(), &id).await.unwrap() else {
+        panic!("the connection exists");
+    };
+    assert_eq!(
+        read.settings.mapping_rule_name.as_deref(),
+        Some("events_json")
+    );
+
+    let taken = ops.check_name_availability(&ctx(), &id).await.unwrap();
+    assert!(!taken.available);
+    assert_eq!(taken.reason.as_deref(), Some("AlreadyExists"));
+    let free = ops
+        .check_name_availability(&ctx(), &emulator.id("unused-name"))
+        .await
+        .unwrap();
+    assert!(free.available, "{free:?}");
+
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    changed.event_system_properties = vec!["x-opt-enqueued-time".into()];
+    let updated = ops.update(&ctx(), &id, &changed).await.unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
+    assert!(
+        updated
+            .settings
+            .data_format
+            .as_deref()
+            .is_some_and(|f| f.eq_ignore_ascii_case("CSV"))
+    );
+    assert_eq!(
+        updated.settings.event_system_properties,
+        ["x-opt-enqueued-time"]
+    );
+
+    ops.delete(&ctx(), &id).await.unwrap();
+    assert_eq!(ops.get(&ctx(), &id).await.unwrap(), None);
+    ops.delete(&ctx(), &id).await.unwrap();
+    assert_eq!(client.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn twenty_parallel_operations_make_one_token_request() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let client = client.clone();
+            let id = emulator.id(&format!("parallel-{i}"));
+            let settings = emulator.settings();
+            tokio::spawn(async move {
+                client
+                    .data_connections()
+                    .create_or_update(&ctx(), &id, &settings)
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(emulator.requests_of_kind("token").await.len(), 1);
+    assert_eq!(client.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn throttling_is_retried_after_retry_after() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+            "action": {"type": "status", "status": 429, "retry_after": 1}}]}),
+        )
+        .await;
+    let client = emulator.client().await;
+    let started = Instant::now();
+    client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("throttled"), &emulator.settings())
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let puts: Vec<u64> = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "PUT")
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(puts[0], 429);
+    assert!(puts[1] == 200 || puts[1] == 201, "{puts:?}");
+}
+
+#[tokio::test]
+async fn failed_operation_is_surfaced_verbatim() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*",
+            "action": {"type": "lro", "outcome": "Failed", "code": "EventHubValidationErorFound",
+                       "message": "[BadRequest] Validation Errors found: table does not exist"}}]}),
+        )
+        .await;
+    let client = emulator.client().await;
+    let err = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("doomed"), &emulator.settings())
+        .await
+        .unwrap_err();
+    assert!(err.resource_may_exist(), "{err}");
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        **inner,
+        Error::Lro {
+            status: "Failed".into(),
+            code: "EventHubValidationErorFound".into(),
+            message: "[BadRequest] Validation Errors found: table does not exist".into(),
+        }
+    );
+}
+
+#[tokio::test]
+async fn busy_cluster_conflict_is_waited_out() {
+    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]).await;
+    let client = emulator.client().await;
+    // Another writer (not this client, so not serialised by it) starts an operation.
+    let other = emulator.id("other-writer");
+    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
+        "eventHubResourceId": emulator.settings().event_hub_resource_id,
+        "consumerGroup": "$Default", "tableName": "Events", "mappingRuleName": "events_json",
+        "dataFormat": "JSON"}});
+    let status = emulator.raw_put(&other, &body).await;
+    assert!(status.is_success(), "{status}");
+
+    let created = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("patient"), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    let statuses: Vec<u64> = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "PUT" && r["path"].as_str().unwrap().ends_with("/patient"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses.first(), Some(&409), "{statuses:?}");
+    assert!(
+        statuses.last().is_some_and(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn validation_reports_missing_table() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let client = emulator.client().await;
+    let mut settings = emulator.settings();
+    settings.table_name = Some("NoSuchTable".into());
+    let errors = client
+        .data_connections()
+        .validate(&ctx(), &emulator.id("check"), &settings)
+        .await
+        .unwrap();
+    assert!(
+        errors.iter().any(|e| e.contains("table does not exist")),
+        "{errors:?}"
+    );
+    let ok = client
+        .data_connections()
+        .validate(&ctx(), &emulator.id("check"), &emulator.settings())
+        .await
+        .unwrap();
+    assert!(ok.is_empty(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn dropped_connections_and_token_outages_are_retried() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    emulator
+        .set_faults(json!({"rules": [
+            {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 503}},
+            {"method": "GET", "path": "*/operationResults/*", "times": 1, "action": {"type": "drop"}}
+        ]}))
+        .await;
+    let client = emulator.client().await;
+    let created = client
+        .data_connections()
+        .create_or_update(&ctx(), &emulator.id("resilient"), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    let log = emulator.requests().await;
+    let statuses = |kind: &str| -> Vec<u64> {
+        log.iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r["status"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(statuses("token"), [503, 200]);
+    assert_eq!(
+        statuses("poll").first(),
+        Some(&0),
+        "the first poll lost its connection"
+    );
+    assert_eq!(statuses("poll").last(), Some(&200));
+}
