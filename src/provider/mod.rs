@@ -1,8 +1,8 @@
 //! The Kusto provider: its configuration and the resource types it offers.
 //!
-//! Configuration resolves into plain [`config::ProviderSettings`] (no credentials, no
-//! network) that every resource operation receives; the Azure client built from them is
-//! wired in by the resource work.
+//! Configuration resolves into plain [`config::ProviderSettings`] (the Azure client layer's
+//! `Credentials` and `Cloud`, no token acquired, no network used), which every resource
+//! operation receives; the resource work builds the `azure::Client` from them.
 
 pub mod config;
 
