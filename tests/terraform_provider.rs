@@ -34,6 +34,20 @@ const PROVIDER_ARGUMENTS: [&str; 13] = [
     "metadata_host",
 ];
 
+/// Terraform only validates and configures a provider that some resource uses, so the configs
+/// that test provider validation declare one. Planning fails before it would reach Azure.
+const A_CONNECTION: &str = r#"
+resource "kusto_eventhub_data_connection" "example" {
+  name                = "example"
+  resource_group_name = "rg-demo"
+  location            = "West Europe"
+  cluster_name        = "democluster"
+  database_name       = "demodb"
+  eventhub_id         = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events"
+  consumer_group      = "$Default"
+}
+"#;
+
 fn workspace_with(provider_block: &str) -> Workspace {
     let workspace = Workspace::new();
     workspace.config(&format!("{REQUIRED_PROVIDERS}\n{provider_block}\n"));
@@ -111,13 +125,13 @@ fn an_empty_provider_block_validates_and_plans() {
 
 #[test]
 fn an_invalid_provider_argument_is_reported_at_that_argument() {
-    let workspace = workspace_with(
+    let workspace = workspace_with(&format!(
         r#"
-provider "kusto" {
+provider "kusto" {{
   environment = "mars"
-}
-"#,
-    );
+}}
+{A_CONNECTION}"#
+    ));
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])
@@ -139,14 +153,14 @@ provider "kusto" {
 
 #[test]
 fn conflicting_secret_settings_are_rejected_by_name() {
-    let workspace = workspace_with(
+    let workspace = workspace_with(&format!(
         r#"
-provider "kusto" {
+provider "kusto" {{
   client_secret           = "not-used"
   client_secret_file_path = "/dev/null"
-}
-"#,
-    );
+}}
+{A_CONNECTION}"#
+    ));
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])
