@@ -13,6 +13,7 @@ Azure SDK brings anyway) so that the checks stay independent of the Rust code un
 import json
 import os
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ class Checks:
         self.script = script
         self.failures: list[str] = []
         self.passed = 0
+        self.started = time.monotonic()
 
     def that(self, condition: bool, what: str, detail: object = None) -> bool:
         if condition:
@@ -109,7 +111,7 @@ class Checks:
         return self.that(actual == expected, what, f"got {actual!r}, expected {expected!r}")
 
     def step(self, title: str) -> None:
-        print(f"-- {title}", flush=True)
+        print(f"-- [{time.monotonic() - self.started:6.1f}s] {title}", flush=True)
 
     def finish(self) -> None:
         print(f"{self.script}: {self.passed} checks passed, {len(self.failures)} failed", flush=True)
@@ -131,6 +133,9 @@ class RawArm:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.session = requests.Session()
+        # Without this, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment would override
+        # the emulator's CA (requests prefers them to Session.verify), and proxies would apply.
+        self.session.trust_env = False
         self.session.verify = emulator.ca_cert
         self._token: str | None = None
 

@@ -11,7 +11,8 @@ Location URL's final 200 declares no schema in the spec; it is validated against
 operation's `final-state-schema`, which is how clients read it. How Swagger 2.0 is adapted to
 JSON Schema is documented in swagger_schema.py.
 
-Every response must also carry `x-ms-request-id` (ARM requires it on all responses).
+Every response must also carry `x-ms-request-id` and `x-ms-correlation-request-id` (ARM sends
+both on all responses).
 """
 
 import json
@@ -48,8 +49,8 @@ class Conformance:
         operation = self.spec.operation_for(method, url.path, url.query)
         status = response.status_code
         body = env.json_body(response) if response.content else None
-        self.check.that("x-ms-request-id" in response.headers, f"{what}: x-ms-request-id header",
-                        sorted(response.headers))
+        for header in ("x-ms-request-id", "x-ms-correlation-request-id"):
+            self.check.that(header in response.headers, f"{what}: {header} header", sorted(response.headers))
         if operation.operation_id == "OperationsResultsLocation_Get" and status == 200 and origin is not None:
             ref = origin.final_state_schema
         else:
