@@ -106,7 +106,6 @@ async fn azure_identity_workload_identity_credential() {
         client_id: Some(CLIENT_ID.to_owned()),
         tenant_id: Some(TENANT.to_owned()),
         token_file_path: Some(token_file),
-        ..Default::default()
     };
     let credential = WorkloadIdentityCredential::new(Some(options)).unwrap();
     token_works_against_arm(&mut emu, credential.as_ref()).await;
