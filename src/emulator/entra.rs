@@ -461,7 +461,7 @@ fn identity_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// Issues a managed-identity token; `strings` selects IMDS's all-strings response shape.
+/// Issues a managed-identity token; `imds` selects the IMDS response shape (all strings).
 fn identity_token(
     app: &AppState,
     store: &Store,
