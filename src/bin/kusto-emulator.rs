@@ -29,7 +29,8 @@ usage: kusto-emulator [--listen ADDR] [--world FILE] [--state FILE] [--lro-secon
   --token-lifetime SECONDS  lifetime of issued access tokens (default 3599)
   --faults FILE             fault plan (JSON) to start with
   --page-size N             data connections per list page (default 2)
-  --ca-file FILE            where to write the CA certificate (default: a temporary directory)";
+  --ca-file FILE            where to write the CA certificate (default: STATE.ca.pem with
+                            --state, else a temporary directory removed on exit)";
 
 struct Args {
     listen: SocketAddr,
@@ -118,6 +119,44 @@ async fn shutdown_signal() {
     }
 }
 
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The CA, where its certificate is written, and a temporary directory to remove on exit.
+/// With `--state` the CA is kept beside the state file (`STATE.ca.pem`, `STATE.ca-key.pem`)
+/// and reused on restart; otherwise a new one goes to `--ca-file` or a temporary directory.
+fn certificate_authority(args: &Args) -> Result<(tls::Ca, PathBuf, Option<PathBuf>), Error> {
+    if let Some(state) = &args.state {
+        let cert = args
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| with_suffix(state, ".ca.pem"));
+        let key = with_suffix(state, ".ca-key.pem");
+        let ca = match tls::Ca::load(&cert, &key)? {
+            Some(ca) => ca,
+            None => {
+                let ca = tls::Ca::generate()?;
+                ca.save(&cert, &key)?;
+                ca
+            }
+        };
+        return Ok((ca, cert, None));
+    }
+    let ca = tls::Ca::generate()?;
+    let (path, temp_dir) = match &args.ca_file {
+        Some(path) => (path.clone(), None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("kusto-emulator-{}", std::process::id()));
+            (dir.join("ca.pem"), Some(dir))
+        }
+    };
+    tls::write_ca(&path, &ca.cert_pem)?;
+    Ok((ca, path, temp_dir))
+}
+
 async fn serve(args: Args) -> Result<(), Error> {
     let world: World = match &args.world {
         Some(path) => read_json(path, "world file")?,
@@ -131,15 +170,8 @@ async fn serve(args: Args) -> Result<(), Error> {
         Some(path) => emulator::load_state(path)?,
         None => None,
     };
-    let certificates = tls::generate()?;
-    let (ca_path, temp_dir) = match &args.ca_file {
-        Some(path) => (path.clone(), None),
-        None => {
-            let dir = std::env::temp_dir().join(format!("kusto-emulator-{}", std::process::id()));
-            (dir.join("ca.pem"), Some(dir))
-        }
-    };
-    tls::write_ca(&ca_path, &certificates.ca_pem)?;
+    let (ca, ca_path, temp_dir) = certificate_authority(&args)?;
+    let server_config = ca.server_config()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::io(format!("binding {}", args.listen), e))?;
@@ -180,7 +212,7 @@ async fn serve(args: Args) -> Result<(), Error> {
 
     emulator::run(
         listener,
-        certificates.server_config,
+        server_config,
         emulator::app(state),
         shutdown_signal(),
     )
