@@ -10,8 +10,9 @@ Every response the SDK receives is also recorded through azure-core's public `ra
 so the script can assert the wire shapes the SDK itself does not expose (status codes, async
 headers) without changing how the SDK behaves.
 
-Steps: the how-to exactly as MS Learn writes it (which, with 4.0.0, sends no `kind`), then the
-same call with `kind="EventHub"`, get, update, validation, list, check name availability,
+Steps: the how-to exactly as MS Learn writes it (which, with 4.0.0, sends no `kind`: the spec
+makes `kind` required and Azure's exact answer to its absence is unrecorded, so only a 400 with an
+ARM error body is asserted, not its code), then the same call with `kind="EventHub"`, get, update, validation, list, check name availability,
 delete; then the error paths a user meets: a wrong client secret and a missing table.
 """
 

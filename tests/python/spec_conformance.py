@@ -11,11 +11,13 @@ Location URL's final 200 declares no schema in the spec; it is validated against
 operation's `final-state-schema`, which is how clients read it. How Swagger 2.0 is adapted to
 JSON Schema is documented in swagger_schema.py.
 
-Every response must also carry `x-ms-request-id` and `x-ms-correlation-request-id` (ARM sends
-both on all responses).
+Every response must also carry the headers ARM sends on all responses: `x-ms-request-id`,
+`x-ms-correlation-request-id`, `x-ms-routing-request-id` (`REGION:yyyyMMddTHHmmssZ:guid`) and the
+no-cache trio `cache-control`, `pragma`, `expires`.
 """
 
 import json
+import re
 import signal
 import time
 from urllib.parse import urlsplit
@@ -26,6 +28,7 @@ from swagger_schema import Operation, Spec, spec_dir
 signal.alarm(600)
 
 TERMINAL = {"succeeded", "failed", "canceled"}
+ROUTING_ID = re.compile(r"^[A-Z0-9]+:\d{8}T\d{6}Z:[0-9a-f-]{36}$")
 
 
 class Conformance:
@@ -58,8 +61,7 @@ class Conformance:
         operation = self.spec.operation_for(method, url.path, url.query)
         status = response.status_code
         body = env.json_body(response) if response.content else None
-        for header in ("x-ms-request-id", "x-ms-correlation-request-id"):
-            self.check.that(header in response.headers, f"{what}: {header} header", sorted(response.headers))
+        self.standard_headers(what, response)
         if operation.operation_id == "OperationsResultsLocation_Get" and status == 200 and origin is not None:
             ref = origin.final_state_schema
         else:
@@ -77,6 +79,17 @@ class Conformance:
                 self.check.that(not errors, f"{label}: body conforms to {ref.rsplit('/', 1)[-1]}", errors)
                 self.validated += 1
         return operation
+
+    def standard_headers(self, what: str, response) -> None:
+        """The headers ARM puts on every response (facts §5, from the recorded traffic)."""
+        headers = response.headers
+        for header in ("x-ms-request-id", "x-ms-correlation-request-id"):
+            self.check.that(header in headers, f"{what}: {header} header", sorted(headers))
+        routing = headers.get("x-ms-routing-request-id", "")
+        self.check.that(bool(ROUTING_ID.match(routing)), f"{what}: x-ms-routing-request-id is REGION:time:guid",
+                        routing)
+        for header, value in (("cache-control", "no-cache"), ("pragma", "no-cache"), ("expires", "-1")):
+            self.check.equal(headers.get(header), value, f"{what}: {header}")
 
     def operation_of(self, method: str, path: str) -> Operation:
         return self.spec.operation_for(method, path, "")
