@@ -82,6 +82,10 @@ async fn create_get_list_delete_follow_the_recording() {
     assert!(header(&delete, "location").contains("/locations/West%20Europe/"));
     assert!(header(&delete, "location").ends_with("&operationResultResponseType=Location"));
     assert_eq!(header(&delete, "retry-after"), "1");
+    assert_eq!(
+        header(&delete, "x-ms-ratelimit-remaining-subscription-deletes"),
+        "14999"
+    );
     assert!(delete.bytes().await.unwrap().is_empty());
     assert_eq!(emu.get_json(&dc("conn1")).await.0, 404);
     assert_eq!(

@@ -92,6 +92,14 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf, what: &str) -> Resu
     serde_json::from_slice(&bytes).map_err(|e| Error::json(format!("{what} {}", path.display()), e))
 }
 
+/// `host:port` a local client should use: 127.0.0.1 when bound to all interfaces.
+fn reachable_address(bound: SocketAddr) -> String {
+    match bound.ip() {
+        ip if ip.is_unspecified() => format!("127.0.0.1:{}", bound.port()),
+        _ => bound.to_string(),
+    }
+}
+
 /// The line printed on stdout once the emulator is ready.
 #[derive(Serialize)]
 struct Ready<'a> {
@@ -175,10 +183,10 @@ async fn serve(args: Args) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::io(format!("binding {}", args.listen), e))?;
-    let port = listener
+    let bound = listener
         .local_addr()
-        .map_err(|e| Error::io("reading the bound address", e))?
-        .port();
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    let host_port = reachable_address(bound);
 
     let state = AppState::new(Config {
         settings: args.settings,
@@ -195,8 +203,8 @@ async fn serve(args: Args) -> Result<(), Error> {
     let current = &snapshot.world;
     let application = current.applications.first();
     let ready = Ready {
-        endpoint: format!("https://127.0.0.1:{port}"),
-        metadata_host: format!("127.0.0.1:{port}"),
+        endpoint: format!("https://{host_port}"),
+        metadata_host: host_port.clone(),
         ca_cert: ca_path.display().to_string(),
         tenant_id: &current.tenant_id,
         subscription_id: current.subscriptions.first().map_or("", String::as_str),
@@ -248,5 +256,30 @@ fn main() -> ExitCode {
             eprintln!("kusto-emulator: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_addresses_are_reachable() {
+        let args = [
+            "--listen",
+            "0.0.0.0:8443",
+            "--lro-seconds",
+            "0",
+            "--page-size",
+            "5",
+        ];
+        let parsed = parse_args(args.iter().map(|a| (*a).to_owned())).unwrap();
+        assert_eq!(reachable_address(parsed.listen), "127.0.0.1:8443");
+        assert_eq!(parsed.settings.lro_seconds, 0);
+        assert_eq!(parsed.settings.page_size, 5);
+        assert_eq!(reachable_address("[::1]:9".parse().unwrap()), "[::1]:9");
+        assert!(parse_args(["--page-size", "0"].iter().map(|a| (*a).to_owned())).is_err());
+        assert!(parse_args(["--bogus", "1"].iter().map(|a| (*a).to_owned())).is_err());
+        assert!(parse_args(["--state"].iter().map(|a| (*a).to_owned())).is_err());
     }
 }

@@ -291,8 +291,16 @@ fn stamp(
         );
     }
     if matches!(kind, "arm" | "poll" | "poll_location") {
+        // The quota headers the recorded Kusto traffic carries for each kind of call.
         let (name, remaining) = match *method {
-            Method::GET => ("x-ms-ratelimit-remaining-subscription-reads", "11999"),
+            Method::GET => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "299",
+            ),
+            Method::PUT | Method::PATCH => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "199",
+            ),
             Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "14999"),
             _ => ("x-ms-ratelimit-remaining-subscription-writes", "1199"),
         };
