@@ -8,6 +8,7 @@
 //! - `spec_conformance.py`: every data-connection and operation-result body validates against
 //!   the Kusto 2025-02-14 spec in `../shared/azure-spec`;
 //! - `recording_replay.py`: real Azure traffic replayed against the emulator, answers compared;
+//! - `sdk_faults.py`: Azure-shaped throttling, outages and failed operations, as the SDK sees them;
 //! - `azurerm_check.py`: the cloud metadata and tokens meet what azurerm requires.
 //!
 //! Operations last one second and clients are told to poll after one second, so a run takes
@@ -31,6 +32,11 @@ fn check_with(script: &str) {
 #[test]
 fn python_sdk_runs_the_ms_learn_flow() {
     check_with("sdk_flow.py");
+}
+
+#[test]
+fn python_sdk_retries_and_reports_azure_shaped_failures() {
+    check_with("sdk_faults.py");
 }
 
 #[test]
