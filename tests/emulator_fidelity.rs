@@ -9,6 +9,7 @@
 //!   the Kusto 2025-02-14 spec in `../shared/azure-spec`;
 //! - `recording_replay.py`: real Azure traffic replayed against the emulator, answers compared;
 //! - `sdk_faults.py`: Azure-shaped throttling, outages and failed operations, as the SDK sees them;
+//! - `sdk_identities.py`: azure-identity's workload-identity and managed-identity credentials;
 //! - `azurerm_check.py`: the cloud metadata and tokens meet what azurerm requires.
 //!
 //! Operations last one second and clients are told to poll after one second, so a run takes
@@ -37,6 +38,11 @@ fn python_sdk_runs_the_ms_learn_flow() {
 #[test]
 fn python_sdk_retries_and_reports_azure_shaped_failures() {
     check_with("sdk_faults.py");
+}
+
+#[test]
+fn azure_identity_workload_and_managed_identities_work() {
+    check_with("sdk_identities.py");
 }
 
 #[test]
