@@ -227,7 +227,22 @@ async fn dropped_connections_delays_and_the_request_log() {
     assert_eq!(op["status"], "Succeeded");
     emu.token_for("https://management.azure.com/.default").await;
 
+    let leaky = emu
+        .client
+        .get(emu.url(&dc("leaky")))
+        .bearer_auth(&emu.token)
+        .header("x-debug", SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leaky.status(), 404);
+
     let log = emu.requests().await;
+    for entry in &log {
+        let leaked =
+            entry["kind"] == "token" || entry["path"].as_str().unwrap().ends_with("/leaky");
+        assert_eq!(entry["client_secret_seen"], leaked, "{entry}");
+    }
     let dropped_entry = log.iter().find(|e| e["fault"] == "drop").unwrap();
     assert_eq!(dropped_entry["status"], 0);
     assert_eq!(log.iter().filter(|e| e["fault"] == "delay").count(), 1);

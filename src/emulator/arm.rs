@@ -28,12 +28,10 @@ use super::lro::{Operation, OperationKind, Outcome, Status};
 use super::observe::{ForcedOutcome, percent_decode};
 use super::regions;
 use super::world::{Cluster, Store};
-use super::{AppState, base_url, query_param};
+use super::{AppState, BODY_LIMIT, base_url, query_param};
 
 /// The api-versions this emulator serves.
 const API_VERSIONS: &[&str] = &["2024-04-13", "2025-02-14"];
-/// Largest request body accepted.
-const BODY_LIMIT: usize = 1 << 20;
 
 /// Which data-connection endpoint a path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
