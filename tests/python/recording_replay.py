@@ -14,7 +14,8 @@ codes, which async headers are present, the async URLs' shape (absolute, same ho
 path, api-version, `operationResultResponseType=Location` on Location), body key sets, and the
 values of id / name / type / location / kind / provisioningState and operation status. The rest
 (unset optionals as "" vs null, raw space vs %20 in the region of Azure-AsyncOperation, operation
-`properties` contents, `Value` vs `value`) are reported as notes.
+`properties` contents, `Value` vs `value`, which rate-limit headers appear, a content-type on empty
+bodies) are reported as notes.
 """
 
 import json
@@ -161,8 +162,12 @@ class Replay:
             expected = self.map.text(recorded[header]).replace("https://management.azure.com",
                                                                self.emulator.endpoint)
             self.compare_operation_url(seq, header, actual, expected)
-        if "retry-after" not in response.headers and ("location" in recorded):
-            self.notes.append(f"seq {seq}: emulator sends no Retry-After (Azure's recorder dropped it)")
+        for header in recorded:
+            if header.startswith("x-ms-ratelimit-remaining-") and header not in response.headers:
+                self.differ(seq, False, f"{header} header present", False, True)
+        if ("content-type" in recorded) != ("content-type" in response.headers):
+            self.differ(seq, False, "content-type header present", "content-type" in response.headers,
+                        "content-type" in recorded)
 
     def compare_operation_url(self, seq: int, header: str, actual: str, expected: str) -> None:
         shape = re.compile(
