@@ -5,18 +5,31 @@ azurerm is pointed at a private cloud with `metadata_host`; it then takes every 
 unless the body meets the rules in the facts (kusto-arm-and-entra.md, section 7), and it decodes
 (without verifying) the access tokens it gets. This script replays those requests the way
 go-azure-sdk sends them and asserts each rule, so the emulator is known to satisfy azurerm without
-running Terraform. It also checks the OpenID discovery document msal needs and the Entra error
-for a wrong secret.
+running Terraform. It also checks the OpenID discovery document msal needs, the Entra error for
+a wrong secret, and ARM's answer to an expired token (the emulator's clock is moved past the
+token's `exp` through the admin API, so nothing waits).
 """
 
 import base64
 import json
+import re
 import signal
 import time
 
 import emulator_env as env
 
 signal.alarm(300)
+
+
+# ARM's text, with .NET's invariant-culture dates, e.g. (quoted in public issues)
+# "The access token expiry UTC time '8/21/2018 3:22:00 PM' is earlier than current UTC time '8/21/2018 3:48:45 PM'."
+DOTNET_TIME = r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} (AM|PM)"
+EXPIRY_MESSAGE = re.compile(
+    rf"^The access token expiry UTC time '{DOTNET_TIME}' is earlier than current UTC time '{DOTNET_TIME}'\.$")
+
+
+def claims_of(token: str) -> dict:
+    return decode_segment(token.split(".")[1])
 
 
 def decode_segment(segment: str) -> dict:
@@ -123,6 +136,23 @@ def main() -> None:
                error.get("error_description"))
     check.equal(error.get("error_codes"), [7000215], "wrong secret: error_codes")
     check.that(emulator.client_secret not in wrong.text, "wrong secret: the real secret is not echoed")
+
+    check.step("expired token (emulator clock moved past the token's exp)")
+    if arm_token:
+        expiry = claims_of(arm_token)["exp"]
+        advance = int(expiry - time.time()) + 60
+        moved = arm.session.post(f"{emulator.endpoint}/_emulator/clock/advance", json={"seconds": advance}, timeout=30)
+        check.equal(moved.status_code, 200, "admin: clock advanced")
+        expired = arm.call("GET", f"{emulator.database_path}/dataConnections", api_version="2024-04-13",
+                           bearer=arm_token)
+        check.equal(expired.status_code, 401, "expired token: status")
+        error = (env.json_body(expired) or {}).get("error", {})
+        check.equal(error.get("code"), "ExpiredAuthenticationToken", "expired token: code")
+        check.that(bool(EXPIRY_MESSAGE.match(str(error.get("message", "")))),
+                   "expired token: message in ARM's wording and .NET date format", error.get("message"))
+        challenge = expired.headers.get("www-authenticate", "")
+        check.that(challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge,
+                   "expired token: Bearer challenge with error=invalid_token", challenge)
 
     check.finish()
 

@@ -160,6 +160,11 @@ def lifecycle(run: Conformance) -> None:
     check.step("PUT create, polls")
     created = run.send("create", "PUT", path, {200, 201, 202}, body=body)
     status = run.poll_async("create", created)
+    operation_url = created.headers.get("azure-asyncoperation", "")
+    for spelling in ("West%20Europe", "WESTEUROPE", "west%20europe"):
+        # Clients re-encode the region; the facts (§4) require any casing/spacing to be accepted.
+        respelled = re.sub(r"/locations/[^/]+/", f"/locations/{spelling}/", operation_url)
+        run.send(f"create AAO poll as {spelling}", "GET", respelled, {200})
     check.that(status is not None and status.get("status") == "Succeeded", "create: operation Succeeded", status)
     run.poll_location("create", created, put_op)
 
