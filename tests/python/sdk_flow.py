@@ -12,8 +12,9 @@ headers) without changing how the SDK behaves.
 
 Steps: the how-to exactly as MS Learn writes it (which, with 4.0.0, sends no `kind`: the spec
 makes `kind` required and Azure's exact answer to its absence is unrecorded, so only a 400 with an
-ARM error body is asserted, not its code), then the same call with `kind="EventHub"`, get, update, validation, list, check name availability,
-delete; then the error paths a user meets: a wrong client secret and a missing table.
+ARM error body is asserted, not its code), then the same call with `kind="EventHub"`, get,
+update, validation, list (also across pages), check name availability, delete; then the error
+paths a user meets: a wrong client secret and a missing table.
 """
 
 import signal
@@ -212,6 +213,18 @@ def main() -> None:
     check.equal(len(ours), 1, "list: the connection appears once")
     if ours:
         check_resource(check, emulator, ours[0], name, "list entry", env.JSON_MAPPING, "json")
+
+    check.step("list across pages (nextLink)")
+    extra = [env.unique_name("page") for _ in range(2)]
+    for other in extra:
+        operations.begin_create_or_update(*where, other, how_to_parameters(emulator, kind="EventHub")).result()
+    mark = wire.mark()
+    names = {item.name.rsplit("/", 1)[-1] for item in operations.list_by_database(*where)}
+    check.that({name, *extra} <= names, "list: every connection is reached through nextLink", sorted(names))
+    pages = [entry for entry in wire.since(mark) if entry[0] == "GET" and entry[1].split("?")[0].endswith("/dataConnections")]
+    print(f"  list took {len(pages)} page(s)", flush=True)
+    for other in extra:
+        operations.begin_delete(*where, other).result()
 
     check.step("check name availability")
     request_type = "Microsoft.Kusto/clusters/databases/dataConnections"
