@@ -221,7 +221,8 @@ def main() -> None:
     mark = wire.mark()
     names = {item.name.rsplit("/", 1)[-1] for item in operations.list_by_database(*where)}
     check.that({name, *extra} <= names, "list: every connection is reached through nextLink", sorted(names))
-    pages = [entry for entry in wire.since(mark) if entry[0] == "GET" and entry[1].split("?")[0].endswith("/dataConnections")]
+    pages = [entry for entry in wire.since(mark)
+             if entry[0] == "GET" and entry[1].split("?")[0].endswith("/dataConnections")]
     print(f"  list took {len(pages)} page(s)", flush=True)
     for other in extra:
         operations.begin_delete(*where, other).result()
