@@ -38,9 +38,11 @@ DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 VOLATILE_KEYS = {"startTime", "endTime"}
 # Unset optionals: clients treat "", [] and null alike (the provider must too). `databaseRouting`
 # is optional and absent from the recorded api-version's answers; present with its default
-# "Single" it reads the same to clients. `nextLink` null or absent both end a list.
+# "Single" it reads the same to clients. `retrievalStartDate` is newer than the recorded
+# api-version (2022-02-01); the live service fills it in for the versions served here (see
+# emulator-findings E2). `nextLink` null or absent both end a list.
 SOFT_PROPERTY_KEYS = {"tableName", "mappingRuleName", "dataFormat", "managedIdentityResourceId",
-                      "eventSystemProperties", "databaseRouting", "nextLink"}
+                      "eventSystemProperties", "databaseRouting", "retrievalStartDate", "nextLink"}
 
 
 class Mapper:
