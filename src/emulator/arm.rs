@@ -403,7 +403,7 @@ impl Call<'_> {
             refuse_if_busy(store, names, now)?;
             let previous = store.world.data_connections.get(&names.key()).cloned();
             let checked =
-                dataconn::check_write(&store.world, &cluster, &request, previous.as_ref())?;
+                dataconn::check_write(&store.world, &cluster, &request, previous.as_ref(), now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
@@ -448,7 +448,8 @@ impl Call<'_> {
             let cluster = parents(store, names)?.clone();
             let previous = existing(store, names)?.clone();
             refuse_if_busy(store, names, now)?;
-            let checked = dataconn::check_write(&store.world, &cluster, &request, Some(&previous))?;
+            let checked =
+                dataconn::check_write(&store.world, &cluster, &request, Some(&previous), now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
@@ -553,7 +554,7 @@ impl Call<'_> {
         let request = dataconn::parse_request(&inner)?;
         self.app.write(|store, now| {
             let cluster = parents(store, names)?.clone();
-            let checked = dataconn::check_write(&store.world, &cluster, &request, None)?;
+            let checked = dataconn::check_write(&store.world, &cluster, &request, None, now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
