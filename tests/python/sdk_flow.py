@@ -17,6 +17,7 @@ update, validation, list (also across pages), check name availability, delete; t
 paths a user meets: a wrong client secret and a missing table.
 """
 
+import datetime
 import signal
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
@@ -108,6 +109,9 @@ def check_resource(check: env.Checks, emulator: env.Emulator, resource, name: st
     check.that(str(properties.get("dataFormat", "")).lower() == data_format.lower(),
                f"{what}: dataFormat (case-insensitive)", properties.get("dataFormat"))
     check.equal(properties.get("compression"), "None", f"{what}: compression")
+    check.that(isinstance(resource.retrieval_start_date, datetime.datetime),
+               f"{what}: the service's default retrievalStartDate deserialises to a datetime",
+               properties.get("retrievalStartDate"))
     check.that("eventSystemProperties" in properties and "managedIdentityResourceId" in properties,
                f"{what}: unset optionals present as empty values like the live service",
                sorted(properties))
