@@ -70,14 +70,15 @@ fn prepare_venv() -> PathBuf {
         return venv_python(&venv);
     }
 
-    let staging = cache.join(format!("fidelity-venv.staging-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
+    let guard = Staging(cache.join(format!("fidelity-venv.staging-{}", std::process::id())));
+    let staging = guard.0.as_path();
+    let _ = fs::remove_dir_all(staging);
     run_checked(
-        Command::new("python3").arg("-m").arg("venv").arg(&staging),
+        Command::new("python3").arg("-m").arg("venv").arg(staging),
         "python3 -m venv (python3 with the venv module is required for the fidelity tests)",
     );
     run_checked(
-        Command::new(venv_python(&staging))
+        Command::new(venv_python(staging))
             .args([
                 "-m",
                 "pip",
@@ -89,12 +90,12 @@ fn prepare_venv() -> PathBuf {
             .arg(&requirements_path),
         "pip install of tests/python/requirements.txt (PyPI must be reachable)",
     );
-    fs::write(marker(&staging), &requirements).expect("write the requirements marker");
+    fs::write(marker(staging), &requirements).expect("write the requirements marker");
 
     let _ = fs::remove_dir_all(&venv);
-    if fs::rename(&staging, &venv).is_err() {
-        // Another test process installed the same requirements first: use theirs.
-        let _ = fs::remove_dir_all(&staging);
+    if fs::rename(staging, &venv).is_err() {
+        // Another test process installed the same requirements first: use theirs (the guard
+        // removes ours).
         assert!(
             is_current(&venv),
             "could not move the virtualenv into {}",
@@ -102,6 +103,16 @@ fn prepare_venv() -> PathBuf {
         );
     }
     venv_python(&venv)
+}
+
+/// A half-built virtualenv, removed when dropped: after a failed install nothing is left
+/// behind, and after the rename into place there is nothing left to remove.
+struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 fn run_checked(command: &mut Command, what: &str) {
