@@ -141,6 +141,12 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
     assert_eq!(header(&throttled, "retry-after"), "3");
     let error: Value = throttled.json().await.unwrap();
     assert_eq!(error["error"]["code"], "SubscriptionRequestsThrottled");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("subscription '{SUB}'")),
+        "{message}"
+    );
+    assert!(message.contains("after '3' seconds"), "{message}");
     assert_eq!(
         emu.arm(
             Method::PUT,

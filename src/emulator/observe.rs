@@ -20,7 +20,7 @@ use axum::body::Body;
 use super::clock::arm_timestamp;
 use super::entra;
 use super::error::ApiError;
-use super::faults::{Action, LroOutcome, default_code};
+use super::faults::{Action, LroOutcome, default_code, default_message};
 use super::{AppState, BODY_LIMIT, leak};
 
 /// The connection a request arrived on, inserted by the accept loop.
@@ -188,11 +188,16 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
         }) => {
             entry.fault = Some("status");
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // A throttled client is always told when to come back (1 s unless the rule says).
+            let retry_after =
+                retry_after.or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
             let mut response = if kind == "token" {
                 entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
             } else {
                 let code = code.unwrap_or_else(|| default_code(status).to_owned());
-                let message = message.unwrap_or_else(|| fault_message(status, &decoded));
+                let message = message.unwrap_or_else(|| {
+                    default_message(status, method.as_str(), &decoded, retry_after.unwrap_or(1))
+                });
                 ApiError::new(status, &code, message).into_response()
             };
             if let Some(seconds) = retry_after {
@@ -243,13 +248,6 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
     entry.status = response.status().as_u16();
     app.log().push(entry);
     response
-}
-
-fn fault_message(status: StatusCode, path: &str) -> String {
-    match status.as_u16() {
-        429 => "Number of requests for subscription and operation exceeded the backend storage limit. Please try again after '1' seconds.".to_owned(),
-        _ => format!("The emulator's fault plan failed the request to '{path}' with status {}.", status.as_u16()),
-    }
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
