@@ -5,6 +5,7 @@
 //! Requests under `/_emulator/` are neither logged nor subject to faults, so that a test's
 //! own inspection does not disturb what it counts.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -14,11 +15,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use super::AppState;
+use axum::body::Body;
+
 use super::clock::arm_timestamp;
 use super::entra;
 use super::error::ApiError;
-use super::faults::{Action, LroOutcome, default_code};
+use super::faults::{Action, LroOutcome, default_code, default_message};
+use super::{AppState, BODY_LIMIT, leak};
 
 /// The connection a request arrived on, inserted by the accept loop.
 #[derive(Debug, Clone)]
@@ -56,12 +59,17 @@ pub struct LogEntry {
     pub client_request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
+    /// Whether a client secret of the world occurs anywhere in the request.
+    pub client_secret_seen: bool,
 }
+
+/// How many entries the log keeps; older ones are dropped (their `seq` numbers stay unique).
+const LOG_CAPACITY: usize = 10_000;
 
 /// The request log.
 #[derive(Debug, Default)]
 pub struct RequestLog {
-    pub entries: Vec<LogEntry>,
+    pub entries: VecDeque<LogEntry>,
     next_seq: u64,
 }
 
@@ -69,7 +77,10 @@ impl RequestLog {
     fn push(&mut self, mut entry: LogEntry) {
         self.next_seq += 1;
         entry.seq = self.next_seq;
-        self.entries.push(entry);
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
     }
 }
 
@@ -79,12 +90,10 @@ fn classify(path: &str, query: Option<&str>) -> &'static str {
         "metadata"
     } else if lower.ends_with("/openid-configuration") {
         "discovery"
-    } else if lower.ends_with("/oauth2/v2.0/token")
-        || lower.ends_with("/oauth2/token") && !lower.starts_with("/metadata/")
-    {
-        "token"
     } else if lower == "/msi/token" || lower == "/metadata/identity/oauth2/token" {
         "managed_identity"
+    } else if lower.ends_with("/oauth2/v2.0/token") || lower.ends_with("/oauth2/token") {
+        "token"
     } else if lower.contains("/operationresults/") {
         let location = query.is_some_and(|q| {
             q.to_ascii_lowercase()
@@ -106,11 +115,23 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The observing middleware (see the module documentation).
-pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         return next.run(req).await;
     }
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("The request content exceeds the limit of {BODY_LIMIT} bytes."),
+        )
+        .into_response();
+    };
+    let client_secret_seen =
+        leak::secret_seen(&parts.uri, &parts.headers, &body, &app.client_secrets());
+    let mut req = Request::from_parts(parts, Body::from(body));
     let method = req.method().clone();
     let query = req.uri().query().map(str::to_owned);
     let connection = req.extensions().get::<ConnectionInfo>().cloned();
@@ -127,6 +148,7 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
         kind,
         client_request_id: header_text(req.headers(), "x-ms-client-request-id"),
         fault: None,
+        client_secret_seen,
     };
     let correlation = header_text(req.headers(), "x-ms-correlation-request-id")
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -166,11 +188,16 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
         }) => {
             entry.fault = Some("status");
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // A throttled client is always told when to come back (1 s unless the rule says).
+            let retry_after =
+                retry_after.or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
             let mut response = if kind == "token" {
                 entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
             } else {
                 let code = code.unwrap_or_else(|| default_code(status).to_owned());
-                let message = message.unwrap_or_else(|| fault_message(status, &decoded));
+                let message = message.unwrap_or_else(|| {
+                    default_message(status, method.as_str(), &decoded, retry_after.unwrap_or(1))
+                });
                 ApiError::new(status, &code, message).into_response()
             };
             if let Some(seconds) = retry_after {
@@ -221,13 +248,6 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
     entry.status = response.status().as_u16();
     app.log().push(entry);
     response
-}
-
-fn fault_message(status: StatusCode, path: &str) -> String {
-    match status.as_u16() {
-        429 => "Number of requests for subscription and operation exceeded the backend storage limit. Please try again after '1' seconds.".to_owned(),
-        _ => format!("The emulator's fault plan failed the request to '{path}' with status {}.", status.as_u16()),
-    }
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -286,8 +306,16 @@ fn stamp(
         );
     }
     if matches!(kind, "arm" | "poll" | "poll_location") {
+        // The quota headers the recorded Kusto traffic carries for each kind of call.
         let (name, remaining) = match *method {
-            Method::GET => ("x-ms-ratelimit-remaining-subscription-reads", "11999"),
+            Method::GET => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "299",
+            ),
+            Method::PUT | Method::PATCH => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "199",
+            ),
             Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "14999"),
             _ => ("x-ms-ratelimit-remaining-subscription-writes", "1199"),
         };
@@ -342,6 +370,28 @@ mod tests {
             "poll_location"
         );
         assert_eq!(classify("/subscriptions/s/resourceGroups/r", None), "arm");
+    }
+
+    #[test]
+    fn the_log_keeps_the_latest_entries() {
+        let mut log = RequestLog::default();
+        for _ in 0..LOG_CAPACITY + 5 {
+            log.push(LogEntry {
+                seq: 0,
+                time: String::new(),
+                method: "GET".into(),
+                path: "/".into(),
+                query: None,
+                status: 200,
+                connection: 1,
+                kind: "other",
+                client_request_id: None,
+                fault: None,
+                client_secret_seen: false,
+            });
+        }
+        assert_eq!(log.entries.len(), LOG_CAPACITY);
+        assert_eq!(log.entries[0].seq, 6);
     }
 
     #[test]
