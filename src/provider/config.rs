@@ -122,6 +122,9 @@ pub struct ProviderSettings {
     pub environment: Environment,
     /// Host serving the cloud's endpoint metadata; overrides `environment` when set.
     pub metadata_host: Option<String>,
+    /// Create data connections without the service's preflight validation, unless a
+    /// resource says otherwise (default false).
+    pub skip_preflight_validation: bool,
 }
 
 /// Whether a setting is text, a secret or a flag.
@@ -267,9 +270,13 @@ fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
 }
 
+/// The provider-level default of the resources' `skip_preflight_validation`: a Terraform
+/// setting rather than an Azure one, so it has no `ARM_*` variable.
+const SKIP_PREFLIGHT_VALIDATION: &str = "skip_preflight_validation";
+
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    SETTINGS.iter().fold(
+    let schema = SETTINGS.iter().fold(
         Schema::new(0).description(
             "The Kusto provider manages Azure Data Explorer resources through Azure Resource \
              Manager. Every argument is optional and falls back to the `ARM_*` environment \
@@ -292,7 +299,13 @@ pub fn schema() -> Schema {
             }
             schema.attribute(attribute)
         },
-    )
+    );
+    schema.attribute(Attribute::bool(SKIP_PREFLIGHT_VALIDATION).description(
+        "Whether to create data connections without first asking Azure to validate them \
+         (the Kusto `dataConnectionValidation` operation, which reports a missing table, mapping \
+         or consumer group before anything is created). Defaults to `false`. A resource's own \
+         `skip_preflight_validation` takes precedence.",
+    ))
 }
 
 /// Cross-argument checks of the configuration (unknown values skipped).
@@ -339,6 +352,7 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
             .and_then(Environment::from_name)
             .unwrap_or(Environment::Public),
         metadata_host: resolver.text("metadata_host"),
+        skip_preflight_validation: config.get_bool(SKIP_PREFLIGHT_VALIDATION).unwrap_or(false),
     };
     if resolver.diags.has_error() {
         Err(resolver.diags)
@@ -565,15 +579,19 @@ mod tests {
     fn schema_obeys_terraform_rules_and_documents_env_vars() {
         let schema = schema();
         assert_eq!(schema.check(), Ok(()));
-        assert_eq!(schema.body().attributes().len(), 13);
+        assert_eq!(schema.body().attributes().len(), 14);
         for attribute in schema.body().attributes() {
-            let setting = setting(attribute.name()).unwrap();
+            assert_eq!(attribute.mode(), crate::framework::schema::Mode::Optional);
+            assert!(!attribute.description_text().is_empty());
+            let Some(setting) = setting(attribute.name()) else {
+                assert_eq!(attribute.name(), SKIP_PREFLIGHT_VALIDATION);
+                continue;
+            };
             assert!(
                 attribute.description_text().contains(setting.env),
                 "{}",
                 attribute.name()
             );
-            assert_eq!(attribute.mode(), crate::framework::schema::Mode::Optional);
         }
         assert!(
             schema
@@ -608,6 +626,7 @@ mod tests {
                 oidc_token: None,
                 environment: Environment::Public,
                 metadata_host: None,
+                skip_preflight_validation: false,
             }
         );
         // Terraform sends a null object when there is no provider block at all.

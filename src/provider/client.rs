@@ -1,0 +1,167 @@
+//! What every resource operation receives: the resolved provider settings and the Azure
+//! client built from them, lazily.
+//!
+//! Why lazily: Terraform starts three to five provider processes per command, and most of
+//! them never touch Azure (a plan of a configuration without resources, the validate
+//! walk). So configuring the provider never makes a network call; the first operation that
+//! needs Azure builds the [`azure::Client`] (which may read cloud metadata) and every later
+//! or concurrent operation of the process shares it, with its one token cache and
+//! connection pool. A failure to build it (bad credentials settings, an unreachable
+//! metadata host) is reported on the resource that needed it, and the next operation tries
+//! again.
+
+use tokio::sync::OnceCell;
+
+use crate::azure::{self, CallContext, ClientConfig, Cloud, Credentials};
+
+use super::config::{Environment, ProviderSettings, SecretSource};
+
+/// The provider's configured data: settings plus the process's shared Azure client.
+#[derive(Debug)]
+pub struct AzureHandle {
+    settings: ProviderSettings,
+    user_agent_suffix: Option<String>,
+    client: OnceCell<azure::Client>,
+}
+
+impl AzureHandle {
+    /// A handle for `settings`; `terraform_version` (such as `1.0.3`) goes into the
+    /// `User-Agent`, as azurerm does.
+    pub fn new(settings: ProviderSettings, terraform_version: &str) -> Self {
+        let user_agent_suffix =
+            (!terraform_version.is_empty()).then(|| format!("terraform/{terraform_version}"));
+        Self {
+            settings,
+            user_agent_suffix,
+            client: OnceCell::new(),
+        }
+    }
+
+    /// The resolved provider settings.
+    pub fn settings(&self) -> &ProviderSettings {
+        &self.settings
+    }
+
+    /// The Azure client, built on first use within `ctx`'s deadline and shared afterwards.
+    pub async fn client(&self, ctx: &CallContext) -> azure::Result<&azure::Client> {
+        self.client
+            .get_or_try_init(|| azure::Client::connect(self.client_config(), ctx))
+            .await
+    }
+
+    /// The subscription to build resource ids in.
+    pub fn subscription_id(&self) -> Result<&str, String> {
+        self.settings.subscription_id.as_deref().ok_or_else(|| {
+            "The provider has no subscription: set `subscription_id` in the provider block or \
+             the ARM_SUBSCRIPTION_ID environment variable."
+                .to_owned()
+        })
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        client_config(&self.settings, self.user_agent_suffix.clone())
+    }
+}
+
+/// Maps the provider settings onto the ARM client's configuration.
+fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
+    let (client_secret, client_secret_file_path) = split_secret(settings.client_secret.as_ref());
+    let (oidc_token, oidc_token_file_path) = split_secret(settings.oidc_token.as_ref());
+    let credentials = Credentials {
+        tenant_id: settings.tenant_id.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret,
+        client_secret_file_path,
+        use_oidc: settings.use_oidc,
+        oidc_token,
+        oidc_token_file_path,
+        use_msi: settings.use_msi,
+        msi_endpoint: settings.msi_endpoint.clone(),
+        use_cli: settings.use_cli,
+    };
+    let cloud = match (&settings.metadata_host, settings.environment) {
+        (Some(host), _) => Cloud::MetadataHost(host.clone()),
+        (None, Environment::Public) => Cloud::Public,
+        (None, Environment::UsGovernment) => Cloud::UsGovernment,
+        (None, Environment::China) => Cloud::China,
+    };
+    let mut config = ClientConfig::new(credentials, cloud);
+    config.subscription_id = settings.subscription_id.clone();
+    config.user_agent_suffix = user_agent_suffix;
+    config
+}
+
+/// A secret given directly or as a file, as the two fields the ARM client takes.
+fn split_secret(
+    source: Option<&SecretSource>,
+) -> (Option<azure::Secret>, Option<std::path::PathBuf>) {
+    match source {
+        Some(SecretSource::Value(secret)) => (Some(azure::Secret::new(secret.expose())), None),
+        Some(SecretSource::File(path)) => (None, Some(path.clone())),
+        None => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::config::Secret;
+
+    fn settings() -> ProviderSettings {
+        ProviderSettings {
+            subscription_id: Some("00000000-0000-0000-0000-000000000001".into()),
+            tenant_id: Some("t".into()),
+            client_id: Some("c".into()),
+            client_secret: Some(SecretSource::Value(Secret::new("hunter2"))),
+            use_cli: true,
+            use_msi: false,
+            msi_endpoint: None,
+            use_oidc: true,
+            oidc_token: Some(SecretSource::File("/run/token".into())),
+            environment: Environment::China,
+            metadata_host: None,
+            skip_preflight_validation: false,
+        }
+    }
+
+    #[test]
+    fn settings_map_onto_the_client_configuration() {
+        let config = client_config(&settings(), Some("terraform/1.0.3".into()));
+        let c = &config.credentials;
+        assert_eq!(c.client_secret, Some(azure::Secret::new("hunter2")));
+        assert_eq!(c.client_secret_file_path, None);
+        assert_eq!(c.oidc_token, None);
+        assert_eq!(c.oidc_token_file_path, Some("/run/token".into()));
+        assert!(c.use_cli && c.use_oidc && !c.use_msi);
+        assert_eq!(config.cloud, Cloud::China);
+        assert_eq!(
+            config.subscription_id.as_deref(),
+            Some("00000000-0000-0000-0000-000000000001")
+        );
+        assert_eq!(config.user_agent_suffix.as_deref(), Some("terraform/1.0.3"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn metadata_host_wins_over_environment() {
+        let mut settings = settings();
+        settings.metadata_host = Some("localhost:8443".into());
+        assert_eq!(
+            client_config(&settings, None).cloud,
+            Cloud::MetadataHost("localhost:8443".into())
+        );
+    }
+
+    #[test]
+    fn a_missing_subscription_is_explained() {
+        let mut settings = settings();
+        settings.subscription_id = None;
+        let handle = AzureHandle::new(settings, "");
+        assert!(
+            handle
+                .subscription_id()
+                .unwrap_err()
+                .contains("ARM_SUBSCRIPTION_ID")
+        );
+    }
+}
