@@ -1,1 +1,364 @@
-//! emulator layer (see the crate documentation).
+//! A local stand-in for the Azure endpoints the provider talks to: Entra ID (token,
+//! discovery, managed identity), ARM cloud metadata, and the Kusto data-connection API with
+//! its long-running operations.
+//!
+//! Why it exists: examples and end-to-end tests need an Azure that behaves like the real
+//! one (status codes, headers, id casing, asynchronous failures, throttling) without a
+//! subscription. It works on JSON checked against the REST spec and the recorded traffic,
+//! and imports nothing from the provider or the ARM client, so the two cannot quietly agree
+//! on the same mistake.
+//!
+//! Layout: [`app`] builds the axum router over an [`AppState`]; [`run`] serves it over TLS
+//! until a shutdown future completes. `entra` issues and checks tokens, `arm` serves the
+//! data-connection routes, `lro` models operations, `world` holds the resources, `faults`
+//! and `observe` give tests a fault plan and a request log, `admin` exposes both under
+//! `/_emulator/`, `tls` makes the certificates.
+
+mod admin;
+mod arm;
+mod clock;
+mod dataconn;
+mod entra;
+mod error;
+mod faults;
+mod lro;
+mod metadata;
+mod observe;
+mod regions;
+pub mod tls;
+mod token;
+pub mod world;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, Uri, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::Error;
+pub use faults::FaultPlan;
+pub use world::{Store, World};
+
+use error::ApiError;
+use observe::{ConnectionInfo, RequestLog};
+
+/// Behaviour knobs set by command-line flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long every operation runs (`--lro-seconds`); 0 = done at the next request.
+    pub lro_seconds: u64,
+    /// Value of the `Retry-After` header on asynchronous responses (`--retry-after`).
+    pub retry_after: u64,
+    /// Lifetime of issued access tokens in seconds (`--token-lifetime`).
+    pub token_lifetime: u64,
+    /// Entries per page of a data-connection list (`--page-size`).
+    pub page_size: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lro_seconds: 1,
+            retry_after: 1,
+            token_lifetime: 3599,
+            page_size: 2,
+        }
+    }
+}
+
+/// Everything [`AppState::new`] needs.
+pub struct Config {
+    pub settings: Settings,
+    /// The world to start from and to return to on reset.
+    pub world: World,
+    /// State restored from `--state`, if the file existed.
+    pub restored: Option<Store>,
+    /// Where to persist the state after each change.
+    pub state_file: Option<PathBuf>,
+    pub faults: FaultPlan,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    initial_world: World,
+    store: Mutex<Store>,
+    faults: Mutex<FaultPlan>,
+    log: Mutex<RequestLog>,
+    state_file: Option<PathBuf>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Self {
+        let store = config
+            .restored
+            .unwrap_or_else(|| Store::new(config.world.clone()));
+        AppState {
+            inner: Arc::new(Inner {
+                settings: config.settings,
+                clock: config.clock,
+                initial_world: config.world,
+                store: Mutex::new(store),
+                faults: Mutex::new(config.faults),
+                log: Mutex::new(RequestLog::default()),
+                state_file: config.state_file,
+            }),
+        }
+    }
+
+    /// A copy of the current world and operations.
+    pub fn snapshot(&self) -> Store {
+        lock(&self.inner.store).clone()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    /// Runs `f` on the settled store without changing it (settling itself is persisted).
+    fn read<R>(&self, f: impl FnOnce(&Store, OffsetDateTime) -> R) -> Result<R, ApiError> {
+        let now = self.now();
+        let mut store = lock(&self.inner.store);
+        if store.settle(now) {
+            self.persist(&store)?;
+        }
+        Ok(f(&store, now))
+    }
+
+    /// Runs `f` on the settled store and persists the result.
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&mut Store, OffsetDateTime) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let now = self.now();
+        let mut store = lock(&self.inner.store);
+        store.settle(now);
+        let result = f(&mut store, now);
+        self.persist(&store)?;
+        result
+    }
+
+    fn persist(&self, store: &Store) -> Result<(), ApiError> {
+        let Some(path) = &self.inner.state_file else {
+            return Ok(());
+        };
+        save_state(path, store).map_err(|e| {
+            tracing::error!(error = %e, "could not persist the emulator state");
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                format!("The emulator could not persist its state: {e}"),
+            )
+        })
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, FaultPlan> {
+        lock(&self.inner.faults)
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, RequestLog> {
+        lock(&self.inner.log)
+    }
+}
+
+/// Reads a state file written by an earlier run, if there is one.
+pub fn load_state(path: &Path) -> Result<Option<Store>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::json(format!("state file {}", path.display()), e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(
+            format!("reading state file {}", path.display()),
+            e,
+        )),
+    }
+}
+
+/// Writes the state atomically: a temporary file beside the target, synced, then renamed.
+pub fn save_state(path: &Path, store: &Store) -> Result<(), Error> {
+    use std::io::Write as _;
+    let bytes =
+        serde_json::to_vec_pretty(store).map_err(|e| Error::json("serialising the state", e))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let context = || format!("writing state file {}", path.display());
+    let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(context(), e))?;
+    file.write_all(&bytes)
+        .map_err(|e| Error::io(context(), e))?;
+    file.sync_all().map_err(|e| Error::io(context(), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(context(), e))
+}
+
+/// `https://host:port` as the client addressed the emulator, so that URLs handed back
+/// (operation URLs, metadata, OIDC discovery) lead to the same place.
+fn base_url(uri: &Uri, headers: &HeaderMap) -> String {
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "127.0.0.1".to_owned());
+    format!("https://{host}")
+}
+
+/// The value of a query parameter (name compared case-insensitively, as ARM does).
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The emulator's HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/metadata/endpoints", get(metadata::endpoints))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(entra::openid_configuration),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(entra::openid_configuration),
+        )
+        .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
+        .route("/{tenant}/oauth2/token", post(entra::token))
+        .route("/msi/token", get(entra::app_service_identity))
+        .route("/metadata/identity/oauth2/token", get(entra::imds_identity))
+        .nest("/_emulator", admin::router())
+        .fallback(arm::handle)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
+        .with_state(state)
+}
+
+/// How long in-flight requests may take to finish after shutdown was requested.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `app` over TLS on `listener` until `shutdown` completes, then lets open
+/// connections finish (for at most five seconds).
+pub async fn run(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    let cancel = CancellationToken::new();
+    let mut connections = JoinSet::new();
+    let mut next_id: u64 = 0;
+    tokio::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let tcp = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        next_id += 1;
+        connections.spawn(serve_connection(
+            next_id,
+            acceptor.clone(),
+            tcp,
+            app.clone(),
+            cancel.clone(),
+        ));
+    }
+    cancel.cancel();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connections.join_all()).await;
+}
+
+async fn serve_connection(
+    id: u64,
+    acceptor: TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    app: Router,
+    cancel: CancellationToken,
+) {
+    let stream = tokio::select! {
+        () = cancel.cancelled() => return,
+        accepted = acceptor.accept(tcp) => match accepted {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                return;
+            }
+        },
+    };
+    let drop_signal = Arc::new(Notify::new());
+    let info = ConnectionInfo {
+        id,
+        drop: drop_signal.clone(),
+    };
+    let service = TowerToHyperService::new(app);
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(info.clone());
+            hyper::service::Service::call(&service, req)
+        });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = drop_signal.notified() => return,
+            () = cancel.cancelled(), if !shutting_down => {
+                shutting_down = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}

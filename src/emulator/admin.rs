@@ -1,0 +1,276 @@
+//! The admin API under `/_emulator/`: what tests use to look behind the curtain.
+//!
+//! | route | effect |
+//! |---|---|
+//! | `GET /world` | the world (parents and data connections) as JSON |
+//! | `PUT /world` | replace the world (same JSON shape as `--world FILE`) |
+//! | `PATCH /world` | JSON merge patch (RFC 7386) on the world |
+//! | `POST /reset` | back to the start-up world; operations, faults and log cleared |
+//! | `GET /data-connections` | the stored data connections, keyed by lower-cased id |
+//! | `GET/PATCH/DELETE /data-connection?id=ID` | read, merge-patch or remove one stored connection "outside Terraform" (no checks, no operation) |
+//! | `GET /operations` | every operation with its current status |
+//! | `GET /clock`, `POST /clock/advance` `{"seconds": N}` | read or move the emulator's clock |
+//! | `GET/DELETE /requests` | the request log, or clear it |
+//! | `GET/POST/DELETE /faults` | the fault plan with hit counts, replace it, clear it |
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::clock::arm_timestamp;
+use super::dataconn::DataConnection;
+use super::error::ApiError;
+use super::faults::FaultPlan;
+use super::world::{Store, World};
+use super::{AppState, query_param};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/world", get(get_world).put(put_world).patch(patch_world))
+        .route("/reset", post(reset))
+        .route("/data-connections", get(list_data_connections))
+        .route(
+            "/data-connection",
+            get(get_data_connection)
+                .patch(patch_data_connection)
+                .delete(delete_data_connection),
+        )
+        .route("/operations", get(operations))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance_clock))
+        .route("/requests", get(requests).delete(clear_requests))
+        .route("/faults", get(faults).post(set_faults).delete(clear_faults))
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            e.to_string(),
+        )
+    })
+}
+
+/// RFC 7386 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = json!({});
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+async fn get_world(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    app.read(|store, _| to_value(&store.world))?.map(Json)
+}
+
+async fn put_world(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let world: World = parse(&body)?;
+    app.write(|store, _| {
+        store.world = world;
+        to_value(&store.world)
+    })
+    .map(Json)
+}
+
+async fn patch_world(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let patch: Value = parse(&body)?;
+    app.write(|store, _| {
+        let mut value = to_value(&store.world)?;
+        merge_patch(&mut value, &patch);
+        store.world = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+        to_value(&store.world)
+    })
+    .map(Json)
+}
+
+async fn reset(State(app): State<AppState>) -> Result<StatusCode, ApiError> {
+    let initial = app.inner.initial_world.clone();
+    app.write(|store, _| {
+        let key = std::mem::take(&mut store.signing_key);
+        *store = Store::new(initial);
+        store.signing_key = key;
+        Ok(())
+    })?;
+    *app.faults() = FaultPlan::default();
+    app.log().entries.clear();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_data_connections(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    app.read(|store, _| to_value(&store.world.data_connections))?
+        .map(Json)
+}
+
+fn id_key(uri: &Uri) -> Result<String, ApiError> {
+    query_param(uri, "id")
+        .map(|id| id.to_ascii_lowercase())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "BadRequest",
+                "The query parameter 'id' (an ARM resource id) is required.",
+            )
+        })
+}
+
+/// Looks a stored connection up by an id in any casing or spelling of the type segments.
+fn find_key(store: &Store, key: &str) -> Result<String, ApiError> {
+    let wanted = key.trim_end_matches('/');
+    store
+        .world
+        .data_connections
+        .keys()
+        .find(|k| k.as_str() == wanted)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "ResourceNotFound",
+                format!("No data connection with id '{key}'."),
+            )
+        })
+}
+
+async fn get_data_connection(
+    State(app): State<AppState>,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
+    let key = id_key(&uri)?;
+    app.read(|store, _| {
+        let key = find_key(store, &key)?;
+        to_value(&store.world.data_connections[&key])
+    })?
+    .map(Json)
+}
+
+async fn patch_data_connection(
+    State(app): State<AppState>,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let key = id_key(&uri)?;
+    let patch: Value = parse(&body)?;
+    app.write(|store, _| {
+        let key = find_key(store, &key)?;
+        let mut value = to_value(&store.world.data_connections[&key])?;
+        merge_patch(&mut value, &patch);
+        let updated: DataConnection = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+        store.world.data_connections.insert(key, updated);
+        Ok(value)
+    })
+    .map(Json)
+}
+
+async fn delete_data_connection(
+    State(app): State<AppState>,
+    uri: Uri,
+) -> Result<StatusCode, ApiError> {
+    let key = id_key(&uri)?;
+    app.write(|store, _| {
+        let key = find_key(store, &key)?;
+        store.world.data_connections.remove(&key);
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
+async fn operations(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    app.read(|store, now| {
+        let list: Vec<Value> = store
+            .operations
+            .values()
+            .map(|op| {
+                json!({
+                    "id": op.id,
+                    "kind": op.kind,
+                    "resourceId": op.resource_id,
+                    "region": op.region,
+                    "status": op.status(now).as_str(),
+                    "startTime": arm_timestamp(op.started),
+                    "endTime": arm_timestamp(op.finishes),
+                })
+            })
+            .collect();
+        Json(json!({"operations": list}))
+    })
+}
+
+async fn clock(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({"now": arm_timestamp(app.now())}))
+}
+
+#[derive(serde::Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+async fn advance_clock(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let advance: Advance = parse(&body)?;
+    app.clock()
+        .advance(time::Duration::seconds(advance.seconds));
+    app.read(|_, now| Json(json!({"now": arm_timestamp(now)})))
+}
+
+async fn requests(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({"requests": app.log().entries}))
+}
+
+async fn clear_requests(State(app): State<AppState>) -> StatusCode {
+    app.log().entries.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn faults(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    to_value(&*app.faults()).map(Json)
+}
+
+async fn set_faults(State(app): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let plan: FaultPlan = parse(&body)?;
+    *app.faults() = plan;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+    *app.faults() = FaultPlan::default();
+    StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut v = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1]});
+        merge_patch(
+            &mut v,
+            &json!({"a": null, "b": {"c": 5}, "e": [2], "f": "x"}),
+        );
+        assert_eq!(v, json!({"b": {"c": 5, "d": 3}, "e": [2], "f": "x"}));
+    }
+}

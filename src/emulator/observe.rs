@@ -1,0 +1,357 @@
+//! The middleware every request passes through: it applies the fault plan, stamps the
+//! headers ARM puts on every response, and records the request in the log tests read
+//! from `/_emulator/requests`.
+//!
+//! Requests under `/_emulator/` are neither logged nor subject to faults, so that a test's
+//! own inspection does not disturb what it counts.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use super::AppState;
+use super::clock::arm_timestamp;
+use super::entra;
+use super::error::ApiError;
+use super::faults::{Action, LroOutcome, default_code};
+
+/// The connection a request arrived on, inserted by the accept loop.
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    pub id: u64,
+    /// Notified to close the connection without answering.
+    pub drop: Arc<Notify>,
+}
+
+/// An operation outcome forced by the fault plan, for the handler that starts the operation.
+#[derive(Debug, Clone)]
+pub struct ForcedOutcome {
+    pub outcome: LroOutcome,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// One served request.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The response status; 0 when the connection was dropped.
+    pub status: u16,
+    /// Client connection number (1, 2, ... in accept order; 0 outside a real connection).
+    pub connection: u64,
+    /// `metadata`, `discovery`, `token`, `managed_identity`, `poll` (Azure-AsyncOperation),
+    /// `poll_location` (Location), `arm` or `other`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
+}
+
+/// The request log.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    pub entries: Vec<LogEntry>,
+    next_seq: u64,
+}
+
+impl RequestLog {
+    fn push(&mut self, mut entry: LogEntry) {
+        self.next_seq += 1;
+        entry.seq = self.next_seq;
+        self.entries.push(entry);
+    }
+}
+
+fn classify(path: &str, query: Option<&str>) -> &'static str {
+    let lower = path.to_ascii_lowercase();
+    if lower == "/metadata/endpoints" {
+        "metadata"
+    } else if lower.ends_with("/openid-configuration") {
+        "discovery"
+    } else if lower.ends_with("/oauth2/v2.0/token")
+        || lower.ends_with("/oauth2/token") && !lower.starts_with("/metadata/")
+    {
+        "token"
+    } else if lower == "/msi/token" || lower == "/metadata/identity/oauth2/token" {
+        "managed_identity"
+    } else if lower.contains("/operationresults/") {
+        let location = query.is_some_and(|q| {
+            q.to_ascii_lowercase()
+                .contains("operationresultresponsetype=location")
+        });
+        if location { "poll_location" } else { "poll" }
+    } else if lower.starts_with("/subscriptions/") {
+        "arm"
+    } else {
+        "other"
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The observing middleware (see the module documentation).
+pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/_emulator" || path.starts_with("/_emulator/") {
+        return next.run(req).await;
+    }
+    let method = req.method().clone();
+    let query = req.uri().query().map(str::to_owned);
+    let connection = req.extensions().get::<ConnectionInfo>().cloned();
+    let kind = classify(&path, query.as_deref());
+    let decoded = percent_decode(&path);
+    let mut entry = LogEntry {
+        seq: 0,
+        time: arm_timestamp(app.now()),
+        method: method.to_string(),
+        path: decoded.clone(),
+        query: query.clone(),
+        status: 0,
+        connection: connection.as_ref().map_or(0, |c| c.id),
+        kind,
+        client_request_id: header_text(req.headers(), "x-ms-client-request-id"),
+        fault: None,
+    };
+    let correlation = header_text(req.headers(), "x-ms-correlation-request-id")
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let echo_client_id = header_text(req.headers(), "x-ms-return-client-request-id")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        .then(|| entry.client_request_id.clone())
+        .flatten();
+
+    let action = app
+        .faults()
+        .next(method.as_str(), &decoded, query.as_deref());
+    let mut response = match action {
+        Some(Action::Drop) => {
+            entry.fault = Some("drop");
+            app.log().push(entry);
+            match connection {
+                Some(c) => {
+                    c.drop.notify_one();
+                    std::future::pending::<()>().await;
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                None => {
+                    return ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "InternalServerError",
+                        "The fault plan dropped this request, but it has no connection to drop.",
+                    )
+                    .into_response();
+                }
+            }
+        }
+        Some(Action::Status {
+            status,
+            code,
+            message,
+            retry_after,
+        }) => {
+            entry.fault = Some("status");
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = if kind == "token" {
+                entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
+            } else {
+                let code = code.unwrap_or_else(|| default_code(status).to_owned());
+                let message = message.unwrap_or_else(|| fault_message(status, &decoded));
+                ApiError::new(status, &code, message).into_response()
+            };
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            response
+        }
+        Some(Action::Delay { ms }) => {
+            entry.fault = Some("delay");
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(Action::Lro {
+            outcome,
+            code,
+            message,
+        }) => {
+            entry.fault = Some("lro");
+            req.extensions_mut().insert(ForcedOutcome {
+                outcome,
+                code,
+                message,
+            });
+            next.run(req).await
+        }
+        None => next.run(req).await,
+    };
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && response.headers().get(header::CONTENT_TYPE).is_none()
+    {
+        response = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The requested method '{method}' is not allowed for '{decoded}'."),
+        )
+        .into_response();
+    }
+    stamp(
+        response.headers_mut(),
+        &method,
+        kind,
+        &correlation,
+        echo_client_id,
+        &app,
+    );
+    entry.status = response.status().as_u16();
+    app.log().push(entry);
+    response
+}
+
+fn fault_message(status: StatusCode, path: &str) -> String {
+    match status.as_u16() {
+        429 => "Number of requests for subscription and operation exceeded the backend storage limit. Please try again after '1' seconds.".to_owned(),
+        _ => format!("The emulator's fault plan failed the request to '{path}' with status {}.", status.as_u16()),
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+/// The headers ARM puts on every response.
+fn stamp(
+    headers: &mut HeaderMap,
+    method: &Method,
+    kind: &str,
+    correlation: &str,
+    client_id: Option<String>,
+    app: &AppState,
+) {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let now = app.now();
+    let routing = format!(
+        "WESTEUROPE:{:04}{:02}{:02}T{:02}{:02}{:02}Z:{}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        uuid::Uuid::new_v4()
+    );
+    set(headers, "x-ms-request-id", &request_id);
+    set(headers, "x-ms-correlation-request-id", correlation);
+    set(headers, "x-ms-routing-request-id", &routing);
+    if let Some(id) = client_id {
+        set(headers, "x-ms-client-request-id", &id);
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        headers.insert(header::EXPIRES, HeaderValue::from_static("-1"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json")
+    {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    if matches!(kind, "arm" | "poll" | "poll_location") {
+        let (name, remaining) = match *method {
+            Method::GET => ("x-ms-ratelimit-remaining-subscription-reads", "11999"),
+            Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "14999"),
+            _ => ("x-ms-ratelimit-remaining-subscription-writes", "1199"),
+        };
+        set(headers, name, remaining);
+    }
+}
+
+/// Decodes `%XX` escapes in a path (invalid escapes are kept as they are).
+pub fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_classified_for_counting() {
+        assert_eq!(classify("/t/oauth2/v2.0/token", None), "token");
+        assert_eq!(
+            classify("/metadata/identity/oauth2/token", None),
+            "managed_identity"
+        );
+        assert_eq!(
+            classify(
+                "/subscriptions/s/providers/Microsoft.Kusto/locations/x/operationResults/1",
+                Some("api-version=1")
+            ),
+            "poll"
+        );
+        assert_eq!(
+            classify(
+                "/subscriptions/s/providers/Microsoft.Kusto/locations/x/operationResults/1",
+                Some("a=1&operationResultResponseType=Location")
+            ),
+            "poll_location"
+        );
+        assert_eq!(classify("/subscriptions/s/resourceGroups/r", None), "arm");
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded() {
+        assert_eq!(
+            percent_decode("/locations/West%20Europe/x"),
+            "/locations/West Europe/x"
+        );
+        assert_eq!(percent_decode("/a%2"), "/a%2");
+        assert_eq!(percent_decode("/a%zz"), "/a%zz");
+        assert_eq!(percent_decode("%24Default"), "$Default");
+    }
+}
