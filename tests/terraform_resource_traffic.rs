@@ -305,3 +305,47 @@ fn the_client_secret_goes_to_the_token_endpoint_only_and_is_never_logged() {
         );
     }
 }
+
+/// The attribution itself, on lines as Terraform 1.11 writes them and a hand-made request log.
+#[test]
+fn requests_are_attributed_to_the_process_alive_at_their_connection() {
+    let path = ".terraform/providers/registry.terraform.io/kusto-tf/kusto/0.1.0/linux_amd64/terraform-provider-kusto_v0.1.0";
+    let log = format!(
+        "2026-11-25T03:56:06.044Z [DEBUG] provider: plugin started: path={path} pid=101\n\
+         2026-11-25T03:56:06.050Z [DEBUG] provider.terraform-provider-kusto_v0.1.0: serving: network=unix\n\
+         2026-11-25T03:56:06.500Z [INFO]  provider: plugin process exited: plugin={path} id=101\n\
+         2026-11-25T03:56:07.000Z [DEBUG] provider: plugin started: path={path} pid=202\n\
+         2026-11-25T03:56:09.000Z [INFO]  provider: plugin process exited: plugin={path} id=202\n"
+    );
+    let processes = provider_processes(&log);
+    assert_eq!(
+        processes.iter().map(|p| p.pid).collect::<Vec<_>>(),
+        [101, 202]
+    );
+
+    let request = |connection: u64, at: &str, kind: &str| LoggedRequest {
+        seq: 0,
+        time: OffsetDateTime::parse(at, &Rfc3339).expect("time"),
+        method: "GET".to_owned(),
+        path: "/x".to_owned(),
+        query: None,
+        status: 200,
+        connection,
+        kind: kind.to_owned(),
+        fault: None,
+    };
+    let requests = [
+        request(1, "2026-11-25T03:56:06.2000000Z", "metadata"),
+        request(2, "2026-11-25T03:56:07.1000000Z", "token"),
+        request(3, "2026-11-25T03:56:07.2000000Z", "arm"),
+        // Still on connection 3, whose first request placed it in process 202.
+        request(3, "2026-11-25T03:56:09.0004000Z", "poll"),
+    ];
+    let grouped = requests_by_process(&processes, &requests);
+    assert_eq!(grouped[&101].len(), 1);
+    assert_eq!(grouped[&202].len(), 3);
+    assert_eq!(
+        assert_one_token_per_arm_process("synthetic", &log, &requests),
+        (1, 1)
+    );
+}
