@@ -38,9 +38,7 @@ fn minimal_configuration() {
             ("tableName", Value::Null),
             ("mappingRuleName", Value::Null),
             ("dataFormat", Value::Null),
-            ("compression", json!("None")),
             ("managedIdentityResourceId", Value::Null),
-            ("databaseRouting", json!("Single")),
         ],
     );
 }

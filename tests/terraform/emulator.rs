@@ -52,6 +52,10 @@ pub struct LoggedRequest {
     pub kind: String,
     /// Which fault-plan action answered the request, if any.
     pub fault: Option<String>,
+    /// Whether a client secret of the world was in the request line, a header or the body.
+    /// Requested from the emulator (see /work/wt/emulator-findings.md); false until it logs it.
+    #[serde(default)]
+    pub client_secret_seen: bool,
 }
 
 impl LoggedRequest {

@@ -87,7 +87,6 @@ pub fn create_outside_terraform(emulator: &Emulator, name: &str, kind: &str, pro
         "eventSystemProperties": [],
         "compression": "None",
         "managedIdentityResourceId": null,
-        "databaseRouting": "Single",
     });
     if let (Value::Object(stored), Value::Object(overrides)) = (&mut stored, properties) {
         stored.extend(overrides);
