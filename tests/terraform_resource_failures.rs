@@ -219,3 +219,33 @@ fn a_throttled_create_is_retried_after_retry_after() {
     scenario.assert_no_changes();
     scenario.destroy();
 }
+
+/// A `409 Conflict` because another operation runs on the cluster is waited out and retried.
+#[test]
+fn a_create_refused_by_a_busy_cluster_is_retried() {
+    let scenario = Scenario::new();
+    scenario.emulator.set_faults(&json!({"rules": [{
+        "method": "PUT",
+        "path": "*/dataConnections/*",
+        "times": 1,
+        "action": {
+            "type": "status",
+            "status": 409,
+            "code": "Conflict",
+            "message": "[Conflict] Cluster 'democluster' is in the middle of another operation (its provisioning state is not terminal).",
+            "retry_after": 1,
+        },
+    }]}));
+    scenario.apply(&connection("test", "patient", &[]));
+    let id = connection_id("patient");
+    let statuses: Vec<u16> = scenario
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.is_on("PUT", &id))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [409, 201]);
+    scenario.assert_no_changes();
+    scenario.destroy();
+}

@@ -34,7 +34,8 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line[start..].split_whitespace().next()
 }
 
-/// The kusto provider processes in a Terraform log (`TF_LOG=debug`, `TZ=UTC`).
+/// The kusto provider processes in a Terraform log (`TF_LOG=debug`, `TZ=UTC`). The exit line
+/// names the process `pid=` (go-plugin in Terraform 1.0) or `id=` (Terraform 1.11).
 fn provider_processes(log: &str) -> Vec<ProviderProcess> {
     let mut started = BTreeMap::new();
     let mut processes = Vec::new();
@@ -54,7 +55,9 @@ fn provider_processes(log: &str) -> Vec<ProviderProcess> {
                 started.insert(pid, time);
             }
         } else if line.contains("plugin process exited:")
-            && let Some(pid) = field(line, " id=").and_then(|p| p.parse::<u32>().ok())
+            && let Some(pid) = field(line, " pid=")
+                .or_else(|| field(line, " id="))
+                .and_then(|p| p.parse::<u32>().ok())
             && let Some(start) = started.remove(&pid)
         {
             processes.push(ProviderProcess {
@@ -186,7 +189,9 @@ fn one_token_per_provider_process_for_twenty_connections_in_parallel() {
 }
 
 /// Every operation (validation, create, delete) is polled at most once per `Retry-After`
-/// (1 s) of the time it was waited on, plus the first poll.
+/// (1 s) of the time it was waited on, plus the first poll. The two connections share a
+/// cluster, whose operations take 2 s: the provider runs their writes one after another, so
+/// Azure never answers `409 Conflict`.
 #[test]
 fn operations_are_polled_no_faster_than_retry_after() {
     let retry_after = 1;
@@ -204,6 +209,11 @@ fn operations_are_polled_no_faster_than_retry_after() {
     scenario.destroy();
 
     let requests = scenario.emulator.requests();
+    let conflicts: Vec<&LoggedRequest> = requests.iter().filter(|r| r.status == 409).collect();
+    assert!(
+        conflicts.is_empty(),
+        "writes to one cluster are not serialised: {conflicts:#?}"
+    );
     let operations = scenario.emulator.operations();
     assert!(
         operations.iter().any(|o| o.kind == "Create")
@@ -306,7 +316,8 @@ fn the_client_secret_goes_to_the_token_endpoint_only_and_is_never_logged() {
     }
 }
 
-/// The attribution itself, on lines as Terraform 1.11 writes them and a hand-made request log.
+/// The attribution itself, on lines as Terraform 1.11 and 1.0 write them and a hand-made
+/// request log.
 #[test]
 fn requests_are_attributed_to_the_process_alive_at_their_connection() {
     let path = ".terraform/providers/registry.terraform.io/kusto-tf/kusto/0.1.0/linux_amd64/terraform-provider-kusto_v0.1.0";
@@ -315,7 +326,7 @@ fn requests_are_attributed_to_the_process_alive_at_their_connection() {
          2026-11-25T03:56:06.050Z [DEBUG] provider.terraform-provider-kusto_v0.1.0: serving: network=unix\n\
          2026-11-25T03:56:06.500Z [INFO]  provider: plugin process exited: plugin={path} id=101\n\
          2026-11-25T03:56:07.000Z [DEBUG] provider: plugin started: path={path} pid=202\n\
-         2026-11-25T03:56:09.000Z [INFO]  provider: plugin process exited: plugin={path} id=202\n"
+         2026-11-25T03:56:09.000Z [INFO]  provider: plugin process exited: path={path} pid=202\n"
     );
     let processes = provider_processes(&log);
     assert_eq!(
