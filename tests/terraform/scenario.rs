@@ -213,16 +213,23 @@ impl Shown {
     }
 }
 
-/// Whether two values are the same for a test: equal, or both empty (null, `""` or `[]`;
-/// Azure answers `""` or `null` for an unset string, and `[]` or nothing for an unset list).
-fn same(actual: &Value, expected: &Value) -> bool {
-    let empty = |v: &Value| match v {
+/// Whether a state value is as expected. An unset list may be null or empty: both are valid
+/// for an Optional+Computed list the provider has no value for.
+fn same_in_state(actual: &Value, expected: &Value) -> bool {
+    let no_list = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+    actual == expected || (no_list(actual) && no_list(expected))
+}
+
+/// Whether a stored value is as expected. Azure spells an unset string `""` after a create and
+/// `null` after an update, and an unset list `[]`; all of them mean "not set".
+fn same_in_azure(actual: &Value, expected: &Value) -> bool {
+    let unset = |v: &Value| match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
         _ => false,
     };
-    actual == expected || (empty(actual) && empty(expected))
+    actual == expected || (unset(actual) && unset(expected))
 }
 
 /// Checks the named attributes of a state entry's values.
@@ -231,7 +238,7 @@ pub fn assert_attributes(values: &Value, expected: &[(&str, Value)]) {
     for (name, want) in expected {
         let got = &values[*name];
         assert!(
-            same(got, want),
+            same_in_state(got, want),
             "attribute {name} is {got}, expected {want}; all values:\n{values:#}"
         );
     }
@@ -243,7 +250,7 @@ pub fn assert_stored(stored: &Value, expected: &[(&str, Value)]) {
     for (name, want) in expected {
         let got = &stored["properties"][*name];
         assert!(
-            same(got, want),
+            same_in_azure(got, want),
             "the emulator stores {name} = {got}, expected {want}; stored:\n{stored:#}"
         );
     }
@@ -376,10 +383,9 @@ impl Scenario {
             if ignored.contains(&name.as_str()) {
                 continue;
             }
-            assert!(
-                same(&imported_map[name], value),
-                "after import {name} is {}, but {value} after apply",
-                imported_map[name]
+            assert_eq!(
+                &imported_map[name], value,
+                "after import {name} differs from the state after apply"
             );
         }
         let region = |v: &Value| {
