@@ -66,6 +66,10 @@ async fn create_get_list_delete_follow_the_recording() {
     assert_eq!(p["eventSystemProperties"], json!([]));
     assert_eq!(p["managedIdentityResourceId"], Value::Null);
     assert_eq!(p["provisioningState"], "Succeeded");
+    assert!(
+        p.get("databaseRouting").is_none(),
+        "shown only once a request set it"
+    );
 
     let (status, list) = emu.get_json(&format!("{DB}/dataConnections?{V2025}")).await;
     assert_eq!(status, 200);
@@ -78,6 +82,10 @@ async fn create_get_list_delete_follow_the_recording() {
     assert!(header(&delete, "location").contains("/locations/West%20Europe/"));
     assert!(header(&delete, "location").ends_with("&operationResultResponseType=Location"));
     assert_eq!(header(&delete, "retry-after"), "1");
+    assert_eq!(
+        header(&delete, "x-ms-ratelimit-remaining-subscription-deletes"),
+        "14999"
+    );
     assert!(delete.bytes().await.unwrap().is_empty());
     assert_eq!(emu.get_json(&dc("conn1")).await.0, 404);
     assert_eq!(
@@ -124,6 +132,10 @@ async fn updates_by_put_and_patch() {
     assert_eq!(header(&patch, "retry-after"), "1");
     let accepted: Value = patch.json().await.unwrap();
     assert_eq!(accepted["properties"]["provisioningState"], "Accepted");
+    assert_eq!(
+        accepted["properties"]["mappingRuleName"], "events_csv",
+        "the 202 shows the resource as it was"
+    );
     assert_eq!(emu.get_json(&aao).await.1["status"], "Succeeded");
     let (_, got) = emu.get_json(&dc("dc")).await;
     assert_eq!(

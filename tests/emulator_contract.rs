@@ -79,6 +79,7 @@ async fn state_survives_a_restart() {
         .await;
     assert_eq!(done["status"], "Succeeded");
     let old_token = emu.token.clone();
+    let first_ca = emu.ca_pem.clone();
     assert!(emu.terminate().await);
     assert!(
         !dir.path().join("state.json.tmp").exists(),
@@ -86,6 +87,11 @@ async fn state_survives_a_restart() {
     );
 
     let mut emu = Emulator::start(&["--state", state_arg]).await;
+    assert_eq!(emu.ready["ca_cert"], format!("{state_arg}.ca.pem"));
+    assert_eq!(
+        emu.ca_pem, first_ca,
+        "the CA is kept, so clients keep trusting the emulator"
+    );
     emu.token = old_token;
     let (status, dc) = emu.get_json(&dc("persisted")).await;
     assert_eq!(

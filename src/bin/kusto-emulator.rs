@@ -29,7 +29,8 @@ usage: kusto-emulator [--listen ADDR] [--world FILE] [--state FILE] [--lro-secon
   --token-lifetime SECONDS  lifetime of issued access tokens (default 3599)
   --faults FILE             fault plan (JSON) to start with
   --page-size N             data connections per list page (default 2)
-  --ca-file FILE            where to write the CA certificate (default: a temporary directory)";
+  --ca-file FILE            where to write the CA certificate (default: STATE.ca.pem with
+                            --state, else a temporary directory removed on exit)";
 
 struct Args {
     listen: SocketAddr,
@@ -91,6 +92,14 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf, what: &str) -> Resu
     serde_json::from_slice(&bytes).map_err(|e| Error::json(format!("{what} {}", path.display()), e))
 }
 
+/// `host:port` a local client should use: 127.0.0.1 when bound to all interfaces.
+fn reachable_address(bound: SocketAddr) -> String {
+    match bound.ip() {
+        ip if ip.is_unspecified() => format!("127.0.0.1:{}", bound.port()),
+        _ => bound.to_string(),
+    }
+}
+
 /// The line printed on stdout once the emulator is ready.
 #[derive(Serialize)]
 struct Ready<'a> {
@@ -118,6 +127,44 @@ async fn shutdown_signal() {
     }
 }
 
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The CA, where its certificate is written, and a temporary directory to remove on exit.
+/// With `--state` the CA is kept beside the state file (`STATE.ca.pem`, `STATE.ca-key.pem`)
+/// and reused on restart; otherwise a new one goes to `--ca-file` or a temporary directory.
+fn certificate_authority(args: &Args) -> Result<(tls::Ca, PathBuf, Option<PathBuf>), Error> {
+    if let Some(state) = &args.state {
+        let cert = args
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| with_suffix(state, ".ca.pem"));
+        let key = with_suffix(state, ".ca-key.pem");
+        let ca = match tls::Ca::load(&cert, &key)? {
+            Some(ca) => ca,
+            None => {
+                let ca = tls::Ca::generate()?;
+                ca.save(&cert, &key)?;
+                ca
+            }
+        };
+        return Ok((ca, cert, None));
+    }
+    let ca = tls::Ca::generate()?;
+    let (path, temp_dir) = match &args.ca_file {
+        Some(path) => (path.clone(), None),
+        None => {
+            let dir = std::env::temp_dir().join(format!("kusto-emulator-{}", std::process::id()));
+            (dir.join("ca.pem"), Some(dir))
+        }
+    };
+    tls::write_ca(&path, &ca.cert_pem)?;
+    Ok((ca, path, temp_dir))
+}
+
 async fn serve(args: Args) -> Result<(), Error> {
     let world: World = match &args.world {
         Some(path) => read_json(path, "world file")?,
@@ -131,22 +178,15 @@ async fn serve(args: Args) -> Result<(), Error> {
         Some(path) => emulator::load_state(path)?,
         None => None,
     };
-    let certificates = tls::generate()?;
-    let (ca_path, temp_dir) = match &args.ca_file {
-        Some(path) => (path.clone(), None),
-        None => {
-            let dir = std::env::temp_dir().join(format!("kusto-emulator-{}", std::process::id()));
-            (dir.join("ca.pem"), Some(dir))
-        }
-    };
-    tls::write_ca(&ca_path, &certificates.ca_pem)?;
+    let (ca, ca_path, temp_dir) = certificate_authority(&args)?;
+    let server_config = ca.server_config()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Error::io(format!("binding {}", args.listen), e))?;
-    let port = listener
+    let bound = listener
         .local_addr()
-        .map_err(|e| Error::io("reading the bound address", e))?
-        .port();
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    let host_port = reachable_address(bound);
 
     let state = AppState::new(Config {
         settings: args.settings,
@@ -163,8 +203,8 @@ async fn serve(args: Args) -> Result<(), Error> {
     let current = &snapshot.world;
     let application = current.applications.first();
     let ready = Ready {
-        endpoint: format!("https://127.0.0.1:{port}"),
-        metadata_host: format!("127.0.0.1:{port}"),
+        endpoint: format!("https://{host_port}"),
+        metadata_host: host_port.clone(),
         ca_cert: ca_path.display().to_string(),
         tenant_id: &current.tenant_id,
         subscription_id: current.subscriptions.first().map_or("", String::as_str),
@@ -180,7 +220,7 @@ async fn serve(args: Args) -> Result<(), Error> {
 
     emulator::run(
         listener,
-        certificates.server_config,
+        server_config,
         emulator::app(state),
         shutdown_signal(),
     )
@@ -216,5 +256,30 @@ fn main() -> ExitCode {
             eprintln!("kusto-emulator: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_addresses_are_reachable() {
+        let args = [
+            "--listen",
+            "0.0.0.0:8443",
+            "--lro-seconds",
+            "0",
+            "--page-size",
+            "5",
+        ];
+        let parsed = parse_args(args.iter().map(|a| (*a).to_owned())).unwrap();
+        assert_eq!(reachable_address(parsed.listen), "127.0.0.1:8443");
+        assert_eq!(parsed.settings.lro_seconds, 0);
+        assert_eq!(parsed.settings.page_size, 5);
+        assert_eq!(reachable_address("[::1]:9".parse().unwrap()), "[::1]:9");
+        assert!(parse_args(["--page-size", "0"].iter().map(|a| (*a).to_owned())).is_err());
+        assert!(parse_args(["--bogus", "1"].iter().map(|a| (*a).to_owned())).is_err());
+        assert!(parse_args(["--state"].iter().map(|a| (*a).to_owned())).is_err());
     }
 }

@@ -425,7 +425,12 @@ impl Call<'_> {
                 outcome_for(&problems),
             );
             store.world.data_connections.insert(names.key(), dc.clone());
-            let mut response = json_response(StatusCode::ACCEPTED, dc.render());
+            // The live service answers a PATCH with the resource as it was, now "Accepted".
+            let accepted = DataConnection {
+                provisioning_state: "Accepted".to_owned(),
+                ..previous
+            };
+            let mut response = json_response(StatusCode::ACCEPTED, accepted.render());
             self.async_headers(&mut response, &op, true);
             Ok(response)
         })

@@ -106,7 +106,9 @@ pub struct EventHubProperties {
     pub managed_identity_resource_id: Option<String>,
     #[serde(default)]
     pub managed_identity_object_id: Option<String>,
-    pub database_routing: String,
+    /// Only shown once a request set it, as the live service does (default `Single`).
+    #[serde(default)]
+    pub database_routing: Option<String>,
     #[serde(default)]
     pub retrieval_start_date: Option<String>,
 }
@@ -136,11 +138,13 @@ impl DataConnection {
             "eventSystemProperties": p.event_system_properties,
             "compression": p.compression,
             "managedIdentityResourceId": p.managed_identity_resource_id,
-            "databaseRouting": p.database_routing,
             "provisioningState": self.provisioning_state,
         });
         if let Some(object_id) = &p.managed_identity_object_id {
             props["managedIdentityObjectId"] = json!(object_id);
+        }
+        if let Some(routing) = &p.database_routing {
+            props["databaseRouting"] = json!(routing);
         }
         if let Some(date) = &p.retrieval_start_date {
             props["retrievalStartDate"] = json!(date);
@@ -446,8 +450,7 @@ pub fn check_write(
         managed_identity_object_id,
         database_routing: database_routing
             .map(str::to_owned)
-            .or_else(|| existing.map(|e| e.properties.database_routing.clone()))
-            .unwrap_or_else(|| "Single".to_owned()),
+            .or_else(|| existing.and_then(|e| e.properties.database_routing.clone())),
         retrieval_start_date: p.retrieval_start_date.clone(),
     };
     if let Some(existing) = existing {
@@ -482,8 +485,7 @@ fn check_immutable(
         ),
         (
             "databaseRouting",
-            !old.database_routing
-                .eq_ignore_ascii_case(&new.database_routing),
+            !routing(&old.database_routing).eq_ignore_ascii_case(routing(&new.database_routing)),
         ),
     ];
     match changed.iter().find(|(_, differs)| *differs) {
@@ -497,6 +499,11 @@ fn check_immutable(
         )),
         None => Ok(()),
     }
+}
+
+/// The effective database routing (`Single` unless set).
+fn routing(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("Single")
 }
 
 /// The object id of the identity a connection may use: the cluster's system-assigned
@@ -637,7 +644,7 @@ mod tests {
         assert_eq!(created.location, "West Europe");
         assert_eq!(created.properties.table_name.as_deref(), Some(""));
         assert_eq!(created.properties.compression, "None");
-        assert_eq!(created.properties.database_routing, "Single");
+        assert_eq!(created.properties.database_routing, None);
         let existing = DataConnection {
             names: Names {
                 subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),

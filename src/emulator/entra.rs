@@ -461,7 +461,7 @@ fn identity_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// Issues a managed-identity token; `strings` selects IMDS's all-strings response shape.
+/// Issues a managed-identity token; `imds` selects the IMDS response shape (all strings).
 fn identity_token(
     app: &AppState,
     store: &Store,
@@ -652,4 +652,100 @@ pub fn authenticate(
         ));
     }
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::world::{DEFAULT_TENANT_ID, World};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    fn jwt(payload: Value) -> String {
+        format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
+    }
+
+    fn fields(assertion: &str) -> Vec<(String, String)> {
+        vec![
+            (
+                "client_assertion_type".to_owned(),
+                ASSERTION_TYPE.to_owned(),
+            ),
+            ("client_assertion".to_owned(), assertion.to_owned()),
+        ]
+    }
+
+    #[test]
+    fn assertions_need_a_trusted_issuer_subject_and_the_exchange_audience() {
+        let now = OffsetDateTime::now_utc();
+        let world = World::default();
+        let trusted = &world.applications[0].federated_credentials;
+        let credential = &trusted[0];
+        let check = |aud: &str, sub: &str, exp: i64| {
+            let token = jwt(json!({"iss": credential.issuer, "sub": sub, "aud": aud, "exp": exp}));
+            check_assertion(&fields(&token), &token, trusted, now).map_err(|e| e.code)
+        };
+        let later = now.unix_timestamp() + 60;
+        assert!(check(FEDERATION_AUDIENCE, &credential.subject, later).is_ok());
+        assert_eq!(
+            check(FEDERATION_AUDIENCE, "someone-else", later),
+            Err(70021)
+        );
+        assert_eq!(
+            check("api://other", &credential.subject, later),
+            Err(700212)
+        );
+        assert_eq!(
+            check(
+                FEDERATION_AUDIENCE,
+                &credential.subject,
+                now.unix_timestamp()
+            ),
+            Err(700024)
+        );
+    }
+
+    #[test]
+    fn arm_checks_audience_and_tenant() {
+        let now = OffsetDateTime::now_utc();
+        let store = Store::new(World::default());
+        let uri: Uri = "https://127.0.0.1:9/subscriptions/x".parse().unwrap();
+        let bearer = |aud: &str, tid: &str| {
+            let claims = Claims {
+                aud: aud.to_owned(),
+                iss: format!("https://sts.windows.net/{tid}/"),
+                iat: now.unix_timestamp(),
+                nbf: now.unix_timestamp(),
+                exp: now.unix_timestamp() + 60,
+                appid: "a".into(),
+                appidacr: "1".into(),
+                idtyp: "app".into(),
+                oid: "o".into(),
+                sub: "o".into(),
+                tid: tid.to_owned(),
+                uti: "u".into(),
+                ver: "1.0".into(),
+            };
+            let mut headers = HeaderMap::new();
+            let value = format!("Bearer {}", token::mint(&store.signing_key, &claims));
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(&value).unwrap(),
+            );
+            authenticate(&store, &uri, &headers, now).map_err(|e| e.code)
+        };
+        assert!(bearer("https://management.core.windows.net/", DEFAULT_TENANT_ID).is_ok());
+        assert!(bearer("https://localhost:9/", DEFAULT_TENANT_ID).is_ok());
+        assert_eq!(
+            bearer("https://vault.azure.net", DEFAULT_TENANT_ID),
+            Err("InvalidAuthenticationToken".into())
+        );
+        assert_eq!(
+            bearer(
+                "https://management.azure.com",
+                "99999999-0000-0000-0000-000000000000"
+            ),
+            Err("InvalidAuthenticationTokenTenant".into())
+        );
+    }
 }

@@ -362,3 +362,100 @@ async fn serve_connection(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, StatusCode};
+    use hyper::service::Service as _;
+    use serde_json::{Value, json};
+
+    const DB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb";
+
+    async fn call(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let service = TowerToHyperService::new(app.clone());
+        let response = service.call(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_injected_clock_drives_operations_in_process() {
+        let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+        let state = AppState::new(Config {
+            settings: Settings {
+                lro_seconds: 30,
+                ..Settings::default()
+            },
+            world: World::default(),
+            restored: None,
+            state_file: None,
+            faults: FaultPlan::default(),
+            clock: clock.clone(),
+        });
+        let app = app(state);
+        let form = "client_id=00000000-0000-0000-0000-000000000003&client_secret=kusto-emulator-secret\
+                    &grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default";
+        let (status, _, token) = call(
+            &app,
+            Request::post("/00000000-0000-0000-0000-000000000002/oauth2/v2.0/token")
+                .header("host", "localhost:1")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
+            "eventHubResourceId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+            "consumerGroup": "$Default"}});
+        let (status, headers, _) = call(
+            &app,
+            Request::put(format!("{DB}/dataConnections/dc?api-version=2025-02-14"))
+                .header("host", "localhost:1")
+                .header("authorization", &bearer)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let aao = headers["azure-asyncoperation"].to_str().unwrap();
+        let path = aao
+            .strip_prefix("https://localhost:1")
+            .unwrap()
+            .replace(' ', "%20");
+        let poll = |path: String| {
+            Request::get(path)
+                .header("host", "localhost:1")
+                .header("authorization", &bearer)
+                .body(Body::empty())
+                .unwrap()
+        };
+        assert_eq!(call(&app, poll(path.clone())).await.2["status"], "Running");
+        clock.advance(time::Duration::seconds(29));
+        assert_eq!(call(&app, poll(path.clone())).await.2["status"], "Running");
+        clock.advance(time::Duration::seconds(1));
+        assert_eq!(call(&app, poll(path)).await.2["status"], "Succeeded");
+    }
+
+    #[test]
+    fn state_files_are_written_atomically_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert!(load_state(&path).unwrap().is_none());
+        let store = Store::new(World::default());
+        save_state(&path, &store).unwrap();
+        let loaded = load_state(&path).unwrap().unwrap();
+        assert_eq!(loaded.world, store.world);
+        assert_eq!(loaded.signing_key, store.signing_key);
+        std::fs::write(&path, "{").unwrap();
+        assert!(matches!(load_state(&path), Err(Error::Json { .. })));
+    }
+}

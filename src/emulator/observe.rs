@@ -5,6 +5,7 @@
 //! Requests under `/_emulator/` are neither logged nor subject to faults, so that a test's
 //! own inspection does not disturb what it counts.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -58,10 +59,13 @@ pub struct LogEntry {
     pub fault: Option<&'static str>,
 }
 
+/// How many entries the log keeps; older ones are dropped (their `seq` numbers stay unique).
+const LOG_CAPACITY: usize = 10_000;
+
 /// The request log.
 #[derive(Debug, Default)]
 pub struct RequestLog {
-    pub entries: Vec<LogEntry>,
+    pub entries: VecDeque<LogEntry>,
     next_seq: u64,
 }
 
@@ -69,7 +73,10 @@ impl RequestLog {
     fn push(&mut self, mut entry: LogEntry) {
         self.next_seq += 1;
         entry.seq = self.next_seq;
-        self.entries.push(entry);
+        if self.entries.len() == LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
     }
 }
 
@@ -79,12 +86,10 @@ fn classify(path: &str, query: Option<&str>) -> &'static str {
         "metadata"
     } else if lower.ends_with("/openid-configuration") {
         "discovery"
-    } else if lower.ends_with("/oauth2/v2.0/token")
-        || lower.ends_with("/oauth2/token") && !lower.starts_with("/metadata/")
-    {
-        "token"
     } else if lower == "/msi/token" || lower == "/metadata/identity/oauth2/token" {
         "managed_identity"
+    } else if lower.ends_with("/oauth2/v2.0/token") || lower.ends_with("/oauth2/token") {
+        "token"
     } else if lower.contains("/operationresults/") {
         let location = query.is_some_and(|q| {
             q.to_ascii_lowercase()
@@ -286,8 +291,16 @@ fn stamp(
         );
     }
     if matches!(kind, "arm" | "poll" | "poll_location") {
+        // The quota headers the recorded Kusto traffic carries for each kind of call.
         let (name, remaining) = match *method {
-            Method::GET => ("x-ms-ratelimit-remaining-subscription-reads", "11999"),
+            Method::GET => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "299",
+            ),
+            Method::PUT | Method::PATCH => (
+                "x-ms-ratelimit-remaining-subscription-resource-requests",
+                "199",
+            ),
             Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "14999"),
             _ => ("x-ms-ratelimit-remaining-subscription-writes", "1199"),
         };
@@ -342,6 +355,27 @@ mod tests {
             "poll_location"
         );
         assert_eq!(classify("/subscriptions/s/resourceGroups/r", None), "arm");
+    }
+
+    #[test]
+    fn the_log_keeps_the_latest_entries() {
+        let mut log = RequestLog::default();
+        for _ in 0..LOG_CAPACITY + 5 {
+            log.push(LogEntry {
+                seq: 0,
+                time: String::new(),
+                method: "GET".into(),
+                path: "/".into(),
+                query: None,
+                status: 200,
+                connection: 1,
+                kind: "other",
+                client_request_id: None,
+                fault: None,
+            });
+        }
+        assert_eq!(log.entries.len(), LOG_CAPACITY);
+        assert_eq!(log.entries[0].seq, 6);
     }
 
     #[test]

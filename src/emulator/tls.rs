@@ -18,76 +18,127 @@ use time::{Duration, OffsetDateTime};
 
 use super::error::Error;
 
-/// A freshly generated CA and the TLS configuration of a server certificate it signed.
-pub struct Certificates {
-    /// The CA certificate, PEM-encoded, for clients to trust.
-    pub ca_pem: String,
-    /// rustls configuration serving the server certificate (ALPN h2 and http/1.1).
-    pub server_config: Arc<rustls::ServerConfig>,
+/// The emulator's certificate authority: what clients trust and what signs the server
+/// certificate. With `--state` it is kept beside the state file so that a restarted
+/// emulator is trusted by the same clients.
+pub struct Ca {
+    pub cert_pem: String,
+    key_pem: String,
+}
+
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ca")
+            .field("key_pem", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 fn tls_error(e: impl std::fmt::Display) -> Error {
     Error::Tls(e.to_string())
 }
 
-/// Generates the CA and the server certificate.
-pub fn generate() -> Result<Certificates, Error> {
-    let now = OffsetDateTime::now_utc();
-    let ca_key = KeyPair::generate().map_err(tls_error)?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params
+/// The CA's name and usages; also what identifies it as the issuer of server certificates.
+fn ca_params() -> Result<CertificateParams, Error> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params
         .distinguished_name
         .push(DnType::CommonName, "kusto-emulator local CA");
-    ca_params.key_usages = vec![
+    params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    ca_params.not_before = now - Duration::days(1);
-    ca_params.not_after = now + Duration::days(365);
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_error)?;
-    let issuer = Issuer::new(ca_params, ca_key);
+    Ok(params)
+}
 
-    let server_key = KeyPair::generate().map_err(tls_error)?;
-    let names = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
-    let mut server_params = CertificateParams::new(names).map_err(tls_error)?;
-    server_params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    server_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    server_params.use_authority_key_identifier_extension = true;
-    server_params.not_before = now - Duration::days(1);
-    server_params.not_after = now + Duration::days(365);
-    let server_cert = server_params
-        .signed_by(&server_key, &issuer)
-        .map_err(tls_error)?;
+impl Ca {
+    /// Generates a new CA valid for a year.
+    pub fn generate() -> Result<Ca, Error> {
+        let now = OffsetDateTime::now_utc();
+        let key = KeyPair::generate().map_err(tls_error)?;
+        let mut params = ca_params()?;
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365);
+        let cert = params.self_signed(&key).map_err(tls_error)?;
+        Ok(Ca {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
 
-    let chain = vec![
-        CertificateDer::from(server_cert.der().to_vec()),
-        CertificateDer::from(ca_cert.der().to_vec()),
-    ];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(tls_error)?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(tls_error)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Certificates {
-        ca_pem: ca_cert.pem(),
-        server_config: Arc::new(config),
-    })
+    /// Reads a CA saved by [`Ca::save`]; `None` when either file is absent.
+    pub fn load(cert_path: &Path, key_path: &Path) -> Result<Option<Ca>, Error> {
+        let read = |path: &Path| match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
+        };
+        match (read(cert_path)?, read(key_path)?) {
+            (Some(cert_pem), Some(key_pem)) => {
+                KeyPair::from_pem(&key_pem).map_err(tls_error)?;
+                Ok(Some(Ca { cert_pem, key_pem }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes the certificate and (readable by the owner only) the key.
+    pub fn save(&self, cert_path: &Path, key_path: &Path) -> Result<(), Error> {
+        write_ca(cert_path, &self.cert_pem)?;
+        write_private(key_path, &self.key_pem)
+    }
+
+    /// A rustls configuration serving a new server certificate signed by this CA,
+    /// valid for `localhost`, `127.0.0.1` and `::1` (ALPN h2 and http/1.1).
+    pub fn server_config(&self) -> Result<Arc<rustls::ServerConfig>, Error> {
+        let now = OffsetDateTime::now_utc();
+        let ca_key = KeyPair::from_pem(&self.key_pem).map_err(tls_error)?;
+        let issuer = Issuer::new(ca_params()?, ca_key);
+        let server_key = KeyPair::generate().map_err(tls_error)?;
+        let names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        let mut params = CertificateParams::new(names).map_err(tls_error)?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(365);
+        let server_cert = params.signed_by(&server_key, &issuer).map_err(tls_error)?;
+        let chain = vec![CertificateDer::from(server_cert.der().to_vec())];
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(tls_error)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(tls_error)?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 
 /// Writes the CA PEM, creating the parent directory if needed.
@@ -104,9 +155,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generates_a_ca_and_a_serving_config() {
-        let certs = generate().unwrap();
-        assert!(certs.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
-        assert_eq!(certs.server_config.alpn_protocols.len(), 2);
+    fn a_saved_ca_loads_and_serves() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("ca.pem"), dir.path().join("ca-key.pem"));
+        assert!(Ca::load(&cert, &key).unwrap().is_none());
+        let ca = Ca::generate().unwrap();
+        assert!(ca.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(!format!("{ca:?}").contains("PRIVATE"));
+        ca.save(&cert, &key).unwrap();
+        let loaded = Ca::load(&cert, &key).unwrap().unwrap();
+        assert_eq!(loaded.cert_pem, ca.cert_pem);
+        assert_eq!(loaded.server_config().unwrap().alpn_protocols.len(), 2);
     }
 }

@@ -7,6 +7,28 @@
 //! tables); lookups are case-insensitive like ARM. Data connections are keyed by their
 //! lower-cased resource id. [`Store`] adds the operation table, which must survive a restart
 //! together with the resources it changes.
+//!
+//! A world file (every list may be empty; `GET /_emulator/world` prints the default one):
+//!
+//! ```json
+//! {"tenant_id": "…", "subscriptions": ["…"],
+//!  "applications": [{"client_id": "…", "client_secret": "…", "object_id": "…",
+//!                    "federated_credentials": [{"issuer": "https://…", "subject": "…"}]}],
+//!  "identity_header": "…",
+//!  "resource_groups": [{"subscription_id": "…", "name": "rg-demo", "location": "westeurope"}],
+//!  "clusters": [{"subscription_id": "…", "resource_group": "rg-demo", "name": "democluster",
+//!                "location": "West Europe",
+//!                "identity": {"system_assigned_principal_id": "…", "user_assigned": ["<identity id>"]},
+//!                "databases": [{"name": "demodb", "tables": [{"name": "Events",
+//!                               "mappings": [{"name": "events_json", "kind": "Json"}]}]}]}],
+//!  "eventhub_namespaces": [{"subscription_id": "…", "resource_group": "rg-demo", "name": "demo-ns",
+//!                           "location": "westeurope",
+//!                           "event_hubs": [{"name": "events", "consumer_groups": ["kusto"]}]}],
+//!  "user_assigned_identities": [{"subscription_id": "…", "resource_group": "rg-demo",
+//!                                "name": "demo-identity", "location": "westeurope",
+//!                                "client_id": "…", "principal_id": "…"}],
+//!  "data_connections": {}}
+//! ```
 
 use std::collections::BTreeMap;
 
