@@ -7,6 +7,7 @@
 pub mod client;
 pub mod config;
 mod data_sources;
+mod errors;
 mod resources;
 
 use crate::framework::datasource::DataSourceHandle;

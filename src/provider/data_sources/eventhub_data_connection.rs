@@ -13,6 +13,7 @@ use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Schema};
 use crate::framework::value::Value;
 use crate::provider::client::AzureHandle;
+use crate::provider::errors::explain;
 use crate::provider::resources::eventhub_data_connection::{
     TYPE_NAME, model, schema::describe, wrong_kind,
 };
@@ -126,7 +127,10 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
             Err(error) => {
                 resp.diagnostics.add_error(
                     "Cannot connect to Azure",
-                    format!("The provider could not set up its Azure client: {error}."),
+                    format!(
+                        "The provider could not set up its Azure client.\n\n{}",
+                        explain(&error)
+                    ),
                 );
                 return;
             }
@@ -145,7 +149,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
             ),
             Err(error) => resp.diagnostics.add_error(
                 "Failed to read the Kusto data connection",
-                format!("{id}: {error}."),
+                format!("{id}\n\n{}", explain(&error)),
             ),
         }
     }

@@ -27,6 +27,7 @@ use crate::framework::resource::{
 use crate::framework::schema::Schema;
 use crate::framework::value::Value;
 use crate::provider::client::AzureHandle;
+use crate::provider::errors::explain;
 
 use schema::TIMEOUTS;
 
@@ -133,8 +134,9 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                     resp.diagnostics.add_error(
                         "Preflight validation of the Kusto data connection failed",
                         format!(
-                            "Azure could not validate {id} before creating it: {error}. Set \
-                             `skip_preflight_validation = true` to create it without this check."
+                            "Azure could not validate {id} before creating it.\n\n{}\n\nSet \
+                             `skip_preflight_validation = true` to create it without this check.",
+                            explain(&error)
                         ),
                     );
                     return;
@@ -259,8 +261,9 @@ async fn connect<'a>(
             diags.add_error(
                 "Cannot connect to Azure",
                 format!(
-                    "The provider could not set up its Azure client: {error}. Check the provider \
-                     configuration and its ARM_* environment variables."
+                    "The provider could not set up its Azure client.\n\n{}\n\nCheck the \
+                     provider configuration and its ARM_* environment variables.",
+                    explain(&error)
                 ),
             );
             None
@@ -287,13 +290,13 @@ fn id_in_state(state: &Value, diags: &mut Diagnostics) -> Option<DataConnectionI
 /// Reports a failed Azure call.
 fn failed(diags: &mut Diagnostics, operation: &str, id: &DataConnectionId, error: &azure::Error) {
     let tainted = if operation == "create" && error.resource_may_exist() {
-        " The connection is kept in state, marked tainted: the next apply replaces it."
+        "\n\nThe connection is kept in state, marked tainted: the next apply replaces it."
     } else {
         ""
     };
     diags.add_error(
         format!("Failed to {operation} the Kusto data connection"),
-        format!("{id}: {error}.{tainted}"),
+        format!("{id}\n\n{}{tainted}", explain(error)),
     );
 }
 

@@ -14,6 +14,8 @@ use crate::azure::{
     DataConnectionId, EventHubDataConnection, EventHubId, EventHubSettings, ManagedIdentityId,
 };
 use crate::framework::value::Value;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
 use super::rules;
 use super::schema::{DEFAULT_COMPRESSION, DEFAULT_DATABASE_ROUTING};
@@ -215,7 +217,7 @@ pub(crate) fn write_connection(state: &mut Value, connection: &EventHubDataConne
             "retrieval_start_date",
             keep(
                 state.attr("retrieval_start_date"),
-                s.retrieval_start_date.clone(),
+                s.retrieval_start_date.as_deref().map(canonical_instant),
                 rules::same_instant,
             ),
         ),
@@ -291,6 +293,15 @@ fn canonical(value: &str, allowed: &[&str]) -> String {
         .iter()
         .find(|a| a.eq_ignore_ascii_case(value))
         .map_or_else(|| value.to_owned(), |a| (*a).to_owned())
+}
+
+/// A date-time in UTC with `Z`, the form users write (`2024-01-15T08:30:00+00:00` becomes
+/// `2024-01-15T08:30:00Z`); text that does not parse stays as Azure sent it.
+fn canonical_instant(text: &str) -> String {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .and_then(|instant| instant.to_offset(UtcOffset::UTC).format(&Rfc3339).ok())
+        .unwrap_or_else(|| text.to_owned())
 }
 
 fn canonical_eventhub_id(id: &str) -> String {
@@ -407,6 +418,19 @@ mod tests {
             state.get_strings("event_system_properties"),
             Some(vec!["x-opt-offset".into(), "x-opt-publisher".into()])
         );
+        assert_eq!(
+            state.get_str("retrieval_start_date"),
+            Some("2024-01-15T08:30:00Z")
+        );
+    }
+
+    #[test]
+    fn instants_are_written_in_utc() {
+        assert_eq!(
+            canonical_instant("2024-01-15T10:30:00.5+02:00"),
+            "2024-01-15T08:30:00.5Z"
+        );
+        assert_eq!(canonical_instant("not a date"), "not a date");
     }
 
     #[test]
