@@ -9,8 +9,15 @@
 //! connection pool. A failure to build it (bad credentials settings, an unreachable
 //! metadata host) is reported on the resource that needed it, and the next operation tries
 //! again.
+//!
+//! Like azurerm, a provider without a `subscription_id` that signs in with the Azure CLI
+//! works in the CLI's default subscription, read once with `az account show`.
 
+use std::process::Stdio;
+
+use serde::Deserialize;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 use crate::azure::{self, CallContext, ClientConfig, Cloud, Credentials};
 
@@ -22,7 +29,11 @@ pub struct AzureHandle {
     settings: ProviderSettings,
     user_agent_suffix: Option<String>,
     client: OnceCell<azure::Client>,
+    cli_subscription: OnceCell<String>,
 }
+
+const NO_SUBSCRIPTION: &str = "The provider has no subscription: set `subscription_id` in the \
+    provider block or the ARM_SUBSCRIPTION_ID environment variable.";
 
 impl AzureHandle {
     /// A handle for `settings`; `terraform_version` (such as `1.0.3`) goes into the
@@ -34,6 +45,7 @@ impl AzureHandle {
             settings,
             user_agent_suffix,
             client: OnceCell::new(),
+            cli_subscription: OnceCell::new(),
         }
     }
 
@@ -49,13 +61,28 @@ impl AzureHandle {
             .await
     }
 
-    /// The subscription to build resource ids in.
-    pub fn subscription_id(&self) -> Result<&str, String> {
-        self.settings.subscription_id.as_deref().ok_or_else(|| {
-            "The provider has no subscription: set `subscription_id` in the provider block or \
-             the ARM_SUBSCRIPTION_ID environment variable."
-                .to_owned()
-        })
+    /// The configured subscription, if any: all planning can know without running a
+    /// program.
+    pub fn configured_subscription(&self) -> Option<&str> {
+        self.settings.subscription_id.as_deref()
+    }
+
+    /// The subscription to build resource ids in: the configured one, else (when signing
+    /// in with the Azure CLI) the CLI's default subscription.
+    pub async fn subscription(&self, ctx: &CallContext) -> Result<&str, String> {
+        if let Some(subscription) = self.configured_subscription() {
+            return Ok(subscription);
+        }
+        if !self.settings.use_cli {
+            return Err(NO_SUBSCRIPTION.to_owned());
+        }
+        self.cli_subscription
+            .get_or_try_init(|| cli_default_subscription(ctx.deadline()))
+            .await
+            .map(String::as_str)
+            .map_err(|problem| {
+                format!("{NO_SUBSCRIPTION} The Azure CLI's default subscription is not usable either: {problem}")
+            })
     }
 
     fn client_config(&self) -> ClientConfig {
@@ -89,6 +116,35 @@ fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>)
     config.subscription_id = settings.subscription_id.clone();
     config.user_agent_suffix = user_agent_suffix;
     config
+}
+
+/// The Azure CLI's current subscription (`az account show`), within `deadline`.
+async fn cli_default_subscription(deadline: Instant) -> Result<String, String> {
+    let mut command = tokio::process::Command::new("az");
+    command
+        .args(["account", "show", "--output", "json"])
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout_at(deadline, command.output())
+        .await
+        .map_err(|_| "`az account show` did not answer in time.".to_owned())?
+        .map_err(|error| format!("`az account show` could not be run: {error}."))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("`az account show` failed: {}", stderr.trim()));
+    }
+    parse_account(&output.stdout)
+}
+
+/// The subscription id in `az account show` output.
+fn parse_account(json: &[u8]) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Account {
+        id: String,
+    }
+    serde_json::from_slice::<Account>(json)
+        .map(|account| account.id)
+        .map_err(|error| format!("`az account show` printed no subscription id: {error}."))
 }
 
 /// A secret given directly or as a file, as the two fields the ARM client takes.
@@ -152,16 +208,24 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_missing_subscription_is_explained() {
+    #[tokio::test]
+    async fn a_missing_subscription_is_explained() {
         let mut settings = settings();
         settings.subscription_id = None;
+        settings.use_cli = false;
         let handle = AzureHandle::new(settings, "");
-        assert!(
-            handle
-                .subscription_id()
-                .unwrap_err()
-                .contains("ARM_SUBSCRIPTION_ID")
+        let ctx = CallContext::with_timeout(std::time::Duration::from_secs(5));
+        let problem = handle.subscription(&ctx).await.unwrap_err();
+        assert!(problem.contains("ARM_SUBSCRIPTION_ID"), "{problem}");
+    }
+
+    #[test]
+    fn the_cli_account_gives_the_subscription() {
+        let shown = br#"{"environmentName":"AzureCloud","id":"00000000-0000-0000-0000-000000000009","isDefault":true,"name":"Dev"}"#;
+        assert_eq!(
+            parse_account(shown).as_deref(),
+            Ok("00000000-0000-0000-0000-000000000009")
         );
+        assert!(parse_account(b"[]").is_err());
     }
 }

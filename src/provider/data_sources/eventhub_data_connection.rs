@@ -118,10 +118,11 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
     }
 
     async fn read(&self, req: ReadRequest<AzureHandle>, resp: &mut ReadResponse) {
-        let Some(id) = lookup_id(&req.config, &req.provider, &mut resp.diagnostics) else {
+        let ctx = CallContext::new(READ_TIMEOUT, req.cancel);
+        let Some(id) = lookup_id(&req.config, &req.provider, &ctx, &mut resp.diagnostics).await
+        else {
             return;
         };
-        let ctx = CallContext::new(READ_TIMEOUT, req.cancel);
         let client = match req.provider.client(&ctx).await {
             Ok(client) => client,
             Err(error) => {
@@ -156,9 +157,10 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
 }
 
 /// The id to look up: the configured `id`, or the names in the provider's subscription.
-fn lookup_id(
+async fn lookup_id(
     config: &Value,
     provider: &AzureHandle,
+    ctx: &CallContext,
     diags: &mut Diagnostics,
 ) -> Option<DataConnectionId> {
     if let Some(text) = config.get_str("id") {
@@ -174,7 +176,7 @@ fn lookup_id(
             }
         };
     }
-    let subscription = match provider.subscription_id() {
+    let subscription = match provider.subscription(ctx).await {
         Ok(subscription) => subscription,
         Err(problem) => {
             diags.add_error("Cannot look up the Kusto data connection", problem);

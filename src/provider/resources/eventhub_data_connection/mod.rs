@@ -76,24 +76,20 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         // Nothing exists until Azure accepts the PUT.
         resp.state = Value::Null;
         let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).create, req.cancel);
-        let id = match req
-            .provider
-            .subscription_id()
-            .map(|subscription| model::id_from_names(subscription, &req.plan))
-        {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                resp.diagnostics.add_error(
-                    "Cannot create the Kusto data connection",
-                    "Its names are not known. This is a bug in the provider.",
-                );
-                return;
-            }
+        let id = match req.provider.subscription(&ctx).await {
+            Ok(subscription) => model::id_from_names(subscription, &req.plan),
             Err(problem) => {
                 resp.diagnostics
                     .add_error("Cannot create the Kusto data connection", problem);
                 return;
             }
+        };
+        let Some(id) = id else {
+            resp.diagnostics.add_error(
+                "Cannot create the Kusto data connection",
+                "Its names are not known. This is a bug in the provider.",
+            );
+            return;
         };
         let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
             return;

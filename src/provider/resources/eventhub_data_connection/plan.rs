@@ -80,7 +80,7 @@ impl PlanModifier for KeepStateWhenUnset {
 pub(crate) fn modify(req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyPlanResponse) {
     let plan = &mut resp.plan;
     if req.state.is_null() {
-        if let Ok(subscription) = req.provider.subscription_id()
+        if let Some(subscription) = req.provider.configured_subscription()
             && let Some(id) = model::id_from_names(subscription, plan)
         {
             plan.set("id", id.to_string());
