@@ -75,69 +75,25 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     async fn create(&self, req: CreateRequest<AzureHandle>, resp: &mut CreateResponse) {
         // Nothing exists until Azure accepts the PUT.
         resp.state = Value::Null;
+        let diags = &mut resp.diagnostics;
         let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).create, req.cancel);
-        let id = match req.provider.subscription(&ctx).await {
-            Ok(subscription) => model::id_from_names(subscription, &req.plan),
-            Err(problem) => {
-                resp.diagnostics
-                    .add_error("Cannot create the Kusto data connection", problem);
-                return;
-            }
-        };
-        let Some(id) = id else {
-            resp.diagnostics.add_error(
-                "Cannot create the Kusto data connection",
-                "Its names are not known. This is a bug in the provider.",
-            );
+        let Some(id) = new_id(&req.provider, &req.plan, &ctx, diags).await else {
             return;
         };
-        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+        let Some(client) = connect(&req.provider, &ctx, diags).await else {
             return;
         };
         let api = client.data_connections();
-        match api.get(&ctx, &id).await {
-            Ok(None) => {}
-            Ok(Some(_)) => {
-                resp.diagnostics.add_error(
-                    "Kusto data connection already exists",
-                    format!(
-                        "A data connection with the ID {id} already exists. To manage it with \
-                         Terraform, import it: `terraform import <resource address> {id}`."
-                    ),
-                );
-                return;
-            }
-            Err(error) => {
-                failed(&mut resp.diagnostics, "create", &id, &error);
-                return;
-            }
+        if !is_absent(api, &ctx, &id, diags).await {
+            return;
         }
         let settings = model::settings(&req.plan);
         let skip_preflight = req
             .plan
             .get_bool("skip_preflight_validation")
             .unwrap_or(req.provider.settings().skip_preflight_validation);
-        if !skip_preflight {
-            match api.validate(&ctx, &id, &settings).await {
-                Ok(problems) if problems.is_empty() => {}
-                Ok(problems) => {
-                    for problem in problems {
-                        preflight_failed(&mut resp.diagnostics, &problem);
-                    }
-                    return;
-                }
-                Err(error) => {
-                    resp.diagnostics.add_error(
-                        "Preflight validation of the Kusto data connection failed",
-                        format!(
-                            "Azure could not validate {id} before creating it.\n\n{}\n\nSet \
-                             `skip_preflight_validation = true` to create it without this check.",
-                            explain(&error)
-                        ),
-                    );
-                    return;
-                }
-            }
+        if !skip_preflight && !passes_preflight(api, &ctx, &id, &settings, diags).await {
+            return;
         }
         match api.create_or_update(&ctx, &id, &settings).await {
             Ok(created) => {
@@ -153,7 +109,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                     model::write_id(&mut state, &id);
                     resp.state = state;
                 }
-                failed(&mut resp.diagnostics, "create", &id, &error);
+                failed(diags, "create", &id, &error);
             }
         }
     }
@@ -245,6 +201,99 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 }
 
+/// The id a new connection gets: its names in the provider's subscription.
+async fn new_id(
+    provider: &AzureHandle,
+    plan: &Value,
+    ctx: &CallContext,
+    diags: &mut Diagnostics,
+) -> Option<DataConnectionId> {
+    let summary = "Cannot create the Kusto data connection";
+    match provider.subscription(ctx).await {
+        Ok(subscription) => {
+            let id = model::id_from_names(subscription, plan);
+            if id.is_none() {
+                diags.add_error(
+                    summary,
+                    "Its names are not known. This is a bug in the provider.",
+                );
+            }
+            id
+        }
+        Err(problem) => {
+            diags.add_error(summary, problem);
+            None
+        }
+    }
+}
+
+/// Whether no connection `id` exists yet; an existing one is an error asking to import it.
+async fn is_absent(
+    api: azure::DataConnections<'_>,
+    ctx: &CallContext,
+    id: &DataConnectionId,
+    diags: &mut Diagnostics,
+) -> bool {
+    match api.get(ctx, id).await {
+        Ok(None) => true,
+        Ok(Some(_)) => {
+            diags.add_error(
+                "Kusto data connection already exists",
+                format!(
+                    "A data connection with the ID {id} already exists. To manage it with \
+                     Terraform, import it: `terraform import <resource address> {id}`."
+                ),
+            );
+            false
+        }
+        Err(error) => {
+            failed(diags, "create", id, &error);
+            false
+        }
+    }
+}
+
+/// Whether Azure's validation finds the connection workable; each problem it reports is an
+/// error at the attribute it is about.
+async fn passes_preflight(
+    api: azure::DataConnections<'_>,
+    ctx: &CallContext,
+    id: &DataConnectionId,
+    settings: &azure::EventHubSettings,
+    diags: &mut Diagnostics,
+) -> bool {
+    let summary = "Preflight validation of the Kusto data connection failed";
+    match api.validate(ctx, id, settings).await {
+        Ok(problems) => {
+            for problem in &problems {
+                let detail = format!(
+                    "Azure reports that the data connection cannot work: {problem}. Fix the \
+                     configuration or the Kusto database, or set \
+                     `skip_preflight_validation = true` to create it anyway."
+                );
+                match model::preflight_attribute(problem) {
+                    Some(attribute) => {
+                        diags.add_attribute_error(AttributePath::attr(attribute), summary, detail);
+                    }
+                    None => diags.add_error(summary, detail),
+                }
+            }
+            problems.is_empty()
+        }
+        Err(error) => {
+            diags.add_error(
+                summary,
+                format!(
+                    "Azure could not validate {id} before creating it.\n\n{}\n\nSet \
+                     `skip_preflight_validation = true` to create it without this check.",
+                    explain(&error)
+                ),
+            );
+            false
+        }
+    }
+}
+
 /// The shared Azure client, or an error diagnostic saying why there is none.
 async fn connect<'a>(
     provider: &'a AzureHandle,
@@ -294,21 +343,6 @@ fn failed(diags: &mut Diagnostics, operation: &str, id: &DataConnectionId, error
         format!("Failed to {operation} the Kusto data connection"),
         format!("{id}\n\n{}{tainted}", explain(error)),
     );
-}
-
-/// Reports one problem found by the preflight validation, at the attribute it is about.
-fn preflight_failed(diags: &mut Diagnostics, problem: &str) {
-    let summary = "Preflight validation of the Kusto data connection failed";
-    let detail = format!(
-        "Azure reports that the data connection cannot work: {problem}. Fix the configuration or \
-         the Kusto database, or set `skip_preflight_validation = true` to create it anyway."
-    );
-    match model::preflight_attribute(problem) {
-        Some(attribute) => {
-            diags.add_attribute_error(AttributePath::attr(attribute), summary, detail)
-        }
-        None => diags.add_error(summary, detail),
-    }
 }
 
 /// The message for a data connection of another kind.
