@@ -433,6 +433,48 @@ mod tests {
         assert_eq!(canonical_instant("not a date"), "not a date");
     }
 
+    /// The live service's GET after a create (facts §4): unset optionals as `""`, `[]` and
+    /// `null`, the location's display name, the id re-cased.
+    #[test]
+    fn a_live_service_answer_reads_back_as_unset_values() {
+        let body = serde_json::json!({
+            "id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/Clusters/democluster/Databases/demodb/DataConnections/dc1",
+            "name": "democluster/demodb/dc1",
+            "type": "Microsoft.Kusto/Clusters/Databases/DataConnections",
+            "location": "West Europe",
+            "kind": "EventHub",
+            "properties": {
+                "eventHubResourceId": HUB, "consumerGroup": "$Default", "tableName": "",
+                "mappingRuleName": "", "dataFormat": "", "eventSystemProperties": [],
+                "compression": "None", "managedIdentityResourceId": null,
+                "provisioningState": "Succeeded"
+            }
+        });
+        let decoded = crate::azure::DataConnection::from_body(body.to_string().as_bytes());
+        let Ok(crate::azure::DataConnection::EventHub(connection)) = decoded else {
+            panic!("not decoded: {decoded:?}");
+        };
+        let mut state = schema().body().empty_value();
+        state.set("location", "westeurope");
+        write_id(&mut state, &id());
+        write_connection(&mut state, &connection);
+        for name in [
+            "table_name",
+            "mapping_rule_name",
+            "data_format",
+            "identity_id",
+            "managed_identity_object_id",
+            "retrieval_start_date",
+        ] {
+            assert!(state.is_null_attr(name), "{name}: {:?}", state.attr(name));
+        }
+        assert_eq!(state.attr("event_system_properties"), &Value::List(vec![]));
+        assert_eq!(state.get_str("location"), Some("westeurope"));
+        assert_eq!(state.get_str("database_routing_type"), Some("Single"));
+        assert_eq!(state.get_str("id"), Some(id().to_string().as_str()));
+        assert_eq!(state.get_str("consumer_group"), Some("$Default"));
+    }
+
     #[test]
     fn real_changes_replace_the_state_values() {
         let mut state = configured();
