@@ -18,7 +18,7 @@ terraform {
 }
 "#;
 
-const PROVIDER_ARGUMENTS: [&str; 13] = [
+const PROVIDER_ARGUMENTS: [&str; 14] = [
     "subscription_id",
     "tenant_id",
     "client_id",
@@ -32,7 +32,16 @@ const PROVIDER_ARGUMENTS: [&str; 13] = [
     "oidc_token_file_path",
     "environment",
     "metadata_host",
+    "skip_preflight_validation",
 ];
+
+/// A data source that makes Terraform use the provider: Terraform 1.0 prunes a provider that
+/// nothing uses from the graph, and then never validates or configures it.
+const A_USE_OF_THE_PROVIDER: &str = r#"
+data "kusto_eventhub_data_connection" "any" {
+  id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Kusto/clusters/cluster/databases/db/dataConnections/dc"
+}
+"#;
 
 fn workspace_with(provider_block: &str) -> Workspace {
     let workspace = Workspace::new();
@@ -111,13 +120,12 @@ fn an_empty_provider_block_validates_and_plans() {
 
 #[test]
 fn an_invalid_provider_argument_is_reported_at_that_argument() {
-    let workspace = workspace_with(
-        r#"
+    let provider_block = r#"
 provider "kusto" {
   environment = "mars"
 }
-"#,
-    );
+"#;
+    let workspace = workspace_with(&[provider_block, A_USE_OF_THE_PROVIDER].concat());
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])
@@ -139,14 +147,13 @@ provider "kusto" {
 
 #[test]
 fn conflicting_secret_settings_are_rejected_by_name() {
-    let workspace = workspace_with(
-        r#"
+    let provider_block = r#"
 provider "kusto" {
   client_secret           = "not-used"
   client_secret_file_path = "/dev/null"
 }
-"#,
-    );
+"#;
+    let workspace = workspace_with(&[provider_block, A_USE_OF_THE_PROVIDER].concat());
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])
