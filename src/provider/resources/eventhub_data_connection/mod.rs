@@ -127,6 +127,17 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             Ok(Some(DataConnection::EventHub(connection))) => {
                 model::write_id(&mut resp.state, &id);
                 model::write_connection(&mut resp.state, &connection);
+                if connection.provisioning_state.as_deref() == Some(model::FAILED) {
+                    resp.diagnostics.add_warning(
+                        "Kusto data connection is in a failed state",
+                        format!(
+                            "Azure reports {id} in provisioning state Failed, so it does not \
+                             ingest: the service found a problem with it, such as a missing \
+                             table or mapping. Correct the problem and apply again, or replace \
+                             the connection with `terraform apply -replace`."
+                        ),
+                    );
+                }
             }
             Ok(Some(DataConnection::Other { kind, .. })) => {
                 resp.diagnostics

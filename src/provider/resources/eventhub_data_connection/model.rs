@@ -23,6 +23,9 @@ use super::schema::{DEFAULT_COMPRESSION, DEFAULT_DATABASE_ROUTING};
 /// The provisioning state of a ready connection.
 pub(crate) const SUCCEEDED: &str = "Succeeded";
 
+/// The provisioning state of a connection the service could not set up.
+pub(crate) const FAILED: &str = "Failed";
+
 /// The id named by the plan's (or configuration's) names in `subscription`, when all are
 /// known.
 pub(crate) fn id_from_names(subscription: &str, value: &Value) -> Option<DataConnectionId> {
