@@ -19,9 +19,9 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::azure::{self, CallContext, ClientConfig, Cloud, Credentials};
+use crate::azure::{self, CallContext, ClientConfig};
 
-use super::config::{Environment, ProviderSettings, SecretSource};
+use super::config::ProviderSettings;
 
 /// The provider's configured data: settings plus the process's shared Azure client.
 #[derive(Debug)]
@@ -73,7 +73,7 @@ impl AzureHandle {
         if let Some(subscription) = self.configured_subscription() {
             return Ok(subscription);
         }
-        if !self.settings.use_cli {
+        if !self.settings.credentials.use_cli {
             return Err(NO_SUBSCRIPTION.to_owned());
         }
         self.cli_subscription
@@ -90,29 +90,9 @@ impl AzureHandle {
     }
 }
 
-/// Maps the provider settings onto the ARM client's configuration.
+/// The ARM client's configuration for `settings`.
 fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
-    let (client_secret, client_secret_file_path) = split_secret(settings.client_secret.as_ref());
-    let (oidc_token, oidc_token_file_path) = split_secret(settings.oidc_token.as_ref());
-    let credentials = Credentials {
-        tenant_id: settings.tenant_id.clone(),
-        client_id: settings.client_id.clone(),
-        client_secret,
-        client_secret_file_path,
-        use_oidc: settings.use_oidc,
-        oidc_token,
-        oidc_token_file_path,
-        use_msi: settings.use_msi,
-        msi_endpoint: settings.msi_endpoint.clone(),
-        use_cli: settings.use_cli,
-    };
-    let cloud = match (&settings.metadata_host, settings.environment) {
-        (Some(host), _) => Cloud::MetadataHost(host.clone()),
-        (None, Environment::Public) => Cloud::Public,
-        (None, Environment::UsGovernment) => Cloud::UsGovernment,
-        (None, Environment::China) => Cloud::China,
-    };
-    let mut config = ClientConfig::new(credentials, cloud);
+    let mut config = ClientConfig::new(settings.credentials.clone(), settings.cloud.clone());
     config.subscription_id = settings.subscription_id.clone();
     config.user_agent_suffix = user_agent_suffix;
     config
@@ -147,35 +127,22 @@ fn parse_account(json: &[u8]) -> Result<String, String> {
         .map_err(|error| format!("`az account show` printed no subscription id: {error}."))
 }
 
-/// A secret given directly or as a file, as the two fields the ARM client takes.
-fn split_secret(
-    source: Option<&SecretSource>,
-) -> (Option<azure::Secret>, Option<std::path::PathBuf>) {
-    match source {
-        Some(SecretSource::Value(secret)) => (Some(azure::Secret::new(secret.expose())), None),
-        Some(SecretSource::File(path)) => (None, Some(path.clone())),
-        None => (None, None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::config::Secret;
+    use crate::azure::{Cloud, Credentials, Secret};
 
     fn settings() -> ProviderSettings {
         ProviderSettings {
             subscription_id: Some("00000000-0000-0000-0000-000000000001".into()),
-            tenant_id: Some("t".into()),
-            client_id: Some("c".into()),
-            client_secret: Some(SecretSource::Value(Secret::new("hunter2"))),
-            use_cli: true,
-            use_msi: false,
-            msi_endpoint: None,
-            use_oidc: true,
-            oidc_token: Some(SecretSource::File("/run/token".into())),
-            environment: Environment::China,
-            metadata_host: None,
+            credentials: Credentials {
+                tenant_id: Some("t".into()),
+                client_id: Some("c".into()),
+                client_secret: Some(Secret::new("hunter2")),
+                use_cli: true,
+                ..Credentials::default()
+            },
+            cloud: Cloud::MetadataHost("localhost:8443".into()),
             skip_preflight_validation: false,
         }
     }
@@ -183,13 +150,11 @@ mod tests {
     #[test]
     fn settings_map_onto_the_client_configuration() {
         let config = client_config(&settings(), Some("terraform/1.0.3".into()));
-        let c = &config.credentials;
-        assert_eq!(c.client_secret, Some(azure::Secret::new("hunter2")));
-        assert_eq!(c.client_secret_file_path, None);
-        assert_eq!(c.oidc_token, None);
-        assert_eq!(c.oidc_token_file_path, Some("/run/token".into()));
-        assert!(c.use_cli && c.use_oidc && !c.use_msi);
-        assert_eq!(config.cloud, Cloud::China);
+        assert_eq!(
+            config.credentials.client_secret,
+            Some(Secret::new("hunter2"))
+        );
+        assert_eq!(config.cloud, Cloud::MetadataHost("localhost:8443".into()));
         assert_eq!(
             config.subscription_id.as_deref(),
             Some("00000000-0000-0000-0000-000000000001")
@@ -198,21 +163,11 @@ mod tests {
         assert!(!format!("{config:?}").contains("hunter2"));
     }
 
-    #[test]
-    fn metadata_host_wins_over_environment() {
-        let mut settings = settings();
-        settings.metadata_host = Some("localhost:8443".into());
-        assert_eq!(
-            client_config(&settings, None).cloud,
-            Cloud::MetadataHost("localhost:8443".into())
-        );
-    }
-
     #[tokio::test]
     async fn a_missing_subscription_is_explained() {
         let mut settings = settings();
         settings.subscription_id = None;
-        settings.use_cli = false;
+        settings.credentials.use_cli = false;
         let handle = AzureHandle::new(settings, "");
         let ctx = CallContext::with_timeout(std::time::Duration::from_secs(5));
         let problem = handle.subscription(&ctx).await.unwrap_err();

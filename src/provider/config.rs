@@ -10,9 +10,9 @@
 //! conflicts with a `client_secret_file_path` in the configuration.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::PathBuf;
 
+use crate::azure::{Cloud, Credentials, Secret};
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttributePath;
 use crate::framework::planmod::StringCheck;
@@ -40,88 +40,20 @@ impl Env {
     }
 }
 
-/// A secret value (client secret, OIDC token). Its `Debug` output never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// The names `environment` accepts (case-insensitively, as azurerm does).
+const ENVIRONMENTS: [&str; 3] = ["public", "usgovernment", "china"];
 
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the credential that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// Where a secret comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
-    /// Given directly.
-    Value(Secret),
-    /// Read from a file when the credential is first used.
-    File(PathBuf),
-}
-
-/// The Azure cloud to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Environment {
-    /// Azure public cloud (`public`).
-    Public,
-    /// Azure US Government (`usgovernment`).
-    UsGovernment,
-    /// Azure China (`china`).
-    China,
-}
-
-impl Environment {
-    const NAMES: [&str; 3] = ["public", "usgovernment", "china"];
-
-    /// Parses a name case-insensitively, as azurerm does.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "public" => Some(Self::Public),
-            "usgovernment" => Some(Self::UsGovernment),
-            "china" => Some(Self::China),
-            _ => None,
-        }
-    }
-}
-
-/// The provider configuration after environment fallbacks and defaults: plain settings,
-/// no credentials acquired and no network used yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The provider configuration after environment fallbacks and defaults, in the Azure client
+/// layer's own vocabulary: plain settings, no credential acquired and no network used yet.
+#[derive(Debug, Clone)]
 pub struct ProviderSettings {
     /// Subscription to manage resources in (UUID).
     pub subscription_id: Option<String>,
-    /// Entra ID tenant (UUID or verified domain).
-    pub tenant_id: Option<String>,
-    /// Application (client) ID of the service principal or managed identity (UUID).
-    pub client_id: Option<String>,
-    /// Client secret of the service principal.
-    pub client_secret: Option<SecretSource>,
-    /// Authenticate with the Azure CLI's login (default true).
-    pub use_cli: bool,
-    /// Authenticate with a managed identity.
-    pub use_msi: bool,
-    /// Custom managed identity endpoint.
-    pub msi_endpoint: Option<String>,
-    /// Authenticate with an OIDC (workload identity federation) token.
-    pub use_oidc: bool,
-    /// The OIDC token.
-    pub oidc_token: Option<SecretSource>,
-    /// The Azure cloud.
-    pub environment: Environment,
-    /// Host serving the cloud's endpoint metadata; overrides `environment` when set.
-    pub metadata_host: Option<String>,
+    /// How to authenticate; at most one of each secret and its file path is set, and
+    /// `use_cli` defaults to true as in azurerm.
+    pub credentials: Credentials,
+    /// The cloud: `metadata_host` when set, else `environment` (default public).
+    pub cloud: Cloud,
     /// Create data connections without the service's preflight validation, unless a
     /// resource says otherwise (default false).
     pub skip_preflight_validation: bool,
@@ -336,22 +268,38 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
             .collect(),
     };
     validate(config, &mut resolver.diags);
+    let subscription_id = resolver.text("subscription_id");
+    let tenant_id = resolver.text("tenant_id");
+    let client_id = resolver.text("client_id");
+    let (client_secret, client_secret_file_path) =
+        resolver.secret("client_secret", "client_secret_file_path");
+    let use_cli = resolver.flag("use_cli", true);
+    let use_msi = resolver.flag("use_msi", false);
+    let msi_endpoint = resolver.text("msi_endpoint");
+    let use_oidc = resolver.flag("use_oidc", false);
+    let (oidc_token, oidc_token_file_path) = resolver.secret("oidc_token", "oidc_token_file_path");
+    let environment = resolver.text("environment");
+    let cloud = match resolver.text("metadata_host") {
+        Some(host) => Cloud::MetadataHost(host),
+        None => environment
+            .and_then(|name| Cloud::from_environment(&name).ok())
+            .unwrap_or(Cloud::Public),
+    };
     let settings = ProviderSettings {
-        subscription_id: resolver.text("subscription_id"),
-        tenant_id: resolver.text("tenant_id"),
-        client_id: resolver.text("client_id"),
-        client_secret: resolver.secret("client_secret", "client_secret_file_path"),
-        use_cli: resolver.flag("use_cli", true),
-        use_msi: resolver.flag("use_msi", false),
-        msi_endpoint: resolver.text("msi_endpoint"),
-        use_oidc: resolver.flag("use_oidc", false),
-        oidc_token: resolver.secret("oidc_token", "oidc_token_file_path"),
-        environment: resolver
-            .text("environment")
-            .as_deref()
-            .and_then(Environment::from_name)
-            .unwrap_or(Environment::Public),
-        metadata_host: resolver.text("metadata_host"),
+        subscription_id,
+        credentials: Credentials {
+            tenant_id,
+            client_id,
+            client_secret,
+            client_secret_file_path,
+            use_oidc,
+            oidc_token,
+            oidc_token_file_path,
+            use_msi,
+            msi_endpoint,
+            use_cli,
+        },
+        cloud,
         skip_preflight_validation: config.get_bool(SKIP_PREFLIGHT_VALIDATION).unwrap_or(false),
     };
     if resolver.diags.has_error() {
@@ -433,28 +381,26 @@ impl Resolver<'_> {
         }
     }
 
-    fn secret(&mut self, value_name: &str, file_name: &str) -> Option<SecretSource> {
+    /// A secret given directly or as a file path; never both.
+    fn secret(&mut self, value_name: &str, file_name: &str) -> (Option<Secret>, Option<PathBuf>) {
         let value = self.raw(value_name);
         let file = self.raw(file_name);
-        match (value, file) {
-            (Some(_), Some(_)) => {
-                if !self.paired_from_config.contains(&value_name) {
-                    let env = |name| setting(name).map_or("", |s| s.env);
-                    self.diags.add_error(
-                        "Conflicting environment variables",
-                        format!(
-                            "Only one of {} and {} may be set.",
-                            env(value_name),
-                            env(file_name)
-                        ),
-                    );
-                }
-                None
+        if value.is_some() && file.is_some() {
+            // Both in configuration is reported by `validate`, at the attribute.
+            if !self.paired_from_config.contains(&value_name) {
+                let env = |name| setting(name).map_or("", |s| s.env);
+                self.diags.add_error(
+                    "Conflicting environment variables",
+                    format!(
+                        "Only one of {} and {} may be set.",
+                        env(value_name),
+                        env(file_name)
+                    ),
+                );
             }
-            (Some(value), None) => Some(SecretSource::Value(Secret::new(value))),
-            (None, Some(path)) => Some(SecretSource::File(PathBuf::from(path))),
-            (None, None) => None,
+            return (None, None);
         }
+        (value.map(Secret::new), file.map(PathBuf::from))
     }
 }
 
@@ -503,19 +449,14 @@ fn check_http_url(text: &str) -> Result<(), String> {
 }
 
 fn check_environment(text: &str) -> Result<(), String> {
-    match Environment::from_name(text) {
-        Some(_) => Ok(()),
-        None => {
-            let names: Vec<String> = Environment::NAMES
-                .iter()
-                .map(|n| format!("{n:?}"))
-                .collect();
-            Err(format!(
-                "must be one of: {}, got {text:?}",
-                names.join(", ")
-            ))
-        }
+    if Cloud::from_environment(text).is_ok() {
+        return Ok(());
     }
+    let names: Vec<String> = ENVIRONMENTS.iter().map(|n| format!("{n:?}")).collect();
+    Err(format!(
+        "must be one of: {}, got {text:?}",
+        names.join(", ")
+    ))
 }
 
 fn check_metadata_host(text: &str) -> Result<(), String> {
@@ -612,23 +553,19 @@ mod tests {
     #[test]
     fn empty_configuration_resolves_to_defaults() {
         let settings = resolve(&config(&[]), &env(&[])).unwrap();
-        assert_eq!(
-            settings,
-            ProviderSettings {
-                subscription_id: None,
-                tenant_id: None,
-                client_id: None,
-                client_secret: None,
-                use_cli: true,
-                use_msi: false,
-                msi_endpoint: None,
-                use_oidc: false,
-                oidc_token: None,
-                environment: Environment::Public,
-                metadata_host: None,
-                skip_preflight_validation: false,
-            }
-        );
+        assert_eq!(settings.subscription_id, None);
+        assert_eq!(settings.cloud, Cloud::Public);
+        let credentials = &settings.credentials;
+        assert!(credentials.use_cli, "azurerm's default");
+        assert!(!credentials.use_msi && !credentials.use_oidc);
+        assert_eq!(credentials.tenant_id, None);
+        assert_eq!(credentials.client_id, None);
+        assert_eq!(credentials.client_secret, None);
+        assert_eq!(credentials.client_secret_file_path, None);
+        assert_eq!(credentials.oidc_token, None);
+        assert_eq!(credentials.oidc_token_file_path, None);
+        assert_eq!(credentials.msi_endpoint, None);
+        assert!(!settings.skip_preflight_validation);
         // Terraform sends a null object when there is no provider block at all.
         assert!(resolve(&Value::Null, &env(&[])).is_ok());
     }
@@ -649,25 +586,34 @@ mod tests {
             ("ARM_USE_OIDC", "True"),
             ("ARM_OIDC_TOKEN_FILE_PATH", "/var/run/token"),
             ("ARM_ENVIRONMENT", "USGovernment"),
-            ("ARM_METADATA_HOSTNAME", "localhost:8443"),
         ]);
         let settings = resolve(&config(&[]), &vars).unwrap();
         assert_eq!(settings.subscription_id.as_deref(), Some(SUB));
+        assert_eq!(settings.cloud, Cloud::UsGovernment);
+        let credentials = settings.credentials;
         assert_eq!(
-            settings.tenant_id.as_deref(),
+            credentials.tenant_id.as_deref(),
             Some("contoso.onmicrosoft.com")
         );
+        assert_eq!(credentials.client_id.as_deref(), Some(TENANT));
+        assert_eq!(credentials.client_secret, Some(Secret::new("s3cret")));
+        assert!(!credentials.use_cli && credentials.use_msi && credentials.use_oidc);
+        assert_eq!(credentials.oidc_token, None);
         assert_eq!(
-            settings.client_secret,
-            Some(SecretSource::Value(Secret::new("s3cret")))
+            credentials.oidc_token_file_path,
+            Some("/var/run/token".into())
         );
-        assert!(!settings.use_cli && settings.use_msi && settings.use_oidc);
+        assert!(credentials.msi_endpoint.is_some());
+
+        let metadata = env(&[
+            ("ARM_ENVIRONMENT", "china"),
+            ("ARM_METADATA_HOSTNAME", "localhost:8443"),
+        ]);
+        let settings = resolve(&config(&[]), &metadata).unwrap();
         assert_eq!(
-            settings.oidc_token,
-            Some(SecretSource::File("/var/run/token".into()))
+            settings.cloud,
+            Cloud::MetadataHost("localhost:8443".to_owned())
         );
-        assert_eq!(settings.environment, Environment::UsGovernment);
-        assert_eq!(settings.metadata_host.as_deref(), Some("localhost:8443"));
     }
 
     #[test]
@@ -676,24 +622,27 @@ mod tests {
             ("ARM_SUBSCRIPTION_ID", SUB),
             ("ARM_CLIENT_SECRET", "from-env"),
             ("ARM_USE_CLI", "true"),
-            ("ARM_ENVIRONMENT", "china"),
+            ("ARM_ENVIRONMENT", "public"),
         ]);
         let settings = resolve(
             &config(&[
                 ("subscription_id", TENANT.into()),
                 ("client_secret_file_path", "/secret".into()),
                 ("use_cli", false.into()),
+                ("environment", "China".into()),
             ]),
             &vars,
         )
         .unwrap();
         assert_eq!(settings.subscription_id.as_deref(), Some(TENANT));
+        assert_eq!(settings.cloud, Cloud::China);
+        let credentials = settings.credentials;
         assert_eq!(
-            settings.client_secret,
-            Some(SecretSource::File("/secret".into()))
+            credentials.client_secret, None,
+            "the pair comes from configuration"
         );
-        assert!(!settings.use_cli);
-        assert_eq!(settings.environment, Environment::China);
+        assert_eq!(credentials.client_secret_file_path, Some("/secret".into()));
+        assert!(!credentials.use_cli);
     }
 
     #[test]
@@ -802,6 +751,6 @@ mod tests {
         let settings = resolve(&config(&[("client_secret", "hunter2".into())]), &env(&[])).unwrap();
         let debug = format!("{settings:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
-        assert!(debug.contains("redacted"));
+        assert!(debug.contains("Secret(***)"), "{debug}");
     }
 }

@@ -1,8 +1,9 @@
 //! The Kusto provider: its configuration and the resource types it offers.
 //!
-//! Configuration resolves into plain [`config::ProviderSettings`] (no credentials, no
-//! network), wrapped in a [`client::AzureHandle`] that every operation receives and that
-//! builds the Azure client on first use.
+//! Configuration resolves into plain [`config::ProviderSettings`] (the Azure client layer's
+//! `Credentials` and `Cloud`, no token acquired, no network used), wrapped in a
+//! [`client::AzureHandle`] that every operation receives and that builds the Azure client on
+//! first use.
 
 pub mod client;
 pub mod config;
@@ -78,6 +79,18 @@ mod tests {
     use super::*;
     use crate::framework::server::Server;
 
+    /// Covers every resource and data source the provider will ever register: Terraform 1.0
+    /// panics on some schema mistakes instead of reporting them.
+    #[test]
+    fn every_declared_schema_obeys_terraform_rules() {
+        let server = Server::new(KustoProvider::new());
+        assert!(
+            server.schema_diagnostics().is_empty(),
+            "{:?}",
+            server.schema_diagnostics()
+        );
+    }
+
     #[tokio::test]
     async fn configures_from_the_environment_through_the_server() {
         let env = Env::Map(BTreeMap::from([(
@@ -85,7 +98,6 @@ mod tests {
             "00000000-0000-0000-0000-000000000001".to_owned(),
         )]));
         let server = Server::new(KustoProvider::with_env(env));
-        assert!(server.schema_diagnostics().is_empty());
         let config = server.provider_schema().body().empty_value();
         assert!(server.validate_provider_config(&config).is_empty());
         let diags = server.configure_provider(config, "1.0.3".to_owned()).await;
