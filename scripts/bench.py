@@ -5,12 +5,18 @@ Rows:
   - time from process start to the handshake line, started the way Terraform starts it
     (magic cookie, PLUGIN_PROTOCOL_VERSIONS, a P-521 PLUGIN_CLIENT_CERT when openssl is
     available, so the server certificate is generated as in real use), over N runs;
-  - size of the stripped binary.
+  - size of the stripped binary;
+  - the provider's peak RSS during `terraform providers schema -json`;
+  - `terraform apply`, `plan` (with state, no changes) and `destroy` of 1 and of 200 data
+    connections against the emulator with --lro-seconds 0, and one apply against an emulator
+    whose operations take 2 s (what exceeds 2 s is the provider's long-running-operation
+    overhead, Terraform's own start-up included).
 
 Each row comes from a function in ROWS; add a function there to add rows.
 
-Usage: scripts/bench.py [BINARY] [--runs N]
-Python 3 standard library only (openssl and strip are used when present).
+Usage: scripts/bench.py [BINARY] [--runs N] [--terraform-runs N]
+Needs `cargo build --release` first (the provider and kusto-emulator). Python 3 standard
+library only (openssl and strip are used when present); Terraform as scripts/test.py finds it.
 """
 
 import argparse
@@ -23,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tooling import ensure_terraform, start_emulator, stop, terraform_env, write_mirror
 
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 DEFAULT_BINARY = Path(__file__).resolve().parent.parent / "target/release/terraform-provider-kusto"
@@ -68,7 +76,8 @@ def time_to_handshake(binary, env):
     return elapsed
 
 
-def handshake_rows(binary, runs):
+def handshake_rows(binary, runs, terraform_runs):
+    del terraform_runs
     with tempfile.TemporaryDirectory() as workdir:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -92,8 +101,8 @@ def handshake_rows(binary, runs):
     )]
 
 
-def size_rows(binary, runs):
-    del runs  # a size needs one look
+def size_rows(binary, runs, terraform_runs):
+    del runs, terraform_runs  # a size needs one look
     with tempfile.TemporaryDirectory() as workdir:
         copy = Path(workdir, binary.name)
         shutil.copyfile(binary, copy)
@@ -106,9 +115,129 @@ def size_rows(binary, runs):
     return [(label, f"{size / 1_000_000:.2f} MB", "", "")]
 
 
-# Each function takes (binary: Path, runs: int) and returns rows of
+# Runs the real provider in a child and appends the child's peak RSS (KiB) to a log on exit:
+# exact, unlike sampling /proc, and it measures the provider, not Terraform.
+RSS_WRAPPER = """#!{python}
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv({real!r}, [{real!r}] + sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+with open({log!r}, "a") as log:
+    log.write(f"{{usage.ru_maxrss}}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+REQUIRED_PROVIDERS = """terraform {
+  required_providers {
+    kusto = {
+      source  = "kusto-tf/kusto"
+      version = "0.1.0"
+    }
+  }
+}
+
+provider "kusto" {}
+"""
+
+CONNECTIONS = """
+variable "subscription_id" {
+  type = string
+}
+
+resource "kusto_eventhub_data_connection" "bench" {
+  count               = %d
+  name                = "bench-${count.index}"
+  resource_group_name = "rg-demo"
+  location            = "West Europe"
+  cluster_name        = "democluster"
+  database_name       = "demodb"
+  eventhub_id         = "/subscriptions/${var.subscription_id}/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events"
+  consumer_group      = "$Default"
+  table_name          = "Events"
+  mapping_rule_name   = "events_json"
+  data_format         = "JSON"
+}
+"""
+
+
+def summary(label, samples, unit, scale=1.0):
+    values = [v * scale for v in samples]
+    return (label, f"{statistics.median(values):.2f} {unit}", f"{min(values):.2f} {unit}", f"{max(values):.2f} {unit}")
+
+
+def terraform(cli, args, env, workdir):
+    """Runs one Terraform command quietly; returns its wall time in seconds."""
+    started = time.perf_counter()
+    result = subprocess.run([str(cli), *args], cwd=workdir, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"terraform {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def schema_rss_rows(binary, runs, terraform_runs):
+    del runs
+    cli = ensure_terraform()
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        rss_log = work / "rss.log"
+        wrapper = work / "measured-provider"
+        wrapper.write_text(RSS_WRAPPER.format(python=sys.executable, real=str(binary), log=str(rss_log)))
+        wrapper.chmod(0o755)
+        env = dict(os.environ, TF_CLI_CONFIG_FILE=str(write_mirror(wrapper, work)), CHECKPOINT_DISABLE="1")
+        project = work / "project"
+        project.mkdir()
+        (project / "main.tf").write_text(REQUIRED_PROVIDERS)
+        terraform(cli, ["init", "-input=false"], env, project)
+        rss_log.write_text("")
+        for _ in range(terraform_runs):
+            terraform(cli, ["providers", "schema", "-json"], env, project)
+        samples_kib = [int(line) for line in rss_log.read_text().split()]
+    return [summary(f"provider peak RSS, providers schema -json ({len(samples_kib)} runs)", samples_kib, "MB", 1024 / 1e6)]
+
+
+def lifecycle(binary, count, lro_seconds, rounds):
+    """Times apply / plan / destroy of `count` connections against a fresh emulator."""
+    cli = ensure_terraform()
+    emulator_binary = binary.parent / "kusto-emulator"
+    timings = {"apply": [], "plan": [], "destroy": []}
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        cli_config = write_mirror(binary, work)
+        project = work / "project"
+        project.mkdir()
+        (project / "main.tf").write_text(REQUIRED_PROVIDERS + CONNECTIONS % count)
+        emulator, details = start_emulator(
+            emulator_binary, work, "--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))
+        )
+        try:
+            env = terraform_env(details, cli_config)
+            terraform(cli, ["init", "-input=false"], env, project)
+            for _ in range(rounds):
+                timings["apply"].append(terraform(cli, ["apply", "-input=false", "-auto-approve"], env, project))
+                timings["plan"].append(terraform(cli, ["plan", "-input=false", "-detailed-exitcode"], env, project))
+                timings["destroy"].append(terraform(cli, ["destroy", "-input=false", "-auto-approve"], env, project))
+        finally:
+            stop(emulator)
+    return timings
+
+
+def lifecycle_rows(binary, runs, terraform_runs):
+    del runs
+    rows = []
+    for count in (1, 200):
+        timings = lifecycle(binary, count, 0, terraform_runs)
+        for command in ("apply", "plan", "destroy"):
+            rows.append(summary(f"terraform {command}, {count} connection(s), --lro-seconds 0", timings[command], "s"))
+    slow = lifecycle(binary, 1, 2, terraform_runs)
+    rows.append(summary("terraform apply, 1 connection, --lro-seconds 2", slow["apply"], "s"))
+    return rows
+
+
+# Each function takes (binary: Path, runs: int, terraform_runs: int) and returns rows of
 # (metric, median or value, min, max); the table shows them in this order.
-ROWS = [handshake_rows, size_rows]
+ROWS = [handshake_rows, size_rows, schema_rss_rows, lifecycle_rows]
 
 
 def print_table(rows):
@@ -128,13 +257,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("binary", nargs="?", type=Path, default=DEFAULT_BINARY,
                         help=f"provider binary (default: {DEFAULT_BINARY})")
-    parser.add_argument("--runs", type=int, default=50, help="runs per timed row (default: 50)")
+    parser.add_argument("--runs", type=int, default=50, help="runs per start-up row (default: 50)")
+    parser.add_argument("--terraform-runs", type=int, default=3,
+                        help="rounds per Terraform-driven row (default: 3)")
     args = parser.parse_args()
     if not args.binary.is_file():
         sys.exit(f"no provider binary at {args.binary}; build it with `cargo build --release`")
-    if args.runs < 1:
-        sys.exit("--runs must be at least 1")
-    rows = [row for measure in ROWS for row in measure(args.binary, args.runs)]
+    if args.runs < 1 or args.terraform_runs < 1:
+        sys.exit("--runs and --terraform-runs must be at least 1")
+    rows = [row for measure in ROWS for row in measure(args.binary, args.runs, args.terraform_runs)]
     print_table(rows)
 
 

@@ -17,7 +17,7 @@ def main() -> int:
     version = subprocess.run([str(terraform), "version"], capture_output=True, text=True).stdout.splitlines()
     log(f"terraform: {terraform} ({version[0] if version else 'unknown version'})")
     env = dict(os.environ, KUSTO_TEST_TERRAFORM=str(terraform))
-    return subprocess.run(["cargo", "test", "--locked", *sys.argv[1:]], cwd=REPO, env=env).returncode
+    return subprocess.run(["cargo", "test", "--locked", "--no-fail-fast", *sys.argv[1:]], cwd=REPO, env=env).returncode
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Standard library only, so that the scripts run on a fresh machine with nothing b
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -88,3 +89,36 @@ def write_mirror(provider_binary: Path, root: Path) -> Path:
         "}\n"
     )
     return config
+
+
+def start_emulator(binary: Path, workdir: Path, *flags: str) -> tuple[subprocess.Popen, dict]:
+    """Starts kusto-emulator and returns it with the JSON line it prints once it is ready."""
+    process = subprocess.Popen([str(binary), *flags], cwd=workdir, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait()
+        raise SystemExit(f"kusto-emulator exited with {process.returncode} before it was ready")
+    return process, json.loads(line)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait()
+
+
+def terraform_env(emulator: dict, cli_config: Path) -> dict:
+    """The environment a user exports to point Terraform and the provider at the emulator."""
+    return dict(
+        os.environ,
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_IN_AUTOMATION="1",
+        CHECKPOINT_DISABLE="1",
+        ARM_METADATA_HOSTNAME=emulator["metadata_host"],
+        ARM_TENANT_ID=emulator["tenant_id"],
+        ARM_SUBSCRIPTION_ID=emulator["subscription_id"],
+        ARM_CLIENT_ID=emulator["client_id"],
+        ARM_CLIENT_SECRET=emulator["client_secret"],
+        SSL_CERT_FILE=emulator["ca_cert"],
+        TF_VAR_subscription_id=emulator["subscription_id"],
+    )

@@ -237,6 +237,13 @@ async fn bad_requests_get_arm_errors() {
             "MissingApiVersionParameter",
         ),
         (
+            raw(format!("{DB}/dataConnections/x?api-version=latest"), "{}")
+                .await
+                .unwrap(),
+            400,
+            "InvalidApiVersionParameter",
+        ),
+        (
             raw(
                 format!("{DB}/dataConnections/x?api-version=2023-08-15"),
                 "{}",
@@ -244,7 +251,7 @@ async fn bad_requests_get_arm_errors() {
             .await
             .unwrap(),
             400,
-            "InvalidApiVersionParameter",
+            "NoRegisteredProviderFound",
         ),
     ];
     for (response, status, code) in cases {
@@ -294,6 +301,17 @@ async fn bad_requests_get_arm_errors() {
             );
         }
     }
+    let (status, error) = emu
+        .get_json(&format!("{DB}/dataConnections/x?api-version=2019-01-21"))
+        .await;
+    assert_eq!(status, 400);
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("location 'westeurope'"), "{message}");
+    assert!(
+        message.contains("type 'clusters/databases/dataConnections'"),
+        "{message}"
+    );
+    assert!(message.contains("'2024-04-13, 2025-02-14'"), "{message}");
     let (status, error) = emu.get_json(&dc("absent")).await;
     assert_eq!(status, 404);
     assert_eq!(error["error"]["code"], "ResourceNotFound");

@@ -45,6 +45,12 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
     assert_eq!(status, 200);
     assert_eq!(running["status"], "Running");
     assert_eq!(running["percentComplete"], 0.5);
+    let poll = emu.arm(Method::GET, &aao, None).await;
+    assert_eq!(
+        header(&poll, "retry-after"),
+        "7",
+        "a running status asks the client to come back"
+    );
     assert_eq!(
         emu.get_json(&dc("slow")).await.1["properties"]["provisioningState"],
         "Creating"
@@ -75,6 +81,13 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
     let (_, done) = emu.get_json(&aao).await;
     assert_eq!(done["status"], "Succeeded");
     assert_eq!(done["percentComplete"], 1.0);
+    assert!(
+        emu.arm(Method::GET, &aao, None)
+            .await
+            .headers()
+            .get("retry-after")
+            .is_none()
+    );
     assert!(done["endTime"].is_string());
     assert_eq!(
         emu.get_json(&dc("slow")).await.1["properties"]["provisioningState"],
@@ -128,6 +141,12 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
     assert_eq!(header(&throttled, "retry-after"), "3");
     let error: Value = throttled.json().await.unwrap();
     assert_eq!(error["error"]["code"], "SubscriptionRequestsThrottled");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("subscription '{SUB}'")),
+        "{message}"
+    );
+    assert!(message.contains("after '3' seconds"), "{message}");
     assert_eq!(
         emu.arm(
             Method::PUT,
@@ -214,7 +233,22 @@ async fn dropped_connections_delays_and_the_request_log() {
     assert_eq!(op["status"], "Succeeded");
     emu.token_for("https://management.azure.com/.default").await;
 
+    let leaky = emu
+        .client
+        .get(emu.url(&dc("leaky")))
+        .bearer_auth(&emu.token)
+        .header("x-debug", SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leaky.status(), 404);
+
     let log = emu.requests().await;
+    for entry in &log {
+        let leaked =
+            entry["kind"] == "token" || entry["path"].as_str().unwrap().ends_with("/leaky");
+        assert_eq!(entry["client_secret_seen"], leaked, "{entry}");
+    }
     let dropped_entry = log.iter().find(|e| e["fault"] == "drop").unwrap();
     assert_eq!(dropped_entry["status"], 0);
     assert_eq!(log.iter().filter(|e| e["fault"] == "delay").count(), 1);

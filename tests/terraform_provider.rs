@@ -35,11 +35,17 @@ const PROVIDER_ARGUMENTS: [&str; 14] = [
     "skip_preflight_validation",
 ];
 
-/// A data source that makes Terraform use the provider: Terraform 1.0 prunes a provider that
-/// nothing uses from the graph, and then never validates or configures it.
-const A_USE_OF_THE_PROVIDER: &str = r#"
-data "kusto_eventhub_data_connection" "any" {
-  id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Kusto/clusters/cluster/databases/db/dataConnections/dc"
+/// Terraform only validates and configures a provider that some resource uses, so the configs
+/// that test provider validation declare one. Planning fails before it would reach Azure.
+const A_CONNECTION: &str = r#"
+resource "kusto_eventhub_data_connection" "example" {
+  name                = "example"
+  resource_group_name = "rg-demo"
+  location            = "West Europe"
+  cluster_name        = "democluster"
+  database_name       = "demodb"
+  eventhub_id         = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events"
+  consumer_group      = "$Default"
 }
 "#;
 
@@ -120,12 +126,13 @@ fn an_empty_provider_block_validates_and_plans() {
 
 #[test]
 fn an_invalid_provider_argument_is_reported_at_that_argument() {
-    let provider_block = r#"
-provider "kusto" {
+    let workspace = workspace_with(&format!(
+        r#"
+provider "kusto" {{
   environment = "mars"
-}
-"#;
-    let workspace = workspace_with(&[provider_block, A_USE_OF_THE_PROVIDER].concat());
+}}
+{A_CONNECTION}"#
+    ));
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])
@@ -147,13 +154,14 @@ provider "kusto" {
 
 #[test]
 fn conflicting_secret_settings_are_rejected_by_name() {
-    let provider_block = r#"
-provider "kusto" {
+    let workspace = workspace_with(&format!(
+        r#"
+provider "kusto" {{
   client_secret           = "not-used"
   client_secret_file_path = "/dev/null"
-}
-"#;
-    let workspace = workspace_with(&[provider_block, A_USE_OF_THE_PROVIDER].concat());
+}}
+{A_CONNECTION}"#
+    ));
     workspace.init();
     let plan = workspace
         .terraform(&["plan", "-input=false", "-no-color"])

@@ -28,12 +28,10 @@ use super::lro::{Operation, OperationKind, Outcome, Status};
 use super::observe::{ForcedOutcome, percent_decode};
 use super::regions;
 use super::world::{Cluster, Store};
-use super::{AppState, base_url, query_param};
+use super::{AppState, BODY_LIMIT, base_url, query_param};
 
 /// The api-versions this emulator serves.
 const API_VERSIONS: &[&str] = &["2024-04-13", "2025-02-14"];
-/// Largest request body accepted.
-const BODY_LIMIT: usize = 1 << 20;
 
 /// Which data-connection endpoint a path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,15 +164,16 @@ impl Call<'_> {
         }
         self.app
             .read(|store, now| entra::authenticate(store, &self.uri, &self.headers, now))??;
-        let api_version = self.api_version()?;
         let route = route(&path).ok_or_else(|| {
             ApiError::not_found(
                 "InvalidResourceType",
                 format!(
-                    "The resource type could not be found in the namespace 'Microsoft.Kusto' for api version '{api_version}'."
+                    "The resource type could not be found in the namespace 'Microsoft.Kusto' for api version '{}'.",
+                    query_param(&self.uri, "api-version").unwrap_or_default()
                 ),
             )
         })?;
+        let api_version = self.api_version(&route)?;
         match (route, &self.method) {
             (
                 Route::Operation {
@@ -195,14 +194,19 @@ impl Call<'_> {
         }
     }
 
-    fn api_version(&self) -> Result<String, ApiError> {
+    /// Checks `api-version` as ARM does: absent, malformed, or well-formed but not registered
+    /// by the resource provider for this type (each with ARM's own code).
+    fn api_version(&self, route: &Route) -> Result<String, ApiError> {
         let Some(version) = query_param(&self.uri, "api-version") else {
             return Err(ApiError::bad_request(
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             ));
         };
-        if !API_VERSIONS.contains(&version.as_str()) {
+        if API_VERSIONS.contains(&version.as_str()) {
+            return Ok(version);
+        }
+        if !well_formed_api_version(&version) {
             return Err(ApiError::bad_request(
                 "InvalidApiVersionParameter",
                 format!(
@@ -211,7 +215,50 @@ impl Call<'_> {
                 ),
             ));
         }
-        Ok(version)
+        let (resource_type, location) = match route {
+            Route::Operation { region, .. } => {
+                ("locations/operationResults", regions::normalize(region))
+            }
+            Route::List(names) | Route::Item(names) => (
+                "clusters/databases/dataConnections",
+                self.location_of(names),
+            ),
+            Route::CheckName(names) | Route::Validate(names) => {
+                ("clusters/databases", self.location_of(names))
+            }
+        };
+        Err(ApiError::bad_request(
+            "NoRegisteredProviderFound",
+            format!(
+                "No registered resource provider found for location '{location}' and API version '{version}' for \
+                 type '{resource_type}'. The supported api-versions are '{}'. The supported locations are '{}'.",
+                API_VERSIONS.join(", "),
+                regions::display_names().join(", ")
+            ),
+        ))
+    }
+
+    /// The normalised region of the cluster (or resource group) a request addresses.
+    fn location_of(&self, names: &Names) -> String {
+        self.app
+            .read(|store, _| {
+                let world = &store.world;
+                world
+                    .cluster(
+                        &names.subscription_id,
+                        &names.resource_group,
+                        &names.cluster,
+                    )
+                    .map(|c| c.location.clone())
+                    .or_else(|| {
+                        world
+                            .resource_group(&names.subscription_id, &names.resource_group)
+                            .map(|g| g.location.clone())
+                    })
+            })
+            .ok()
+            .flatten()
+            .map_or_else(|| "global".to_owned(), |l| regions::normalize(&l))
     }
 
     fn json_body(&self) -> Result<Value, ApiError> {
@@ -356,7 +403,7 @@ impl Call<'_> {
             refuse_if_busy(store, names, now)?;
             let previous = store.world.data_connections.get(&names.key()).cloned();
             let checked =
-                dataconn::check_write(&store.world, &cluster, &request, previous.as_ref())?;
+                dataconn::check_write(&store.world, &cluster, &request, previous.as_ref(), now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
@@ -401,7 +448,8 @@ impl Call<'_> {
             let cluster = parents(store, names)?.clone();
             let previous = existing(store, names)?.clone();
             refuse_if_busy(store, names, now)?;
-            let checked = dataconn::check_write(&store.world, &cluster, &request, Some(&previous))?;
+            let checked =
+                dataconn::check_write(&store.world, &cluster, &request, Some(&previous), now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
@@ -506,7 +554,7 @@ impl Call<'_> {
         let request = dataconn::parse_request(&inner)?;
         self.app.write(|store, now| {
             let cluster = parents(store, names)?.clone();
-            let checked = dataconn::check_write(&store.world, &cluster, &request, None)?;
+            let checked = dataconn::check_write(&store.world, &cluster, &request, None, now)?;
             let problems = dataconn::data_problems(
                 &store.world,
                 &cluster,
@@ -560,10 +608,18 @@ impl Call<'_> {
                         format!("The operation '{id}' could not be found."),
                     )
                 })?;
-            if !location_style {
-                return Ok(json_response(StatusCode::OK, op.status_document(now)));
-            }
             let status = op.status(now);
+            if !location_style {
+                let mut response = json_response(StatusCode::OK, op.status_document(now));
+                if status == Status::Running {
+                    insert(
+                        response.headers_mut(),
+                        header::RETRY_AFTER,
+                        &self.retry_after(),
+                    );
+                }
+                return Ok(response);
+            }
             if status == Status::Running {
                 let mut response = (StatusCode::ACCEPTED, Body::empty()).into_response();
                 let headers = response.headers_mut();
@@ -587,6 +643,20 @@ impl Call<'_> {
             })
         })?
     }
+}
+
+/// `YYYY-MM-DD` with an optional suffix such as `-preview`: the shape of every ARM api-version.
+fn well_formed_api_version(version: &str) -> bool {
+    let bytes = version.as_bytes();
+    let date_ok = bytes.len() >= 10
+        && bytes[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    date_ok && (bytes.len() == 10 || (bytes[10] == b'-' && bytes.len() > 11))
 }
 
 /// How a write ends given the data problems Kusto's engine finds.
@@ -699,6 +769,14 @@ mod tests {
             Some(Route::Operation { region, .. }) if region == "West Europe"
         ));
         assert_eq!(route("/subscriptions/s/resourceGroups/rg"), None);
+        assert!(
+            well_formed_api_version("2019-01-21") && well_formed_api_version("2023-05-02-preview")
+        );
+        assert!(
+            !well_formed_api_version("latest")
+                && !well_formed_api_version("2019-1-21")
+                && !well_formed_api_version("2019-01-21-")
+        );
         assert_eq!(
             route(
                 "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections//"

@@ -17,7 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
 
+use super::clock::arm_timestamp;
 use super::error::ApiError;
 use super::regions;
 use super::world::{Cluster, World};
@@ -377,12 +379,15 @@ pub struct Checked {
 }
 
 /// Runs the synchronous checks of a write and builds the properties to store.
-/// `existing` is the stored connection for an update (PUT on an existing one, or PATCH).
+/// `existing` is the stored connection for an update (PUT on an existing one, or PATCH);
+/// `now` is when the write happens, the service's default `retrievalStartDate` of a new
+/// connection (kept by updates that leave it out).
 pub fn check_write(
     world: &World,
     cluster: &Cluster,
     request: &Request,
     existing: Option<&DataConnection>,
+    now: OffsetDateTime,
 ) -> Result<Checked, ApiError> {
     let p = &request.properties;
     let event_hub_resource_id =
@@ -451,7 +456,10 @@ pub fn check_write(
         database_routing: database_routing
             .map(str::to_owned)
             .or_else(|| existing.and_then(|e| e.properties.database_routing.clone())),
-        retrieval_start_date: p.retrieval_start_date.clone(),
+        retrieval_start_date: p.retrieval_start_date.clone().or_else(|| match existing {
+            Some(e) => e.properties.retrieval_start_date.clone(),
+            None => Some(arm_timestamp(now)),
+        }),
     };
     if let Some(existing) = existing {
         check_immutable(existing, &location, &request.kind, &properties)?;
@@ -605,6 +613,7 @@ mod tests {
     use super::*;
     use crate::emulator::world::DEFAULT_SUBSCRIPTION_ID;
 
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-01-02 03:04:05 UTC);
     const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
 
     fn world_and_cluster() -> (World, Cluster) {
@@ -640,11 +649,13 @@ mod tests {
         let (w, c) = world_and_cluster();
         let r = request(json!({"kind": "EventHub", "location": "westeurope",
             "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
-        let created = check_write(&w, &c, &r, None).unwrap();
+        let created = check_write(&w, &c, &r, None, NOW).unwrap();
         assert_eq!(created.location, "West Europe");
         assert_eq!(created.properties.table_name.as_deref(), Some(""));
         assert_eq!(created.properties.compression, "None");
         assert_eq!(created.properties.database_routing, None);
+        let default_start = Some("2026-01-02T03:04:05.0000000Z".to_owned());
+        assert_eq!(created.properties.retrieval_start_date, default_start);
         let existing = DataConnection {
             names: Names {
                 subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
@@ -658,12 +669,16 @@ mod tests {
             provisioning_state: "Succeeded".into(),
             properties: created.properties,
         };
-        let updated = check_write(&w, &c, &r, Some(&existing)).unwrap();
+        let updated = check_write(&w, &c, &r, Some(&existing), NOW).unwrap();
         assert_eq!(updated.properties.table_name, None);
+        assert_eq!(
+            updated.properties.retrieval_start_date, default_start,
+            "kept by updates"
+        );
         let moved = request(json!({"kind": "EventHub", "location": "northeurope",
             "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
         assert!(
-            check_write(&w, &c, &moved, Some(&existing))
+            check_write(&w, &c, &moved, Some(&existing), NOW)
                 .unwrap_err()
                 .message
                 .contains("'location'")
@@ -671,7 +686,7 @@ mod tests {
         let regrouped = request(json!({"kind": "EventHub", "location": "West Europe",
             "properties": {"eventHubResourceId": HUB, "consumerGroup": "kusto"}}));
         assert!(
-            check_write(&w, &c, &regrouped, Some(&existing))
+            check_write(&w, &c, &regrouped, Some(&existing), NOW)
                 .unwrap_err()
                 .message
                 .contains("'consumerGroup'")
@@ -691,7 +706,7 @@ mod tests {
         for props in cases {
             let r = request(json!({"kind": "EventHub", "properties": props}));
             assert_eq!(
-                check_write(&w, &c, &r, None).unwrap_err().status,
+                check_write(&w, &c, &r, None, NOW).unwrap_err().status,
                 400,
                 "{props}"
             );
@@ -712,7 +727,7 @@ mod tests {
                 json!({"kind": "EventHub", "properties": {"eventHubResourceId": HUB,
                 "consumerGroup": "$Default", "managedIdentityResourceId": id}}),
             );
-            let checked = check_write(&w, &c, &r, None).unwrap();
+            let checked = check_write(&w, &c, &r, None, NOW).unwrap();
             assert_eq!(
                 checked.properties.managed_identity_object_id.as_deref(),
                 Some(expected)
@@ -728,7 +743,7 @@ mod tests {
                 json!({"kind": "EventHub", "properties": {"eventHubResourceId": HUB,
                 "consumerGroup": group, "tableName": table, "mappingRuleName": mapping, "dataFormat": format}}),
             );
-            check_write(&w, &c, &r, None).unwrap().properties
+            check_write(&w, &c, &r, None, NOW).unwrap().properties
         };
         assert!(
             data_problems(
@@ -784,7 +799,7 @@ mod tests {
         let (w, c) = world_and_cluster();
         let r = request(json!({"kind": "EventHub", "location": "westeurope",
             "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
-        let checked = check_write(&w, &c, &r, None).unwrap();
+        let checked = check_write(&w, &c, &r, None, NOW).unwrap();
         let dc = DataConnection {
             names: Names {
                 subscription_id: "s".into(),

@@ -554,6 +554,24 @@ fn unauthorized(
     e
 }
 
+/// A UTC time as .NET's invariant culture prints it (`M/d/yyyy h:mm:ss tt`), the form of
+/// ARM's token-expiry message.
+fn dotnet_time(t: OffsetDateTime) -> String {
+    let hour = match t.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let meridiem = if t.hour() < 12 { "AM" } else { "PM" };
+    format!(
+        "{}/{}/{} {hour}:{:02}:{:02} {meridiem}",
+        u8::from(t.month()),
+        t.day(),
+        t.year(),
+        t.minute(),
+        t.second()
+    )
+}
+
 fn trim(aud: &str) -> String {
     aud.trim_end_matches('/').to_ascii_lowercase()
 }
@@ -612,8 +630,8 @@ pub fn authenticate(
             "ExpiredAuthenticationToken",
             format!(
                 "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
-                super::clock::arm_timestamp(exp),
-                super::clock::arm_timestamp(now)
+                dotnet_time(exp),
+                dotnet_time(now)
             ),
             "The access token has expired.",
             &base,
@@ -702,6 +720,23 @@ mod tests {
                 now.unix_timestamp()
             ),
             Err(700024)
+        );
+    }
+
+    #[test]
+    fn expiry_times_use_the_dotnet_format() {
+        use time::macros::datetime;
+        assert_eq!(
+            dotnet_time(datetime!(2018-08-21 15:22:00 UTC)),
+            "8/21/2018 3:22:00 PM"
+        );
+        assert_eq!(
+            dotnet_time(datetime!(2026-01-05 00:07:09 UTC)),
+            "1/5/2026 12:07:09 AM"
+        );
+        assert_eq!(
+            dotnet_time(datetime!(2026-12-31 12:00:00 UTC)),
+            "12/31/2026 12:00:00 PM"
         );
     }
 

@@ -136,6 +136,43 @@ pub fn default_code(status: StatusCode) -> &'static str {
     }
 }
 
+/// The error message a status fault uses when the rule names none; for 429 ARM's
+/// throttling text, naming the subscription, the operation and the wait.
+pub fn default_message(status: StatusCode, method: &str, path: &str, retry_after: u64) -> String {
+    if status != StatusCode::TOO_MANY_REQUESTS {
+        return format!(
+            "The emulator's fault plan failed the request to '{path}' with status {}.",
+            status.as_u16()
+        );
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let subscription = segments
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case("subscriptions"))
+        .and_then(|i| segments.get(i + 1))
+        .copied()
+        .unwrap_or_default();
+    format!(
+        "Number of requests for subscription '{subscription}' and operation '{}' exceeded the backend storage \
+         limit. Please try again after '{retry_after}' seconds.",
+        operation_label(method, &segments)
+    )
+}
+
+/// ARM's name for an operation: the method and the path without resource names, upper-cased
+/// (`PUT/SUBSCRIPTIONS/RESOURCEGROUPS/PROVIDERS/MICROSOFT.KUSTO/CLUSTERS/...`).
+fn operation_label(method: &str, segments: &[&str]) -> String {
+    let mut label = vec![method.to_ascii_uppercase()];
+    let mut after_providers = false;
+    for (i, segment) in segments.iter().enumerate() {
+        if i % 2 == 0 || after_providers {
+            label.push(segment.to_ascii_uppercase());
+        }
+        after_providers = segment.eq_ignore_ascii_case("providers");
+    }
+    label.join("/")
+}
+
 /// `*` matches any (possibly empty) run of characters; everything else literally.
 fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
@@ -163,6 +200,20 @@ fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttling_messages_name_subscription_operation_and_wait() {
+        let path = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n";
+        assert_eq!(
+            default_message(StatusCode::TOO_MANY_REQUESTS, "PUT", path, 6),
+            "Number of requests for subscription 's1' and operation \
+             'PUT/SUBSCRIPTIONS/RESOURCEGROUPS/PROVIDERS/MICROSOFT.KUSTO/CLUSTERS/DATABASES/DATACONNECTIONS' \
+             exceeded the backend storage limit. Please try again after '6' seconds."
+        );
+        assert!(
+            default_message(StatusCode::SERVICE_UNAVAILABLE, "GET", "/x", 1).contains("status 503")
+        );
+    }
 
     #[test]
     fn glob_matches_stars_anywhere() {

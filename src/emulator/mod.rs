@@ -21,6 +21,7 @@ mod dataconn;
 mod entra;
 mod error;
 mod faults;
+mod leak;
 mod lro;
 mod metadata;
 mod observe;
@@ -55,6 +56,9 @@ pub use world::{Store, World};
 
 use error::ApiError;
 use observe::{ConnectionInfo, RequestLog};
+
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 1 << 20;
 
 /// Behaviour knobs set by command-line flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +187,16 @@ impl AppState {
                 format!("The emulator could not persist its state: {e}"),
             )
         })
+    }
+
+    /// The client secrets of the world's applications.
+    fn client_secrets(&self) -> Vec<String> {
+        lock(&self.inner.store)
+            .world
+            .applications
+            .iter()
+            .map(|a| a.client_secret.clone())
+            .collect()
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, FaultPlan> {

@@ -15,11 +15,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use super::AppState;
+use axum::body::Body;
+
 use super::clock::arm_timestamp;
 use super::entra;
 use super::error::ApiError;
-use super::faults::{Action, LroOutcome, default_code};
+use super::faults::{Action, LroOutcome, default_code, default_message};
+use super::{AppState, BODY_LIMIT, leak};
 
 /// The connection a request arrived on, inserted by the accept loop.
 #[derive(Debug, Clone)]
@@ -57,6 +59,8 @@ pub struct LogEntry {
     pub client_request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
+    /// Whether a client secret of the world occurs anywhere in the request.
+    pub client_secret_seen: bool,
 }
 
 /// How many entries the log keeps; older ones are dropped (their `seq` numbers stay unique).
@@ -111,11 +115,23 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The observing middleware (see the module documentation).
-pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         return next.run(req).await;
     }
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            format!("The request content exceeds the limit of {BODY_LIMIT} bytes."),
+        )
+        .into_response();
+    };
+    let client_secret_seen =
+        leak::secret_seen(&parts.uri, &parts.headers, &body, &app.client_secrets());
+    let mut req = Request::from_parts(parts, Body::from(body));
     let method = req.method().clone();
     let query = req.uri().query().map(str::to_owned);
     let connection = req.extensions().get::<ConnectionInfo>().cloned();
@@ -132,6 +148,7 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
         kind,
         client_request_id: header_text(req.headers(), "x-ms-client-request-id"),
         fault: None,
+        client_secret_seen,
     };
     let correlation = header_text(req.headers(), "x-ms-correlation-request-id")
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -171,11 +188,16 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
         }) => {
             entry.fault = Some("status");
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // A throttled client is always told when to come back (1 s unless the rule says).
+            let retry_after =
+                retry_after.or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
             let mut response = if kind == "token" {
                 entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
             } else {
                 let code = code.unwrap_or_else(|| default_code(status).to_owned());
-                let message = message.unwrap_or_else(|| fault_message(status, &decoded));
+                let message = message.unwrap_or_else(|| {
+                    default_message(status, method.as_str(), &decoded, retry_after.unwrap_or(1))
+                });
                 ApiError::new(status, &code, message).into_response()
             };
             if let Some(seconds) = retry_after {
@@ -226,13 +248,6 @@ pub async fn observe(State(app): State<AppState>, mut req: Request, next: Next) 
     entry.status = response.status().as_u16();
     app.log().push(entry);
     response
-}
-
-fn fault_message(status: StatusCode, path: &str) -> String {
-    match status.as_u16() {
-        429 => "Number of requests for subscription and operation exceeded the backend storage limit. Please try again after '1' seconds.".to_owned(),
-        _ => format!("The emulator's fault plan failed the request to '{path}' with status {}.", status.as_u16()),
-    }
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -372,6 +387,7 @@ mod tests {
                 kind: "other",
                 client_request_id: None,
                 fault: None,
+                client_secret_seen: false,
             });
         }
         assert_eq!(log.entries.len(), LOG_CAPACITY);

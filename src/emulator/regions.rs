@@ -60,6 +60,11 @@ pub fn display_name(region: &str) -> Option<&'static str> {
         .map(|(_, display)| *display)
 }
 
+/// Display names of every known region.
+pub fn display_names() -> Vec<&'static str> {
+    REGIONS.iter().map(|(_, display)| *display).collect()
+}
+
 /// Whether two spellings name the same region.
 pub fn same(a: &str, b: &str) -> bool {
     normalize(a) == normalize(b)
