@@ -82,7 +82,7 @@ fn preflight_validation_stops_a_create_with_a_missing_table() {
         &[("table_name", json!("Missing"))],
     ));
     assert!(
-        run.stderr.contains("table does not exist"),
+        run.stderr_text().contains("table does not exist"),
         "the service's validation error is not shown:\n{}",
         run.output()
     );
@@ -116,7 +116,7 @@ fn skipping_the_preflight_validation_sends_the_create() {
         ],
     ));
     assert!(
-        run.stderr.contains("table does not exist"),
+        run.stderr_text().contains("table does not exist"),
         "{}",
         run.output()
     );
@@ -150,7 +150,7 @@ fn a_create_failing_after_acceptance_is_kept_tainted() {
     let hcl = connection("test", "doomed", &[("table_name", json!("Events"))]);
     let run = scenario.apply_failing(&hcl);
     assert!(
-        run.stderr.contains(message),
+        run.stderr_text().contains(message),
         "the operation's error is not shown verbatim:\n{}",
         run.output()
     );
