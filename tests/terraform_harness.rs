@@ -184,9 +184,11 @@ fn generated_configurations_are_well_formed_hcl() {
             ("consumer_group", json!("$Default")),
             ("event_system_properties", json!(["x-opt-publisher"])),
             ("skip_preflight_validation", json!(true)),
+            ("timeouts", json!({"create": "2s", "delete": "1m"})),
         ],
     ));
     workspace.config(&hcl);
     workspace.terraform(&["fmt", "-no-color"]).success();
     assert!(hcl.contains(&line("consumer_group", &json!("$Default"))));
+    assert!(hcl.contains("  timeouts {\n    create = \"2s\"\n"), "{hcl}");
 }

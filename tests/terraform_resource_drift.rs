@@ -74,7 +74,7 @@ fn creating_a_connection_that_exists_asks_to_import_it() {
     scenario.emulator.clear_requests();
 
     let run = scenario.apply_failing(&connection("test", "taken", &[]));
-    let error = run.stderr.to_ascii_lowercase();
+    let error = run.stderr_text().to_ascii_lowercase();
     assert!(
         error.contains("already exists") && error.contains("import"),
         "no 'already exists, import it' error:\n{}",

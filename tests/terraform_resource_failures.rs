@@ -5,6 +5,7 @@
 mod terraform;
 
 use serde_json::{Value, json};
+use terraform::emulator::Emulator;
 use terraform::scenario::*;
 
 /// Each invalid configuration fails `terraform plan` with a diagnostic on the offending
@@ -82,7 +83,7 @@ fn preflight_validation_stops_a_create_with_a_missing_table() {
         &[("table_name", json!("Missing"))],
     ));
     assert!(
-        run.stderr.contains("table does not exist"),
+        run.stderr_text().contains("table does not exist"),
         "the service's validation error is not shown:\n{}",
         run.output()
     );
@@ -116,7 +117,7 @@ fn skipping_the_preflight_validation_sends_the_create() {
         ],
     ));
     assert!(
-        run.stderr.contains("table does not exist"),
+        run.stderr_text().contains("table does not exist"),
         "{}",
         run.output()
     );
@@ -150,7 +151,7 @@ fn a_create_failing_after_acceptance_is_kept_tainted() {
     let hcl = connection("test", "doomed", &[("table_name", json!("Events"))]);
     let run = scenario.apply_failing(&hcl);
     assert!(
-        run.stderr.contains(message),
+        run.stderr_text().contains(message),
         "the operation's error is not shown verbatim:\n{}",
         run.output()
     );
@@ -247,5 +248,39 @@ fn a_create_refused_by_a_busy_cluster_is_retried() {
         .collect();
     assert_eq!(statuses, [409, 201]);
     scenario.assert_no_changes();
+    scenario.destroy();
+}
+
+/// The create timeout ends the wait for an operation Azure accepted: the apply returns while
+/// the operation still runs, and the connection is kept in state, tainted. Destroying it then
+/// waits out the cluster's running operation.
+#[test]
+fn a_create_timing_out_after_acceptance_is_kept_tainted() {
+    let scenario = Scenario::on(Emulator::start(&[
+        "--lro-seconds",
+        "8",
+        "--retry-after",
+        "1",
+    ]));
+    let run = scenario.apply_failing(&connection(
+        "test",
+        "late",
+        &[
+            ("skip_preflight_validation", json!(true)),
+            ("timeouts", json!({"create": "2s"})),
+        ],
+    ));
+    let operations = scenario.emulator.operations();
+    assert!(
+        operations
+            .iter()
+            .any(|o| o.kind == "Create" && o.status == "Running"),
+        "the apply waited for the operation to end: {operations:#?}\n{}",
+        run.output()
+    );
+    let state = scenario.state();
+    let entry = state.entry(&address("test"));
+    assert_eq!(entry["tainted"], json!(true), "{entry:#}");
+    assert_attributes(&entry["values"], &[("id", json!(connection_id("late")))]);
     scenario.destroy();
 }

@@ -184,13 +184,13 @@ fn retrieval_start_date() {
         &[("retrievalStartDate", json!("2024-01-15T08:30:00Z"))],
     );
     scenario.assert_no_changes();
+    scenario.assert_import_matches(&address("test"));
 
     scenario.emulator.patch_data_connection(
         &id,
         &json!({"properties": {"retrievalStartDate": "2024-01-15T08:30:00+00:00"}}),
     );
     scenario.assert_no_changes();
-    scenario.assert_import_matches(&address("test"));
     scenario.destroy();
 }
 

@@ -69,6 +69,12 @@ impl Run {
         self.status.code()
     }
 
+    /// stderr with every run of whitespace made one space: Terraform wraps a diagnostic's
+    /// text at 78 columns, so a message may span lines.
+    pub fn stderr_text(&self) -> String {
+        self.stderr.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// stdout and stderr together, as a user would read them.
     pub fn output(&self) -> String {
         format!(

@@ -134,9 +134,22 @@ pub fn line(attribute: &str, value: &Value) -> String {
     format!("{attribute} = {value}")
 }
 
+/// `name = value` as HCL, indented by `indent`; an object value becomes a nested block
+/// (`timeouts { create = "1s" }`).
+fn hcl(name: &str, value: &Value, indent: &str) -> String {
+    match value {
+        Value::Object(body) => {
+            let inner = format!("{indent}  ");
+            let lines: Vec<String> = body.iter().map(|(k, v)| hcl(k, v, &inner)).collect();
+            format!("{indent}{name} {{\n{}{indent}}}\n", lines.concat())
+        }
+        _ => format!("{indent}{}\n", line(name, value)),
+    }
+}
+
 /// A `kusto_eventhub_data_connection` block labelled `label` for connection `name` of `demodb`:
 /// the required arguments (location `West Europe`, consumer group `kusto`), each replaced by
-/// or followed by `args`.
+/// or followed by `args`. An object value is written as a nested block.
 pub fn connection(label: &str, name: &str, args: &[(&str, Value)]) -> String {
     let mut attributes: Vec<(&str, Value)> = vec![
         ("name", json!(name)),
@@ -153,13 +166,10 @@ pub fn connection(label: &str, name: &str, args: &[(&str, Value)]) -> String {
             None => attributes.push((key, value.clone())),
         }
     }
-    let lines: Vec<String> = attributes
-        .iter()
-        .map(|(k, v)| format!("  {}\n", line(k, v)))
-        .collect();
+    let body: Vec<String> = attributes.iter().map(|(k, v)| hcl(k, v, "  ")).collect();
     format!(
         "resource \"{RESOURCE_TYPE}\" \"{label}\" {{\n{}}}\n",
-        lines.concat()
+        body.concat()
     )
 }
 
