@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::framework::diag::{Diagnostics, Severity};
 use crate::framework::path::AttributePath;
-use crate::framework::server::{PlanResourceChangeRequest, PlanResourceChangeResponse, Server};
+use crate::framework::server::{
+    ApplyResourceChangeRequest, PlanResourceChangeRequest, PlanResourceChangeResponse, Server,
+};
 use crate::framework::value::Value;
 use crate::provider::KustoProvider;
 use crate::provider::config::Env;
@@ -17,10 +19,14 @@ const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceG
 const ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1";
 
 async fn server() -> Server<KustoProvider> {
-    let env = Env::Map(BTreeMap::from([(
-        "ARM_SUBSCRIPTION_ID".to_owned(),
-        SUB.to_owned(),
-    )]));
+    server_with(&[]).await
+}
+
+/// A configured server whose provider reads `ARM_SUBSCRIPTION_ID` and `vars`.
+async fn server_with(vars: &[(&str, &str)]) -> Server<KustoProvider> {
+    let mut env = BTreeMap::from([("ARM_SUBSCRIPTION_ID".to_owned(), SUB.to_owned())]);
+    env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let env = Env::Map(env);
     let server = Server::new(KustoProvider::with_env(env));
     assert!(
         server.schema_diagnostics().is_empty(),
@@ -358,4 +364,33 @@ async fn import_errors_say_what_is_wrong_with_the_id() {
         assert!(resp.state.is_none(), "{id}");
         assert!(detail.contains(fragment), "{id}: {detail}");
     }
+}
+
+/// StopProvider reaches an operation waiting on Azure: here the first request of the process
+/// (the cloud metadata), sent to a socket that accepts and never answers.
+#[tokio::test]
+async fn stop_provider_cancels_a_create_waiting_on_azure() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = silent.local_addr().unwrap().to_string();
+    let server = std::sync::Arc::new(server_with(&[("ARM_METADATA_HOSTNAME", &host)]).await);
+    let config = config(&server, &[]);
+    let planned = plan(&server, &Value::Null, &config).planned_state;
+    let apply = tokio::spawn({
+        let server = std::sync::Arc::clone(&server);
+        async move {
+            let request = ApplyResourceChangeRequest {
+                prior_state: Value::Null,
+                planned_state: planned,
+                config,
+                planned_private: Vec::new(),
+            };
+            server.apply_resource_change(TYPE_NAME, request).await
+        }
+    });
+    let (_connection, _) = silent.accept().await.unwrap();
+    server.stop();
+    let resp = apply.await.unwrap();
+    assert_eq!(resp.new_state, Value::Null, "nothing was created");
+    let detail = &resp.diagnostics.iter().next().unwrap().detail;
+    assert!(detail.contains("cancelled"), "{detail}");
 }
