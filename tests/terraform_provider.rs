@@ -18,7 +18,7 @@ terraform {
 }
 "#;
 
-const PROVIDER_ARGUMENTS: [&str; 13] = [
+const PROVIDER_ARGUMENTS: [&str; 14] = [
     "subscription_id",
     "tenant_id",
     "client_id",
@@ -32,6 +32,7 @@ const PROVIDER_ARGUMENTS: [&str; 13] = [
     "oidc_token_file_path",
     "environment",
     "metadata_host",
+    "skip_preflight_validation",
 ];
 
 /// Terraform only validates and configures a provider that some resource uses, so the configs

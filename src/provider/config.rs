@@ -54,6 +54,9 @@ pub struct ProviderSettings {
     pub credentials: Credentials,
     /// The cloud: `metadata_host` when set, else `environment` (default public).
     pub cloud: Cloud,
+    /// Create data connections without the service's preflight validation, unless a
+    /// resource says otherwise (default false).
+    pub skip_preflight_validation: bool,
 }
 
 /// Whether a setting is text, a secret or a flag.
@@ -199,9 +202,13 @@ fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
 }
 
+/// The provider-level default of the resources' `skip_preflight_validation`: a Terraform
+/// setting rather than an Azure one, so it has no `ARM_*` variable.
+const SKIP_PREFLIGHT_VALIDATION: &str = "skip_preflight_validation";
+
 /// The provider block's schema.
 pub fn schema() -> Schema {
-    SETTINGS.iter().fold(
+    let schema = SETTINGS.iter().fold(
         Schema::new(0).description(
             "The Kusto provider manages Azure Data Explorer resources through Azure Resource \
              Manager. Every argument is optional and falls back to the `ARM_*` environment \
@@ -224,7 +231,13 @@ pub fn schema() -> Schema {
             }
             schema.attribute(attribute)
         },
-    )
+    );
+    schema.attribute(Attribute::bool(SKIP_PREFLIGHT_VALIDATION).description(
+        "Whether to create data connections without first asking Azure to validate them \
+         (the Kusto `dataConnectionValidation` operation, which reports a missing table, mapping \
+         or consumer group before anything is created). Defaults to `false`. A resource's own \
+         `skip_preflight_validation` takes precedence.",
+    ))
 }
 
 /// Cross-argument checks of the configuration (unknown values skipped).
@@ -287,6 +300,7 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
             use_cli,
         },
         cloud,
+        skip_preflight_validation: config.get_bool(SKIP_PREFLIGHT_VALIDATION).unwrap_or(false),
     };
     if resolver.diags.has_error() {
         Err(resolver.diags)
@@ -506,15 +520,19 @@ mod tests {
     fn schema_obeys_terraform_rules_and_documents_env_vars() {
         let schema = schema();
         assert_eq!(schema.check(), Ok(()));
-        assert_eq!(schema.body().attributes().len(), 13);
+        assert_eq!(schema.body().attributes().len(), 14);
         for attribute in schema.body().attributes() {
-            let setting = setting(attribute.name()).unwrap();
+            assert_eq!(attribute.mode(), crate::framework::schema::Mode::Optional);
+            assert!(!attribute.description_text().is_empty());
+            let Some(setting) = setting(attribute.name()) else {
+                assert_eq!(attribute.name(), SKIP_PREFLIGHT_VALIDATION);
+                continue;
+            };
             assert!(
                 attribute.description_text().contains(setting.env),
                 "{}",
                 attribute.name()
             );
-            assert_eq!(attribute.mode(), crate::framework::schema::Mode::Optional);
         }
         assert!(
             schema
@@ -547,6 +565,7 @@ mod tests {
         assert_eq!(credentials.oidc_token, None);
         assert_eq!(credentials.oidc_token_file_path, None);
         assert_eq!(credentials.msi_endpoint, None);
+        assert!(!settings.skip_preflight_validation);
         // Terraform sends a null object when there is no provider block at all.
         assert!(resolve(&Value::Null, &env(&[])).is_ok());
     }

@@ -1,18 +1,27 @@
 //! The Kusto provider: its configuration and the resource types it offers.
 //!
 //! Configuration resolves into plain [`config::ProviderSettings`] (the Azure client layer's
-//! `Credentials` and `Cloud`, no token acquired, no network used), which every resource
-//! operation receives; the resource work builds the `azure::Client` from them.
+//! `Credentials` and `Cloud`, no token acquired, no network used), wrapped in a
+//! [`client::AzureHandle`] that every operation receives and that builds the Azure client on
+//! first use.
 
+pub mod client;
 pub mod config;
+mod data_sources;
+mod errors;
+mod resources;
 
+use crate::framework::datasource::DataSourceHandle;
 use crate::framework::diag::Diagnostics;
 use crate::framework::provider::{ConfigureRequest, Provider};
 use crate::framework::resource::ResourceHandle;
 use crate::framework::schema::Schema;
 use crate::framework::value::Value;
 
-use config::{Env, ProviderSettings};
+use client::AzureHandle;
+use config::Env;
+use data_sources::eventhub_data_connection::EventHubDataConnectionDataSource;
+use resources::eventhub_data_connection::EventHubDataConnectionResource;
 
 /// The `kusto` provider.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +42,7 @@ impl KustoProvider {
 }
 
 impl Provider for KustoProvider {
-    type Data = ProviderSettings;
+    type Data = AzureHandle;
 
     fn type_name(&self) -> &'static str {
         "kusto"
@@ -47,12 +56,19 @@ impl Provider for KustoProvider {
         config::validate(config, diags);
     }
 
-    async fn configure(&self, req: ConfigureRequest) -> Result<ProviderSettings, Diagnostics> {
-        config::resolve(&req.config, &self.env)
+    /// Resolves the settings only: the Azure client is built when an operation first
+    /// needs it, so configuring never touches the network.
+    async fn configure(&self, req: ConfigureRequest) -> Result<AzureHandle, Diagnostics> {
+        let settings = config::resolve(&req.config, &self.env)?;
+        Ok(AzureHandle::new(settings, &req.terraform_version))
     }
 
-    fn resources(&self) -> Vec<ResourceHandle<ProviderSettings>> {
-        Vec::new()
+    fn resources(&self) -> Vec<ResourceHandle<AzureHandle>> {
+        vec![ResourceHandle::new(EventHubDataConnectionResource)]
+    }
+
+    fn data_sources(&self) -> Vec<DataSourceHandle<AzureHandle>> {
+        vec![DataSourceHandle::new(EventHubDataConnectionDataSource)]
     }
 }
 

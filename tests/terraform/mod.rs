@@ -5,6 +5,15 @@
 //! the freshly built provider binary, so `terraform init` works exactly as it does for users.
 //!
 //! The Terraform CLI is `$KUSTO_TEST_TERRAFORM` (set by `scripts/test.py`), else the one on PATH.
+//!
+//! [`emulator`] runs a `kusto-emulator` per test and [`scenario`] builds the resource tests'
+//! steps on both. Each test crate uses a part of this harness only, hence `dead_code` is
+//! allowed here.
+
+#![allow(dead_code)]
+
+pub mod emulator;
+pub mod scenario;
 
 use std::ffi::OsString;
 use std::fs;
@@ -19,6 +28,7 @@ const PROVIDER_DIR: &str = "registry.terraform.io/kusto-tf/kusto/0.1.0";
 /// A Terraform working directory with the provider installable from the mirror.
 pub struct Workspace {
     dir: TempDir,
+    env: Vec<(String, String)>,
 }
 
 /// What a Terraform command did.
@@ -54,6 +64,17 @@ impl Run {
         self
     }
 
+    /// The exit code (`-detailed-exitcode` gives 0 = no changes, 2 = changes, 1 = error).
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// stderr with every run of whitespace made one space: Terraform wraps a diagnostic's
+    /// text at 78 columns, so a message may span lines.
+    pub fn stderr_text(&self) -> String {
+        self.stderr.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// stdout and stderr together, as a user would read them.
     pub fn output(&self) -> String {
         format!(
@@ -68,7 +89,20 @@ impl Workspace {
     pub fn new() -> Self {
         Workspace {
             dir: tempfile::tempdir().expect("temporary directory"),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for every Terraform command of this workspace (after the
+    /// developer's `ARM_*`/`TF_*` settings are removed).
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Writes (or replaces) `main.tf`.
@@ -88,7 +122,8 @@ impl Workspace {
             .env("TF_CLI_CONFIG_FILE", cli_config())
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0");
+            .env("TF_INPUT", "0")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         let Output {
             status,
             stdout,

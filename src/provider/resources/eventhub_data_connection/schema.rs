@@ -1,0 +1,308 @@
+//! The schema of `kusto_eventhub_data_connection`: azurerm's attribute names, what each one
+//! means, who sets it, which rule checks it and whether changing it replaces the connection.
+//!
+//! The data source reuses the descriptions ([`describe`]), so the two document every
+//! attribute in the same words.
+
+use std::time::Duration;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::path::AttributePath;
+use crate::framework::planmod::{Default, Each, RequiresReplace, UseStateForUnknown, Validator};
+use crate::framework::schema::{Attribute, Schema};
+use crate::framework::timeouts::Timeouts;
+use crate::framework::value::Value;
+
+use super::plan::{KeepStateWhenUnset, ReplaceUnlessEquivalent};
+use super::rules;
+
+/// azurerm's defaults: create, update and delete 60 minutes, read 5 minutes.
+pub(crate) const TIMEOUTS: Timeouts = Timeouts {
+    create: Duration::from_secs(60 * 60),
+    read: Duration::from_secs(5 * 60),
+    update: Duration::from_secs(60 * 60),
+    delete: Duration::from_secs(60 * 60),
+};
+
+/// The service's `compression` default.
+pub(crate) const DEFAULT_COMPRESSION: &str = "None";
+
+/// The service's `databaseRouting` default.
+pub(crate) const DEFAULT_DATABASE_ROUTING: &str = "Single";
+
+const FORCES_NEW: &str = " Changing this forces a new resource.";
+
+/// The Markdown description of attribute `name`, shared with the data source.
+pub(crate) fn describe(name: &str) -> &'static str {
+    match name {
+        "id" => {
+            "The ARM ID of the data connection, \
+             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`."
+        }
+        "name" => {
+            "The name of the data connection: 1 to 40 letters, digits, spaces, dashes and dots."
+        }
+        "resource_group_name" => "The resource group of the Kusto cluster.",
+        "location" => {
+            "The Azure region of the **Kusto cluster** (not of the Event Hub), as a name \
+             (`westeurope`) or a display name (`West Europe`); both spellings are the same region."
+        }
+        "cluster_name" => "The name of the Kusto cluster.",
+        "database_name" => "The name of the database the events are ingested into.",
+        "eventhub_id" => {
+            "The ARM ID of the Event Hub to read, \
+             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`; \
+             compared case-insensitively."
+        }
+        "consumer_group" => {
+            "The Event Hub consumer group the connection reads through: `$Default`, or 1 to 50 \
+             letters, digits, dots, underscores and dashes that start and end with a letter or digit."
+        }
+        "table_name" => {
+            "The table the events are ingested into. When omitted, each event names its table."
+        }
+        "mapping_rule_name" => {
+            "The ingestion mapping of the table that maps event fields to columns. When omitted, \
+             each event may name its mapping."
+        }
+        "data_format" => {
+            "The format of the events: `APACHEAVRO`, `AVRO`, `CSV`, `JSON`, `MULTIJSON`, `ORC`, \
+             `PARQUET`, `PSV`, `SCSV`, `SINGLEJSON`, `SOHSV`, `TSV`, `TSVE`, `TXT` or `W3CLOGFILE` \
+             (case-sensitive; `RAW` is not supported for Event Hub). When omitted, each event names \
+             its format."
+        }
+        "compression" => {
+            "How event bodies are compressed: `None` (the default) or `GZip`. `GZip` cannot be \
+             combined with an already-compressed `data_format` nor with `event_system_properties`."
+        }
+        "event_system_properties" => {
+            "Event Hub system properties to add to every ingested record, such as \
+             `x-opt-enqueued-time` or `x-opt-publisher`. The table's mapping must have columns for them."
+        }
+        "identity_id" => {
+            "The managed identity the connection reads the Event Hub with: the ARM ID of the Kusto \
+             cluster itself (its system-assigned identity) or of a user-assigned identity assigned to \
+             the cluster. When omitted, the connection reads with a key of the Event Hub namespace."
+        }
+        "database_routing_type" => {
+            "`Single` (the default): every event goes to `database_name`; `Multi`: an event may name \
+             another database of the cluster in its `Database` property."
+        }
+        "retrieval_start_date" => {
+            "An RFC 3339 date-time such as `2024-01-15T08:30:00Z`: the connection also ingests the \
+             retained events enqueued since then. When omitted, Azure chooses."
+        }
+        "skip_preflight_validation" => {
+            "`true` to create the connection without first asking Azure to validate it (which reports \
+             a missing table, mapping or consumer group before anything is created). Defaults to the \
+             provider's `skip_preflight_validation` (`false`)."
+        }
+        "managed_identity_object_id" => {
+            "The object (principal) ID of the managed identity named by `identity_id`; not set when the \
+             connection uses a key."
+        }
+        "provisioning_state" => {
+            "The provisioning state Azure reports for the connection, `Succeeded` once it is ready."
+        }
+        _ => "",
+    }
+}
+
+/// A string attribute described by [`describe`].
+fn string(name: &str) -> Attribute {
+    Attribute::string(name).description(describe(name))
+}
+
+/// `attribute` with "forces a new resource" added to its description.
+fn replacing(attribute: Attribute) -> Attribute {
+    let text = format!("{}{FORCES_NEW}", attribute.description_text());
+    attribute.description(text)
+}
+
+/// The resource's schema.
+pub(crate) fn schema() -> Schema {
+    Schema::new(0)
+        .description(
+            "Manages an Azure Data Explorer (Kusto) data connection that ingests events from an \
+             Azure Event Hub into a table of a Kusto database.",
+        )
+        .attribute(string("id").computed().plan_modifier(UseStateForUnknown))
+        .attribute(replacing(
+            string("name")
+                .required()
+                .validator(Rule(rules::validate_name))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(replacing(
+            string("resource_group_name")
+                .required()
+                .validator(Rule(rules::validate_resource_group_name))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(replacing(
+            string("location")
+                .required()
+                .validator(Rule(rules::validate_location))
+                .plan_modifier(ReplaceUnlessEquivalent::new(rules::same_location)),
+        ))
+        .attribute(replacing(
+            string("cluster_name")
+                .required()
+                .validator(Rule(rules::validate_cluster_name))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(replacing(
+            string("database_name")
+                .required()
+                .validator(Rule(rules::validate_database_name))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(replacing(
+            string("eventhub_id")
+                .required()
+                .validator(Rule(rules::validate_eventhub_id))
+                .plan_modifier(ReplaceUnlessEquivalent::new(super::model::same_eventhub_id)),
+        ))
+        .attribute(replacing(
+            string("consumer_group")
+                .required()
+                .validator(Rule(rules::validate_consumer_group))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(string("table_name").validator(Rule(rules::validate_table_name)))
+        .attribute(string("mapping_rule_name").validator(Rule(rules::validate_mapping_rule_name)))
+        .attribute(string("data_format").validator(Rule(rules::validate_data_format)))
+        .attribute(replacing(
+            string("compression")
+                .optional_computed()
+                .validator(Rule(rules::validate_compression))
+                .plan_modifier(Default(DEFAULT_COMPRESSION.into()))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(
+            Attribute::list_of_strings("event_system_properties")
+                .description(describe("event_system_properties"))
+                .optional_computed()
+                .validator(Each::new(Rule(rules::validate_event_system_property)))
+                .plan_modifier(Default(Value::List(Vec::new()))),
+        )
+        .attribute(string("identity_id").validator(Rule(rules::validate_identity_id)))
+        .attribute(replacing(
+            string("database_routing_type")
+                .optional_computed()
+                .validator(Rule(rules::validate_database_routing_type))
+                .plan_modifier(Default(DEFAULT_DATABASE_ROUTING.into()))
+                .plan_modifier(RequiresReplace),
+        ))
+        .attribute(
+            string("retrieval_start_date")
+                .optional_computed()
+                .validator(Rule(rules::validate_retrieval_start_date))
+                .plan_modifier(KeepStateWhenUnset),
+        )
+        .attribute(
+            Attribute::bool("skip_preflight_validation")
+                .description(describe("skip_preflight_validation")),
+        )
+        .attribute(string("managed_identity_object_id").computed())
+        .attribute(string("provisioning_state").computed())
+        .block(TIMEOUTS.block())
+}
+
+/// A rule of [`rules`] as a schema validator: its message is the diagnostic's detail.
+#[derive(Clone, Copy)]
+pub(crate) struct Rule(pub fn(&str) -> Result<(), String>);
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rule")
+    }
+}
+
+impl Validator for Rule {
+    fn description(&self) -> String {
+        "must satisfy the attribute's naming or format rule".to_owned()
+    }
+
+    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
+        if let Some(text) = value.as_str()
+            && let Err(problem) = (self.0)(text)
+        {
+            diags.add_attribute_error(path.clone(), "Invalid Attribute Value", sentence(&problem));
+        }
+    }
+}
+
+/// `problem` with a capital first letter and a final full stop.
+pub(crate) fn sentence(problem: &str) -> String {
+    let mut chars = problem.chars();
+    let mut text: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::Mode;
+
+    #[test]
+    fn schema_obeys_terraform_rules_and_describes_everything() {
+        let schema = schema();
+        assert_eq!(schema.check_resource(), Ok(()));
+        for attribute in schema.body().attributes() {
+            assert!(
+                !attribute.description_text().is_empty(),
+                "{} has no description",
+                attribute.name()
+            );
+        }
+        let forces_new: Vec<&str> = schema
+            .body()
+            .attributes()
+            .iter()
+            .filter(|a| a.description_text().ends_with(FORCES_NEW))
+            .map(Attribute::name)
+            .collect();
+        assert_eq!(
+            forces_new,
+            [
+                "name",
+                "resource_group_name",
+                "location",
+                "cluster_name",
+                "database_name",
+                "eventhub_id",
+                "consumer_group",
+                "compression",
+                "database_routing_type"
+            ]
+        );
+        let mode = |name| schema.body().attribute_named(name).unwrap().mode();
+        assert_eq!(mode("compression"), Mode::OptionalComputed);
+        assert_eq!(mode("retrieval_start_date"), Mode::OptionalComputed);
+        assert_eq!(mode("table_name"), Mode::Optional);
+        assert_eq!(mode("provisioning_state"), Mode::Computed);
+    }
+
+    #[test]
+    fn rule_messages_become_sentences() {
+        let mut diags = Diagnostics::new();
+        Rule(rules::validate_compression).validate(
+            &AttributePath::attr("compression"),
+            &"gzip".into(),
+            &mut diags,
+        );
+        let detail = &diags.iter().next().unwrap().detail;
+        assert!(
+            detail.starts_with("Compression values are case-sensitive"),
+            "{detail}"
+        );
+        assert!(detail.ends_with('.'));
+    }
+}

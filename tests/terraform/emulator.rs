@@ -1,0 +1,317 @@
+//! A running `kusto-emulator` for one test, and its admin API (`/_emulator/...`).
+//!
+//! Each test starts its own emulator on its own port, so tests run in parallel and never see
+//! each other's resources or requests. The handle reads the emulator's ready line (its
+//! start-up contract), gives the environment a user exports to point the provider at it, and
+//! stops the process when dropped.
+//!
+//! The admin API is called with `reqwest` (already a dependency) on a small current-thread
+//! tokio runtime owned by the handle, wrapped in blocking methods: the Terraform tests are
+//! synchronous (they wait on `terraform` processes), and `reqwest::blocking` would need an
+//! extra feature for this one use.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::{Certificate, Client, Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The JSON line the emulator prints on stdout once it serves requests.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ready {
+    pub endpoint: String,
+    pub metadata_host: String,
+    pub ca_cert: String,
+    pub tenant_id: String,
+    pub subscription_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// One entry of the emulator's request log (`GET /_emulator/requests`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoggedRequest {
+    pub seq: u64,
+    #[serde(deserialize_with = "rfc3339")]
+    pub time: OffsetDateTime,
+    pub method: String,
+    /// The path, percent-decoded.
+    pub path: String,
+    pub query: Option<String>,
+    /// The response status; 0 when the fault plan dropped the connection.
+    pub status: u16,
+    /// Client TCP connection number, in accept order.
+    pub connection: u64,
+    /// `metadata`, `discovery`, `token`, `managed_identity`, `poll`, `poll_location`, `arm`
+    /// or `other`.
+    pub kind: String,
+    /// Which fault-plan action answered the request, if any.
+    pub fault: Option<String>,
+    /// Whether a client secret of the world was in the request line, a header or the body.
+    /// Requested from the emulator (see /work/wt/emulator-findings.md); false until it logs it.
+    #[serde(default)]
+    pub client_secret_seen: bool,
+}
+
+impl LoggedRequest {
+    /// Whether this is a request on the data connection itself (not a list, not a validation).
+    pub fn is_on(&self, method: &str, data_connection_id: &str) -> bool {
+        self.method == method && self.path.eq_ignore_ascii_case(data_connection_id)
+    }
+
+    /// Whether this is an ARM request or an operation poll (anything past authentication).
+    pub fn is_arm(&self) -> bool {
+        matches!(self.kind.as_str(), "arm" | "poll" | "poll_location")
+    }
+}
+
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+    let text = String::deserialize(d)?;
+    OffsetDateTime::parse(&text, &Rfc3339).map_err(serde::de::Error::custom)
+}
+
+/// A long-running operation as the emulator tracks it (`GET /_emulator/operations`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub id: String,
+    /// `Create`, `Update`, `Delete` or `Validate`.
+    pub kind: String,
+    pub resource_id: String,
+    pub status: String,
+    #[serde(deserialize_with = "rfc3339")]
+    pub start_time: OffsetDateTime,
+}
+
+/// A running emulator; stopped (and its files removed) on drop.
+pub struct Emulator {
+    child: Child,
+    ready: Ready,
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    /// Holds the CA certificate and the emulator's stderr log.
+    dir: TempDir,
+}
+
+impl Emulator {
+    /// An emulator whose operations finish at once and ask for no wait between polls.
+    pub fn fast() -> Emulator {
+        Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"])
+    }
+
+    /// Starts the emulator with `flags` and waits for its ready line.
+    pub fn start(flags: &[&str]) -> Emulator {
+        let dir = tempfile::tempdir().expect("emulator directory");
+        let ca_file = dir.path().join("ca.pem");
+        let stderr = File::create(dir.path().join("stderr.log")).expect("emulator log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
+            .args(flags)
+            .arg("--ca-file")
+            .arg(&ca_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start kusto-emulator");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("emulator stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the emulator's ready line");
+        let ready: Ready = serde_json::from_str(&line).unwrap_or_else(|e| {
+            panic!("emulator ready line {line:?} is not the documented JSON: {e}")
+        });
+        let ca = std::fs::read(&ready.ca_cert).expect("emulator CA certificate");
+        let client = Client::builder()
+            .add_root_certificate(Certificate::from_pem(&ca).expect("CA certificate PEM"))
+            .build()
+            .expect("HTTP client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        Emulator {
+            child,
+            ready,
+            client,
+            runtime,
+            dir,
+        }
+    }
+
+    /// What the emulator printed when it became ready.
+    pub fn ready(&self) -> &Ready {
+        &self.ready
+    }
+
+    /// The environment that points the provider at this emulator, as scripts/quickstart.py
+    /// exports it.
+    pub fn provider_env(&self) -> Vec<(&'static str, String)> {
+        let r = &self.ready;
+        vec![
+            ("ARM_METADATA_HOSTNAME", r.metadata_host.clone()),
+            ("ARM_TENANT_ID", r.tenant_id.clone()),
+            ("ARM_SUBSCRIPTION_ID", r.subscription_id.clone()),
+            ("ARM_CLIENT_ID", r.client_id.clone()),
+            ("ARM_CLIENT_SECRET", r.client_secret.clone()),
+            ("SSL_CERT_FILE", r.ca_cert.clone()),
+        ]
+    }
+
+    /// What the emulator wrote on stderr so far, to explain a failure.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Calls the admin API; panics unless the status is a success.
+    fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Value {
+        let (status, value) = self.admin_status(method.clone(), path, body);
+        assert!(
+            status.is_success(),
+            "admin {method} {path} answered {status}: {value}"
+        );
+        value
+    }
+
+    /// Calls the admin API and returns the status with the JSON body (null when empty).
+    fn admin_status(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let url = format!("{}/_emulator{path}", self.ready.endpoint);
+        self.runtime.block_on(async {
+            let mut request = self.client.request(method, url);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.expect("admin request");
+            let status = response.status();
+            let bytes = response.bytes().await.expect("admin response body");
+            let value = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).expect("admin response JSON")
+            };
+            (status, value)
+        })
+    }
+
+    /// The whole world (`GET /world`).
+    pub fn world(&self) -> Value {
+        self.admin(Method::GET, "/world", None)
+    }
+
+    /// Replaces the world (`PUT /world`).
+    pub fn set_world(&self, world: &Value) {
+        self.admin(Method::PUT, "/world", Some(world));
+    }
+
+    /// Changes the world with `edit` (read, edit, replace).
+    pub fn edit_world(&self, edit: impl FnOnce(&mut Value)) {
+        let mut world = self.world();
+        edit(&mut world);
+        self.set_world(&world);
+    }
+
+    /// The stored data connections, keyed by lower-cased id.
+    pub fn data_connections(&self) -> Map<String, Value> {
+        match self.admin(Method::GET, "/data-connections", None) {
+            Value::Object(map) => map,
+            other => panic!("data connections are not an object: {other}"),
+        }
+    }
+
+    /// The stored data connection with this id (any casing), if there is one.
+    pub fn data_connection(&self, id: &str) -> Option<Value> {
+        let (status, value) = self.admin_status(
+            Method::GET,
+            &format!("/data-connection?id={}", encode(id)),
+            None,
+        );
+        match status {
+            StatusCode::NOT_FOUND => None,
+            s if s.is_success() => Some(value),
+            s => panic!("admin GET data-connection answered {s}: {value}"),
+        }
+    }
+
+    /// Merge-patches a stored connection, as a change made outside Terraform.
+    pub fn patch_data_connection(&self, id: &str, patch: &Value) {
+        self.admin(
+            Method::PATCH,
+            &format!("/data-connection?id={}", encode(id)),
+            Some(patch),
+        );
+    }
+
+    /// Removes a stored connection, as a deletion made outside Terraform.
+    pub fn delete_data_connection(&self, id: &str) {
+        self.admin(
+            Method::DELETE,
+            &format!("/data-connection?id={}", encode(id)),
+            None,
+        );
+    }
+
+    /// Stores a connection directly (no checks, no operation), as one created outside
+    /// Terraform. `connection` has the stored shape: `names`, `location`, `kind`,
+    /// `provisioningState`, `properties`.
+    pub fn insert_data_connection(&self, id: &str, connection: Value) {
+        let mut entries = Map::new();
+        entries.insert(id.to_ascii_lowercase(), connection);
+        let patch = serde_json::json!({ "data_connections": entries });
+        self.admin(Method::PATCH, "/world", Some(&patch));
+    }
+
+    /// Every operation the emulator started.
+    pub fn operations(&self) -> Vec<Operation> {
+        let body = self.admin(Method::GET, "/operations", None);
+        serde_json::from_value(body["operations"].clone()).expect("operations JSON")
+    }
+
+    /// The request log.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        let body = self.admin(Method::GET, "/requests", None);
+        serde_json::from_value(body["requests"].clone()).expect("request log JSON")
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.admin(Method::DELETE, "/requests", None);
+    }
+
+    /// Replaces the fault plan (see `src/emulator/faults.rs` for its JSON).
+    pub fn set_faults(&self, plan: &Value) {
+        self.admin(Method::POST, "/faults", Some(plan));
+    }
+
+    /// The fault plan with each rule's hit count.
+    pub fn faults(&self) -> Value {
+        self.admin(Method::GET, "/faults", None)
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.admin(Method::DELETE, "/faults", None);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        // The CA and the log live in `dir`, so a hard stop leaves nothing behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encodes a query parameter value.
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -1,0 +1,460 @@
+//! The steps of a `kusto_eventhub_data_connection` test, in the style of
+//! terraform-plugin-testing: write a configuration, `terraform apply`, check the state and what
+//! the emulator stored, check that a second plan is empty, import the connection into a fresh
+//! state and compare, destroy and check that the emulator holds nothing.
+//!
+//! Configurations are written for the emulator's built-in world (cluster `democluster` in
+//! `rg-demo`, database `demodb` with table `Events`, Event Hub `demo-ns/events` with consumer
+//! groups `$Default` and `kusto`, user-assigned identity `demo-identity`).
+
+use serde_json::{Value, json};
+
+use super::emulator::Emulator;
+use super::{Run, Workspace};
+
+pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
+pub const RESOURCE_GROUP: &str = "rg-demo";
+pub const CLUSTER: &str = "democluster";
+pub const DATABASE: &str = "demodb";
+/// Principal id of `democluster`'s system-assigned identity.
+pub const CLUSTER_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-000000000005";
+/// Principal id of the user-assigned identity `demo-identity`.
+pub const IDENTITY_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-000000000007";
+pub const RESOURCE_TYPE: &str = "kusto_eventhub_data_connection";
+
+/// The Event Hub every test connection reads.
+pub fn eventhub_id() -> String {
+    format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events"
+    )
+}
+
+/// `democluster`'s id: as `identity_id`, its system-assigned identity.
+pub fn cluster_id() -> String {
+    format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.Kusto/clusters/{CLUSTER}"
+    )
+}
+
+/// The user-assigned identity of the built-in world (attach it with [`attach_identity`]).
+pub fn user_assigned_identity_id() -> String {
+    format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-identity"
+    )
+}
+
+/// The canonical ARM id of a data connection of `demodb`, as the provider keeps it in state.
+pub fn connection_id(name: &str) -> String {
+    format!(
+        "{}/databases/{DATABASE}/dataConnections/{name}",
+        cluster_id()
+    )
+}
+
+/// Attaches `demo-identity` to `democluster` (the built-in world leaves it unattached).
+pub fn attach_identity(emulator: &Emulator) {
+    emulator.edit_world(|world| {
+        let identities = &mut world["clusters"][0]["identity"]["user_assigned"];
+        let list = identities.as_array_mut().expect("user_assigned list");
+        list.push(json!(user_assigned_identity_id()));
+    });
+}
+
+/// Adds a table with ingestion mappings (`(name, kind)`, kind as Kusto spells it: `Json`,
+/// `Csv`, ...) to `demodb`.
+pub fn add_table(emulator: &Emulator, table: &str, mappings: &[(&str, &str)]) {
+    let mappings: Vec<Value> = mappings
+        .iter()
+        .map(|(name, kind)| json!({"name": name, "kind": kind}))
+        .collect();
+    emulator.edit_world(|world| {
+        let tables = world["clusters"][0]["databases"][0]["tables"]
+            .as_array_mut()
+            .expect("tables list");
+        tables.push(json!({"name": table, "mappings": mappings}));
+    });
+}
+
+/// Stores a connection of `demodb` in the emulator directly, as if created outside Terraform
+/// (portal, another tool). `properties` override the stored defaults (camelCase API names).
+pub fn create_outside_terraform(emulator: &Emulator, name: &str, kind: &str, properties: Value) {
+    let mut stored = json!({
+        "eventHubResourceId": eventhub_id(),
+        "consumerGroup": "kusto",
+        "tableName": "Events",
+        "mappingRuleName": "events_json",
+        "dataFormat": "JSON",
+        "eventSystemProperties": [],
+        "compression": "None",
+        "managedIdentityResourceId": null,
+    });
+    if let (Value::Object(stored), Value::Object(overrides)) = (&mut stored, properties) {
+        stored.extend(overrides);
+    }
+    emulator.insert_data_connection(
+        &connection_id(name),
+        json!({
+            "names": {
+                "subscriptionId": SUBSCRIPTION,
+                "resourceGroup": RESOURCE_GROUP,
+                "cluster": CLUSTER,
+                "database": DATABASE,
+                "name": name,
+            },
+            "location": "West Europe",
+            "kind": kind,
+            "provisioningState": "Succeeded",
+            "properties": stored,
+        }),
+    );
+}
+
+/// The `terraform` block requiring this provider, an empty provider block (the provider
+/// reads the emulator's `ARM_*` variables), then `body`.
+pub fn config(body: &str) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    kusto = {{
+      source  = "kusto-tf/kusto"
+      version = "0.1.0"
+    }}
+  }}
+}}
+
+provider "kusto" {{}}
+
+{body}"#
+    )
+}
+
+/// One configuration line: `attribute = value`, the value written as HCL. JSON strings,
+/// numbers, booleans and lists are valid HCL literals, so `value` is a JSON value.
+pub fn line(attribute: &str, value: &Value) -> String {
+    format!("{attribute} = {value}")
+}
+
+/// `name = value` as HCL, indented by `indent`; an object value becomes a nested block
+/// (`timeouts { create = "1s" }`).
+fn hcl(name: &str, value: &Value, indent: &str) -> String {
+    match value {
+        Value::Object(body) => {
+            let inner = format!("{indent}  ");
+            let lines: Vec<String> = body.iter().map(|(k, v)| hcl(k, v, &inner)).collect();
+            format!("{indent}{name} {{\n{}{indent}}}\n", lines.concat())
+        }
+        _ => format!("{indent}{}\n", line(name, value)),
+    }
+}
+
+/// A `kusto_eventhub_data_connection` block labelled `label` for connection `name` of `demodb`:
+/// the required arguments (location `West Europe`, consumer group `kusto`), each replaced by
+/// or followed by `args`. An object value is written as a nested block.
+pub fn connection(label: &str, name: &str, args: &[(&str, Value)]) -> String {
+    let mut attributes: Vec<(&str, Value)> = vec![
+        ("name", json!(name)),
+        ("resource_group_name", json!(RESOURCE_GROUP)),
+        ("location", json!("West Europe")),
+        ("cluster_name", json!(CLUSTER)),
+        ("database_name", json!(DATABASE)),
+        ("eventhub_id", json!(eventhub_id())),
+        ("consumer_group", json!("kusto")),
+    ];
+    for (key, value) in args {
+        match attributes.iter_mut().find(|(k, _)| k == key) {
+            Some(existing) => existing.1 = value.clone(),
+            None => attributes.push((key, value.clone())),
+        }
+    }
+    let body: Vec<String> = attributes.iter().map(|(k, v)| hcl(k, v, "  ")).collect();
+    format!(
+        "resource \"{RESOURCE_TYPE}\" \"{label}\" {{\n{}}}\n",
+        body.concat()
+    )
+}
+
+/// The address of a connection resource in state.
+pub fn address(label: &str) -> String {
+    format!("{RESOURCE_TYPE}.{label}")
+}
+
+/// Terraform's JSON view of a state or a plan (`terraform show -json`).
+pub struct Shown(pub Value);
+
+impl Shown {
+    fn resources(&self) -> impl Iterator<Item = &Value> {
+        self.0["values"]["root_module"]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+    }
+
+    /// Addresses of the managed and data resources in the state.
+    pub fn addresses(&self) -> Vec<String> {
+        self.resources()
+            .filter_map(|r| r["address"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// The whole state entry of `address` (`values`, `tainted`, ...); panics if absent.
+    pub fn entry(&self, address: &str) -> &Value {
+        self.resources()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("{address} is not in state:\n{:#}", self.0))
+    }
+
+    /// The attribute values of `address`.
+    pub fn values(&self, address: &str) -> &Value {
+        &self.entry(address)["values"]
+    }
+
+    /// The planned actions for `address` (`["update"]`, `["delete", "create"]`, ...).
+    pub fn actions(&self, address: &str) -> Vec<String> {
+        self.0["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["address"] == address)
+            .and_then(|c| c["change"]["actions"].as_array())
+            .unwrap_or_else(|| panic!("no planned change for {address}:\n{:#}", self.0))
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// Whether a state value is as expected. An unset list may be null or empty: both are valid
+/// for an Optional+Computed list the provider has no value for.
+fn same_in_state(actual: &Value, expected: &Value) -> bool {
+    let no_list = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+    actual == expected || (no_list(actual) && no_list(expected))
+}
+
+/// Whether a stored value is as expected. Azure spells an unset string `""` after a create and
+/// `null` after an update, and an unset list `[]`; all of them mean "not set".
+fn same_in_azure(actual: &Value, expected: &Value) -> bool {
+    let unset = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    };
+    actual == expected || (unset(actual) && unset(expected))
+}
+
+/// Checks the named attributes of a state entry's values.
+#[track_caller]
+pub fn assert_attributes(values: &Value, expected: &[(&str, Value)]) {
+    for (name, want) in expected {
+        let got = &values[*name];
+        assert!(
+            same_in_state(got, want),
+            "attribute {name} is {got}, expected {want}; all values:\n{values:#}"
+        );
+    }
+}
+
+/// Checks the properties (API names) of a connection as the emulator stores it.
+#[track_caller]
+pub fn assert_stored(stored: &Value, expected: &[(&str, Value)]) {
+    for (name, want) in expected {
+        let got = &stored["properties"][*name];
+        assert!(
+            same_in_azure(got, want),
+            "the emulator stores {name} = {got}, expected {want}; stored:\n{stored:#}"
+        );
+    }
+}
+
+/// A Terraform working directory pointed at its own emulator.
+pub struct Scenario {
+    pub emulator: Emulator,
+    pub workspace: Workspace,
+}
+
+impl Scenario {
+    /// A scenario on an emulator whose operations finish at once.
+    pub fn new() -> Scenario {
+        Scenario::on(Emulator::fast())
+    }
+
+    /// A scenario on `emulator`, initialised.
+    pub fn on(emulator: Emulator) -> Scenario {
+        Scenario::on_with_env(emulator, &[])
+    }
+
+    /// A scenario on `emulator` whose Terraform commands also get `env` (e.g. `TF_LOG`).
+    pub fn on_with_env(emulator: Emulator, env: &[(&str, &str)]) -> Scenario {
+        let workspace = env
+            .iter()
+            .fold(workspace_for(&emulator), |w, (key, value)| {
+                w.env(key, *value)
+            });
+        Scenario {
+            emulator,
+            workspace,
+        }
+    }
+
+    /// Writes `hcl` as the configuration (with the provider requirements prepended).
+    pub fn write(&self, hcl: &str) {
+        self.workspace.config(&config(hcl));
+    }
+
+    /// Writes `hcl` and applies it; panics if the apply fails. Returns the state.
+    pub fn apply(&self, hcl: &str) -> Shown {
+        self.write(hcl);
+        self.workspace
+            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .success();
+        self.state()
+    }
+
+    /// Writes `hcl` and applies it, expecting a failure; returns the run to inspect its error.
+    pub fn apply_failing(&self, hcl: &str) -> Run {
+        self.write(hcl);
+        self.workspace
+            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .failure()
+    }
+
+    /// Writes `hcl` and plans it into `step.tfplan`; returns the plan's JSON and the run (for
+    /// its human-readable text). Panics if planning fails.
+    pub fn plan(&self, hcl: &str) -> (Shown, Run) {
+        self.write(hcl);
+        let run = self
+            .workspace
+            .terraform(&["plan", "-input=false", "-no-color", "-out=step.tfplan"])
+            .success();
+        let shown = self.show(&["step.tfplan"]);
+        (shown, run)
+    }
+
+    /// Applies the plan saved by [`Scenario::plan`]. Returns the state.
+    pub fn apply_saved_plan(&self) -> Shown {
+        self.workspace
+            .terraform(&["apply", "-input=false", "-no-color", "step.tfplan"])
+            .success();
+        self.state()
+    }
+
+    /// The current state.
+    pub fn state(&self) -> Shown {
+        self.show(&[])
+    }
+
+    fn show(&self, extra: &[&str]) -> Shown {
+        let mut args = vec!["show", "-json", "-no-color"];
+        args.extend_from_slice(extra);
+        let run = self.workspace.terraform(&args).success();
+        Shown(serde_json::from_str(&run.stdout).expect("terraform show -json output"))
+    }
+
+    /// A plan of the current configuration must be empty (exit code 0 with
+    /// `-detailed-exitcode`): no drift after refresh, no perpetual diff.
+    #[track_caller]
+    pub fn assert_no_changes(&self) {
+        let run =
+            self.workspace
+                .terraform(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+        assert_eq!(
+            run.code(),
+            Some(0),
+            "the plan after apply is not empty:\n{}",
+            run.output()
+        );
+    }
+
+    /// Imports `address` by its id into a fresh working directory with the same
+    /// configuration, and checks that the imported state equals this one. Only the
+    /// configuration-only attributes (`timeouts`, `skip_preflight_validation`) may differ, and
+    /// `location` may be spelt differently for the same region.
+    #[track_caller]
+    pub fn assert_import_matches(&self, address: &str) {
+        let state = self.state();
+        let original = state.values(address);
+        let id = original["id"].as_str().expect("id in state");
+        let fresh = workspace_for(&self.emulator);
+        let hcl =
+            std::fs::read_to_string(self.workspace.path().join("main.tf")).expect("read main.tf");
+        fresh.config(&hcl);
+        fresh
+            .terraform(&["import", "-input=false", "-no-color", address, id])
+            .success();
+        let run = fresh.terraform(&["show", "-json", "-no-color"]).success();
+        let imported = Shown(serde_json::from_str(&run.stdout).expect("show -json"));
+        let imported = imported.values(address);
+        let ignored = ["timeouts", "skip_preflight_validation", "location"];
+        let (Some(original_map), Some(imported_map)) = (original.as_object(), imported.as_object())
+        else {
+            panic!("state values are not objects: {original} / {imported}");
+        };
+        for (name, value) in original_map {
+            if ignored.contains(&name.as_str()) {
+                continue;
+            }
+            assert_eq!(
+                &imported_map[name], value,
+                "after import {name} differs from the state after apply"
+            );
+        }
+        let region = |v: &Value| {
+            v.as_str()
+                .unwrap_or_default()
+                .replace(' ', "")
+                .to_ascii_lowercase()
+        };
+        assert_eq!(
+            region(&imported["location"]),
+            region(&original["location"]),
+            "the imported location is another region"
+        );
+    }
+
+    /// `terraform destroy`, then the emulator must hold no data connection.
+    #[track_caller]
+    pub fn destroy(&self) {
+        self.workspace
+            .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .success();
+        let left = self.emulator.data_connections();
+        assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+    }
+
+    /// The whole step of a configuration: apply it, check the state attributes and what the
+    /// emulator stored, plan again (must be empty), import and compare, destroy. Returns
+    /// nothing: a failing check panics with the context.
+    #[track_caller]
+    pub fn check_lifecycle(
+        &self,
+        hcl: &str,
+        label: &str,
+        in_state: &[(&str, Value)],
+        stored: &[(&str, Value)],
+    ) {
+        let address = address(label);
+        let state = self.apply(hcl);
+        let values = state.values(&address);
+        assert_attributes(values, in_state);
+        let id = values["id"].as_str().expect("id in state");
+        let kept = self
+            .emulator
+            .data_connection(id)
+            .unwrap_or_else(|| panic!("the emulator has no connection {id}"));
+        assert_stored(&kept, stored);
+        self.assert_no_changes();
+        self.assert_import_matches(&address);
+        self.destroy();
+    }
+}
+
+/// A working directory with the emulator's environment, initialised with the provider.
+pub fn workspace_for(emulator: &Emulator) -> Workspace {
+    let workspace = emulator
+        .provider_env()
+        .into_iter()
+        .fold(Workspace::new(), |w, (key, value)| w.env(key, value));
+    workspace.config(&config(""));
+    workspace.init();
+    workspace
+}

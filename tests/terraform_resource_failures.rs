@@ -1,0 +1,286 @@
+//! `kusto_eventhub_data_connection` when things go wrong: invalid configurations caught at
+//! plan, the preflight validation, an operation that fails after Azure accepted the create,
+//! and throttling.
+
+mod terraform;
+
+use serde_json::{Value, json};
+use terraform::emulator::Emulator;
+use terraform::scenario::*;
+
+/// Each invalid configuration fails `terraform plan` with a diagnostic on the offending
+/// argument (Terraform then quotes its line) before any request reaches Azure.
+#[test]
+fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
+    let scenario = Scenario::new();
+    let other_cluster = cluster_id().replace(CLUSTER, "othercluster");
+    // Each case: what is wrong, and the arguments; the error must point at one of them.
+    let cases: [(&str, Vec<(&str, Value)>); 10] = [
+        ("name", vec![("name", json!("bad/name"))]),
+        ("cluster_name", vec![("cluster_name", json!("Bad_Cluster"))]),
+        (
+            "consumer_group",
+            vec![("consumer_group", json!("-starts-with-dash"))],
+        ),
+        ("data_format", vec![("data_format", json!("PARQUETTE"))]),
+        ("data_format casing", vec![("data_format", json!("json"))]),
+        ("RAW format", vec![("data_format", json!("RAW"))]),
+        (
+            "GZip with PARQUET",
+            vec![
+                ("compression", json!("GZip")),
+                ("data_format", json!("PARQUET")),
+            ],
+        ),
+        (
+            "eventhub_id",
+            vec![(
+                "eventhub_id",
+                json!(format!(
+                    "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.EventHub/namespaces/demo-ns"
+                )),
+            )],
+        ),
+        (
+            "identity of another cluster",
+            vec![("identity_id", json!(other_cluster))],
+        ),
+        (
+            "retrieval_start_date",
+            vec![("retrieval_start_date", json!("15/01/2024"))],
+        ),
+    ];
+    for (case, args) in cases {
+        scenario.write(&connection("test", "invalid", &args));
+        let run = scenario
+            .workspace
+            .terraform(&["plan", "-input=false", "-no-color"])
+            .failure();
+        let quoted = args
+            .iter()
+            .any(|(argument, value)| run.stderr.contains(&line(argument, value)));
+        assert!(
+            quoted,
+            "{case}: the error is not reported at the argument:\n{}",
+            run.output()
+        );
+        let requests = scenario.emulator.requests();
+        assert!(
+            requests.is_empty(),
+            "{case}: plan-time validation sent requests: {requests:#?}"
+        );
+    }
+}
+
+/// The service's validation runs before the create: a missing table fails the apply with the
+/// service's words, and nothing is created.
+#[test]
+fn preflight_validation_stops_a_create_with_a_missing_table() {
+    let scenario = Scenario::new();
+    let run = scenario.apply_failing(&connection(
+        "test",
+        "no-table",
+        &[("table_name", json!("Missing"))],
+    ));
+    assert!(
+        run.stderr_text().contains("table does not exist"),
+        "the service's validation error is not shown:\n{}",
+        run.output()
+    );
+    let requests = scenario.emulator.requests();
+    assert!(
+        requests.iter().any(|r| r.method == "POST"
+            && r.path
+                .to_ascii_lowercase()
+                .ends_with("/dataconnectionvalidation")),
+        "no preflight validation was asked for: {requests:#?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.method == "PUT"),
+        "the connection was created despite the failed validation: {requests:#?}"
+    );
+    assert!(scenario.emulator.data_connections().is_empty());
+    assert!(scenario.state().addresses().is_empty());
+}
+
+/// With `skip_preflight_validation`, the create is sent without asking; the service then fails
+/// the operation, and the connection is kept in state, tainted.
+#[test]
+fn skipping_the_preflight_validation_sends_the_create() {
+    let scenario = Scenario::new();
+    let run = scenario.apply_failing(&connection(
+        "test",
+        "unchecked",
+        &[
+            ("table_name", json!("Missing")),
+            ("skip_preflight_validation", json!(true)),
+        ],
+    ));
+    assert!(
+        run.stderr_text().contains("table does not exist"),
+        "{}",
+        run.output()
+    );
+    let requests = scenario.emulator.requests();
+    assert!(
+        !requests.iter().any(|r| r
+            .path
+            .to_ascii_lowercase()
+            .ends_with("/dataconnectionvalidation")),
+        "the validation ran although skipped: {requests:#?}"
+    );
+    assert!(requests.iter().any(|r| r.method == "PUT"));
+    let state = scenario.state();
+    assert_eq!(state.entry(&address("test"))["tainted"], json!(true));
+    scenario.destroy();
+}
+
+/// Azure accepted the create but its operation failed: the apply reports the service's error
+/// as it is, and the connection stays in state, tainted, so the next apply replaces it and
+/// nothing is left untracked.
+#[test]
+fn a_create_failing_after_acceptance_is_kept_tainted() {
+    let scenario = Scenario::new();
+    let message = "[InternalServerError] Ingestion resources are exhausted (emulated failure).";
+    scenario.emulator.set_faults(&json!({"rules": [{
+        "method": "PUT",
+        "path": "*/dataConnections/*",
+        "times": 1,
+        "action": {"type": "lro", "outcome": "Failed", "code": "InternalServerError", "message": message},
+    }]}));
+    let hcl = connection("test", "doomed", &[("table_name", json!("Events"))]);
+    let run = scenario.apply_failing(&hcl);
+    assert!(
+        run.stderr_text().contains(message),
+        "the operation's error is not shown verbatim:\n{}",
+        run.output()
+    );
+
+    let state = scenario.state();
+    let entry = state.entry(&address("test"));
+    assert_eq!(entry["tainted"], json!(true), "{entry:#}");
+    assert_attributes(
+        &entry["values"],
+        &[
+            ("id", json!(connection_id("doomed"))),
+            ("name", json!("doomed")),
+        ],
+    );
+    assert!(
+        scenario
+            .emulator
+            .data_connection(&connection_id("doomed"))
+            .is_some()
+    );
+
+    let (plan, run) = scenario.plan(&hcl);
+    assert_eq!(
+        plan.actions(&address("test")),
+        ["delete", "create"],
+        "{}",
+        run.stdout
+    );
+    let state = scenario.apply_saved_plan();
+    let entry = state.entry(&address("test"));
+    assert_ne!(entry["tainted"], json!(true), "{entry:#}");
+    assert_attributes(
+        &entry["values"],
+        &[("provisioning_state", json!("Succeeded"))],
+    );
+    scenario.assert_no_changes();
+    scenario.destroy();
+}
+
+/// A throttled request is retried, no sooner than the `Retry-After` Azure asked for.
+#[test]
+fn a_throttled_create_is_retried_after_retry_after() {
+    let scenario = Scenario::new();
+    scenario.emulator.set_faults(&json!({"rules": [{
+        "method": "PUT",
+        "path": "*/dataConnections/*",
+        "times": 1,
+        "action": {"type": "status", "status": 429, "retry_after": 1},
+    }]}));
+    scenario.apply(&connection("test", "throttled", &[]));
+
+    let id = connection_id("throttled");
+    let puts: Vec<_> = scenario
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_on("PUT", &id))
+        .collect();
+    assert_eq!(puts.len(), 2, "{puts:#?}");
+    assert_eq!((puts[0].status, puts[1].status), (429, 201), "{puts:#?}");
+    let waited = puts[1].time - puts[0].time;
+    assert!(
+        waited >= time::Duration::seconds(1),
+        "retried after {waited}, before the Retry-After of 1 s"
+    );
+    scenario.assert_no_changes();
+    scenario.destroy();
+}
+
+/// A `409 Conflict` because another operation runs on the cluster is waited out and retried.
+#[test]
+fn a_create_refused_by_a_busy_cluster_is_retried() {
+    let scenario = Scenario::new();
+    scenario.emulator.set_faults(&json!({"rules": [{
+        "method": "PUT",
+        "path": "*/dataConnections/*",
+        "times": 1,
+        "action": {
+            "type": "status",
+            "status": 409,
+            "code": "Conflict",
+            "message": "[Conflict] Cluster 'democluster' is in the middle of another operation (its provisioning state is not terminal).",
+            "retry_after": 1,
+        },
+    }]}));
+    scenario.apply(&connection("test", "patient", &[]));
+    let id = connection_id("patient");
+    let statuses: Vec<u16> = scenario
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.is_on("PUT", &id))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [409, 201]);
+    scenario.assert_no_changes();
+    scenario.destroy();
+}
+
+/// The create timeout ends the wait for an operation Azure accepted: the apply returns while
+/// the operation still runs, and the connection is kept in state, tainted. Destroying it then
+/// waits out the cluster's running operation.
+#[test]
+fn a_create_timing_out_after_acceptance_is_kept_tainted() {
+    let scenario = Scenario::on(Emulator::start(&[
+        "--lro-seconds",
+        "8",
+        "--retry-after",
+        "1",
+    ]));
+    let run = scenario.apply_failing(&connection(
+        "test",
+        "late",
+        &[
+            ("skip_preflight_validation", json!(true)),
+            ("timeouts", json!({"create": "2s"})),
+        ],
+    ));
+    let operations = scenario.emulator.operations();
+    assert!(
+        operations
+            .iter()
+            .any(|o| o.kind == "Create" && o.status == "Running"),
+        "the apply waited for the operation to end: {operations:#?}\n{}",
+        run.output()
+    );
+    let state = scenario.state();
+    let entry = state.entry(&address("test"));
+    assert_eq!(entry["tainted"], json!(true), "{entry:#}");
+    assert_attributes(&entry["values"], &[("id", json!(connection_id("late")))]);
+    scenario.destroy();
+}
