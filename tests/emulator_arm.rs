@@ -26,7 +26,7 @@ async fn create_get_list_delete_follow_the_recording() {
     let aao = header(&put, "azure-asyncoperation");
     assert!(aao.starts_with(&format!(
         "{}/subscriptions/{SUB}/providers/Microsoft.Kusto/locations/westeurope/operationResults/",
-        emu.endpoint
+        emu.endpoint()
     )));
     assert!(aao.ends_with(&format!("?{V2024}")));
     let created: Value = put.json().await.unwrap();
@@ -184,7 +184,7 @@ async fn updates_by_put_and_patch() {
 async fn bad_requests_get_arm_errors() {
     let emu = Emulator::start(&[]).await;
     let raw = |path: String, body: &'static str| {
-        emu.client
+        emu.client()
             .put(emu.url(&path))
             .bearer_auth(&emu.token)
             .header("content-type", "application/json")
@@ -513,7 +513,7 @@ async fn lists_are_paged_with_next_links() {
 async fn request_ids_and_regions_are_handled_like_arm() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
     let response = emu
-        .client
+        .client()
         .get(emu.url(&dc("x")))
         .bearer_auth(&emu.token)
         .header("x-ms-correlation-request-id", "corr-1")

@@ -211,13 +211,13 @@ async fn dropped_connections_delays_and_the_request_log() {
     ]}))
     .await;
     let dropped = emu
-        .client
+        .client()
         .get(emu.url(&dc("dropme")))
         .bearer_auth(&emu.token)
         .send()
         .await;
     assert!(dropped.is_err(), "the connection closes without a response");
-    let fresh = client_trusting(&emu.ca_pem);
+    let fresh = support::client_trusting(emu.ca_pem());
     let again = fresh
         .get(emu.url(&dc("dropme")))
         .bearer_auth(&emu.token)
@@ -234,7 +234,7 @@ async fn dropped_connections_delays_and_the_request_log() {
     emu.token_for("https://management.azure.com/.default").await;
 
     let leaky = emu
-        .client
+        .client()
         .get(emu.url(&dc("leaky")))
         .bearer_auth(&emu.token)
         .header("x-debug", SECRET)
@@ -333,7 +333,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
         form(&[("id", got["id"].as_str().unwrap())])
     ));
     let edit = emu
-        .client
+        .client()
         .patch(&admin_url)
         .json(&json!({"properties": {"tableName": "Other", "eventSystemProperties": ["x-opt-enqueued-time"]}}))
         .send()
@@ -346,7 +346,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
         got["properties"]["eventSystemProperties"],
         json!(["x-opt-enqueued-time"])
     );
-    let removed = emu.client.delete(&admin_url).send().await.unwrap();
+    let removed = emu.client().delete(&admin_url).send().await.unwrap();
     assert_eq!(removed.status(), 204);
     assert_eq!(emu.get_json(&dc("drift")).await.0, 404);
 
