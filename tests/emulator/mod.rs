@@ -113,9 +113,14 @@ impl Emulator {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// PUT of data connection `name` in the default database.
+    pub async fn put_dc(&self, name: &str, body: &Value) -> Response {
+        self.arm(Method::PUT, &dc(name), Some(body)).await
+    }
+
     /// Creates a data connection and waits for its operation (needs `--lro-seconds 0`).
     pub async fn create(&self, name: &str, body: &Value) -> Value {
-        let response = self.arm(Method::PUT, &dc(name), Some(body)).await;
+        let response = self.put_dc(name, body).await;
         assert_eq!(response.status(), 201, "{:?}", response.text().await);
         let aao = header(&response, "azure-asyncoperation");
         self.get_json(&aao).await.1
