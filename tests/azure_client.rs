@@ -16,7 +16,7 @@ const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
 
 #[tokio::test]
 async fn client_secret_auth_through_metadata_host() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let client = emulator.client().await;
     assert_eq!(client.auth_method(), "client secret");
     let found = client
@@ -36,7 +36,7 @@ async fn client_secret_auth_through_metadata_host() {
 }
 
 /// In a child run (see [`run_in_child`]), the emulator's start-up info.
-fn child_info() -> Option<azure::Info> {
+fn child_info() -> Option<azure::Ready> {
     let info = std::env::var(CHILD_ENV).ok()?;
     Some(serde_json::from_str(&info).unwrap())
 }
@@ -46,7 +46,7 @@ fn child_info() -> Option<azure::Info> {
 async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi::OsStr)]) {
     let output = tokio::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", name, "--quiet"])
-        .env(CHILD_ENV, serde_json::to_string(&emulator.info).unwrap())
+        .env(CHILD_ENV, emulator.ready_line())
         .envs(envs.iter().copied())
         .output()
         .await
@@ -60,7 +60,7 @@ async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi:
 }
 
 /// A read through a client built from `credentials` in a child process.
-async fn child_reads_with(info: azure::Info, credentials: Credentials) {
+async fn child_reads_with(info: azure::Ready, credentials: Credentials) {
     let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
     let client = Client::connect(config, &ctx()).await.unwrap();
     let id = DataConnectionId::new(
@@ -88,7 +88,7 @@ async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
         child_reads_with(info, credentials).await;
         return;
     }
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
 
     // Without the CA the TLS failure is reported, naming the certificate problem.
     let mut untrusted = emulator.config();
@@ -103,7 +103,7 @@ async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
     run_in_child(
         "ssl_cert_file_is_trusted_on_top_of_platform_roots",
         &emulator,
-        &[("SSL_CERT_FILE", emulator.ca_file.as_os_str())],
+        &[("SSL_CERT_FILE", emulator.ca_file().as_os_str())],
     )
     .await;
 }
@@ -118,13 +118,16 @@ async fn app_service_managed_identity_from_the_environment() {
         child_reads_with(info, credentials).await;
         return;
     }
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
-    let endpoint = format!("{}/msi/token", emulator.info.endpoint.trim_end_matches('/'));
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
+    let endpoint = format!(
+        "{}/msi/token",
+        emulator.info().endpoint.trim_end_matches('/')
+    );
     run_in_child(
         "app_service_managed_identity_from_the_environment",
         &emulator,
         &[
-            ("SSL_CERT_FILE", emulator.ca_file.as_os_str()),
+            ("SSL_CERT_FILE", emulator.ca_file().as_os_str()),
             ("IDENTITY_ENDPOINT", endpoint.as_ref()),
             ("IDENTITY_HEADER", "kusto-emulator-identity-header".as_ref()),
         ],
@@ -135,13 +138,13 @@ async fn app_service_managed_identity_from_the_environment() {
 
 #[tokio::test]
 async fn managed_identity_through_msi_endpoint() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let mut config = emulator.config();
     config.credentials = Credentials {
         use_msi: true,
         msi_endpoint: Some(format!(
             "{}/metadata/identity/oauth2/token",
-            emulator.info.endpoint.trim_end_matches('/')
+            emulator.info().endpoint.trim_end_matches('/')
         )),
         ..Default::default()
     };
@@ -178,10 +181,10 @@ fn github_oidc_token() -> String {
 
 #[tokio::test]
 async fn oidc_token_inline_and_from_a_file() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let base = Credentials {
-        tenant_id: Some(emulator.info.tenant_id.clone()),
-        client_id: Some(emulator.info.client_id.clone()),
+        tenant_id: Some(emulator.info().tenant_id.clone()),
+        client_id: Some(emulator.info().client_id.clone()),
         use_oidc: true,
         ..Default::default()
     };
@@ -218,7 +221,7 @@ async fn oidc_token_inline_and_from_a_file() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_reported_without_the_secret() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let mut config = emulator.config();
     config.credentials.client_secret = Some(Secret::new("definitely-wrong-secret"));
     let client = Client::connect(config, &ctx()).await.unwrap();
@@ -237,7 +240,7 @@ async fn a_wrong_client_secret_is_reported_without_the_secret() {
 
 #[tokio::test]
 async fn data_connection_life_cycle_with_long_running_operations() {
-    let emulator = Emulator::start(&["--lro-seconds", "2", "--retry-after", "1"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "2", "--retry-after", "1"]);
     let client = emulator.client().await;
     let ops = client.data_connections();
     let id = emulator.id("lifecycle");
@@ -309,7 +312,7 @@ async fn data_connection_life_cycle_with_long_running_operations() {
 
 #[tokio::test]
 async fn twenty_parallel_operations_make_one_token_request() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let client = emulator.client().await;
     let tasks: Vec<_> = (0..20)
         .map(|i| {
@@ -333,7 +336,7 @@ async fn twenty_parallel_operations_make_one_token_request() {
 
 #[tokio::test]
 async fn throttling_is_retried_after_retry_after() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     emulator
         .set_faults(
             json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
@@ -361,7 +364,7 @@ async fn throttling_is_retried_after_retry_after() {
 
 #[tokio::test]
 async fn failed_operation_is_surfaced_verbatim() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
     emulator
         .set_faults(
             json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*",
@@ -391,7 +394,7 @@ async fn failed_operation_is_surfaced_verbatim() {
 
 #[tokio::test]
 async fn busy_cluster_conflict_is_waited_out() {
-    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
     let client = emulator.client().await;
     // Another writer (not this client, so not serialised by it) starts an operation.
     let other = emulator.id("other-writer");
@@ -424,7 +427,7 @@ async fn busy_cluster_conflict_is_waited_out() {
 
 #[tokio::test]
 async fn validation_reports_missing_table() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     let client = emulator.client().await;
     let mut settings = emulator.settings();
     settings.table_name = Some("NoSuchTable".into());
@@ -447,7 +450,7 @@ async fn validation_reports_missing_table() {
 
 #[tokio::test]
 async fn dropped_connections_and_token_outages_are_retried() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]).await;
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
     emulator
         .set_faults(json!({"rules": [
             {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 503}},

@@ -12,7 +12,7 @@ async fn create_get_list_delete_follow_the_recording() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
     let request = json!({"kind": "EventHub", "location": "westeurope", "properties": {
         "eventHubResourceId": HUB, "consumerGroup": "$Default"}});
-    let put = emu.arm(Method::PUT, &dc("Conn1"), Some(&request)).await;
+    let put = emu.put_dc("Conn1", &request).await;
     assert_eq!(put.status(), 201);
     assert!(
         put.headers().get("location").is_none(),
@@ -26,7 +26,7 @@ async fn create_get_list_delete_follow_the_recording() {
     let aao = header(&put, "azure-asyncoperation");
     assert!(aao.starts_with(&format!(
         "{}/subscriptions/{SUB}/providers/Microsoft.Kusto/locations/westeurope/operationResults/",
-        emu.endpoint
+        emu.endpoint()
     )));
     assert!(aao.ends_with(&format!("?{V2024}")));
     let created: Value = put.json().await.unwrap();
@@ -99,13 +99,7 @@ async fn updates_by_put_and_patch() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
     emu.create("dc", &body("Events", "events_json", "JSON"))
         .await;
-    let put = emu
-        .arm(
-            Method::PUT,
-            &dc("dc"),
-            Some(&body("Events", "events_csv", "CSV")),
-        )
-        .await;
+    let put = emu.put_dc("dc", &body("Events", "events_csv", "CSV")).await;
     assert_eq!(
         put.status(),
         200,
@@ -156,7 +150,7 @@ async fn updates_by_put_and_patch() {
     ] {
         let mut changed = body("Events", "events_json", "JSON");
         changed["properties"][field] = value;
-        let response = emu.arm(Method::PUT, &dc("dc"), Some(&changed)).await;
+        let response = emu.put_dc("dc", &changed).await;
         assert_eq!(response.status(), 400, "{field}");
         let error: Value = response.json().await.unwrap();
         assert!(
@@ -184,7 +178,7 @@ async fn updates_by_put_and_patch() {
 async fn bad_requests_get_arm_errors() {
     let emu = Emulator::start(&[]).await;
     let raw = |path: String, body: &'static str| {
-        emu.client
+        emu.client()
             .put(emu.url(&path))
             .bearer_auth(&emu.token)
             .header("content-type", "application/json")
@@ -379,7 +373,7 @@ async fn identities_must_belong_to_the_cluster() {
     let uai = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-identity";
     let mut with_uai = body("Events", "events_json", "JSON");
     with_uai["properties"]["managedIdentityResourceId"] = json!(uai);
-    let refused = emu.arm(Method::PUT, &dc("uai"), Some(&with_uai)).await;
+    let refused = emu.put_dc("uai", &with_uai).await;
     assert_eq!(
         refused.status(),
         400,
@@ -513,7 +507,7 @@ async fn lists_are_paged_with_next_links() {
 async fn request_ids_and_regions_are_handled_like_arm() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
     let response = emu
-        .client
+        .client()
         .get(emu.url(&dc("x")))
         .bearer_auth(&emu.token)
         .header("x-ms-correlation-request-id", "corr-1")
@@ -532,7 +526,7 @@ async fn request_ids_and_regions_are_handled_like_arm() {
 
     let mut b = body("Events", "events_json", "JSON");
     b["location"] = json!("West Europe");
-    let put = emu.arm(Method::PUT, &dc("spaced"), Some(&b)).await;
+    let put = emu.put_dc("spaced", &b).await;
     let aao = header(&put, "azure-asyncoperation");
     let op_id = aao
         .split("/operationResults/")

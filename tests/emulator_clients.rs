@@ -20,10 +20,10 @@ use serde_json::json;
 
 fn client_options(emu: &Emulator) -> ClientOptions {
     let mut cloud = CustomConfiguration::default();
-    cloud.authority_host = emu.endpoint.clone();
+    cloud.authority_host = emu.endpoint().to_owned();
     ClientOptions {
         cloud: Some(Arc::new(CloudConfiguration::from(cloud))),
-        transport: Some(Transport::new(Arc::new(emu.client.clone()))),
+        transport: Some(Transport::new(Arc::new(emu.client().clone()))),
         retry: RetryOptions::none(),
         ..Default::default()
     }

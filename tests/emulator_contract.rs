@@ -41,7 +41,7 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
             "tenant_id"
         ]
     );
-    let port = emu.endpoint.rsplit(':').next().unwrap().to_owned();
+    let port = emu.endpoint().rsplit(':').next().unwrap().to_owned();
     assert_eq!(emu.ready["metadata_host"], format!("127.0.0.1:{port}"));
     assert_eq!(emu.ready["tenant_id"], TENANT);
     assert_eq!(emu.ready["subscription_id"], SUB);
@@ -49,7 +49,7 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
     assert_eq!(emu.ready["client_secret"], SECRET);
     // The certificate is valid for "localhost" as well as 127.0.0.1.
     let via_name = emu
-        .client
+        .client()
         .get(format!(
             "https://localhost:{port}/metadata/endpoints?api-version=2022-09-01"
         ))
@@ -79,7 +79,7 @@ async fn state_survives_a_restart() {
         .await;
     assert_eq!(done["status"], "Succeeded");
     let old_token = emu.token.clone();
-    let first_ca = emu.ca_pem.clone();
+    let first_ca = emu.ca_pem().to_vec();
     assert!(emu.terminate().await);
     assert!(
         !dir.path().join("state.json.tmp").exists(),
@@ -89,7 +89,8 @@ async fn state_survives_a_restart() {
     let mut emu = Emulator::start(&["--state", state_arg]).await;
     assert_eq!(emu.ready["ca_cert"], format!("{state_arg}.ca.pem"));
     assert_eq!(
-        emu.ca_pem, first_ca,
+        emu.ca_pem(),
+        first_ca,
         "the CA is kept, so clients keep trusting the emulator"
     );
     emu.token = old_token;
@@ -109,17 +110,18 @@ async fn metadata_points_every_endpoint_at_the_emulator() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        doc["authentication"]["loginEndpoint"], emu.endpoint,
+        doc["authentication"]["loginEndpoint"],
+        emu.endpoint(),
         "no trailing slash"
     );
     assert_eq!(doc["authentication"]["tenant"], "common");
     assert_eq!(doc["authentication"]["identityProvider"], "AAD");
-    assert_eq!(doc["resourceManager"], format!("{}/", emu.endpoint));
+    assert_eq!(doc["resourceManager"], format!("{}/", emu.endpoint()));
     assert!(
         doc["microsoftGraphResourceId"]
             .as_str()
             .unwrap()
-            .starts_with(&emu.endpoint)
+            .starts_with(emu.endpoint())
     );
     assert!(doc["suffixes"]["keyVaultDns"].is_string() && doc["suffixes"]["storage"].is_string());
     assert!(doc["name"].as_str().is_some_and(|n| !n.is_empty()));
@@ -129,7 +131,7 @@ async fn metadata_points_every_endpoint_at_the_emulator() {
 async fn openid_configuration_and_client_secret_tokens() {
     let emu = Emulator::start(&[]).await;
     let response = emu
-        .client
+        .client()
         .get(emu.url(&format!("/{TENANT}/v2.0/.well-known/openid-configuration")))
         .send()
         .await
@@ -232,7 +234,7 @@ async fn token_errors_use_real_aadsts_codes() {
         assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
     }
     let unknown_tenant = emu
-        .client
+        .client()
         .post(emu.url("/99999999-9999-9999-9999-999999999999/oauth2/v2.0/token"))
         .body(form(&[
             ("client_id", CLIENT_ID),
@@ -310,10 +312,10 @@ async fn federated_client_assertions_are_checked_against_the_world() {
 async fn managed_identity_endpoints_issue_tokens_for_the_identity() {
     let emu = Emulator::start(&[]).await;
     let url = emu.url("/msi/token?api-version=2019-08-01&resource=https://management.azure.com");
-    let refused = emu.client.get(&url).send().await.unwrap();
+    let refused = emu.client().get(&url).send().await.unwrap();
     assert_eq!(refused.status(), 401);
     let response = emu
-        .client
+        .client()
         .get(&url)
         .header("X-IDENTITY-HEADER", "kusto-emulator-identity-header")
         .send()
@@ -327,7 +329,7 @@ async fn managed_identity_endpoints_issue_tokens_for_the_identity() {
     assert_eq!(c["appid"], "00000000-0000-0000-0000-000000000006");
 
     let imds = emu
-        .client
+        .client()
         .get(emu.url("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com"))
         .header("Metadata", "true")
         .send()
@@ -370,7 +372,7 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
         ),
     ];
     for (authorization, code) in cases {
-        let mut request = emu.client.get(&url);
+        let mut request = emu.client().get(&url);
         if let Some(value) = &authorization {
             request = request.header("authorization", value);
         }
@@ -394,6 +396,6 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
             .contains("wrong audience")
     );
     // A token for the emulator's own address (what the metadata advertises) is accepted.
-    emu.token = emu.token_for(&format!("{}/.default", emu.endpoint)).await;
+    emu.token = emu.token_for(&format!("{}/.default", emu.endpoint())).await;
     assert_eq!(emu.arm(Method::GET, &dc("x"), None).await.status(), 404);
 }

@@ -32,11 +32,7 @@ async fn set_faults(emu: &Emulator, plan: Value) {
 async fn operations_run_then_finish_and_block_concurrent_writes() {
     let emu = Emulator::start(&["--lro-seconds", "60", "--retry-after", "7"]).await;
     let put = emu
-        .arm(
-            Method::PUT,
-            &dc("slow"),
-            Some(&body("Events", "events_json", "JSON")),
-        )
+        .put_dc("slow", &body("Events", "events_json", "JSON"))
         .await;
     assert_eq!(put.status(), 201);
     assert_eq!(header(&put, "retry-after"), "7");
@@ -57,11 +53,7 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
     );
 
     let second = emu
-        .arm(
-            Method::PUT,
-            &dc("other"),
-            Some(&body("Events", "events_json", "JSON")),
-        )
+        .put_dc("other", &body("Events", "events_json", "JSON"))
         .await;
     assert_eq!(second.status(), 409);
     let conflict: Value = second.json().await.unwrap();
@@ -131,11 +123,7 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
     ]}))
     .await;
     let throttled = emu
-        .arm(
-            Method::PUT,
-            &dc("f"),
-            Some(&body("Events", "events_json", "JSON")),
-        )
+        .put_dc("f", &body("Events", "events_json", "JSON"))
         .await;
     assert_eq!(throttled.status(), 429);
     assert_eq!(header(&throttled, "retry-after"), "3");
@@ -148,13 +136,9 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
     );
     assert!(message.contains("after '3' seconds"), "{message}");
     assert_eq!(
-        emu.arm(
-            Method::PUT,
-            &dc("f"),
-            Some(&body("Events", "events_json", "JSON"))
-        )
-        .await
-        .status(),
+        emu.put_dc("f", &body("Events", "events_json", "JSON"))
+            .await
+            .status(),
         201
     );
     assert_eq!(emu.get_json(&dc("f")).await.0, 200);
@@ -211,13 +195,13 @@ async fn dropped_connections_delays_and_the_request_log() {
     ]}))
     .await;
     let dropped = emu
-        .client
+        .client()
         .get(emu.url(&dc("dropme")))
         .bearer_auth(&emu.token)
         .send()
         .await;
     assert!(dropped.is_err(), "the connection closes without a response");
-    let fresh = client_trusting(&emu.ca_pem);
+    let fresh = support::client_trusting(emu.ca_pem());
     let again = fresh
         .get(emu.url(&dc("dropme")))
         .bearer_auth(&emu.token)
@@ -234,7 +218,7 @@ async fn dropped_connections_delays_and_the_request_log() {
     emu.token_for("https://management.azure.com/.default").await;
 
     let leaky = emu
-        .client
+        .client()
         .get(emu.url(&dc("leaky")))
         .bearer_auth(&emu.token)
         .header("x-debug", SECRET)
@@ -333,7 +317,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
         form(&[("id", got["id"].as_str().unwrap())])
     ));
     let edit = emu
-        .client
+        .client()
         .patch(&admin_url)
         .json(&json!({"properties": {"tableName": "Other", "eventSystemProperties": ["x-opt-enqueued-time"]}}))
         .send()
@@ -346,7 +330,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
         got["properties"]["eventSystemProperties"],
         json!(["x-opt-enqueued-time"])
     );
-    let removed = emu.client.delete(&admin_url).send().await.unwrap();
+    let removed = emu.client().delete(&admin_url).send().await.unwrap();
     assert_eq!(removed.status(), 204);
     assert_eq!(emu.get_json(&dc("drift")).await.0, 404);
 

@@ -55,6 +55,13 @@ fn workspace_with(provider_block: &str) -> Workspace {
     workspace
 }
 
+/// Plans `provider_block` with [`A_CONNECTION`], expecting the plan to fail.
+fn failing_plan(provider_block: &str) -> terraform::Run {
+    let workspace = workspace_with(&format!("{provider_block}\n{A_CONNECTION}"));
+    workspace.init();
+    workspace.plan().failure()
+}
+
 #[test]
 fn init_installs_the_provider_from_the_mirror() {
     let workspace = workspace_with(r#"provider "kusto" {}"#);
@@ -118,25 +125,18 @@ fn an_empty_provider_block_validates_and_plans() {
         "{}",
         validate.output()
     );
-    let plan = workspace
-        .terraform(&["plan", "-input=false", "-no-color"])
-        .success();
+    let plan = workspace.plan().success();
     assert!(plan.stdout.contains("No changes."), "{}", plan.output());
 }
 
 #[test]
 fn an_invalid_provider_argument_is_reported_at_that_argument() {
-    let workspace = workspace_with(&format!(
+    let plan = failing_plan(
         r#"
-provider "kusto" {{
+provider "kusto" {
   environment = "mars"
-}}
-{A_CONNECTION}"#
-    ));
-    workspace.init();
-    let plan = workspace
-        .terraform(&["plan", "-input=false", "-no-color"])
-        .failure();
+}"#,
+    );
     // Terraform quotes the offending line only when the diagnostic carries its attribute path.
     assert!(
         plan.stderr.contains(r#"environment = "mars""#),
@@ -154,18 +154,13 @@ provider "kusto" {{
 
 #[test]
 fn conflicting_secret_settings_are_rejected_by_name() {
-    let workspace = workspace_with(&format!(
+    let plan = failing_plan(
         r#"
-provider "kusto" {{
+provider "kusto" {
   client_secret           = "not-used"
   client_secret_file_path = "/dev/null"
-}}
-{A_CONNECTION}"#
-    ));
-    workspace.init();
-    let plan = workspace
-        .terraform(&["plan", "-input=false", "-no-color"])
-        .failure();
+}"#,
+    );
     assert!(
         plan.stderr.contains("client_secret_file_path"),
         "{}",

@@ -125,13 +125,7 @@ fn import_of_an_existing_connection_in_any_casing() {
         .replace("/dataConnections/", "/DataConnections/");
     scenario
         .workspace
-        .terraform(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            &address("test"),
-            &recased,
-        ])
+        .import(&address("test"), &recased)
         .success();
 
     let state = scenario.state();
@@ -164,13 +158,7 @@ fn import_of_a_missing_connection_fails() {
     scenario.write(&connection("test", "nowhere", &[]));
     let run = scenario
         .workspace
-        .terraform(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            &address("test"),
-            &connection_id("nowhere"),
-        ])
+        .import(&address("test"), &connection_id("nowhere"))
         .failure();
     assert!(
         run.stderr
@@ -188,13 +176,7 @@ fn import_of_a_malformed_id_names_the_wrong_segment() {
     let malformed = connection_id("malformed").replace("/dataConnections/", "/eventConnections/");
     let run = scenario
         .workspace
-        .terraform(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            &address("test"),
-            &malformed,
-        ])
+        .import(&address("test"), &malformed)
         .failure();
     assert!(
         run.stderr.contains("eventConnections"),
@@ -215,13 +197,7 @@ fn import_of_another_kind_of_connection_names_the_kind() {
     scenario.write(&connection("test", "grid", &[]));
     let run = scenario
         .workspace
-        .terraform(&[
-            "import",
-            "-input=false",
-            "-no-color",
-            &address("test"),
-            &connection_id("grid"),
-        ])
+        .import(&address("test"), &connection_id("grid"))
         .failure();
     assert!(run.stderr.contains("EventGrid"), "{}", run.output());
     assert!(scenario.state().addresses().is_empty());
@@ -237,10 +213,7 @@ fn kind_changed_outside_terraform_is_an_error() {
     scenario
         .emulator
         .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
-    let run = scenario
-        .workspace
-        .terraform(&["plan", "-input=false", "-no-color"])
-        .failure();
+    let run = scenario.workspace.plan().failure();
     assert!(run.stderr.contains("EventGrid"), "{}", run.output());
     scenario
         .emulator

@@ -52,10 +52,7 @@ fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
     ];
     for (case, args) in cases {
         scenario.write(&connection("test", "invalid", &args));
-        let run = scenario
-            .workspace
-            .terraform(&["plan", "-input=false", "-no-color"])
-            .failure();
+        let run = scenario.workspace.plan().failure();
         let quoted = args
             .iter()
             .any(|(argument, value)| run.stderr.contains(&line(argument, value)));

@@ -265,12 +265,7 @@ fn the_client_secret_goes_to_the_token_endpoint_only_and_is_never_logged() {
             .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
             .success(),
     ];
-    runs.push(
-        scenario
-            .workspace
-            .terraform(&["plan", "-input=false", "-no-color"])
-            .success(),
-    );
+    runs.push(scenario.workspace.plan().success());
     let state = std::fs::read_to_string(scenario.workspace.path().join("terraform.tfstate"))
         .expect("state file");
     runs.push(

@@ -32,7 +32,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::cloud::Endpoints;
-use super::error::{Error, Result};
+use super::error::{Error, Result, with_causes};
 use super::pipeline::CallContext;
 use super::transport::{HttpClient, Request};
 
@@ -311,16 +311,9 @@ fn azure_client_options(
     }
 }
 
-/// Renders an azure_core error with its causes (the first line alone often hides the reason).
+/// An azure_core error with its causes (the first line alone often hides the reason).
 fn credential_error(err: azure_core::Error) -> Error {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Error::Credential(text)
+    Error::Credential(with_causes(&err))
 }
 
 /// An azure_identity credential as a token source.

@@ -115,6 +115,20 @@ impl Error {
     }
 }
 
+/// `error` followed by each of its causes, joined by ": ". Errors from reqwest and azure_core
+/// often say only "error sending request" on their first line and keep the TLS, DNS or identity
+/// platform reason the user needs in their sources.
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn default_reason(status: u16) -> &'static str {
     http::StatusCode::from_u16(status)
         .ok()
@@ -193,6 +207,19 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "Azure Resource Manager returned HTTP 409 (Conflict): Cluster 'c' is busy. [request id req-1]"
+        );
+    }
+
+    #[test]
+    fn causes_follow_the_message() {
+        let err = Error::Accepted(Box::new(Error::Transport("connection reset".into())));
+        assert_eq!(
+            with_causes(&err),
+            format!("{err}: could not reach Azure: connection reset")
+        );
+        assert_eq!(
+            with_causes(&Error::Cancelled),
+            "the operation was cancelled"
         );
     }
 

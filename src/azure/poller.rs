@@ -342,6 +342,23 @@ mod tests {
         }
     }
 
+    /// Waits for the operation `initial` started, through `http`, polling every 10 s unless
+    /// the service says otherwise.
+    async fn wait_on(
+        http: Arc<MockHttp>,
+        ctx: &CallContext,
+        method: Method,
+        initial: Result<Response>,
+    ) -> Result<Finished> {
+        wait(
+            &pipeline(http),
+            ctx,
+            accepted(method, initial),
+            Duration::from_secs(10),
+        )
+        .await
+    }
+
     /// A mock that answers the operation URL with `Running` until `done_after` has elapsed
     /// on tokio's clock, with `Retry-After: retry_after`.
     fn timed_operation(
@@ -382,14 +399,9 @@ mod tests {
             &[("azure-asyncoperation", AAO), ("retry-after", "5")],
             "{}",
         );
-        let finished = wait(
-            &pipeline(http.clone()),
-            &ctx,
-            accepted(Method::PUT, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http.clone(), &ctx, Method::PUT, initial)
+            .await
+            .unwrap();
         let elapsed = start.elapsed();
         assert!(finished.body.unwrap().starts_with(b"{\"name\""));
         assert_eq!(elapsed, Duration::from_secs(30));
@@ -427,14 +439,7 @@ mod tests {
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
         let initial = response(202, &[("azure-asyncoperation", AAO)], "");
-        let finished = wait(
-            &pipeline(http),
-            &ctx,
-            accepted(Method::DELETE, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http, &ctx, Method::DELETE, initial).await.unwrap();
         assert_eq!(finished.polls, 3);
         assert_eq!(start.elapsed(), Duration::from_secs(30));
         assert!(finished.body.is_none());
@@ -450,14 +455,7 @@ mod tests {
             &[("azure-asyncoperation", AAO), ("retry-after", "1")],
             "{}",
         );
-        let err = wait(
-            &pipeline(http),
-            &ctx,
-            accepted(Method::PUT, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap_err();
+        let err = wait_on(http, &ctx, Method::PUT, initial).await.unwrap_err();
         assert_eq!(
             err,
             Error::Lro {
@@ -474,14 +472,9 @@ mod tests {
         let ctx = CallContext::with_timeout(Duration::from_secs(45));
         let start = Instant::now();
         let initial = response(201, &[("azure-asyncoperation", AAO)], "{}");
-        let err = wait(
-            &pipeline(http.clone()),
-            &ctx,
-            accepted(Method::PUT, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap_err();
+        let err = wait_on(http.clone(), &ctx, Method::PUT, initial)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, Error::Timeout { ref waiting_for, .. } if waiting_for.contains("Running")),
             "{err}"
@@ -495,14 +488,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(15)).await;
             cancel.cancel();
         });
-        let err = wait(
-            &pipeline(http),
-            &ctx,
-            accepted(Method::PUT, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap_err();
+        let err = wait_on(http, &ctx, Method::PUT, initial).await.unwrap_err();
         canceller.await.unwrap();
         assert_eq!(err, Error::Cancelled);
     }
@@ -533,14 +519,9 @@ mod tests {
             )],
             "",
         );
-        let finished = wait(
-            &pipeline(http.clone()),
-            &ctx,
-            accepted(Method::POST, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http.clone(), &ctx, Method::POST, initial)
+            .await
+            .unwrap();
         assert_eq!(finished.polls, 3);
         assert!(
             String::from_utf8(finished.body.unwrap())
@@ -571,14 +552,7 @@ mod tests {
             &[],
             r#"{"properties":{"provisioningState":"Creating"}}"#,
         );
-        let finished = wait(
-            &pipeline(http),
-            &ctx,
-            accepted(Method::PUT, initial),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http, &ctx, Method::PUT, initial).await.unwrap();
         assert_eq!(finished.polls, 2);
         assert!(
             String::from_utf8(finished.body.unwrap())
@@ -596,25 +570,13 @@ mod tests {
             &[],
             r#"{"properties":{"provisioningState":"Succeeded"}}"#,
         );
-        let finished = wait(
-            &pipeline(http.clone()),
-            &ctx,
-            accepted(Method::PUT, ok),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http.clone(), &ctx, Method::PUT, ok).await.unwrap();
         assert_eq!(finished.polls, 0);
         assert!(finished.body.is_some());
         let gone = response(204, &[], "");
-        let finished = wait(
-            &pipeline(http.clone()),
-            &ctx,
-            accepted(Method::DELETE, gone),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+        let finished = wait_on(http.clone(), &ctx, Method::DELETE, gone)
+            .await
+            .unwrap();
         assert!(finished.body.is_none());
         assert!(http.requests().is_empty());
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, with_causes};
 
 /// An HTTP request as the pipeline sees it.
 #[derive(Debug, Clone)]
@@ -102,14 +102,7 @@ impl HttpClient for reqwest::Client {
 /// Renders a reqwest error with its causes: "error sending request" alone hides the TLS or DNS
 /// reason the user needs.
 fn describe(err: reqwest::Error) -> Error {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Error::Transport(text)
+    Error::Transport(with_causes(&err))
 }
 
 /// Builds the process-wide reqwest client: platform roots, plus every certificate of the PEM

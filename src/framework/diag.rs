@@ -131,7 +131,12 @@ impl Diagnostics {
 
     /// Whether any diagnostic is an error.
     pub fn has_error(&self) -> bool {
-        self.items.iter().any(|d| d.severity == Severity::Error)
+        self.errors().next().is_some()
+    }
+
+    /// The errors, in insertion order.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| d.severity == Severity::Error)
     }
 
     /// Whether there are no diagnostics at all.

@@ -285,15 +285,9 @@ impl<P: Provider> Server<P> {
 
     /// ValidateProviderConfig.
     pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_block(
-            self.provider_schema.body(),
-            &AttributePath::root(),
-            config,
-            &mut diags,
-        );
-        self.provider.validate(config, &mut diags);
-        diags
+        validate_config(&self.provider_schema, config, |diags| {
+            self.provider.validate(config, diags)
+        })
     }
 
     /// ConfigureProvider: stores the provider's data for later operations.
@@ -327,15 +321,9 @@ impl<P: Provider> Server<P> {
             Ok(resource) => resource,
             Err(diags) => return diags,
         };
-        let mut diags = Diagnostics::new();
-        validate_block(
-            resource.schema.body(),
-            &AttributePath::root(),
-            config,
-            &mut diags,
-        );
-        resource.implementation.validate(config, &mut diags);
-        diags
+        validate_config(&resource.schema, config, |diags| {
+            resource.implementation.validate(config, diags)
+        })
     }
 
     /// ValidateDataResourceConfig.
@@ -344,15 +332,9 @@ impl<P: Provider> Server<P> {
             Ok(data_source) => data_source,
             Err(diags) => return diags,
         };
-        let mut diags = Diagnostics::new();
-        validate_block(
-            data_source.schema.body(),
-            &AttributePath::root(),
-            config,
-            &mut diags,
-        );
-        data_source.implementation.validate(config, &mut diags);
-        diags
+        validate_config(&data_source.schema, config, |diags| {
+            data_source.implementation.validate(config, diags)
+        })
     }
 
     /// UpgradeResourceState: a state of the current version is decoded as is (attributes
@@ -917,6 +899,19 @@ fn config_elements<'a>(
     }
 }
 
+/// Validates `config` against `schema`, then runs `own_checks` (the provider's, resource's or
+/// data source's own validation) on the same diagnostics.
+fn validate_config(
+    schema: &Schema,
+    config: &Value,
+    own_checks: impl FnOnce(&mut Diagnostics),
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_block(schema.body(), &AttributePath::root(), config, &mut diags);
+    own_checks(&mut diags);
+    diags
+}
+
 /// Runs validators on known configuration values and warns about deprecated ones.
 fn validate_block(block: &Block, path: &AttributePath, config: &Value, diags: &mut Diagnostics) {
     if !matches!(config, Value::Object(_)) {
@@ -1273,8 +1268,7 @@ mod tests {
         );
         let diags = server.validate_resource_config("test_widget", &bad);
         let mut paths: Vec<String> = diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .errors()
             .map(|d| d.path.as_ref().unwrap().to_string())
             .collect();
         paths.sort();

@@ -477,7 +477,6 @@ fn check_metadata_host(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::diag::Severity;
     use crate::framework::server::Server;
     use crate::provider::KustoProvider;
 
@@ -505,8 +504,7 @@ mod tests {
         let server = Server::new(KustoProvider::with_env(env(&[])));
         server
             .validate_provider_config(config)
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .errors()
             .map(|d| {
                 (
                     d.path.as_ref().map(ToString::to_string).unwrap_or_default(),

@@ -1,14 +1,15 @@
-//! Shared helpers for the black-box emulator tests: spawn the real `kusto-emulator` binary,
-//! read its ready line, and talk to it over HTTPS trusting only its CA.
+//! Helpers for the black-box emulator tests: the default world's ids, valid request bodies, and
+//! raw ARM and Entra calls with a token, on top of the shared process handle in
+//! `tests/support/emulator.rs`.
 
 #![allow(dead_code)]
 
-use std::process::Stdio;
+#[path = "../support/emulator.rs"]
+pub mod support;
 
-use reqwest::{Certificate, Client, Method, Response};
+use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use support::EmulatorProcess;
 
 pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
 pub const TENANT: &str = "00000000-0000-0000-0000-000000000002";
@@ -20,11 +21,10 @@ pub const V2024: &str = "api-version=2024-04-13";
 pub const V2025: &str = "api-version=2025-02-14";
 
 pub struct Emulator {
-    pub child: Child,
+    process: EmulatorProcess,
+    /// The ready line as JSON, to check the contract key by key.
     pub ready: Value,
-    pub endpoint: String,
-    pub ca_pem: Vec<u8>,
-    pub client: Client,
+    /// An ARM token for the world's application.
     pub token: String,
 }
 
@@ -40,13 +40,6 @@ pub fn body(table: &str, mapping: &str, format: &str) -> Value {
         "tableName": table, "mappingRuleName": mapping, "dataFormat": format}})
 }
 
-pub fn client_trusting(ca_pem: &[u8]) -> Client {
-    Client::builder()
-        .add_root_certificate(Certificate::from_pem(ca_pem).unwrap())
-        .build()
-        .unwrap()
-}
-
 pub fn form(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
@@ -54,47 +47,40 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Emulator {
-    /// Spawns the emulator with `args` and waits for its ready line.
+    /// Spawns the emulator with `args`, takes an ARM token and empties the request log.
     pub async fn start(args: &[&str]) -> Emulator {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let line = BufReader::new(stdout)
-            .lines()
-            .next_line()
-            .await
-            .unwrap()
-            .unwrap();
-        let ready: Value = serde_json::from_str(&line).unwrap();
-        let endpoint = ready["endpoint"].as_str().unwrap().to_owned();
-        let ca_pem = std::fs::read(ready["ca_cert"].as_str().unwrap()).unwrap();
-        let client = client_trusting(&ca_pem);
-        let mut emulator = Emulator {
-            child,
+        let process = EmulatorProcess::start(args);
+        let ready = serde_json::from_str(process.ready_line()).unwrap();
+        let token = process.token("https://management.azure.com/.default").await;
+        process.clear_requests().await;
+        Emulator {
+            process,
             ready,
-            endpoint,
-            ca_pem,
-            client,
-            token: String::new(),
-        };
-        emulator.token = emulator
-            .token_for("https://management.azure.com/.default")
-            .await;
-        emulator.clear_log().await;
-        emulator
+            token,
+        }
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.process.ready().endpoint
+    }
+
+    /// The emulator's CA certificate (PEM).
+    pub fn ca_pem(&self) -> &[u8] {
+        self.process.ca_pem()
+    }
+
+    /// A client trusting the emulator's CA.
+    pub fn client(&self) -> &Client {
+        self.process.client()
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.endpoint)
+        self.process.url(path)
     }
 
     pub async fn token_request(&self, pairs: &[(&str, &str)]) -> Response {
-        self.client
+        self.client()
             .post(self.url(&format!("/{TENANT}/oauth2/v2.0/token")))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(pairs))
@@ -104,17 +90,7 @@ impl Emulator {
     }
 
     pub async fn token_for(&self, scope: &str) -> String {
-        let response = self
-            .token_request(&[
-                ("client_id", CLIENT_ID),
-                ("client_secret", SECRET),
-                ("grant_type", "client_credentials"),
-                ("scope", scope),
-            ])
-            .await;
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        self.process.token(scope).await
     }
 
     /// An authenticated ARM request; `path` may be absolute (an operation URL) or a path.
@@ -124,7 +100,7 @@ impl Emulator {
         } else {
             self.url(path)
         };
-        let mut request = self.client.request(method, url).bearer_auth(&self.token);
+        let mut request = self.client().request(method, url).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -137,50 +113,34 @@ impl Emulator {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// PUT of data connection `name` in the default database.
+    pub async fn put_dc(&self, name: &str, body: &Value) -> Response {
+        self.arm(Method::PUT, &dc(name), Some(body)).await
+    }
+
     /// Creates a data connection and waits for its operation (needs `--lro-seconds 0`).
     pub async fn create(&self, name: &str, body: &Value) -> Value {
-        let response = self.arm(Method::PUT, &dc(name), Some(body)).await;
+        let response = self.put_dc(name, body).await;
         assert_eq!(response.status(), 201, "{:?}", response.text().await);
         let aao = header(&response, "azure-asyncoperation");
         self.get_json(&aao).await.1
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
-        let mut request = self
-            .client
-            .request(method, self.url(&format!("/_emulator{path}")));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.unwrap()
+        self.process.admin(method, path, body).await
     }
 
     pub async fn requests(&self) -> Vec<Value> {
-        let body: Value = self
-            .admin(Method::GET, "/requests", None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        body["requests"].as_array().unwrap().clone()
+        self.process.requests().await
     }
 
     pub async fn clear_log(&self) {
-        assert_eq!(
-            self.admin(Method::DELETE, "/requests", None).await.status(),
-            204
-        );
+        self.process.clear_requests().await;
     }
 
     /// Sends SIGTERM and returns whether the process exited successfully.
     pub async fn terminate(mut self) -> bool {
-        let pid = self.child.id().unwrap().to_string();
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        self.child.wait().await.unwrap().success()
+        self.process.terminate().success()
     }
 }
 

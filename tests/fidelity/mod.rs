@@ -8,16 +8,15 @@
 //! Python clients are the point of these tests, so they are never skipped.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
 
-/// How long the emulator may take to print its start-up line.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+#[path = "../support/emulator.rs"]
+mod support;
+
+/// The emulator the scripts talk to; they receive its ready line verbatim.
+pub use support::EmulatorProcess as Emulator;
 
 /// `tests/python` in this checkout.
 pub fn scripts_dir() -> PathBuf {
@@ -128,77 +127,13 @@ fn run_checked(command: &mut Command, what: &str) {
     );
 }
 
-/// A running emulator, killed when dropped.
-pub struct Emulator {
-    child: Child,
-    /// The JSON line the emulator printed when ready, verbatim.
-    pub startup_line: String,
-    stderr_path: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Emulator {
-    /// Starts `kusto-emulator` on a free port with `args` and waits for its start-up line.
-    pub fn start(args: &[&str]) -> Emulator {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let stderr_path = dir.path().join("emulator.stderr");
-        let stderr = fs::File::create(&stderr_path).expect("emulator stderr file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start kusto-emulator");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (sender, receiver) = mpsc::channel();
-        thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = sender.send(reader.read_line(&mut line).map(|_| line));
-            // Keep draining so the emulator never blocks on a full pipe.
-            let _ = reader.read_to_end(&mut Vec::new());
-        });
-        let mut emulator = Emulator {
-            child,
-            startup_line: String::new(),
-            stderr_path,
-            _dir: dir,
-        };
-        match receiver.recv_timeout(STARTUP_TIMEOUT) {
-            Ok(Ok(line)) if !line.trim().is_empty() => {
-                emulator.startup_line = line.trim().to_owned();
-                emulator
-            }
-            other => panic!(
-                "kusto-emulator printed no start-up line ({other:?}); stderr:\n{}",
-                emulator.stderr()
-            ),
-        }
-    }
-
-    /// Everything the emulator wrote to stderr so far.
-    pub fn stderr(&self) -> String {
-        fs::read_to_string(&self.stderr_path).unwrap_or_default()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs `tests/python/<script>` in the virtualenv against `emulator` and fails the test, with
 /// the script's and the emulator's output, unless it exits 0.
 pub fn run_script(script: &str, emulator: &Emulator) {
     let output: Output = Command::new(python())
         .arg(scripts_dir().join(script))
         .current_dir(scripts_dir())
-        .env("KUSTO_EMULATOR", &emulator.startup_line)
+        .env("KUSTO_EMULATOR", emulator.ready_line())
         .env("AZURE_SPEC_DIR", spec_dir())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1")

@@ -5,33 +5,23 @@
 //! start-up contract), gives the environment a user exports to point the provider at it, and
 //! stops the process when dropped.
 //!
-//! The admin API is called with `reqwest` (already a dependency) on a small current-thread
-//! tokio runtime owned by the handle, wrapped in blocking methods: the Terraform tests are
-//! synchronous (they wait on `terraform` processes), and `reqwest::blocking` would need an
-//! extra feature for this one use.
+//! The process handle and the admin calls every layer shares are in `tests/support/emulator.rs`;
+//! this module adds the typed views and world edits the Terraform tests need. The admin API is
+//! async `reqwest`, driven here on a small current-thread tokio runtime owned by the handle and
+//! wrapped in blocking methods: the Terraform tests are synchronous (they wait on `terraform`
+//! processes), and `reqwest::blocking` would need an extra feature for this one use.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use reqwest::{Certificate, Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tempfile::TempDir;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The JSON line the emulator prints on stdout once it serves requests.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Ready {
-    pub endpoint: String,
-    pub metadata_host: String,
-    pub ca_cert: String,
-    pub tenant_id: String,
-    pub subscription_id: String,
-    pub client_id: String,
-    pub client_secret: String,
-}
+#[path = "../support/emulator.rs"]
+mod support;
+
+use support::EmulatorProcess;
+pub use support::Ready;
 
 /// One entry of the emulator's request log (`GET /_emulator/requests`).
 #[derive(Debug, Clone, Deserialize)]
@@ -90,12 +80,8 @@ pub struct Operation {
 
 /// A running emulator; stopped (and its files removed) on drop.
 pub struct Emulator {
-    child: Child,
-    ready: Ready,
-    client: Client,
+    process: EmulatorProcess,
     runtime: tokio::runtime::Runtime,
-    /// Holds the CA certificate and the emulator's stderr log.
-    dir: TempDir,
 }
 
 impl Emulator {
@@ -106,53 +92,23 @@ impl Emulator {
 
     /// Starts the emulator with `flags` and waits for its ready line.
     pub fn start(flags: &[&str]) -> Emulator {
-        let dir = tempfile::tempdir().expect("emulator directory");
-        let ca_file = dir.path().join("ca.pem");
-        let stderr = File::create(dir.path().join("stderr.log")).expect("emulator log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
-            .args(flags)
-            .arg("--ca-file")
-            .arg(&ca_file)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start kusto-emulator");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("emulator stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the emulator's ready line");
-        let ready: Ready = serde_json::from_str(&line).unwrap_or_else(|e| {
-            panic!("emulator ready line {line:?} is not the documented JSON: {e}")
-        });
-        let ca = std::fs::read(&ready.ca_cert).expect("emulator CA certificate");
-        let client = Client::builder()
-            .add_root_certificate(Certificate::from_pem(&ca).expect("CA certificate PEM"))
-            .build()
-            .expect("HTTP client");
+        let process = EmulatorProcess::start(flags);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("tokio runtime");
-        Emulator {
-            child,
-            ready,
-            client,
-            runtime,
-            dir,
-        }
+        Emulator { process, runtime }
     }
 
     /// What the emulator printed when it became ready.
     pub fn ready(&self) -> &Ready {
-        &self.ready
+        self.process.ready()
     }
 
     /// The environment that points the provider at this emulator, as scripts/quickstart.py
     /// exports it.
     pub fn provider_env(&self) -> Vec<(&'static str, String)> {
-        let r = &self.ready;
+        let r = self.process.ready();
         vec![
             ("ARM_METADATA_HOSTNAME", r.metadata_host.clone()),
             ("ARM_TENANT_ID", r.tenant_id.clone()),
@@ -165,7 +121,7 @@ impl Emulator {
 
     /// What the emulator wrote on stderr so far, to explain a failure.
     pub fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+        self.process.stderr()
     }
 
     /// Calls the admin API; panics unless the status is a success.
@@ -185,22 +141,8 @@ impl Emulator {
         path: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let url = format!("{}/_emulator{path}", self.ready.endpoint);
-        self.runtime.block_on(async {
-            let mut request = self.client.request(method, url);
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let response = request.send().await.expect("admin request");
-            let status = response.status();
-            let bytes = response.bytes().await.expect("admin response body");
-            let value = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes).expect("admin response JSON")
-            };
-            (status, value)
-        })
+        self.runtime
+            .block_on(self.process.admin_json(method, path, body))
     }
 
     /// The whole world (`GET /world`).
@@ -278,18 +220,18 @@ impl Emulator {
 
     /// The request log.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        let body = self.admin(Method::GET, "/requests", None);
-        serde_json::from_value(body["requests"].clone()).expect("request log JSON")
+        let entries = self.runtime.block_on(self.process.requests());
+        serde_json::from_value(Value::Array(entries)).expect("request log JSON")
     }
 
     /// Empties the request log.
     pub fn clear_requests(&self) {
-        self.admin(Method::DELETE, "/requests", None);
+        self.runtime.block_on(self.process.clear_requests());
     }
 
     /// Replaces the fault plan (see `src/emulator/faults.rs` for its JSON).
     pub fn set_faults(&self, plan: &Value) {
-        self.admin(Method::POST, "/faults", Some(plan));
+        self.runtime.block_on(self.process.set_faults(plan));
     }
 
     /// The fault plan with each rule's hit count.
@@ -300,14 +242,6 @@ impl Emulator {
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.admin(Method::DELETE, "/faults", None);
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        // The CA and the log live in `dir`, so a hard stop leaves nothing behind.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -111,6 +111,16 @@ impl Workspace {
         self
     }
 
+    /// Runs `terraform plan` (no saved plan, no prompts).
+    pub fn plan(&self) -> Run {
+        self.terraform(&["plan", "-input=false", "-no-color"])
+    }
+
+    /// Runs `terraform import` of `id` into `address`.
+    pub fn import(&self, address: &str, id: &str) -> Run {
+        self.terraform(&["import", "-input=false", "-no-color", address, id])
+    }
+
     /// Runs `terraform <args>` in the working directory.
     pub fn terraform(&self, args: &[&str]) -> Run {
         let mut command = Command::new(terraform_cli());

@@ -378,9 +378,7 @@ impl Scenario {
         let hcl =
             std::fs::read_to_string(self.workspace.path().join("main.tf")).expect("read main.tf");
         fresh.config(&hcl);
-        fresh
-            .terraform(&["import", "-input=false", "-no-color", address, id])
-            .success();
+        fresh.import(address, id).success();
         let run = fresh.terraform(&["show", "-json", "-no-color"]).success();
         let imported = Shown(serde_json::from_str(&run.stdout).expect("show -json"));
         let imported = imported.values(address);

@@ -88,16 +88,7 @@ impl DataConnections<'_> {
         id: &DataConnectionId,
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
-        let finished = self
-            .write(
-                ctx,
-                id.cluster(),
-                Method::PUT,
-                id,
-                Some(settings.to_body()?),
-            )
-            .await?;
-        self.stored(ctx, id, finished).await
+        self.write_settings(ctx, id, Method::PUT, settings).await
     }
 
     /// Updates an existing Event Hub data connection in place (PATCH carrying every setting,
@@ -108,14 +99,21 @@ impl DataConnections<'_> {
         id: &DataConnectionId,
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
+        self.write_settings(ctx, id, Method::PATCH, settings).await
+    }
+
+    /// Sends every setting with `method` (PUT or PATCH), waits until Azure has finished and
+    /// returns the connection as stored.
+    async fn write_settings(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        method: Method,
+        settings: &EventHubSettings,
+    ) -> Result<EventHubDataConnection> {
+        let body = settings.to_body()?;
         let finished = self
-            .write(
-                ctx,
-                id.cluster(),
-                Method::PATCH,
-                id,
-                Some(settings.to_body()?),
-            )
+            .write(ctx, id.cluster(), method, id, Some(body))
             .await?;
         self.stored(ctx, id, finished).await
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::framework::diag::{Diagnostics, Severity};
+use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttributePath;
 use crate::framework::server::{
     ApplyResourceChangeRequest, PlanResourceChangeRequest, PlanResourceChangeResponse, Server,
@@ -257,8 +257,7 @@ async fn changing_the_identity_leaves_its_object_id_unknown() {
 fn validation_errors(server: &Server<KustoProvider>, config: &Value) -> Vec<(String, String)> {
     server
         .validate_resource_config(TYPE_NAME, config)
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
+        .errors()
         .map(|d| {
             (
                 d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
