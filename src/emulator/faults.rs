@@ -386,7 +386,8 @@ mod tests {
              exceeded the backend storage limit. Please try again after '6' seconds."
         );
         assert!(
-            default_message(StatusCode::SERVICE_UNAVAILABLE, "GET", "/x", "1").contains("status 503")
+            default_message(StatusCode::SERVICE_UNAVAILABLE, "GET", "/x", "1")
+                .contains("status 503")
         );
     }
 
@@ -491,7 +492,10 @@ mod tests {
         ));
         assert!(matches!(
             actions[3],
-            Action::Status { retry_after: Some(RetryAfter::Seconds(3)), .. }
+            Action::Status {
+                retry_after: Some(RetryAfter::Seconds(3)),
+                ..
+            }
         ));
         assert!(matches!(
             actions[4],
@@ -506,8 +510,14 @@ mod tests {
         ));
         assert_eq!(plan.rules[7].probability, Some(0.5));
         let text = serde_json::to_value(&plan).unwrap();
-        assert_eq!(text["rules"][0]["action"], serde_json::json!({"type": "drop"}));
-        assert_eq!(text["rules"][4]["action"]["retry_after"], "18446744073709551615");
+        assert_eq!(
+            text["rules"][0]["action"],
+            serde_json::json!({"type": "drop"})
+        );
+        assert_eq!(
+            text["rules"][4]["action"]["retry_after"],
+            "18446744073709551615"
+        );
     }
 
     #[test]
@@ -542,7 +552,9 @@ b"}}]}"#,
             }],
         };
         let run = |mut plan: FaultPlan| -> Vec<bool> {
-            (0..2000).map(|_| plan.next("GET", "/x", None).is_some()).collect()
+            (0..2000)
+                .map(|_| plan.next("GET", "/x", None).is_some())
+                .collect()
         };
         let first = run(plan(42, 0.05));
         assert_eq!(first, run(plan(42, 0.05)), "same seed, same faults");
