@@ -553,37 +553,61 @@ mod tests {
         assert_eq!(http.requests().len(), 1);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn concurrent_refusals_of_one_token_fetch_one_new_token() {
-        use crate::azure::testing::{CountingTokens, MockHttp, pipeline_with_tokens, response};
-        use std::sync::atomic::Ordering;
+    /// Refuses the first token; a request to a path ending in `slow` takes 5 s to answer.
+    #[derive(Debug, Default)]
+    struct RefusesFirstToken {
+        seen: std::sync::Mutex<Vec<String>>,
+    }
 
-        // Every request carrying the first token is refused; later tokens are accepted. Token
-        // requests take a second, so all three requests start with the first token.
-        let http = Arc::new(MockHttp::with_handler(|req| {
-            if req.headers["authorization"] == "Bearer test-token" {
+    #[async_trait::async_trait]
+    impl HttpClient for RefusesFirstToken {
+        async fn execute(&self, request: Request) -> Result<Response> {
+            let token = request.headers["authorization"].to_str().unwrap().to_string();
+            self.seen.lock().unwrap().push(token.clone());
+            if request.url.path().ends_with("slow") {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            if token == "Bearer test-token" {
                 challenge()
             } else {
-                response(200, &[], "{}")
+                crate::azure::testing::response(200, &[], "{}")
             }
-        }));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_refusals_of_one_token_fetch_one_new_token() {
+        use crate::azure::testing::{CountingTokens, pipeline_with_tokens};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(RefusesFirstToken::default());
+        // Token requests take a second, so both requests wait for, and use, the first token.
         let tokens = CountingTokens {
             delay: Duration::from_secs(1),
             ..CountingTokens::default()
         };
         let (pipeline, fetches) = pipeline_with_tokens(http.clone(), tokens);
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
-        let send = || pipeline.send(&ctx, Request::new(Method::GET, arm_url()));
-        let (a, b, c) = tokio::join!(send(), send(), send());
-        for answer in [a, b, c] {
-            assert_eq!(answer.unwrap().status, http::StatusCode::OK);
-        }
+        // Both go out with the first token; the slow one's refusal arrives after the fast one
+        // has already replaced it, and must not throw the replacement away.
+        let url = |path: &str| {
+            url::Url::parse(&format!("https://arm.example/subscriptions/s/{path}")).unwrap()
+        };
+        let (fast, slow) = tokio::join!(
+            pipeline.send(&ctx, Request::new(Method::GET, url("fast"))),
+            pipeline.send(&ctx, Request::new(Method::GET, url("slow"))),
+        );
+        assert_eq!(fast.unwrap().status, http::StatusCode::OK);
+        assert_eq!(slow.unwrap().status, http::StatusCode::OK);
         assert_eq!(fetches.load(Ordering::SeqCst), 2, "one token, one replacement");
-        let refused = http
-            .requests()
-            .iter()
-            .filter(|r| r.headers["authorization"] == "Bearer test-token")
-            .count();
-        assert_eq!((refused, http.requests().len()), (3, 6));
+        assert_eq!(
+            *http.seen.lock().unwrap(),
+            [
+                "Bearer test-token",
+                "Bearer test-token",
+                "Bearer test-token-2",
+                "Bearer test-token-2"
+            ]
+        );
     }
 }

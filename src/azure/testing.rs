@@ -165,7 +165,7 @@ pub(crate) fn pipeline_over(
 /// A pipeline over `http` with the default retry options and `tokens`; returns it with the
 /// token source's request counter.
 pub(crate) fn pipeline_with_tokens(
-    http: Arc<MockHttp>,
+    http: Arc<dyn HttpClient>,
     tokens: CountingTokens,
 ) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
     let calls = tokens.calls.clone();
