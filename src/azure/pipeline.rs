@@ -4,9 +4,14 @@
 //!
 //! 1. [`RequestIdPolicy`] (once per call): `x-ms-client-request-id`, `x-ms-correlation-request-id`
 //!    and `User-Agent`, so every retry of a call carries the same ids.
-//! 2. [`RetryPolicy`](super::retry::RetryPolicy): repeats everything below on transient failures.
+//! 2. [`RetryPolicy`](super::retry::RetryPolicy): repeats everything below on transient failures,
+//!    as far as the request's [`RetryClass`](super::retry::RetryClass) allows: a create PUT is
+//!    repeated only when Azure cannot have processed it (see the `retry` module).
 //! 3. [`BearerPolicy`] (per try): a token from the shared cache, so a retry after expiry
-//!    re-authorises.
+//!    re-authorises. When ARM rejects the token anyway (401 with a `WWW-Authenticate: Bearer`
+//!    challenge: revoked, clock skew), it drops that token, fetches a fresh one and sends the
+//!    request once more; a second 401 is the caller's error. A rejected request was not
+//!    processed, so this is safe for every request, creates included.
 //! 4. [`LoggingPolicy`] (per try): one line per attempt with method, path, ids, status and
 //!    duration; never headers or bodies, so never a token.
 //! 5. [`TransportPolicy`]: the HTTP client, raced against the deadline and cancellation.
@@ -24,6 +29,11 @@ use super::credential::TokenCache;
 use super::error::{Error, Result};
 use super::transport::{HttpClient, Request, Response};
 
+/// The longest time budget an operation can have. Timeouts come from the user's configuration
+/// (`timeouts { create = "..." }`); a larger one is clamped to this, so the deadline is always a
+/// representable instant and `Instant + Duration` can never overflow.
+pub const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
 /// The time budget and cancellation of one logical operation (a Terraform create, read, ...).
 /// Everything done on its behalf (retries, token requests, polls) stops at its deadline.
 #[derive(Debug, Clone)]
@@ -34,11 +44,14 @@ pub struct CallContext {
 }
 
 impl CallContext {
-    /// An operation that must finish within `timeout` and stops early when `cancel` fires.
+    /// An operation that must finish within `timeout` (at most [`MAX_BUDGET`]) and stops early
+    /// when `cancel` fires.
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Self {
+        let now = Instant::now();
+        let budget = timeout.min(MAX_BUDGET);
         Self {
-            deadline: Instant::now() + timeout,
-            budget: timeout,
+            deadline: now.checked_add(budget).unwrap_or(now),
+            budget,
             cancel,
         }
     }
@@ -55,7 +68,14 @@ impl CallContext {
 
     /// Whether waiting `delay` still ends before the deadline.
     pub(crate) fn has_time_for(&self, delay: Duration) -> bool {
-        Instant::now() + delay < self.deadline
+        Instant::now()
+            .checked_add(delay)
+            .is_some_and(|wake| wake < self.deadline)
+    }
+
+    /// The time left before the deadline (zero once it has passed).
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
     }
 
     fn timeout_error(&self, waiting_for: &str) -> Error {
@@ -68,7 +88,7 @@ impl CallContext {
     /// Sleeps `delay` on tokio's clock; fails with `Cancelled` or `Timeout` instead if the
     /// operation is cancelled or its deadline comes first.
     pub(crate) async fn sleep(&self, delay: Duration, waiting_for: &str) -> Result<()> {
-        let wake = Instant::now() + delay;
+        let wake = Instant::now().checked_add(delay).unwrap_or(self.deadline);
         if wake >= self.deadline {
             tokio::select! {
                 _ = self.cancel.cancelled() => Err(Error::Cancelled),
@@ -221,14 +241,46 @@ impl Policy for BearerPolicy {
         next: &[Arc<dyn Policy>],
     ) -> Result<Response> {
         let token = self.tokens.token(ctx).await?;
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
-                Error::Credential("the access token is not a valid header value".into())
-            })?;
-        value.set_sensitive(true);
-        request.headers.insert(http::header::AUTHORIZATION, value);
+        authorize(request, &token)?;
+        let response = send_next(ctx, request, next).await?;
+        if !is_bearer_challenge(&response) {
+            return Ok(response);
+        }
+        tracing::info!(
+            request = %describe_request(request),
+            arm_request_id = response.header("x-ms-request-id").unwrap_or("-"),
+            "Azure Resource Manager rejected the access token; fetching a new one and sending the request once more"
+        );
+        self.tokens.invalidate(&token).await;
+        let fresh = self.tokens.token(ctx).await?;
+        authorize(request, &fresh)?;
         send_next(ctx, request, next).await
     }
+}
+
+/// Sets `Authorization: Bearer <token>`, marked sensitive so no debug output shows it.
+fn authorize(request: &mut Request, token: &azure_core::credentials::Secret) -> Result<()> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+        .map_err(|_| Error::Credential("the access token is not a valid header value".into()))?;
+    value.set_sensitive(true);
+    request.headers.insert(http::header::AUTHORIZATION, value);
+    Ok(())
+}
+
+/// A 401 whose `WWW-Authenticate` challenge is `Bearer`: ARM refused the token itself
+/// (`ExpiredAuthenticationToken`, `InvalidAuthenticationToken`), so a fresh one may succeed.
+fn is_bearer_challenge(response: &Response) -> bool {
+    response.status == http::StatusCode::UNAUTHORIZED
+        && response
+            .headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split_whitespace()
+                    .next()
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
+            })
 }
 
 /// Logs each attempt at debug level (failures at warn) through `tracing`, which the provider
@@ -269,7 +321,7 @@ impl Policy for LoggingPolicy {
         let client_request_id = header_text(request, CLIENT_REQUEST_ID).to_string();
         let correlation_id = header_text(request, CORRELATION_REQUEST_ID).to_string();
         let result = send_next(ctx, request, next).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(response) => tracing::debug!(
                 request = %what,
@@ -334,36 +386,10 @@ mod tests {
         assert_eq!(text, "PUT /subscriptions/s/x?api-version=2025-02-14");
     }
 
-    /// Collects every tracing event as text: `message field=value ...`.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
-
-    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-        fn on_event(
-            &self,
-            event: &tracing::Event<'_>,
-            _ctx: tracing_subscriber::layer::Context<'_, S>,
-        ) {
-            struct Text(String);
-            impl tracing::field::Visit for Text {
-                fn record_debug(
-                    &mut self,
-                    field: &tracing::field::Field,
-                    value: &dyn std::fmt::Debug,
-                ) {
-                    self.0.push_str(&format!(" {}={value:?}", field.name()));
-                }
-            }
-            let mut text = Text(String::new());
-            event.record(&mut text);
-            self.0.lock().unwrap().push(text.0);
-        }
-    }
-
     #[tokio::test]
     async fn logs_carry_request_ids_but_never_the_token() {
         use crate::azure::retry::{RetryOptions, RetryPolicy};
-        use crate::azure::testing::{MockHttp, response};
+        use crate::azure::testing::{Capture, MockHttp, response};
         use tracing_subscriber::layer::SubscriberExt;
 
         let capture = Capture::default();
@@ -438,6 +464,150 @@ mod tests {
         assert_eq!(
             ctx.sleep(Duration::from_secs(1), "x").await.unwrap_err(),
             Error::Cancelled
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_budgets_and_delays_never_overflow_the_clock() {
+        let ctx = CallContext::with_timeout(Duration::MAX);
+        assert!(ctx.deadline() > Instant::now());
+        assert!(ctx.remaining() >= Duration::from_secs(9 * 365 * 24 * 3600));
+        assert!(!ctx.has_time_for(Duration::MAX));
+        assert!(ctx.has_time_for(Duration::from_secs(3600)));
+
+        let ctx = CallContext::with_timeout(Duration::from_secs(5));
+        let start = Instant::now();
+        let err = ctx.sleep(Duration::MAX, "forever").await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert_eq!(ctx.remaining(), Duration::ZERO);
+        assert!(!ctx.has_time_for(Duration::ZERO));
+    }
+
+    fn challenge() -> Result<Response> {
+        crate::azure::testing::response(
+            401,
+            &[(
+                "www-authenticate",
+                r#"Bearer authorization_uri="https://login.example/t", error="invalid_token", error_description="The access token expiry UTC time is earlier than current UTC time.""#,
+            )],
+            r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token expiry UTC time is earlier than current UTC time."}}"#,
+        )
+    }
+
+    fn arm_url() -> url::Url {
+        url::Url::parse("https://arm.example/subscriptions/s?api-version=1").unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_token_is_replaced_once() {
+        use crate::azure::testing::{MockHttp, pipeline_over, response};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(MockHttp::new(vec![challenge(), response(200, &[], "{}")]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        let request = Request::new(Method::PUT, arm_url())
+            .retried_as(crate::azure::retry::RetryClass::Create);
+        let answer = pipeline.send(&ctx, request).await.unwrap();
+        assert_eq!(answer.status, http::StatusCode::OK);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "exactly one extra token");
+        let sent = http.requests();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].headers["authorization"], "Bearer test-token");
+        assert_eq!(sent[1].headers["authorization"], "Bearer test-token-2");
+
+        // A second refusal is the answer: no loop, no third token.
+        let http = Arc::new(MockHttp::new(vec![challenge(), challenge()]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let answer = pipeline
+            .send(&ctx, Request::new(Method::GET, arm_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, http::StatusCode::UNAUTHORIZED);
+        assert!(
+            answer.into_error().to_string().contains("ExpiredAuthenticationToken")
+        );
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        assert_eq!(http.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_401_without_a_bearer_challenge_is_not_retried() {
+        use crate::azure::testing::{MockHttp, pipeline_over, response};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(MockHttp::new(vec![response(
+            401,
+            &[("www-authenticate", "Basic realm=\"x\"")],
+            "",
+        )]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        let answer = pipeline
+            .send(&ctx, Request::new(Method::GET, arm_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, http::StatusCode::UNAUTHORIZED);
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(http.requests().len(), 1);
+    }
+
+    /// Refuses the first token; a request to a path ending in `slow` takes 5 s to answer.
+    #[derive(Debug, Default)]
+    struct RefusesFirstToken {
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for RefusesFirstToken {
+        async fn execute(&self, request: Request) -> Result<Response> {
+            let token = request.headers["authorization"].to_str().unwrap().to_string();
+            self.seen.lock().unwrap().push(token.clone());
+            if request.url.path().ends_with("slow") {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            if token == "Bearer test-token" {
+                challenge()
+            } else {
+                crate::azure::testing::response(200, &[], "{}")
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_refusals_of_one_token_fetch_one_new_token() {
+        use crate::azure::testing::{CountingTokens, pipeline_with_tokens};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(RefusesFirstToken::default());
+        // Token requests take a second, so both requests wait for, and use, the first token.
+        let tokens = CountingTokens {
+            delay: Duration::from_secs(1),
+            ..CountingTokens::default()
+        };
+        let (pipeline, fetches) = pipeline_with_tokens(http.clone(), tokens);
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        // Both go out with the first token; the slow one's refusal arrives after the fast one
+        // has already replaced it, and must not throw the replacement away.
+        let url = |path: &str| {
+            url::Url::parse(&format!("https://arm.example/subscriptions/s/{path}")).unwrap()
+        };
+        let (fast, slow) = tokio::join!(
+            pipeline.send(&ctx, Request::new(Method::GET, url("fast"))),
+            pipeline.send(&ctx, Request::new(Method::GET, url("slow"))),
+        );
+        assert_eq!(fast.unwrap().status, http::StatusCode::OK);
+        assert_eq!(slow.unwrap().status, http::StatusCode::OK);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one token, one replacement");
+        assert_eq!(
+            *http.seen.lock().unwrap(),
+            [
+                "Bearer test-token",
+                "Bearer test-token",
+                "Bearer test-token-2",
+                "Bearer test-token-2"
+            ]
         );
     }
 }
