@@ -21,7 +21,11 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
         ("name", json!("dc-🚀"), "contains '🚀'"),
         // HCL normalises strings to NFC: the combining accent reaches the provider as 'é'.
         ("name", json!("dc-e\u{301}"), "contains 'é'"),
-        ("resource_group_name", json!("rg-demo\n"), "control characters"),
+        (
+            "resource_group_name",
+            json!("rg-demo\n"),
+            "control characters",
+        ),
         ("cluster_name", json!("democluster\t"), "control characters"),
         ("database_name", json!("demodb\n"), "control characters"),
         ("consumer_group", json!("kusto\r\n"), "control characters"),
@@ -56,7 +60,11 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
         ),
     ];
     for (argument, value, fragment) in cases {
-        scenario.write(&connection("test", "dc-input", &[(argument, value.clone())]));
+        scenario.write(&connection(
+            "test",
+            "dc-input",
+            &[(argument, value.clone())],
+        ));
         let run = scenario
             .workspace
             .terraform(&["validate", "-no-color"])
@@ -68,7 +76,12 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
             run.output()
         );
         let errors = run.stderr.matches("Error: ").count();
-        assert_eq!(errors, 1, "{case:?}: not exactly one error:\n{}", run.output());
+        assert_eq!(
+            errors,
+            1,
+            "{case:?}: not exactly one error:\n{}",
+            run.output()
+        );
         assert!(
             run.stderr.contains(fragment),
             "{case:?}: the error does not say {fragment:?}:\n{}",

@@ -477,5 +477,4 @@ mod tests {
         );
         assert_eq!(configured_unknown.plan, Value::Unknown);
     }
-
 }

@@ -643,17 +643,33 @@ mod tests {
         let identity = identity_id("demo-identity");
         let rules: [(&str, Rule, &str); 12] = [
             ("name", validate_name, "dc1"),
-            ("resource_group_name", validate_resource_group_name, "rg-demo"),
+            (
+                "resource_group_name",
+                validate_resource_group_name,
+                "rg-demo",
+            ),
             ("cluster_name", validate_cluster_name, "democluster"),
             ("database_name", validate_database_name, "demodb"),
             ("consumer_group", validate_consumer_group, "kusto"),
             ("table_name", validate_table_name, "Events"),
-            ("mapping_rule_name", validate_mapping_rule_name, "events_json"),
+            (
+                "mapping_rule_name",
+                validate_mapping_rule_name,
+                "events_json",
+            ),
             ("location", validate_location, "westeurope"),
             ("eventhub_id", validate_eventhub_id, &hub),
             ("identity_id", validate_identity_id, &identity),
-            ("event_system_properties", validate_event_system_property, "x-opt-offset"),
-            ("retrieval_start_date", validate_retrieval_start_date, "2024-01-15T08:30:00Z"),
+            (
+                "event_system_properties",
+                validate_event_system_property,
+                "x-opt-offset",
+            ),
+            (
+                "retrieval_start_date",
+                validate_retrieval_start_date,
+                "2024-01-15T08:30:00Z",
+            ),
         ];
         for (attribute, rule, valid) in rules {
             assert_eq!(rule(valid), Ok(()), "{attribute}: {valid:?}");
