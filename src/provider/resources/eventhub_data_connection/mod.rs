@@ -150,6 +150,10 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                     );
                 }
             }
+            Ok(Some(DataConnection::Other { kind, .. })) if is_import(&req.state) => {
+                resp.diagnostics
+                    .add_error("Not an Event Hub data connection", wrong_kind(&id, &kind));
+            }
             Ok(Some(DataConnection::Other { kind, .. })) => {
                 // Our Event Hub connection is gone; what took its name is not ours to manage
                 // (nor to delete on destroy).
@@ -403,6 +407,13 @@ fn failed(
         format!("Failed to {operation} the Kusto data connection"),
         format!("{id}\n\n{}{note}", explain(error)),
     );
+}
+
+/// Whether `state` is an import's, not yet read: [`import`](Resource::import) writes only
+/// the id and the names, while every state a plan or read produced holds the required
+/// `location`.
+fn is_import(state: &Value) -> bool {
+    state.is_null_attr("location")
 }
 
 /// The message for a data connection of another kind.
