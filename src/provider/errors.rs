@@ -108,15 +108,17 @@ mod tests {
         );
         let error = Error::Credential(format!("{sdk}: {cause}: {cause}"));
         let text = explain(&error);
-        assert_eq!(text, format!("Could not obtain an Azure access token: {sdk}."));
+        assert_eq!(
+            text,
+            format!("Could not obtain an Azure access token: {sdk}.")
+        );
         assert_eq!(text.matches("AADSTS7000215").count(), 1, "{text}");
     }
 
     #[test]
     fn distinct_causes_are_all_kept() {
-        let error = Error::Transport(
-            "error sending request: connection refused: tcp connect error".into(),
-        );
+        let error =
+            Error::Transport("error sending request: connection refused: tcp connect error".into());
         assert_eq!(
             explain(&error),
             "Could not reach Azure: error sending request: connection refused: tcp connect error."
