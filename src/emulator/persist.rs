@@ -162,9 +162,7 @@ fn write_loop(path: &Path, store: &Mutex<Store>, shared: &Shared) {
         shared.written.notify_all();
         let _pause = shared
             .marked
-            .wait_timeout_while(progress, WRITE_INTERVAL, |p| {
-                !p.stopping && p.flushing == 0
-            })
+            .wait_timeout_while(progress, WRITE_INTERVAL, |p| !p.stopping && p.flushing == 0)
             .unwrap_or_else(PoisonError::into_inner);
     }
 }
