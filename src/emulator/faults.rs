@@ -17,10 +17,11 @@
 //!   token endpoint) instead of handling the request. `code` and `message` replace the
 //!   defaults. `retry_after` is an integer (seconds) or a string sent verbatim as the
 //!   `Retry-After` header (a hostile number, `"soon"`, an HTTP date); `retry_after_http_date`
-//!   sends `Retry-After` as the HTTP date that many seconds after the emulator's clock. A 429
-//!   without either says `Retry-After: 1`. A 401 on an ARM path is ARM's rejected token:
-//!   code `ExpiredAuthenticationToken` and a `WWW-Authenticate: Bearer authorization_uri=…,
-//!   error="invalid_token"` challenge. With `"after_processing": true` the request is first
+//!   sends `Retry-After` as the HTTP date that many seconds after the emulator's clock
+//!   (`retry_after` wins when both are given). A 429 without either says `Retry-After: 1`.
+//!   A 401 on an ARM path is ARM's rejected token: code `ExpiredAuthenticationToken` and a
+//!   `WWW-Authenticate: Bearer authorization_uri=…, error="invalid_token"` challenge; "401 on
+//!   the Nth ARM call" is `{"path": "/subscriptions/*", "skip": N-1, "times": 1, ...}`. With `"after_processing": true` the request is first
 //!   handled normally (the write takes effect, its operation starts) and only the answer is
 //!   replaced: Kusto's 504 after it accepted the write.
 //!   `{"type": "status", "status": 429, "retry_after": 2}`,
