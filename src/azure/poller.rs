@@ -628,4 +628,49 @@ mod tests {
         assert_eq!(first.url.host_str(), Some("arm.example"));
         assert_eq!(first.url.query(), Some("x=1"));
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn weird_operation_bodies_are_decode_errors_not_panics() {
+        for body in [
+            "[]",
+            "\"Succeeded\"",
+            r#"{"status":5}"#,
+            r#"{"status":null,"properties":{"provisioningState":7}}"#,
+            r#"{"error":"x","status":"Failed"}"#,
+            &"[".repeat(100_000),
+            "\u{0}\u{1}",
+        ] {
+            let http = Arc::new(MockHttp::with_handler({
+                let body = body.to_string();
+                move |_| response(200, &[], &body)
+            }));
+            let ctx = CallContext::with_timeout(Duration::from_secs(60));
+            let initial = response(201, &[("azure-asyncoperation", AAO)], "{}");
+            let result = wait_on(http, &ctx, Method::PUT, initial).await;
+            assert!(
+                matches!(result, Err(Error::Decode(_))),
+                "{body:.40}: {result:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn status_bodies_of_any_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            if let Ok(status) = parse_status(&body) {
+                if let Some(state) = status.status {
+                    let _ = is_terminal(&state);
+                    let _ = classify(&state, status.error);
+                }
+            }
+            let _ = provisioning_state(&body);
+        }
+
+        #[test]
+        fn status_documents_of_any_text_never_panic(status in "\\PC{0,30}", code in "\\PC{0,30}") {
+            let body = serde_json::json!({"status": status, "error": {"code": code}}).to_string();
+            let parsed = parse_status(body.as_bytes()).unwrap();
+            let _ = classify(parsed.status.as_deref().unwrap_or(""), parsed.error);
+        }
+    }
 }
