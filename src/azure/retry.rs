@@ -50,7 +50,7 @@ pub struct RetryOptions {
     /// Wait before the first retry when the service gives no `Retry-After`.
     pub initial_delay: Duration,
     /// Upper bound of the exponential wait (a `Retry-After` from the service is obeyed up to
-    /// [`MAX_WAIT`]).
+    /// `MAX_WAIT`, one minute).
     pub max_delay: Duration,
 }
 
