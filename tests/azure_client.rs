@@ -619,5 +619,8 @@ async fn a_busy_cluster_operation_failure_on_update_is_sent_again() {
         .iter()
         .filter(|w| w.starts_with("PUT"))
         .count();
-    assert_eq!(puts, 3, "the create, the update whose operation failed, the update again");
+    assert_eq!(
+        puts, 3,
+        "the create, the update whose operation failed, the update again"
+    );
 }

@@ -256,7 +256,7 @@ impl Poller<'_> {
         let mut last = String::from("Accepted");
         loop {
             self.pause(delay, &last).await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(&url).await?;
             delay = self.delay_after(&response);
             if response.status == StatusCode::ACCEPTED {
@@ -286,7 +286,7 @@ impl Poller<'_> {
     ) -> Result<Option<Vec<u8>>> {
         loop {
             self.pause(delay, "Running").await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(&url).await?;
             delay = self.delay_after(&response);
             match response.status {
@@ -305,7 +305,7 @@ impl Poller<'_> {
         let mut last = String::from("Creating");
         loop {
             self.pause(delay, &last).await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(url).await?;
             delay = self.delay_after(&response);
             if !response.status.is_success() {
@@ -657,11 +657,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn status_bodies_of_any_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
-            if let Ok(status) = parse_status(&body) {
-                if let Some(state) = status.status {
-                    let _ = is_terminal(&state);
-                    let _ = classify(&state, status.error);
-                }
+            if let Ok(status) = parse_status(&body)
+                && let Some(state) = status.status
+            {
+                let _ = is_terminal(&state);
+                let _ = classify(&state, status.error);
             }
             let _ = provisioning_state(&body);
         }

@@ -89,10 +89,18 @@ impl DataConnections<'_> {
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
         let body = settings.to_body()?;
-        let finished = self.write(ctx, id, Intent::Create, Some(body)).await?;
-        let created = self.stored(ctx, id, finished).await?;
-        self.client.remember_created(id);
-        Ok(created)
+        let created = match self.write(ctx, id, Intent::Create, Some(body)).await {
+            Ok(finished) => self.stored(ctx, id, finished).await,
+            Err(err) => Err(err),
+        };
+        // Also when the outcome is unknown: the connection may be this process's own.
+        if created
+            .as_ref()
+            .map_or_else(Error::resource_may_exist, |_| true)
+        {
+            self.client.remember_created(id);
+        }
+        created
     }
 
     /// Creates or fully replaces an Event Hub data connection (PUT) and waits until Azure has

@@ -843,12 +843,30 @@ async fn a_create_found_failed_after_a_lost_answer_is_kept() {
         not_found(),
         gateway_timeout(),
         response(200, &[], &stored("dc1", "Failed")),
+        response(200, &[], &stored("dc1", "Failed")),
     ]));
-    let err = client(http.clone())
+    let client = client(http.clone());
+    let err = client
         .data_connections()
         .create(&ctx(), &id("dc1"), &settings())
         .await
         .unwrap_err();
+    // It may be this process's own: a second block with the name is told so.
+    let again = client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            Error::AlreadyExists {
+                by_this_process: true,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
     assert!(err.resource_may_exist(), "{err:?}");
     let Error::Accepted(inner) = &err else {
         panic!("{err:?}")
