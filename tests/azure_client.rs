@@ -1,6 +1,7 @@
 //! The ARM client against the real emulator binary: authentication through a metadata host and
 //! an extra CA, the data-connection life cycle with long-running operations, the shared token
-//! cache, throttling, failed operations and a busy cluster.
+//! cache, throttling, failed operations, a busy cluster, one owner per name, and creates whose
+//! answer was lost (looked up before they are sent again).
 
 mod azure;
 
