@@ -879,6 +879,7 @@ async fn a_create_found_failed_after_a_lost_answer_is_kept() {
 
 #[tokio::test(start_paused = true)]
 async fn a_create_still_running_at_the_deadline_is_kept() {
+    let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::MAX);
     let ctx = CallContext::with_timeout(Duration::from_secs(60));
     let err = client(http)
@@ -890,6 +891,14 @@ async fn a_create_still_running_at_the_deadline_is_kept() {
     assert!(
         err.to_string().contains("provisioning state Creating"),
         "{err}"
+    );
+    assert!(
+        logs.text().lines().any(|l| l.starts_with("WARN")
+            && l.contains(
+                "looking the data connection up again would end after the operation's timeout"
+            )),
+        "{}",
+        logs.text()
     );
 }
 
