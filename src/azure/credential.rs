@@ -615,4 +615,46 @@ mod tests {
         );
         assert_eq!(request.headers["metadata"], "true");
     }
+
+    #[tokio::test]
+    async fn hostile_token_lifetimes_never_panic() {
+        let now = OffsetDateTime::now_utc();
+        for (body, expect_about_an_hour) in [
+            (
+                r#"{"access_token":"t","expires_in":"9223372036854775807"}"#,
+                true,
+            ),
+            (
+                r#"{"access_token":"t","expires_in":-9223372036854775808}"#,
+                true,
+            ),
+            (r#"{"access_token":"t","expires_in":-60}"#, false),
+            (
+                r#"{"access_token":"t","expires_on":"99999999999999999999","expires_in":"x"}"#,
+                true,
+            ),
+            (
+                r#"{"access_token":"t","expires_on":9223372036854775807}"#,
+                true,
+            ),
+            (r#"{"access_token":"t","expires_on":[1]}"#, true),
+        ] {
+            let http = Arc::new(MockHttp::new(vec![response(200, &[], body)]));
+            let source = MsiEndpoint {
+                endpoint: Url::parse("http://127.0.0.1:50342/oauth2/token").unwrap(),
+                client_id: None,
+                http,
+            };
+            let token = source.fetch("https://arm.example/.default").await.unwrap();
+            let lifetime = token.expires_on - now;
+            if expect_about_an_hour {
+                assert!(
+                    lifetime > AzDuration::minutes(59) && lifetime < AzDuration::minutes(61),
+                    "{body}: {lifetime}"
+                );
+            } else {
+                assert!(lifetime < AzDuration::ZERO, "{body}: {lifetime}");
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ use super::transport::{HttpClient, Request, Response};
 /// The longest time budget an operation can have. Timeouts come from the user's configuration
 /// (`timeouts { create = "..." }`); a larger one is clamped to this, so the deadline is always a
 /// representable instant and `Instant + Duration` can never overflow.
-pub const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+pub(crate) const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
 /// The time budget and cancellation of one logical operation (a Terraform create, read, ...).
 /// Everything done on its behalf (retries, token requests, polls) stops at its deadline.
@@ -44,7 +44,7 @@ pub struct CallContext {
 }
 
 impl CallContext {
-    /// An operation that must finish within `timeout` (at most [`MAX_BUDGET`]) and stops early
+    /// An operation that must finish within `timeout` (at most `MAX_BUDGET`, ten years) and stops early
     /// when `cancel` fires.
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Self {
         let now = Instant::now();

@@ -50,7 +50,7 @@ pub struct RetryOptions {
     /// Wait before the first retry when the service gives no `Retry-After`.
     pub initial_delay: Duration,
     /// Upper bound of the exponential wait (a `Retry-After` from the service is obeyed up to
-    /// [`MAX_WAIT`]).
+    /// `MAX_WAIT`, one minute).
     pub max_delay: Duration,
 }
 
@@ -73,7 +73,8 @@ impl RetryOptions {
             .initial_delay
             .saturating_mul(2u32.saturating_pow(attempt.min(31)))
             .min(self.max_delay);
-        base.mul_f64(0.8 + 0.4 * random_fraction())
+        Duration::try_from_secs_f64(base.as_secs_f64() * (0.8 + 0.4 * random_fraction()))
+            .unwrap_or(base)
             .min(self.max_delay)
     }
 }
@@ -549,5 +550,11 @@ mod tests {
             assert!(options.backoff(30) <= Duration::from_secs(20));
             assert!(options.backoff(u32::MAX) <= Duration::from_secs(20));
         }
+        let unbounded = RetryOptions {
+            max_retries: u32::MAX,
+            initial_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+        };
+        assert!(unbounded.backoff(u32::MAX) > Duration::from_secs(u64::MAX / 2));
     }
 }
