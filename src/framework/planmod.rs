@@ -99,28 +99,6 @@ impl PlanModifier for UseStateForUnknown {
     }
 }
 
-/// Plans a static value when the attribute is not configured. The attribute must be
-/// Optional+Computed, since Terraform rejects a provider-chosen value for a plain Optional
-/// attribute.
-#[derive(Debug, Clone)]
-pub struct Default(pub Value);
-
-impl PlanModifier for Default {
-    fn description(&self) -> String {
-        "Has a default value when not configured.".to_owned()
-    }
-
-    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
-        if req.config.is_null() {
-            resp.plan = self.0.clone();
-        }
-    }
-
-    fn needs_computed(&self) -> bool {
-        true
-    }
-}
-
 /// Checks a configuration value.
 pub trait Validator: Send + Sync {
     /// The rule, for documentation and messages.
@@ -328,8 +306,10 @@ impl Validator for StringCheck {
     }
 }
 
-/// Applies a validator to each known, non-null element of a list or set (list elements
-/// are reported at their index; set elements cannot be addressed, so at the set).
+/// Applies a validator to each known element of a list or set, and refuses null elements
+/// (`[null]`, or a variable that is null), which no element rule can accept and which the
+/// remote API cannot store. List elements are reported at their index; set elements cannot
+/// be addressed, so at the set.
 pub struct Each(Box<dyn Validator>);
 
 impl Each {
@@ -356,7 +336,7 @@ impl Validator for Each {
             return;
         };
         for (i, item) in items.iter().enumerate() {
-            if item.is_null() || item.is_unknown() {
+            if item.is_unknown() {
                 continue;
             }
             let at = if is_list {
@@ -364,6 +344,14 @@ impl Validator for Each {
             } else {
                 path.clone()
             };
+            if item.is_null() {
+                invalid(
+                    diags,
+                    &at,
+                    format!("Attribute {at} is null; every element must have a value"),
+                );
+                continue;
+            }
             self.0.validate(&at, item, diags);
         }
     }
@@ -444,6 +432,18 @@ mod tests {
         let diags = run(&v, Value::List(vec!["x".into(), Value::Unknown, "".into()]));
         let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap()).collect();
         assert_eq!(paths, vec![AttributePath::attr("a").index(2)]);
+        let diags = run(&v, Value::List(vec!["x".into(), Value::Null]));
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.path.clone().unwrap(), d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(
+                AttributePath::attr("a").index(1),
+                "Attribute a[1] is null; every element must have a value"
+            )]
+        );
     }
 
     #[test]
@@ -476,18 +476,5 @@ mod tests {
             Value::Unknown,
         );
         assert_eq!(configured_unknown.plan, Value::Unknown);
-    }
-
-    #[test]
-    fn default_applies_when_unconfigured() {
-        let d = Default("None".into());
-        assert_eq!(
-            plan(&d, Value::Null, Value::Null, Value::Unknown).plan,
-            "None".into()
-        );
-        assert_eq!(
-            plan(&d, "GZip".into(), Value::Null, "GZip".into()).plan,
-            "GZip".into()
-        );
     }
 }
