@@ -625,3 +625,104 @@ async fn a_busy_cluster_operation_failure_on_update_is_sent_again() {
         "the create, the update whose operation failed, the update again"
     );
 }
+
+/// Creates `name` with fault `rule` installed; returns the writes the emulator saw and the
+/// client.
+async fn create_under(
+    rule: serde_json::Value,
+    name: &str,
+    lro_seconds: &str,
+) -> (Vec<String>, Client) {
+    let emulator = Emulator::start(&["--lro-seconds", lro_seconds, "--retry-after", "1"]);
+    emulator.set_faults(json!({"rules": [rule]})).await;
+    let client = emulator.client().await;
+    let created = client
+        .data_connections()
+        .create(&ctx(), &emulator.id(name), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    (writes_to(&emulator, name).await, client)
+}
+
+fn puts(writes: &[String]) -> usize {
+    writes.iter().filter(|w| w.starts_with("PUT")).count()
+}
+
+#[tokio::test]
+async fn a_create_answered_504_after_processing_is_adopted() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "status", "status": 504, "after_processing": true}}),
+        "adopted-504",
+        "3",
+    )
+    .await;
+    assert_eq!(puts(&writes), 1, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_create_whose_response_was_lost_is_adopted() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "drop", "after_processing": true}}),
+        "adopted-drop",
+        "2",
+    )
+    .await;
+    assert_eq!(puts(&writes), 1, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_token_rejected_on_the_third_arm_call_is_replaced() {
+    let (writes, client) = create_under(
+        json!({"path": "/subscriptions/*", "skip": 2, "times": 1,
+               "action": {"type": "status", "status": 401}}),
+        "reauth",
+        "1",
+    )
+    .await;
+    assert_eq!(client.token_requests(), 2, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_create_whose_operation_failed_busy_is_sent_again() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}),
+        "busy-create",
+        "1",
+    )
+    .await;
+    assert_eq!(puts(&writes), 2, "{writes:?}");
+}
+
+#[tokio::test]
+async fn an_update_answered_504_after_processing_converges() {
+    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
+    let client = emulator.client().await;
+    let id = emulator.id("update-504");
+    client
+        .data_connections()
+        .create(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap();
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+            "action": {"type": "status", "status": 504, "after_processing": true}}]}),
+        )
+        .await;
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    let updated = client
+        .data_connections()
+        .create_or_update(&ctx(), &id, &changed)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
+}
