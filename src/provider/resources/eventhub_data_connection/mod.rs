@@ -314,6 +314,17 @@ async fn passes_preflight(
             }
             problems.is_empty()
         }
+        // Without a token, a connection or time left, skipping the check would not help.
+        Err(
+            error @ (azure::Error::Credential(_)
+            | azure::Error::Connect(_)
+            | azure::Error::Config(_)
+            | azure::Error::Cancelled
+            | azure::Error::Timeout { .. }),
+        ) => {
+            failed(diags, "create", id, &error, "");
+            false
+        }
         Err(error) => {
             diags.add_error(
                 summary,
