@@ -10,33 +10,6 @@ use emulator::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Replaces the fault plan through the admin API.
-async fn faults(emu: &Emulator, plan: Value) {
-    let response = emu.admin(Method::POST, "/faults", Some(&plan)).await;
-    assert_eq!(response.status(), 204, "{:?}", response.text().await);
-}
-
-async fn operations(emu: &Emulator) -> Vec<Value> {
-    let body: Value = emu
-        .admin(Method::GET, "/operations", None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    body["operations"].as_array().unwrap().clone()
-}
-
-async fn advance(emu: &Emulator, seconds: i64) {
-    let response = emu
-        .admin(
-            Method::POST,
-            "/clock/advance",
-            Some(&json!({"seconds": seconds})),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-}
-
 fn events() -> Value {
     body("Events", "events_json", "JSON")
 }
@@ -44,8 +17,7 @@ fn events() -> Value {
 #[tokio::test]
 async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
     let emu = Emulator::start(&["--lro-seconds", "30"]).await;
-    faults(
-        &emu,
+    emu.set_faults(
         json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
             "action": {"type": "drop", "after_processing": true}}]}),
     )
@@ -63,7 +35,7 @@ async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
     let (status, got) = emu.get_json(&dc("lost")).await;
     assert_eq!(status, 200, "the PUT was processed: {got}");
     assert_eq!(got["properties"]["provisioningState"], "Creating");
-    let ops = operations(&emu).await;
+    let ops = emu.operations().await;
     assert_eq!(ops.len(), 1, "{ops:?}");
     assert_eq!(ops[0]["kind"], "Create");
     assert_eq!(ops[0]["status"], "Running");
@@ -74,12 +46,11 @@ async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
     assert_eq!(put["status"], 0);
 
     // Without the flag the request is not processed at all.
-    faults(
-        &emu,
+    emu.set_faults(
         json!({"rules": [{"method": "PUT", "path": "*", "times": 1, "action": {"type": "drop"}}]}),
     )
     .await;
-    advance(&emu, 60).await;
+    emu.advance(60).await;
     assert!(
         emu.client()
             .put(emu.url(&dc("never")))
@@ -95,8 +66,7 @@ async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
 #[tokio::test]
 async fn a_504_after_processing_then_a_duplicate_put_is_refused_as_busy() {
     let emu = Emulator::start(&["--lro-seconds", "30"]).await;
-    faults(
-        &emu,
+    emu.set_faults(
         json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
             "action": {"type": "status", "status": 504, "after_processing": true}}]}),
     )
@@ -122,7 +92,7 @@ async fn a_504_after_processing_then_a_duplicate_put_is_refused_as_busy() {
         "{message}"
     );
 
-    advance(&emu, 30).await;
+    emu.advance(30).await;
     assert_eq!(
         emu.get_json(&dc("dup")).await.1["properties"]["provisioningState"],
         "Succeeded"
@@ -137,21 +107,18 @@ async fn a_504_after_processing_then_a_duplicate_put_is_refused_as_busy() {
 #[tokio::test]
 async fn retry_after_is_sent_as_seconds_verbatim_or_as_an_http_date() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    faults(
-        &emu,
-        json!({"rules": [
-            {"method": "GET", "path": "*/dataConnections/a", "action":
-                {"type": "status", "status": 429, "retry_after": 3}},
-            {"method": "GET", "path": "*/dataConnections/b", "action":
-                {"type": "status", "status": 503, "retry_after": "18446744073709551615"}},
-            {"method": "GET", "path": "*/dataConnections/c", "action":
-                {"type": "status", "status": 429, "retry_after_http_date": 5}},
-            {"method": "GET", "path": "*/dataConnections/d", "action":
-                {"type": "status", "status": 429, "retry_after": "soon"}},
-            {"method": "PUT", "path": "*/dataConnections/e", "action":
-                {"type": "set_header", "name": "retry-after", "value": "18446744073709551615"}}
-        ]}),
-    )
+    emu.set_faults(json!({"rules": [
+        {"method": "GET", "path": "*/dataConnections/a", "action":
+            {"type": "status", "status": 429, "retry_after": 3}},
+        {"method": "GET", "path": "*/dataConnections/b", "action":
+            {"type": "status", "status": 503, "retry_after": "18446744073709551615"}},
+        {"method": "GET", "path": "*/dataConnections/c", "action":
+            {"type": "status", "status": 429, "retry_after_http_date": 5}},
+        {"method": "GET", "path": "*/dataConnections/d", "action":
+            {"type": "status", "status": 429, "retry_after": "soon"}},
+        {"method": "PUT", "path": "*/dataConnections/e", "action":
+            {"type": "set_header", "name": "retry-after", "value": "18446744073709551615"}}
+    ]}))
     .await;
     let retry_after = |response: &reqwest::Response| header(response, "retry-after");
     let a = emu.arm(Method::GET, &dc("a"), None).await;
@@ -167,12 +134,7 @@ async fn retry_after_is_sent_as_seconds_verbatim_or_as_an_http_date() {
     let d = emu.arm(Method::GET, &dc("d"), None).await;
     assert_eq!(retry_after(&d), "soon");
 
-    let clock: Value = emu
-        .admin(Method::GET, "/clock", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let clock: Value = emu.admin_json("/clock").await;
     let now = time::OffsetDateTime::parse(
         clock["now"].as_str().unwrap(),
         &time::format_description::well_known::Rfc3339,
@@ -199,9 +161,7 @@ async fn retry_after_is_sent_as_seconds_verbatim_or_as_an_http_date() {
 #[tokio::test]
 async fn a_401_on_the_nth_arm_call_is_arms_rejected_token() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    faults(
-        &emu,
-        json!({"rules": [
+    emu.set_faults(json!({"rules": [
             {"path": "/subscriptions/*", "skip": 1, "times": 1, "action": {"type": "status", "status": 401}},
             {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 401}}
         ]}),
@@ -242,8 +202,7 @@ async fn a_401_on_the_nth_arm_call_is_arms_rejected_token() {
 async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
     assert_eq!(emu.create("keep", &events()).await["status"], "Succeeded");
-    faults(
-        &emu,
+    emu.set_faults(
         json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 2,
             "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}]}),
     )
@@ -251,10 +210,7 @@ async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
 
     let create = emu.put_dc("rolled", &events()).await;
     assert_eq!(create.status(), 201);
-    let operation = emu
-        .get_json(&header(&create, "azure-asyncoperation"))
-        .await
-        .1;
+    let operation = emu.operation_of(&create).await;
     assert_eq!(operation["status"], "Failed");
     assert_eq!(operation["error"]["code"], "ServiceIsInMaintenance");
     assert!(
@@ -273,10 +229,7 @@ async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
         .put_dc("keep", &body("Events", "events_csv", "CSV"))
         .await;
     assert_eq!(update.status(), 200);
-    let operation = emu
-        .get_json(&header(&update, "azure-asyncoperation"))
-        .await
-        .1;
+    let operation = emu.operation_of(&update).await;
     assert_eq!(operation["status"], "Failed");
     let (_, kept) = emu.get_json(&dc("keep")).await;
     assert_eq!(kept["properties"]["mappingRuleName"], "events_json");
@@ -284,17 +237,11 @@ async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
     assert_eq!(kept["properties"]["provisioningState"], "Succeeded");
 
     // Any other failure leaves the connection in place, Failed.
-    faults(
-        &emu,
-        json!({"rules": [{"method": "PUT", "path": "*", "times": 1,
-            "action": {"type": "lro", "outcome": "Failed"}}]}),
-    )
-    .await;
+    emu.set_faults(json!({"rules": [{"method": "PUT", "path": "*", "times": 1,
+            "action": {"type": "lro", "outcome": "Failed"}}]}))
+        .await;
     let failed = emu.put_dc("broken", &events()).await;
-    let operation = emu
-        .get_json(&header(&failed, "azure-asyncoperation"))
-        .await
-        .1;
+    let operation = emu.operation_of(&failed).await;
     assert_eq!(operation["error"]["code"], "InternalServerError");
     assert_eq!(
         emu.get_json(&dc("broken")).await.1["properties"]["provisioningState"],
@@ -304,8 +251,7 @@ async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
 
 /// Which of `count` metadata requests the plan's random rule failed.
 async fn random_failures(emu: &Emulator, seed: u64, count: usize) -> Vec<bool> {
-    faults(
-        emu,
+    emu.set_faults(
         json!({"seed": seed, "rules": [{"path": "/metadata/endpoints", "probability": 0.3,
             "action": {"type": "status", "status": 503}}]}),
     )
@@ -331,12 +277,7 @@ async fn random_faults_repeat_with_the_seed() {
     assert!((5..=35).contains(&fired), "about 30% of 60, got {fired}");
     assert_eq!(random_failures(&emu, 42, 60).await, first);
     assert_ne!(random_failures(&emu, 7, 60).await, first);
-    let plan: Value = emu
-        .admin(Method::GET, "/faults", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plan: Value = emu.admin_json("/faults").await;
     assert_eq!(plan["seed"], 7);
     assert_eq!(plan["rules"][0]["hits"], 60);
     let refused = emu
@@ -388,12 +329,7 @@ async fn the_admin_api_needs_the_admin_token_and_hides_client_secrets() {
         .unwrap();
     assert_eq!(clear.status(), 401, "writes too");
 
-    let world: Value = emu
-        .admin(Method::GET, "/world", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let world: Value = emu.admin_json("/world").await;
     let text = world.to_string();
     assert!(!text.contains(SECRET), "no client secret in {text}");
     assert!(world["applications"][0].get("client_secret").is_none());

@@ -8,26 +8,6 @@ use emulator::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn advance(emu: &Emulator, seconds: i64) {
-    let response = emu
-        .admin(
-            Method::POST,
-            "/clock/advance",
-            Some(&json!({"seconds": seconds})),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-}
-
-async fn set_faults(emu: &Emulator, plan: Value) {
-    assert_eq!(
-        emu.admin(Method::POST, "/faults", Some(&plan))
-            .await
-            .status(),
-        204
-    );
-}
-
 #[tokio::test]
 async fn operations_run_then_finish_and_block_concurrent_writes() {
     let emu = Emulator::start(&["--lro-seconds", "60", "--retry-after", "7"]).await;
@@ -69,7 +49,7 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
         409
     );
 
-    advance(&emu, 60).await;
+    emu.advance(60).await;
     let (_, done) = emu.get_json(&aao).await;
     assert_eq!(done["status"], "Succeeded");
     assert_eq!(done["percentComplete"], 1.0);
@@ -97,25 +77,17 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
         emu.get_json(&dc("slow")).await.1["properties"]["provisioningState"],
         "Deleting"
     );
-    advance(&emu, 60).await;
+    emu.advance(60).await;
     let finished = emu.arm(Method::GET, &location, None).await;
     assert_eq!(finished.status(), 200);
     assert_eq!(emu.get_json(&dc("slow")).await.0, 404);
-    let (_, ops) = (
-        0,
-        emu.admin(Method::GET, "/operations", None)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap(),
-    );
-    assert_eq!(ops["operations"].as_array().unwrap().len(), 2);
+    assert_eq!(emu.operations().await.len(), 2);
 }
 
 #[tokio::test]
 async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    set_faults(&emu, json!({"rules": [
+    emu.set_faults(json!({"rules": [
         {"method": "PUT", "path": "*/dataConnections/*", "times": 1,
          "action": {"type": "status", "status": 429, "retry_after": 3}},
         {"method": "GET", "path": "*/dataConnections/*", "skip": 1, "times": 1,
@@ -148,12 +120,7 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
         (503, &json!("try later"))
     );
     assert_eq!(emu.get_json(&dc("f")).await.0, 200);
-    let plan: Value = emu
-        .admin(Method::GET, "/faults", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plan: Value = emu.admin_json("/faults").await;
     assert_eq!(plan["rules"][0]["hits"], 2);
     assert_eq!(plan["rules"][1]["hits"], 3);
 }
@@ -161,12 +128,9 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
 #[tokio::test]
 async fn token_endpoint_failures_use_the_entra_shape() {
     let emu = Emulator::start(&[]).await;
-    set_faults(
-        &emu,
-        json!({"rules": [{"path": "*/oauth2/v2.0/token", "times": 1,
-        "action": {"type": "status", "status": 503}}]}),
-    )
-    .await;
+    emu.set_faults(json!({"rules": [{"path": "*/oauth2/v2.0/token", "times": 1,
+        "action": {"type": "status", "status": 503}}]}))
+        .await;
     let pairs = [
         ("client_id", CLIENT_ID),
         ("client_secret", SECRET),
@@ -189,7 +153,7 @@ async fn token_endpoint_failures_use_the_entra_shape() {
 #[tokio::test]
 async fn dropped_connections_delays_and_the_request_log() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    set_faults(&emu, json!({"rules": [
+    emu.set_faults(json!({"rules": [
         {"method": "GET", "path": "*/dataConnections/dropme*", "times": 1, "action": {"type": "drop"}},
         {"method": "GET", "path": "*/dataConnections/slowme*", "times": 1, "action": {"type": "delay", "ms": 50}}
     ]}))
@@ -260,7 +224,7 @@ async fn dropped_connections_delays_and_the_request_log() {
 #[tokio::test]
 async fn lro_faults_end_operations_failed_or_canceled() {
     let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    set_faults(&emu, json!({"rules": [
+    emu.set_faults(json!({"rules": [
         {"method": "PUT", "path": "*/dataConnections/failme", "action": {"type": "lro", "outcome": "Failed",
          "code": "InternalServerError", "message": "boom"}},
         {"method": "DELETE", "path": "*", "action": {"type": "lro", "outcome": "Canceled"}}
@@ -281,7 +245,7 @@ async fn lro_faults_end_operations_failed_or_canceled() {
 
     let delete = emu.arm(Method::DELETE, &dc("failme"), None).await;
     assert_eq!(delete.status(), 202);
-    let (_, op) = emu.get_json(&header(&delete, "azure-asyncoperation")).await;
+    let op = emu.operation_of(&delete).await;
     assert_eq!(op["status"], "Canceled");
     assert!(op["error"]["code"].is_string());
     let located = emu
@@ -335,12 +299,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
     assert_eq!(emu.get_json(&dc("drift")).await.0, 404);
 
     // Dropping the table from the world makes the next create fail asynchronously.
-    let mut world: Value = emu
-        .admin(Method::GET, "/world", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mut world: Value = emu.admin_json("/world").await;
     world["clusters"][0]["databases"][0]["tables"] = json!([]);
     assert_eq!(
         emu.admin(Method::PUT, "/world", Some(&world))
@@ -365,11 +324,6 @@ async fn admin_edits_resources_and_world_outside_terraform() {
             .await["status"],
         "Succeeded"
     );
-    let listed: Value = emu
-        .admin(Method::GET, "/data-connections", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = emu.admin_json("/data-connections").await;
     assert_eq!(listed.as_object().unwrap().len(), 1);
 }

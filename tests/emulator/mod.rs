@@ -130,6 +130,48 @@ impl Emulator {
         self.process.admin(method, path, body).await
     }
 
+    /// A GET of the admin API at `path`, as JSON.
+    pub async fn admin_json(&self, path: &str) -> Value {
+        self.admin(Method::GET, path, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Replaces the fault plan through the admin API.
+    pub async fn set_faults(&self, plan: Value) {
+        let response = self.admin(Method::POST, "/faults", Some(&plan)).await;
+        assert_eq!(response.status(), 204, "{:?}", response.text().await);
+    }
+
+    /// Moves the emulator's clock `seconds` ahead.
+    pub async fn advance(&self, seconds: i64) {
+        let response = self
+            .admin(
+                Method::POST,
+                "/clock/advance",
+                Some(&json!({"seconds": seconds})),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+
+    /// The long-running operations the admin API lists.
+    pub async fn operations(&self) -> Vec<Value> {
+        self.admin_json("/operations").await["operations"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// The operation status behind a write's `Azure-AsyncOperation` header.
+    pub async fn operation_of(&self, write: &Response) -> Value {
+        self.get_json(&header(write, "azure-asyncoperation"))
+            .await
+            .1
+    }
+
     pub async fn requests(&self) -> Vec<Value> {
         self.process.requests().await
     }

@@ -78,6 +78,71 @@ fn is_operation(req: &Request) -> bool {
     req.url.path().contains("operationResults")
 }
 
+/// What a scripted transport answers a request with.
+type Answer = crate::azure::Result<crate::azure::transport::Response>;
+
+/// A 200 with data connection `name` in provisioning state `state`.
+fn found(name: &str, state: &str) -> Answer {
+    response(200, &[], &stored(name, state))
+}
+
+/// Creates `name` (refusing an existing one) with the default settings.
+async fn create(client: &Client, name: &str) -> crate::azure::Result<EventHubDataConnection> {
+    client
+        .data_connections()
+        .create(&ctx(), &id(name), &settings())
+        .await
+}
+
+/// Creates or updates `name` with the default settings.
+async fn create_or_update(
+    client: &Client,
+    name: &str,
+) -> crate::azure::Result<EventHubDataConnection> {
+    client
+        .data_connections()
+        .create_or_update(&ctx(), &id(name), &settings())
+        .await
+}
+
+/// Deletes `name`.
+async fn delete(client: &Client, name: &str) -> crate::azure::Result<()> {
+    client.data_connections().delete(&ctx(), &id(name)).await
+}
+
+/// Creating `name` again is refused as a connection this process already manages.
+async fn assert_already_managed_here(client: &Client, name: &str) {
+    let again = create(client, name).await.unwrap_err();
+    assert!(
+        matches!(
+            again,
+            Error::AlreadyExists {
+                by_this_process: true,
+                created_concurrently: false,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+}
+
+/// The methods of every request sent, in order.
+fn methods(http: &MockHttp) -> Vec<String> {
+    http.requests()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect()
+}
+
+/// `err` says the write was accepted (so the connection may exist); returns why it then failed.
+fn accepted_operation_error(err: &Error) -> &Error {
+    assert!(err.resource_may_exist(), "{err:?}");
+    let Error::Accepted(inner) = err else {
+        panic!("{err:?}")
+    };
+    inner
+}
+
 #[tokio::test(start_paused = true)]
 async fn create_puts_everything_waits_and_reads_back() {
     let http = Arc::new(MockHttp::with_handler(|req| {
@@ -88,12 +153,10 @@ async fn create_puts_everything_waits_and_reads_back() {
                 &stored("dc1", "Creating"),
             ),
             (_, true) => response(200, &[], r#"{"status":"Succeeded"}"#),
-            _ => response(200, &[], &stored("dc1", "Succeeded")),
+            _ => found("dc1", "Succeeded"),
         }
     }));
-    let created = client(http.clone())
-        .data_connections()
-        .create_or_update(&ctx(), &id("dc1"), &settings())
+    let created = create_or_update(&client(http.clone()), "dc1")
         .await
         .unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
@@ -131,7 +194,7 @@ async fn create_puts_everything_waits_and_reads_back() {
 #[tokio::test(start_paused = true)]
 async fn update_patches_every_setting() {
     let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
-        "PATCH" => response(200, &[], &stored("dc1", "Succeeded")),
+        "PATCH" => found("dc1", "Succeeded"),
         _ => response(500, &[], ""),
     }));
     let mut changed = settings();
@@ -200,16 +263,8 @@ async fn delete_of_a_missing_connection_succeeds() {
         ),
     ]));
     let client = client(http);
-    client
-        .data_connections()
-        .delete(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
-    client
-        .data_connections()
-        .delete(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
+    delete(&client, "dc1").await.unwrap();
+    delete(&client, "dc1").await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -224,11 +279,7 @@ async fn delete_waits_for_the_operation() {
         response(200, &[], r#"{"status":"Succeeded"}"#),
     ]));
     let start = Instant::now();
-    client(http.clone())
-        .data_connections()
-        .delete(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
+    delete(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(http.requests().len(), 3);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
 }
@@ -247,17 +298,9 @@ async fn failures_after_acceptance_say_the_resource_may_exist() {
             r#"{"status":"Failed","error":{"code":"BadRequest","message":"Table 'Events' does not exist"}}"#,
         ),
     ]));
-    let err = client(http)
-        .data_connections()
-        .create_or_update(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
-    assert!(err.resource_may_exist());
-    let Error::Accepted(inner) = &err else {
-        panic!("{err:?}")
-    };
+    let err = create_or_update(&client(http), "dc1").await.unwrap_err();
     assert_eq!(
-        **inner,
+        *accepted_operation_error(&err),
         Error::Lro {
             status: "Failed".into(),
             code: "BadRequest".into(),
@@ -275,7 +318,7 @@ async fn throttling_is_retried_after_the_requested_wait() {
             r#"{"error":{"code":"SubscriptionRequestsThrottled","message":"slow down"}}"#,
         ),
         response(503, &[], ""),
-        response(200, &[], &stored("dc1", "Succeeded")),
+        found("dc1", "Succeeded"),
     ]));
     let start = Instant::now();
     let found = client(http.clone())
@@ -325,7 +368,7 @@ async fn reads_and_side_effect_free_posts_are_retried_after_a_dropped_connection
     let dropped = || Err(Error::Transport("connection reset".into()));
     let http = Arc::new(MockHttp::new(vec![
         dropped(),
-        response(200, &[], &stored("dc1", "Succeeded")),
+        found("dc1", "Succeeded"),
         dropped(),
         response(200, &[], r#"{"nameAvailable":true}"#),
         dropped(),
@@ -345,12 +388,10 @@ async fn reads_and_side_effect_free_posts_are_retried_after_a_dropped_connection
         ops.validate(&ctx(), &id("dc1"), &settings()).await.unwrap(),
         Vec::<String>::new()
     );
-    let methods: Vec<_> = http
-        .requests()
-        .iter()
-        .map(|r| r.method.to_string())
-        .collect();
-    assert_eq!(methods, ["GET", "GET", "POST", "POST", "POST", "POST"]);
+    assert_eq!(
+        methods(&http),
+        ["GET", "GET", "POST", "POST", "POST", "POST"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -365,12 +406,10 @@ async fn busy_cluster_conflicts_are_waited_out() {
                 r#"{"error":{"code":"Conflict","message":"Cluster 'democluster' is busy: another operation is in progress."}}"#,
             );
         }
-        response(200, &[], &stored("dc1", "Succeeded"))
+        found("dc1", "Succeeded")
     }));
     let start = Instant::now();
-    client(http.clone())
-        .data_connections()
-        .create_or_update(&ctx(), &id("dc1"), &settings())
+    create_or_update(&client(http.clone()), "dc1")
         .await
         .unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(14));
@@ -384,11 +423,7 @@ async fn other_conflicts_fail_fast() {
         &[],
         r#"{"error":{"code":"MissingSubscriptionRegistration","message":"register Microsoft.Kusto"}}"#,
     )]));
-    let err = client(http)
-        .data_connections()
-        .create_or_update(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let err = create_or_update(&client(http), "dc1").await.unwrap_err();
     assert!(!err.resource_may_exist());
     assert!(err.to_string().contains("MissingSubscriptionRegistration"));
 }
@@ -438,7 +473,7 @@ async fn writes_to_one_cluster_never_overlap() {
                     &format!(r#"{{"status":"{status}"}}"#),
                 )
             }
-            _ => response(200, &[], &stored(&name, "Succeeded")),
+            _ => found(&name, "Succeeded"),
         }
     }));
     let client = client(http);
@@ -539,11 +574,8 @@ async fn a_timeout_after_acceptance_keeps_the_resource_known() {
         .await
         .unwrap_err();
     assert_eq!(start.elapsed(), Duration::from_secs(25));
-    assert!(err.resource_may_exist(), "{err}");
-    let Error::Accepted(inner) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(matches!(**inner, Error::Timeout { .. }), "{inner:?}");
+    let inner = accepted_operation_error(&err);
+    assert!(matches!(inner, Error::Timeout { .. }), "{inner:?}");
     assert!(err.to_string().contains("last status: Running"), "{err}");
 }
 
@@ -556,7 +588,7 @@ fn count(http: &MockHttp, method: &str) -> usize {
         .count()
 }
 
-fn busy_409() -> crate::azure::Result<crate::azure::transport::Response> {
+fn busy_409() -> Answer {
     response(
         409,
         &[("retry-after", "5")],
@@ -564,7 +596,7 @@ fn busy_409() -> crate::azure::Result<crate::azure::transport::Response> {
     )
 }
 
-fn not_found() -> crate::azure::Result<crate::azure::transport::Response> {
+fn not_found() -> Answer {
     response(
         404,
         &[],
@@ -574,14 +606,8 @@ fn not_found() -> crate::azure::Result<crate::azure::transport::Response> {
 
 #[tokio::test(start_paused = true)]
 async fn create_refuses_an_existing_connection_without_writing() {
-    let http = Arc::new(MockHttp::with_handler(|_| {
-        response(200, &[], &stored("dc1", "Succeeded"))
-    }));
-    let err = client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let http = Arc::new(MockHttp::with_handler(|_| found("dc1", "Succeeded")));
+    let err = create(&client(http.clone()), "dc1").await.unwrap_err();
     assert_eq!(
         err,
         Error::AlreadyExists {
@@ -609,35 +635,17 @@ async fn a_second_block_with_the_same_name_is_told_apart() {
                 *exists = false;
                 response(200, &[], "")
             }
-            _ if *exists => response(200, &[], &stored("dc1", "Succeeded")),
+            _ if *exists => found("dc1", "Succeeded"),
             _ => not_found(),
         }
     }));
     let client = client(http.clone());
-    let ops = client.data_connections();
-    ops.create(&ctx(), &id("dc1"), &settings()).await.unwrap();
-    let twice = ops
-        .create(&ctx(), &id("DC1"), &settings())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            twice,
-            Error::AlreadyExists {
-                by_this_process: true,
-                created_concurrently: false,
-                ..
-            }
-        ),
-        "{twice:?}"
-    );
+    create(&client, "dc1").await.unwrap();
+    assert_already_managed_here(&client, "DC1").await;
     // Deleted and created elsewhere later: no longer this process's own.
-    ops.delete(&ctx(), &id("dc1")).await.unwrap();
+    delete(&client, "dc1").await.unwrap();
     *exists.lock().unwrap() = true;
-    let elsewhere = ops
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let elsewhere = create(&client, "dc1").await.unwrap_err();
     assert!(
         matches!(
             elsewhere,
@@ -654,14 +662,10 @@ async fn a_second_block_with_the_same_name_is_told_apart() {
 #[tokio::test(start_paused = true)]
 async fn a_create_answered_as_an_update_is_not_taken_over() {
     let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
-        "PUT" => response(200, &[], &stored("dc1", "Succeeded")),
+        "PUT" => found("dc1", "Succeeded"),
         _ => not_found(),
     }));
-    let err = client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let err = create(&client(http.clone()), "dc1").await.unwrap_err();
     assert_eq!(
         err,
         Error::AlreadyExists {
@@ -677,7 +681,7 @@ async fn a_create_answered_as_an_update_is_not_taken_over() {
 /// the connection becomes visible `visible_after` later and finishes `done_after` after the
 /// PUT. A PUT while that operation runs is refused as busy; later PUTs update it (200).
 fn processed_but_answered(
-    first_answer: fn() -> crate::azure::Result<crate::azure::transport::Response>,
+    first_answer: fn() -> Answer,
     visible_after: Duration,
     done_after: Duration,
 ) -> Arc<MockHttp> {
@@ -691,19 +695,15 @@ fn processed_but_answered(
                 first_answer()
             }
             ("PUT", Some(since)) if since < done_after => busy_409(),
-            ("PUT", Some(_)) => response(200, &[], &stored("dc1", "Succeeded")),
-            (_, Some(since)) if since >= done_after => {
-                response(200, &[], &stored("dc1", "Succeeded"))
-            }
-            (_, Some(since)) if since >= visible_after => {
-                response(200, &[], &stored("dc1", "Creating"))
-            }
+            ("PUT", Some(_)) => found("dc1", "Succeeded"),
+            (_, Some(since)) if since >= done_after => found("dc1", "Succeeded"),
+            (_, Some(since)) if since >= visible_after => found("dc1", "Creating"),
             _ => not_found(),
         }
     }))
 }
 
-fn gateway_timeout() -> crate::azure::Result<crate::azure::transport::Response> {
+fn gateway_timeout() -> Answer {
     response(
         504,
         &[],
@@ -711,7 +711,7 @@ fn gateway_timeout() -> crate::azure::Result<crate::azure::transport::Response> 
     )
 }
 
-fn dropped() -> crate::azure::Result<crate::azure::transport::Response> {
+fn dropped() -> Answer {
     Err(Error::Transport(
         "peer closed connection without sending TLS close_notify".into(),
     ))
@@ -721,11 +721,7 @@ fn dropped() -> crate::azure::Result<crate::azure::transport::Response> {
 async fn a_create_answered_504_after_processing_is_adopted_without_a_second_put() {
     let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::from_secs(30));
-    let created = client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    let created = create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(
         count(&http, "PUT"),
@@ -742,11 +738,7 @@ async fn a_create_answered_504_after_processing_is_adopted_without_a_second_put(
 #[tokio::test(start_paused = true)]
 async fn a_create_whose_answer_was_lost_is_adopted() {
     let http = processed_but_answered(dropped, Duration::ZERO, Duration::from_secs(30));
-    client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(count(&http, "PUT"), 1);
 }
 
@@ -762,30 +754,12 @@ async fn a_duplicate_refused_as_busy_ends_with_the_first_create_adopted() {
     );
     let start = Instant::now();
     let client = client(http.clone());
-    let created = client
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    let created = create(&client, "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(count(&http, "PUT"), 2);
     assert!(start.elapsed() >= Duration::from_secs(40));
     // It counts as created here: a second block with this name is told so.
-    let again = client
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            again,
-            Error::AlreadyExists {
-                by_this_process: true,
-                ..
-            }
-        ),
-        "{again:?}"
-    );
+    assert_already_managed_here(&client, "dc1").await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -802,21 +776,12 @@ async fn a_create_whose_answer_was_lost_before_processing_is_sent_again() {
                     response(201, &[], &stored("dc1", "Succeeded"))
                 }
             }
-            (_, 2) => response(200, &[], &stored("dc1", "Succeeded")),
+            (_, 2) => found("dc1", "Succeeded"),
             _ => not_found(),
         }
     }));
-    client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
-    let methods: Vec<_> = http
-        .requests()
-        .iter()
-        .map(|r| r.method.to_string())
-        .collect();
-    assert_eq!(methods, ["GET", "PUT", "GET", "PUT", "GET"]);
+    create(&client(http.clone()), "dc1").await.unwrap();
+    assert_eq!(methods(&http), ["GET", "PUT", "GET", "PUT", "GET"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -827,13 +792,9 @@ async fn a_create_refused_by_a_connection_failure_is_retried_at_once() {
             "tcp connect error: Connection refused".into(),
         )),
         response(201, &[], &stored("dc1", "Succeeded")),
-        response(200, &[], &stored("dc1", "Succeeded")),
+        found("dc1", "Succeeded"),
     ]));
-    client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(count(&http, "PUT"), 2);
 }
 
@@ -842,37 +803,16 @@ async fn a_create_found_failed_after_a_lost_answer_is_kept() {
     let http = Arc::new(MockHttp::new(vec![
         not_found(),
         gateway_timeout(),
-        response(200, &[], &stored("dc1", "Failed")),
-        response(200, &[], &stored("dc1", "Failed")),
+        found("dc1", "Failed"),
+        found("dc1", "Failed"),
     ]));
     let client = client(http.clone());
-    let err = client
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let err = create(&client, "dc1").await.unwrap_err();
     // It may be this process's own: a second block with the name is told so.
-    let again = client
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    assert_already_managed_here(&client, "dc1").await;
+    let inner = accepted_operation_error(&err);
     assert!(
-        matches!(
-            again,
-            Error::AlreadyExists {
-                by_this_process: true,
-                ..
-            }
-        ),
-        "{again:?}"
-    );
-    assert!(err.resource_may_exist(), "{err:?}");
-    let Error::Accepted(inner) = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        matches!(**inner, Error::Lro { ref status, .. } if status == "Failed"),
+        matches!(inner, Error::Lro { status, .. } if status == "Failed"),
         "{inner:?}"
     );
 }
@@ -920,9 +860,7 @@ fn first_operation_busy(present: bool) -> Arc<MockHttp> {
             };
         }
         match req.method.as_str() {
-            "GET" if present || writes.load(Ordering::SeqCst) > 1 => {
-                response(200, &[], &stored("dc1", "Succeeded"))
-            }
+            "GET" if present || writes.load(Ordering::SeqCst) > 1 => found("dc1", "Succeeded"),
             "GET" => not_found(),
             _ => {
                 let n = writes.fetch_add(1, Ordering::SeqCst) + 1;
@@ -943,11 +881,7 @@ fn first_operation_busy(present: bool) -> Arc<MockHttp> {
 #[tokio::test(start_paused = true)]
 async fn a_create_whose_operation_failed_as_busy_is_sent_again() {
     let http = first_operation_busy(false);
-    let created = client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    let created = create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(count(&http, "PUT"), 2);
 }
@@ -955,9 +889,7 @@ async fn a_create_whose_operation_failed_as_busy_is_sent_again() {
 #[tokio::test(start_paused = true)]
 async fn an_update_whose_operation_failed_as_busy_is_sent_again() {
     let http = first_operation_busy(true);
-    client(http.clone())
-        .data_connections()
-        .create_or_update(&ctx(), &id("dc1"), &settings())
+    create_or_update(&client(http.clone()), "dc1")
         .await
         .unwrap();
     assert_eq!(count(&http, "PUT"), 2);
@@ -966,11 +898,7 @@ async fn an_update_whose_operation_failed_as_busy_is_sent_again() {
 #[tokio::test(start_paused = true)]
 async fn a_delete_whose_operation_failed_as_busy_is_sent_again() {
     let http = first_operation_busy(true);
-    client(http.clone())
-        .data_connections()
-        .delete(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
+    delete(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(count(&http, "DELETE"), 2);
 }
 
@@ -981,17 +909,11 @@ async fn a_delete_with_a_lost_answer_waits_until_the_connection_is_gone() {
     let http = Arc::new(MockHttp::with_handler(move |req| {
         match req.method.as_str() {
             "DELETE" => gateway_timeout(),
-            _ if seen.fetch_add(1, Ordering::SeqCst) < 2 => {
-                response(200, &[], &stored("dc1", "Deleting"))
-            }
+            _ if seen.fetch_add(1, Ordering::SeqCst) < 2 => found("dc1", "Deleting"),
             _ => not_found(),
         }
     }));
-    client(http.clone())
-        .data_connections()
-        .delete(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
+    delete(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(gets.load(Ordering::SeqCst), 3);
     assert_eq!(
         count(&http, "DELETE"),
@@ -1010,14 +932,10 @@ async fn a_token_rejected_mid_create_is_replaced_and_nothing_is_tainted() {
             r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token has expired."}}"#,
         ),
         response(201, &[], &stored("dc1", "Succeeded")),
-        response(200, &[], &stored("dc1", "Succeeded")),
+        found("dc1", "Succeeded"),
     ]));
     let client = client(http.clone());
-    client
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    create(&client, "dc1").await.unwrap();
     assert_eq!(client.token_requests(), 2);
     assert_eq!(count(&http, "PUT"), 2);
 }
@@ -1040,7 +958,7 @@ fn accepted_with_retry_after(retry_after: &'static str) -> Arc<MockHttp> {
             ),
             (_, true) => response(200, &[], r#"{"status":"Succeeded"}"#),
             _ if start.elapsed() == Duration::ZERO => not_found(),
-            _ => response(200, &[], &stored("dc1", "Succeeded")),
+            _ => found("dc1", "Succeeded"),
         }
     }))
 }
@@ -1049,11 +967,7 @@ fn accepted_with_retry_after(retry_after: &'static str) -> Arc<MockHttp> {
 async fn a_hostile_retry_after_on_an_accepted_put_neither_panics_nor_stalls() {
     let http = accepted_with_retry_after("18446744073709551615");
     let start = Instant::now();
-    client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60), "one capped wait");
 }
 
@@ -1062,11 +976,7 @@ async fn a_thirty_minute_retry_after_is_capped_and_said_at_warn() {
     let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = accepted_with_retry_after("1800");
     let start = Instant::now();
-    client(http.clone())
-        .data_connections()
-        .create(&ctx(), &id("dc1"), &settings())
-        .await
-        .unwrap();
+    create(&client(http.clone()), "dc1").await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     let text = logs.text();
     assert!(
