@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use azure::{Emulator, ctx};
 use serde_json::json;
 use terraform_provider_kusto::azure::{
-    Client, ClientConfig, Cloud, Credentials, DataConnection, DataConnectionId, Error, Secret,
+    Client, ClientConfig, Cloud, Credentials, DataConnection, DataConnectionId, Error,
+    EventHubSettings, Secret,
 };
 
 const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
@@ -340,8 +341,7 @@ async fn throttling_is_retried_after_retry_after() {
     let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
     emulator
         .set_faults(
-            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-            "action": {"type": "status", "status": 429, "retry_after": 1}}]}),
+            json!({"rules": [first_put(json!({"type": "status", "status": 429, "retry_after": 1}))]}),
         )
         .await;
     let client = emulator.client().await;
@@ -393,18 +393,25 @@ async fn failed_operation_is_surfaced_verbatim() {
     );
 }
 
+/// Creates `name` with the default settings outside the client under test, as another writer
+/// on the same cluster would.
+async fn put_as_another_writer(emulator: &Emulator, name: &str) -> DataConnectionId {
+    let id = emulator.id(name);
+    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
+        "eventHubResourceId": emulator.settings().event_hub_resource_id,
+        "consumerGroup": "$Default", "tableName": "Events", "mappingRuleName": "events_json",
+        "dataFormat": "JSON"}});
+    let status = emulator.raw_put(&id, &body).await;
+    assert!(status.is_success(), "{status}");
+    id
+}
+
 #[tokio::test]
 async fn busy_cluster_conflict_is_waited_out() {
     let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
     let client = emulator.client().await;
     // Another writer (not this client, so not serialised by it) starts an operation.
-    let other = emulator.id("other-writer");
-    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
-        "eventHubResourceId": emulator.settings().event_hub_resource_id,
-        "consumerGroup": "$Default", "tableName": "Events", "mappingRuleName": "events_json",
-        "dataFormat": "JSON"}});
-    let status = emulator.raw_put(&other, &body).await;
-    assert!(status.is_success(), "{status}");
+    put_as_another_writer(&emulator, "other-writer").await;
 
     let created = client
         .data_connections()
@@ -496,136 +503,6 @@ async fn writes_to(emulator: &Emulator, name: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn create_owns_each_name_once() {
-    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
-    let client = emulator.client().await;
-    let ops = client.data_connections();
-    let id = emulator.id("owned-once");
-    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
-    let twice = ops
-        .create(&ctx(), &id, &emulator.settings())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            twice,
-            Error::AlreadyExists {
-                by_this_process: true,
-                created_concurrently: false,
-                ..
-            }
-        ),
-        "{twice:?}"
-    );
-
-    // One created by another writer is refused too, with the import hint.
-    let other = emulator.id("someone-elses");
-    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
-        "eventHubResourceId": emulator.settings().event_hub_resource_id,
-        "consumerGroup": "$Default", "tableName": "Events",
-        "mappingRuleName": "events_json", "dataFormat": "JSON"}});
-    assert!(emulator.raw_put(&other, &body).await.is_success());
-    let theirs = ops
-        .create(&ctx(), &other, &emulator.settings())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            theirs,
-            Error::AlreadyExists {
-                by_this_process: false,
-                ..
-            }
-        ),
-        "{theirs:?}"
-    );
-    assert!(theirs.to_string().contains("terraform import"), "{theirs}");
-    assert_eq!(
-        writes_to(&emulator, "someone-elses").await,
-        ["PUT 201", "GET 200"],
-        "nothing written over the other writer's connection"
-    );
-}
-
-#[tokio::test]
-async fn a_create_refused_with_504_is_looked_up_before_it_is_sent_again() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
-    emulator
-        .set_faults(json!({"rules": [
-            {"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-             "action": {"type": "status", "status": 504}}
-        ]}))
-        .await;
-    let client = emulator.client().await;
-    let created = client
-        .data_connections()
-        .create(&ctx(), &emulator.id("after-504"), &emulator.settings())
-        .await
-        .unwrap();
-    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
-    let writes = writes_to(&emulator, "after-504").await;
-    assert_eq!(
-        writes[..4],
-        ["GET 404", "PUT 504", "GET 404", "PUT 201"],
-        "{writes:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_create_whose_connection_dropped_is_looked_up_before_it_is_sent_again() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
-    emulator
-        .set_faults(json!({"rules": [
-            {"method": "PUT", "path": "*/dataConnections/*", "times": 1, "action": {"type": "drop"}}
-        ]}))
-        .await;
-    let client = emulator.client().await;
-    client
-        .data_connections()
-        .create(&ctx(), &emulator.id("after-drop"), &emulator.settings())
-        .await
-        .unwrap();
-    let writes = writes_to(&emulator, "after-drop").await;
-    assert_eq!(
-        writes[..4],
-        ["GET 404", "PUT 0", "GET 404", "PUT 201"],
-        "{writes:?}"
-    );
-}
-
-#[tokio::test]
-async fn a_busy_cluster_operation_failure_on_update_is_sent_again() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
-    let client = emulator.client().await;
-    let ops = client.data_connections();
-    let id = emulator.id("busy-update");
-    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
-    emulator
-        .set_faults(json!({"rules": [
-            {"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-             "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}
-        ]}))
-        .await;
-    let mut changed = emulator.settings();
-    changed.mapping_rule_name = Some("events_csv".into());
-    changed.data_format = Some("CSV".into());
-    let updated = ops.create_or_update(&ctx(), &id, &changed).await.unwrap();
-    assert_eq!(
-        updated.settings.mapping_rule_name.as_deref(),
-        Some("events_csv")
-    );
-    let puts = writes_to(&emulator, "busy-update")
-        .await
-        .iter()
-        .filter(|w| w.starts_with("PUT"))
-        .count();
-    assert_eq!(
-        puts, 3,
-        "the create, the update whose operation failed, the update again"
-    );
-}
-
 /// Creates `name` with fault `rule` installed; returns the writes the emulator saw and the
 /// client.
 async fn create_under(
@@ -645,15 +522,132 @@ async fn create_under(
     (writes_to(&emulator, name).await, client)
 }
 
+/// How many of `writes` are PUTs.
 fn puts(writes: &[String]) -> usize {
     writes.iter().filter(|w| w.starts_with("PUT")).count()
+}
+
+/// A fault rule for the first data-connection PUT only.
+fn first_put(action: serde_json::Value) -> serde_json::Value {
+    json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1, "action": action})
+}
+
+/// The default settings with the CSV mapping instead of the JSON one.
+fn csv_settings(emulator: &Emulator) -> EventHubSettings {
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    changed
+}
+
+/// Creates `name`, then with fault `rule` installed updates it to the CSV mapping and checks
+/// the update took; returns the writes the emulator saw.
+async fn update_under(rule: serde_json::Value, name: &str, lro_seconds: &str) -> Vec<String> {
+    let emulator = Emulator::start(&["--lro-seconds", lro_seconds, "--retry-after", "1"]);
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id(name);
+    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
+    emulator.set_faults(json!({"rules": [rule]})).await;
+    let updated = ops
+        .create_or_update(&ctx(), &id, &csv_settings(&emulator))
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
+    writes_to(&emulator, name).await
+}
+
+/// `err` refuses a create because the connection already exists (not because a create raced
+/// it), owned by this process or not as `by_this_process` says.
+fn assert_refused_as_existing(err: &Error, by_this_process: bool) {
+    assert!(
+        matches!(
+            err,
+            Error::AlreadyExists {
+                by_this_process: owned,
+                created_concurrently: false,
+                ..
+            } if *owned == by_this_process
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_owns_each_name_once() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id("owned-once");
+    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
+    let twice = ops
+        .create(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap_err();
+    assert_refused_as_existing(&twice, true);
+
+    // One created by another writer is refused too, with the import hint.
+    let other = put_as_another_writer(&emulator, "someone-elses").await;
+    let theirs = ops
+        .create(&ctx(), &other, &emulator.settings())
+        .await
+        .unwrap_err();
+    assert_refused_as_existing(&theirs, false);
+    assert!(theirs.to_string().contains("terraform import"), "{theirs}");
+    assert_eq!(
+        writes_to(&emulator, "someone-elses").await,
+        ["PUT 201", "GET 200"],
+        "nothing written over the other writer's connection"
+    );
+}
+
+#[tokio::test]
+async fn a_create_refused_with_504_is_looked_up_before_it_is_sent_again() {
+    let (writes, _) = create_under(
+        first_put(json!({"type": "status", "status": 504})),
+        "after-504",
+        "1",
+    )
+    .await;
+    assert_eq!(
+        writes[..4],
+        ["GET 404", "PUT 504", "GET 404", "PUT 201"],
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_dropped_is_looked_up_before_it_is_sent_again() {
+    let (writes, _) = create_under(first_put(json!({"type": "drop"})), "after-drop", "1").await;
+    assert_eq!(
+        writes[..4],
+        ["GET 404", "PUT 0", "GET 404", "PUT 201"],
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_cluster_operation_failure_on_update_is_sent_again() {
+    let writes = update_under(
+        first_put(json!({"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"})),
+        "busy-update",
+        "1",
+    )
+    .await;
+    assert_eq!(
+        puts(&writes),
+        3,
+        "the create, the update whose operation failed, the update again"
+    );
 }
 
 #[tokio::test]
 async fn a_create_answered_504_after_processing_is_adopted() {
     let (writes, _) = create_under(
-        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-               "action": {"type": "status", "status": 504, "after_processing": true}}),
+        first_put(json!({"type": "status", "status": 504, "after_processing": true})),
         "adopted-504",
         "3",
     )
@@ -664,8 +658,7 @@ async fn a_create_answered_504_after_processing_is_adopted() {
 #[tokio::test]
 async fn a_create_whose_response_was_lost_is_adopted() {
     let (writes, _) = create_under(
-        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-               "action": {"type": "drop", "after_processing": true}}),
+        first_put(json!({"type": "drop", "after_processing": true})),
         "adopted-drop",
         "2",
     )
@@ -688,8 +681,7 @@ async fn a_token_rejected_on_the_third_arm_call_is_replaced() {
 #[tokio::test]
 async fn a_create_whose_operation_failed_busy_is_sent_again() {
     let (writes, _) = create_under(
-        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-               "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}),
+        first_put(json!({"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"})),
         "busy-create",
         "1",
     )
@@ -699,30 +691,10 @@ async fn a_create_whose_operation_failed_busy_is_sent_again() {
 
 #[tokio::test]
 async fn an_update_answered_504_after_processing_converges() {
-    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
-    let client = emulator.client().await;
-    let id = emulator.id("update-504");
-    client
-        .data_connections()
-        .create(&ctx(), &id, &emulator.settings())
-        .await
-        .unwrap();
-    emulator
-        .set_faults(
-            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
-            "action": {"type": "status", "status": 504, "after_processing": true}}]}),
-        )
-        .await;
-    let mut changed = emulator.settings();
-    changed.mapping_rule_name = Some("events_csv".into());
-    changed.data_format = Some("CSV".into());
-    let updated = client
-        .data_connections()
-        .create_or_update(&ctx(), &id, &changed)
-        .await
-        .unwrap();
-    assert_eq!(
-        updated.settings.mapping_rule_name.as_deref(),
-        Some("events_csv")
-    );
+    update_under(
+        first_put(json!({"type": "status", "status": 504, "after_processing": true})),
+        "update-504",
+        "3",
+    )
+    .await;
 }

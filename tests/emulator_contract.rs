@@ -431,12 +431,7 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("wrong audience")
-    );
+    assert_error_mentions(&body, "wrong audience");
     // A token for the emulator's own address (what the metadata advertises) is accepted.
     emu.token = emu.token_for(&format!("{}/.default", emu.endpoint())).await;
     assert_eq!(emu.arm(Method::GET, &dc("x"), None).await.status(), 404);

@@ -22,14 +22,7 @@ async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
             "action": {"type": "drop", "after_processing": true}}]}),
     )
     .await;
-    let url = emu.url(&dc("lost"));
-    let sent = emu
-        .client()
-        .put(url)
-        .bearer_auth(&emu.token)
-        .json(&events())
-        .send()
-        .await;
+    let sent = emu.try_put_dc("lost", &events()).await;
     assert!(sent.is_err(), "the answer is lost: {sent:?}");
 
     let (status, got) = emu.get_json(&dc("lost")).await;
@@ -51,15 +44,7 @@ async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
     )
     .await;
     emu.advance(60).await;
-    assert!(
-        emu.client()
-            .put(emu.url(&dc("never")))
-            .bearer_auth(&emu.token)
-            .json(&events())
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(emu.try_put_dc("never", &events()).await.is_err());
     assert_eq!(emu.get_json(&dc("never")).await.0, 404);
 }
 
@@ -182,14 +167,7 @@ async fn a_401_on_the_nth_arm_call_is_arms_rejected_token() {
     assert_eq!(body["error"]["code"], "ExpiredAuthenticationToken");
     assert_eq!(emu.get_json(&dc("x")).await.0, 404, "third call passes");
 
-    let token = emu
-        .token_request(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await;
+    let token = emu.arm_token_request(SECRET).await;
     assert_eq!(token.status(), 401);
     let aad: Value = token.json().await.unwrap();
     assert_eq!(
@@ -213,12 +191,7 @@ async fn busy_as_an_asynchronous_failure_rolls_the_write_back() {
     let operation = emu.operation_of(&create).await;
     assert_eq!(operation["status"], "Failed");
     assert_eq!(operation["error"]["code"], "ServiceIsInMaintenance");
-    assert!(
-        operation["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("democluster")
-    );
+    assert_error_mentions(&operation, "democluster");
     assert_eq!(
         emu.get_json(&dc("rolled")).await.0,
         404,
@@ -259,11 +232,8 @@ async fn random_failures(emu: &Emulator, seed: u64, count: usize) -> Vec<bool> {
     let mut failed = Vec::with_capacity(count);
     for _ in 0..count {
         let response = emu
-            .client()
-            .get(emu.url("/metadata/endpoints?api-version=2022-09-01"))
-            .send()
-            .await
-            .unwrap();
+            .anonymous(Method::GET, "/metadata/endpoints?api-version=2022-09-01")
+            .await;
         failed.push(response.status() == 503);
     }
     failed
@@ -321,12 +291,7 @@ async fn the_admin_api_needs_the_admin_token_and_hides_client_secrets() {
             assert_eq!(body["error"]["code"], "Unauthorized", "{what}");
         }
     }
-    let clear = emu
-        .client()
-        .delete(emu.url("/_emulator/faults"))
-        .send()
-        .await
-        .unwrap();
+    let clear = emu.anonymous(Method::DELETE, "/_emulator/faults").await;
     assert_eq!(clear.status(), 401, "writes too");
 
     let world: Value = emu.admin_json("/world").await;
@@ -353,14 +318,7 @@ async fn the_admin_api_needs_the_admin_token_and_hides_client_secrets() {
             .status(),
         200
     );
-    let rotated = emu
-        .token_request(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", "rotated-secret"),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await;
+    let rotated = emu.arm_token_request("rotated-secret").await;
     assert_eq!(rotated.status(), 200);
 }
 

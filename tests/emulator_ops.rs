@@ -38,12 +38,7 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
     assert_eq!(second.status(), 409);
     let conflict: Value = second.json().await.unwrap();
     assert_eq!(conflict["error"]["code"], "ServiceIsInMaintenance");
-    assert!(
-        conflict["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("democluster")
-    );
+    assert_error_mentions(&conflict, "democluster");
     assert_eq!(
         emu.arm(Method::DELETE, &dc("slow"), None).await.status(),
         409
@@ -131,13 +126,7 @@ async fn token_endpoint_failures_use_the_entra_shape() {
     emu.set_faults(json!({"rules": [{"path": "*/oauth2/v2.0/token", "times": 1,
         "action": {"type": "status", "status": 503}}]}))
         .await;
-    let pairs = [
-        ("client_id", CLIENT_ID),
-        ("client_secret", SECRET),
-        ("grant_type", "client_credentials"),
-        ("scope", "https://management.azure.com/.default"),
-    ];
-    let failed = emu.token_request(&pairs).await;
+    let failed = emu.arm_token_request(SECRET).await;
     assert_eq!(failed.status(), 503);
     let body: Value = failed.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
@@ -147,7 +136,7 @@ async fn token_endpoint_failures_use_the_entra_shape() {
             .unwrap()
             .starts_with("AADSTS")
     );
-    assert_eq!(emu.token_request(&pairs).await.status(), 200);
+    assert_eq!(emu.arm_token_request(SECRET).await.status(), 200);
 }
 
 #[tokio::test]

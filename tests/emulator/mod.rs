@@ -89,6 +89,17 @@ impl Emulator {
             .unwrap()
     }
 
+    /// A client-credentials token request for ARM with the world's application and `secret`.
+    pub async fn arm_token_request(&self, secret: &str) -> Response {
+        self.token_request(&[
+            ("client_id", CLIENT_ID),
+            ("client_secret", secret),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://management.azure.com/.default"),
+        ])
+        .await
+    }
+
     pub async fn token_for(&self, scope: &str) -> String {
         self.process.token(scope).await
     }
@@ -107,6 +118,15 @@ impl Emulator {
         request.send().await.unwrap()
     }
 
+    /// A request to `path` without any credential.
+    pub async fn anonymous(&self, method: Method, path: &str) -> Response {
+        self.client()
+            .request(method, self.url(path))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let response = self.arm(Method::GET, path, None).await;
         let status = response.status().as_u16();
@@ -116,6 +136,16 @@ impl Emulator {
     /// PUT of data connection `name` in the default database.
     pub async fn put_dc(&self, name: &str, body: &Value) -> Response {
         self.arm(Method::PUT, &dc(name), Some(body)).await
+    }
+
+    /// PUT of data connection `name` whose answer may not arrive: the transport's outcome.
+    pub async fn try_put_dc(&self, name: &str, body: &Value) -> reqwest::Result<Response> {
+        self.client()
+            .put(self.url(&dc(name)))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
     }
 
     /// Creates a data connection and waits for its operation (needs `--lro-seconds 0`).
@@ -184,6 +214,12 @@ impl Emulator {
     pub async fn terminate(mut self) -> bool {
         self.process.terminate().success()
     }
+}
+
+/// The ARM or operation error in `body` has a message that mentions `text`.
+pub fn assert_error_mentions(body: &Value, text: &str) {
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(text), "{text:?} not in {body}");
 }
 
 pub fn header(response: &Response, name: &str) -> String {

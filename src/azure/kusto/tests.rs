@@ -86,23 +86,24 @@ fn found(name: &str, state: &str) -> Answer {
     response(200, &[], &stored(name, state))
 }
 
-/// Creates `name` (refusing an existing one) with the default settings.
-async fn create(client: &Client, name: &str) -> crate::azure::Result<EventHubDataConnection> {
-    client
-        .data_connections()
-        .create(&ctx(), &id(name), &settings())
-        .await
-}
-
-/// Creates or updates `name` with the default settings.
-async fn create_or_update(
+/// Creates `name` (refusing an existing one) with the default settings within `ctx`.
+async fn create(
     client: &Client,
+    ctx: &CallContext,
     name: &str,
 ) -> crate::azure::Result<EventHubDataConnection> {
-    client
-        .data_connections()
-        .create_or_update(&ctx(), &id(name), &settings())
-        .await
+    let ops = client.data_connections();
+    ops.create(ctx, &id(name), &settings()).await
+}
+
+/// Creates or updates `name` with the default settings within `ctx`.
+async fn create_or_update(
+    client: &Client,
+    ctx: &CallContext,
+    name: &str,
+) -> crate::azure::Result<EventHubDataConnection> {
+    let ops = client.data_connections();
+    ops.create_or_update(ctx, &id(name), &settings()).await
 }
 
 /// Deletes `name`.
@@ -110,9 +111,18 @@ async fn delete(client: &Client, name: &str) -> crate::azure::Result<()> {
     client.data_connections().delete(&ctx(), &id(name)).await
 }
 
+/// The refusal of a create because `name` exists and is not this process's own.
+fn existing_elsewhere(name: &str, created_concurrently: bool) -> Error {
+    Error::AlreadyExists {
+        id: id(name).to_string(),
+        by_this_process: false,
+        created_concurrently,
+    }
+}
+
 /// Creating `name` again is refused as a connection this process already manages.
 async fn assert_already_managed_here(client: &Client, name: &str) {
-    let again = create(client, name).await.unwrap_err();
+    let again = create(client, &ctx(), name).await.unwrap_err();
     assert!(
         matches!(
             again,
@@ -156,7 +166,7 @@ async fn create_puts_everything_waits_and_reads_back() {
             _ => found("dc1", "Succeeded"),
         }
     }));
-    let created = create_or_update(&client(http.clone()), "dc1")
+    let created = create_or_update(&client(http.clone()), &ctx(), "dc1")
         .await
         .unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
@@ -298,7 +308,9 @@ async fn failures_after_acceptance_say_the_resource_may_exist() {
             r#"{"status":"Failed","error":{"code":"BadRequest","message":"Table 'Events' does not exist"}}"#,
         ),
     ]));
-    let err = create_or_update(&client(http), "dc1").await.unwrap_err();
+    let err = create_or_update(&client(http), &ctx(), "dc1")
+        .await
+        .unwrap_err();
     assert_eq!(
         *accepted_operation_error(&err),
         Error::Lro {
@@ -409,7 +421,7 @@ async fn busy_cluster_conflicts_are_waited_out() {
         found("dc1", "Succeeded")
     }));
     let start = Instant::now();
-    create_or_update(&client(http.clone()), "dc1")
+    create_or_update(&client(http.clone()), &ctx(), "dc1")
         .await
         .unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(14));
@@ -423,7 +435,9 @@ async fn other_conflicts_fail_fast() {
         &[],
         r#"{"error":{"code":"MissingSubscriptionRegistration","message":"register Microsoft.Kusto"}}"#,
     )]));
-    let err = create_or_update(&client(http), "dc1").await.unwrap_err();
+    let err = create_or_update(&client(http), &ctx(), "dc1")
+        .await
+        .unwrap_err();
     assert!(!err.resource_may_exist());
     assert!(err.to_string().contains("MissingSubscriptionRegistration"));
 }
@@ -568,9 +582,7 @@ async fn a_timeout_after_acceptance_keeps_the_resource_known() {
     }));
     let ctx = CallContext::with_timeout(Duration::from_secs(25));
     let start = Instant::now();
-    let err = client(http)
-        .data_connections()
-        .create_or_update(&ctx, &id("dc1"), &settings())
+    let err = create_or_update(&client(http), &ctx, "dc1")
         .await
         .unwrap_err();
     assert_eq!(start.elapsed(), Duration::from_secs(25));
@@ -607,15 +619,10 @@ fn not_found() -> Answer {
 #[tokio::test(start_paused = true)]
 async fn create_refuses_an_existing_connection_without_writing() {
     let http = Arc::new(MockHttp::with_handler(|_| found("dc1", "Succeeded")));
-    let err = create(&client(http.clone()), "dc1").await.unwrap_err();
-    assert_eq!(
-        err,
-        Error::AlreadyExists {
-            id: id("dc1").to_string(),
-            by_this_process: false,
-            created_concurrently: false,
-        }
-    );
+    let err = create(&client(http.clone()), &ctx(), "dc1")
+        .await
+        .unwrap_err();
+    assert_eq!(err, existing_elsewhere("dc1", false));
     assert!(!err.resource_may_exist());
     assert_eq!(count(&http, "PUT"), 0);
 }
@@ -640,12 +647,12 @@ async fn a_second_block_with_the_same_name_is_told_apart() {
         }
     }));
     let client = client(http.clone());
-    create(&client, "dc1").await.unwrap();
+    create(&client, &ctx(), "dc1").await.unwrap();
     assert_already_managed_here(&client, "DC1").await;
     // Deleted and created elsewhere later: no longer this process's own.
     delete(&client, "dc1").await.unwrap();
     *exists.lock().unwrap() = true;
-    let elsewhere = create(&client, "dc1").await.unwrap_err();
+    let elsewhere = create(&client, &ctx(), "dc1").await.unwrap_err();
     assert!(
         matches!(
             elsewhere,
@@ -665,15 +672,10 @@ async fn a_create_answered_as_an_update_is_not_taken_over() {
         "PUT" => found("dc1", "Succeeded"),
         _ => not_found(),
     }));
-    let err = create(&client(http.clone()), "dc1").await.unwrap_err();
-    assert_eq!(
-        err,
-        Error::AlreadyExists {
-            id: id("dc1").to_string(),
-            by_this_process: false,
-            created_concurrently: true,
-        }
-    );
+    let err = create(&client(http.clone()), &ctx(), "dc1")
+        .await
+        .unwrap_err();
+    assert_eq!(err, existing_elsewhere("dc1", true));
     assert_eq!(count(&http, "PUT"), 1);
 }
 
@@ -721,7 +723,7 @@ fn dropped() -> Answer {
 async fn a_create_answered_504_after_processing_is_adopted_without_a_second_put() {
     let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::from_secs(30));
-    let created = create(&client(http.clone()), "dc1").await.unwrap();
+    let created = create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(
         count(&http, "PUT"),
@@ -738,7 +740,7 @@ async fn a_create_answered_504_after_processing_is_adopted_without_a_second_put(
 #[tokio::test(start_paused = true)]
 async fn a_create_whose_answer_was_lost_is_adopted() {
     let http = processed_but_answered(dropped, Duration::ZERO, Duration::from_secs(30));
-    create(&client(http.clone()), "dc1").await.unwrap();
+    create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(count(&http, "PUT"), 1);
 }
 
@@ -754,7 +756,7 @@ async fn a_duplicate_refused_as_busy_ends_with_the_first_create_adopted() {
     );
     let start = Instant::now();
     let client = client(http.clone());
-    let created = create(&client, "dc1").await.unwrap();
+    let created = create(&client, &ctx(), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(count(&http, "PUT"), 2);
     assert!(start.elapsed() >= Duration::from_secs(40));
@@ -780,7 +782,7 @@ async fn a_create_whose_answer_was_lost_before_processing_is_sent_again() {
             _ => not_found(),
         }
     }));
-    create(&client(http.clone()), "dc1").await.unwrap();
+    create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(methods(&http), ["GET", "PUT", "GET", "PUT", "GET"]);
 }
 
@@ -794,7 +796,7 @@ async fn a_create_refused_by_a_connection_failure_is_retried_at_once() {
         response(201, &[], &stored("dc1", "Succeeded")),
         found("dc1", "Succeeded"),
     ]));
-    create(&client(http.clone()), "dc1").await.unwrap();
+    create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(count(&http, "PUT"), 2);
 }
 
@@ -807,7 +809,7 @@ async fn a_create_found_failed_after_a_lost_answer_is_kept() {
         found("dc1", "Failed"),
     ]));
     let client = client(http.clone());
-    let err = create(&client, "dc1").await.unwrap_err();
+    let err = create(&client, &ctx(), "dc1").await.unwrap_err();
     // It may be this process's own: a second block with the name is told so.
     assert_already_managed_here(&client, "dc1").await;
     let inner = accepted_operation_error(&err);
@@ -822,11 +824,7 @@ async fn a_create_still_running_at_the_deadline_is_kept() {
     let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::MAX);
     let ctx = CallContext::with_timeout(Duration::from_secs(60));
-    let err = client(http)
-        .data_connections()
-        .create(&ctx, &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let err = create(&client(http), &ctx, "dc1").await.unwrap_err();
     assert!(err.resource_may_exist(), "{err:?}");
     assert!(
         err.to_string().contains("provisioning state Creating"),
@@ -881,7 +879,7 @@ fn first_operation_busy(present: bool) -> Arc<MockHttp> {
 #[tokio::test(start_paused = true)]
 async fn a_create_whose_operation_failed_as_busy_is_sent_again() {
     let http = first_operation_busy(false);
-    let created = create(&client(http.clone()), "dc1").await.unwrap();
+    let created = create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     assert_eq!(count(&http, "PUT"), 2);
 }
@@ -889,7 +887,7 @@ async fn a_create_whose_operation_failed_as_busy_is_sent_again() {
 #[tokio::test(start_paused = true)]
 async fn an_update_whose_operation_failed_as_busy_is_sent_again() {
     let http = first_operation_busy(true);
-    create_or_update(&client(http.clone()), "dc1")
+    create_or_update(&client(http.clone()), &ctx(), "dc1")
         .await
         .unwrap();
     assert_eq!(count(&http, "PUT"), 2);
@@ -935,7 +933,7 @@ async fn a_token_rejected_mid_create_is_replaced_and_nothing_is_tainted() {
         found("dc1", "Succeeded"),
     ]));
     let client = client(http.clone());
-    create(&client, "dc1").await.unwrap();
+    create(&client, &ctx(), "dc1").await.unwrap();
     assert_eq!(client.token_requests(), 2);
     assert_eq!(count(&http, "PUT"), 2);
 }
@@ -967,7 +965,7 @@ fn accepted_with_retry_after(retry_after: &'static str) -> Arc<MockHttp> {
 async fn a_hostile_retry_after_on_an_accepted_put_neither_panics_nor_stalls() {
     let http = accepted_with_retry_after("18446744073709551615");
     let start = Instant::now();
-    create(&client(http.clone()), "dc1").await.unwrap();
+    create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60), "one capped wait");
 }
 
@@ -976,7 +974,7 @@ async fn a_thirty_minute_retry_after_is_capped_and_said_at_warn() {
     let (logs, _guard) = crate::azure::testing::Capture::start();
     let http = accepted_with_retry_after("1800");
     let start = Instant::now();
-    create(&client(http.clone()), "dc1").await.unwrap();
+    create(&client(http.clone()), &ctx(), "dc1").await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     let text = logs.text();
     assert!(
@@ -993,11 +991,7 @@ async fn a_retry_after_beyond_the_deadline_is_said_at_warn_and_ends_at_the_deadl
     let http = accepted_with_retry_after("50");
     let ctx = CallContext::with_timeout(Duration::from_secs(20));
     let start = Instant::now();
-    let err = client(http)
-        .data_connections()
-        .create(&ctx, &id("dc1"), &settings())
-        .await
-        .unwrap_err();
+    let err = create(&client(http), &ctx, "dc1").await.unwrap_err();
     assert_eq!(start.elapsed(), Duration::from_secs(20));
     assert!(err.resource_may_exist(), "{err:?}");
     assert!(
