@@ -315,48 +315,39 @@ mod tests {
     #[test]
     fn already_exists_tells_a_terraform_user_what_to_do() {
         let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n";
-        let plain = Error::AlreadyExists {
+        let refusal = |by_this_process, created_concurrently| Error::AlreadyExists {
             id: id.into(),
-            by_this_process: false,
-            created_concurrently: false,
-        }
-        .to_string();
-        assert!(
-            plain.contains(&format!("terraform import <resource address> {id}")),
-            "{plain}"
-        );
-        let twice = Error::AlreadyExists {
-            id: id.into(),
-            by_this_process: true,
-            created_concurrently: false,
-        }
-        .to_string();
-        assert!(
-            twice.contains("another resource block of this configuration already manages it")
-                && twice.contains("same name"),
-            "{twice}"
-        );
-        let raced = Error::AlreadyExists {
-            id: id.into(),
-            by_this_process: false,
-            created_concurrently: true,
-        }
-        .to_string();
-        assert!(
-            raced.contains("another client")
-                && raced.contains("did not take it over")
-                && raced.contains("If-None-Match")
-                && raced.contains("terraform import"),
-            "{raced}"
-        );
-        assert!(
-            !Error::AlreadyExists {
-                id: id.into(),
-                by_this_process: false,
-                created_concurrently: true
+            by_this_process,
+            created_concurrently,
+        };
+        let says = |err: &Error, parts: &[&str]| {
+            let text = err.to_string();
+            for part in parts {
+                assert!(text.contains(part), "{part:?} not in {text}");
             }
-            .resource_may_exist()
+        };
+        says(
+            &refusal(false, false),
+            &[&format!("terraform import <resource address> {id}")],
         );
+        says(
+            &refusal(true, false),
+            &[
+                "another resource block of this configuration already manages it",
+                "same name",
+            ],
+        );
+        let raced = refusal(false, true);
+        says(
+            &raced,
+            &[
+                "another client",
+                "did not take it over",
+                "If-None-Match",
+                "terraform import",
+            ],
+        );
+        assert!(!raced.resource_may_exist());
     }
 
     #[test]

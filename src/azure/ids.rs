@@ -516,56 +516,37 @@ mod tests {
 
     #[test]
     fn errors_say_exactly_what_is_wrong() {
-        let err = DataConnectionId::parse("subscriptions/sub").unwrap_err();
-        assert!(err.to_string().contains("must start with \"/\""), "{err}");
-
-        let err = DataConnectionId::parse(
-            "/subscriptions/sub/resourceGroup/rg/providers/Microsoft.Kusto/clusters/c",
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("found segment \"resourceGroup\" where \"resourceGroups\" was expected"),
-            "{err}"
-        );
-
-        let err = DataConnectionId::parse(
-            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d",
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("ends before the \"dataConnections\" segment"),
-            "{err}"
-        );
-
-        let err = DataConnectionId::parse(&format!("{DC}/extra/x")).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("2 unexpected trailing segment(s) starting at \"extra\""),
-            "{err}"
-        );
-
-        let err = DataConnectionId::parse(
-            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/clusters/c/databases/d/dataConnections/n",
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("found \"Microsoft.EventHub\" after \"providers\" where \"Microsoft.Kusto\" was expected"),
-            "{err}"
-        );
-
-        let err = DataConnectionId::parse(
-            "/subscriptions//resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n",
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("the value after \"subscriptions\" is missing"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("expected /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{dataConnectionName}"));
+        let trailing = format!("{DC}/extra/x");
+        for (input, says) in [
+            ("subscriptions/sub", "must start with \"/\""),
+            (
+                "/subscriptions/sub/resourceGroup/rg/providers/Microsoft.Kusto/clusters/c",
+                "found segment \"resourceGroup\" where \"resourceGroups\" was expected",
+            ),
+            (
+                "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d",
+                "ends before the \"dataConnections\" segment",
+            ),
+            (
+                &trailing,
+                "2 unexpected trailing segment(s) starting at \"extra\"",
+            ),
+            (
+                "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/clusters/c/databases/d/dataConnections/n",
+                "found \"Microsoft.EventHub\" after \"providers\" where \"Microsoft.Kusto\" was expected",
+            ),
+            (
+                "/subscriptions//resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n",
+                "the value after \"subscriptions\" is missing",
+            ),
+        ] {
+            let err = DataConnectionId::parse(input).unwrap_err().to_string();
+            assert!(err.contains(says), "{input}: {err}");
+            assert!(
+                err.contains("expected /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{dataConnectionName}"),
+                "{input}: {err}"
+            );
+        }
     }
 
     #[test]
