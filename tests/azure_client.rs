@@ -94,7 +94,7 @@ async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
     let mut untrusted = emulator.config();
     untrusted.extra_ca_file = None;
     let err = Client::connect(untrusted, &ctx()).await.unwrap_err();
-    assert!(matches!(err, Error::Transport(_)), "{err}");
+    assert!(matches!(err, Error::Connect(_)), "{err}");
     assert!(
         err.to_string().to_lowercase().contains("certificate"),
         "{err}"

@@ -147,6 +147,9 @@ async fn fetch_metadata(host: &str, http: &dyn HttpClient, ctx: &CallContext) ->
             Error::Transport(msg) => {
                 Error::Transport(format!("reading cloud metadata from {address}: {msg}"))
             }
+            Error::Connect(msg) => {
+                Error::Connect(format!("reading cloud metadata from {address}: {msg}"))
+            }
             other => other,
         })?;
     if !response.status.is_success() {

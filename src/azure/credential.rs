@@ -124,7 +124,7 @@ impl TokenCache {
             .run("an access token", async { Ok(self.slot.lock().await) })
             .await?;
         if let Some(token) = slot.as_ref()
-            && token.expires_on > OffsetDateTime::now_utc() + REFRESH_MARGIN
+            && token.expires_on > OffsetDateTime::now_utc().saturating_add(REFRESH_MARGIN)
         {
             return Ok(token.token.clone());
         }
@@ -135,6 +135,19 @@ impl TokenCache {
         let secret = fresh.token.clone();
         *slot = Some(fresh);
         Ok(secret)
+    }
+
+    /// Forgets `rejected` if it is still the cached token, so the next [`Self::token`] fetches
+    /// a fresh one. A token already replaced (by a concurrent request that was refused too) is
+    /// left alone: many requests refused at once cause one new token request, not a storm.
+    pub async fn invalidate(&self, rejected: &azure_core::credentials::Secret) {
+        let mut slot = self.slot.lock().await;
+        if slot
+            .as_ref()
+            .is_some_and(|cached| cached.token.secret() == rejected.secret())
+        {
+            *slot = None;
+        }
     }
 
     /// How many token requests this cache has made (for diagnostics and tests).
@@ -411,9 +424,9 @@ impl TokenSource for MsiEndpoint {
                     .expires_in
                     .as_ref()
                     .and_then(number)
-                    .map(|s| now + AzDuration::seconds(s))
+                    .and_then(|s| now.checked_add(AzDuration::seconds(s)))
             })
-            .unwrap_or(now + AzDuration::hours(1));
+            .unwrap_or_else(|| now.saturating_add(AzDuration::hours(1)));
         Ok(AccessToken::new(token.access_token, expires_on))
     }
 }

@@ -31,7 +31,11 @@ pub enum Error {
         /// `x-ms-request-id` of the failed response, to quote to Azure support.
         request_id: Option<String>,
     },
-    /// The request never got an HTTP response (DNS, TCP, TLS, connection reset).
+    /// No connection to Azure could be established (DNS, TCP connect, TLS handshake): the
+    /// request was not sent.
+    Connect(String),
+    /// The request was (or may have been) sent but no HTTP response came back (connection
+    /// reset or closed while waiting): Azure may have processed it.
     Transport(String),
     /// A long-running operation ended `Failed` or `Canceled`; `code`/`message` are the
     /// service's own words.
@@ -56,6 +60,18 @@ pub enum Error {
     },
     /// Azure accepted the write, but waiting for it to finish failed: the resource may exist.
     Accepted(Box<Error>),
+    /// A create found the data connection already there. Nothing was taken over: the caller
+    /// must not record it as its own.
+    AlreadyExists {
+        /// The ARM id of the existing data connection.
+        id: String,
+        /// This process created it earlier: two resource blocks of one configuration use the
+        /// same name.
+        by_this_process: bool,
+        /// It did not exist when checked, but the create PUT was answered as an update of an
+        /// existing object: another client created it in between.
+        created_concurrently: bool,
+    },
 }
 
 impl Error {
@@ -157,6 +173,10 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Connect(msg) => write!(
+                f,
+                "could not reach Azure (no connection could be made; nothing was sent): {msg}"
+            ),
             Error::Transport(msg) => write!(f, "could not reach Azure: {msg}"),
             Error::Lro {
                 status,
@@ -167,13 +187,55 @@ impl fmt::Display for Error {
             Error::Cancelled => write!(f, "the operation was cancelled"),
             Error::Timeout { waiting_for, after } => write!(
                 f,
-                "timed out after {}s waiting for {waiting_for}; raise the timeout if the service is slow",
-                after.as_secs()
+                "timed out after {} waiting for {waiting_for}; raise the timeout if the service is slow",
+                Budget(*after)
             ),
             Error::Accepted(inner) => write!(
                 f,
                 "Azure accepted the request, but it did not complete: {inner}; the resource may exist"
             ),
+            Error::AlreadyExists {
+                id,
+                by_this_process: true,
+                ..
+            } => write!(
+                f,
+                "data connection {id} already exists: another resource block of this \
+                 configuration already manages it (two blocks use the same name); give each \
+                 block its own name"
+            ),
+            Error::AlreadyExists {
+                id,
+                created_concurrently: true,
+                ..
+            } => write!(
+                f,
+                "data connection {id} was created by another client between this provider's \
+                 existence check and its create request, and Azure applied the create to it as \
+                 an update; this provider did not take it over. The data-connection API has no \
+                 If-None-Match, so this is detected only after the fact. If this configuration \
+                 should manage it, import it: terraform import <resource address> {id}"
+            ),
+            Error::AlreadyExists { id, .. } => write!(
+                f,
+                "data connection {id} already exists and is not managed by this Terraform \
+                 state; to manage it here, import it: terraform import <resource address> {id}"
+            ),
+        }
+    }
+}
+
+/// A time budget as people write it: `90s`, `20m`, `2h`, `3d` (whole units, rounded down).
+struct Budget(Duration);
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs();
+        match secs {
+            0..120 => write!(f, "{secs}s"),
+            120..7_200 => write!(f, "{}m", secs / 60),
+            7_200..172_800 => write!(f, "{}h", secs / 3_600),
+            _ => write!(f, "{}d", secs / 86_400),
         }
     }
 }
@@ -229,6 +291,72 @@ mod tests {
         assert!(err.to_string().contains("bad gateway from proxy"));
         let err = Error::from_response(503, b"", None);
         assert!(err.to_string().contains("Service Unavailable"));
+    }
+
+    #[test]
+    fn timeouts_read_like_terraform_durations_even_when_huge() {
+        let after = |secs| Error::Timeout {
+            waiting_for: "x".into(),
+            after: Duration::from_secs(secs),
+        };
+        assert!(after(45).to_string().contains("after 45s "));
+        assert!(after(30 * 60).to_string().contains("after 30m "));
+        assert!(after(5 * 3600).to_string().contains("after 5h "));
+        let huge = Error::Timeout {
+            waiting_for: "x".into(),
+            after: Duration::MAX,
+        };
+        assert!(
+            huge.to_string().contains("after 213503982334601d "),
+            "{huge}"
+        );
+    }
+
+    #[test]
+    fn already_exists_tells_a_terraform_user_what_to_do() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d/dataConnections/n";
+        let plain = Error::AlreadyExists {
+            id: id.into(),
+            by_this_process: false,
+            created_concurrently: false,
+        }
+        .to_string();
+        assert!(
+            plain.contains(&format!("terraform import <resource address> {id}")),
+            "{plain}"
+        );
+        let twice = Error::AlreadyExists {
+            id: id.into(),
+            by_this_process: true,
+            created_concurrently: false,
+        }
+        .to_string();
+        assert!(
+            twice.contains("another resource block of this configuration already manages it")
+                && twice.contains("same name"),
+            "{twice}"
+        );
+        let raced = Error::AlreadyExists {
+            id: id.into(),
+            by_this_process: false,
+            created_concurrently: true,
+        }
+        .to_string();
+        assert!(
+            raced.contains("another client")
+                && raced.contains("did not take it over")
+                && raced.contains("If-None-Match")
+                && raced.contains("terraform import"),
+            "{raced}"
+        );
+        assert!(
+            !Error::AlreadyExists {
+                id: id.into(),
+                by_this_process: false,
+                created_concurrently: true
+            }
+            .resource_may_exist()
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ mod transport;
 #[cfg(test)]
 mod testing;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -136,6 +136,9 @@ struct Inner {
     subscription_id: Option<String>,
     auth_method: &'static str,
     cluster_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The data connections this process created (lower-cased ids), to tell "two resource
+    /// blocks with one name" from "an object created elsewhere".
+    created: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Client {
@@ -185,6 +188,7 @@ impl Client {
                 subscription_id: config.subscription_id,
                 auth_method,
                 cluster_locks: std::sync::Mutex::new(HashMap::new()),
+                created: std::sync::Mutex::new(HashSet::new()),
             }),
         })
     }
@@ -218,6 +222,29 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("api-version", &self.inner.api_version);
         url
+    }
+
+    /// Whether this process created data connection `id` (and has not deleted it since).
+    fn created_here(&self, id: &DataConnectionId) -> bool {
+        self.created_ids()
+            .contains(&id.to_string().to_ascii_lowercase())
+    }
+
+    fn remember_created(&self, id: &DataConnectionId) {
+        self.created_ids()
+            .insert(id.to_string().to_ascii_lowercase());
+    }
+
+    fn forget_created(&self, id: &DataConnectionId) {
+        self.created_ids()
+            .remove(&id.to_string().to_ascii_lowercase());
+    }
+
+    fn created_ids(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner
+            .created
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Waits (bounded by `ctx`) for the exclusive right to write to `cluster` in this process.

@@ -4,9 +4,14 @@
 //!
 //! 1. [`RequestIdPolicy`] (once per call): `x-ms-client-request-id`, `x-ms-correlation-request-id`
 //!    and `User-Agent`, so every retry of a call carries the same ids.
-//! 2. [`RetryPolicy`](super::retry::RetryPolicy): repeats everything below on transient failures.
+//! 2. [`RetryPolicy`](super::retry::RetryPolicy): repeats everything below on transient failures,
+//!    as far as the request's [`RetryClass`](super::retry::RetryClass) allows: a create PUT is
+//!    repeated only when Azure cannot have processed it (see the `retry` module).
 //! 3. [`BearerPolicy`] (per try): a token from the shared cache, so a retry after expiry
-//!    re-authorises.
+//!    re-authorises. When ARM rejects the token anyway (401 with a `WWW-Authenticate: Bearer`
+//!    challenge: revoked, clock skew), it drops that token, fetches a fresh one and sends the
+//!    request once more; a second 401 is the caller's error. A rejected request was not
+//!    processed, so this is safe for every request, creates included.
 //! 4. [`LoggingPolicy`] (per try): one line per attempt with method, path, ids, status and
 //!    duration; never headers or bodies, so never a token.
 //! 5. [`TransportPolicy`]: the HTTP client, raced against the deadline and cancellation.
@@ -24,6 +29,11 @@ use super::credential::TokenCache;
 use super::error::{Error, Result};
 use super::transport::{HttpClient, Request, Response};
 
+/// The longest time budget an operation can have. Timeouts come from the user's configuration
+/// (`timeouts { create = "..." }`); a larger one is clamped to this, so the deadline is always a
+/// representable instant and `Instant + Duration` can never overflow.
+pub const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
 /// The time budget and cancellation of one logical operation (a Terraform create, read, ...).
 /// Everything done on its behalf (retries, token requests, polls) stops at its deadline.
 #[derive(Debug, Clone)]
@@ -34,11 +44,14 @@ pub struct CallContext {
 }
 
 impl CallContext {
-    /// An operation that must finish within `timeout` and stops early when `cancel` fires.
+    /// An operation that must finish within `timeout` (at most [`MAX_BUDGET`]) and stops early
+    /// when `cancel` fires.
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Self {
+        let now = Instant::now();
+        let budget = timeout.min(MAX_BUDGET);
         Self {
-            deadline: Instant::now() + timeout,
-            budget: timeout,
+            deadline: now.checked_add(budget).unwrap_or(now),
+            budget,
             cancel,
         }
     }
@@ -55,7 +68,14 @@ impl CallContext {
 
     /// Whether waiting `delay` still ends before the deadline.
     pub(crate) fn has_time_for(&self, delay: Duration) -> bool {
-        Instant::now() + delay < self.deadline
+        Instant::now()
+            .checked_add(delay)
+            .is_some_and(|wake| wake < self.deadline)
+    }
+
+    /// The time left before the deadline (zero once it has passed).
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
     }
 
     fn timeout_error(&self, waiting_for: &str) -> Error {
@@ -68,7 +88,7 @@ impl CallContext {
     /// Sleeps `delay` on tokio's clock; fails with `Cancelled` or `Timeout` instead if the
     /// operation is cancelled or its deadline comes first.
     pub(crate) async fn sleep(&self, delay: Duration, waiting_for: &str) -> Result<()> {
-        let wake = Instant::now() + delay;
+        let wake = Instant::now().checked_add(delay).unwrap_or(self.deadline);
         if wake >= self.deadline {
             tokio::select! {
                 _ = self.cancel.cancelled() => Err(Error::Cancelled),
@@ -221,14 +241,46 @@ impl Policy for BearerPolicy {
         next: &[Arc<dyn Policy>],
     ) -> Result<Response> {
         let token = self.tokens.token(ctx).await?;
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
-                Error::Credential("the access token is not a valid header value".into())
-            })?;
-        value.set_sensitive(true);
-        request.headers.insert(http::header::AUTHORIZATION, value);
+        authorize(request, &token)?;
+        let response = send_next(ctx, request, next).await?;
+        if !is_bearer_challenge(&response) {
+            return Ok(response);
+        }
+        tracing::info!(
+            request = %describe_request(request),
+            arm_request_id = response.header("x-ms-request-id").unwrap_or("-"),
+            "Azure Resource Manager rejected the access token; fetching a new one and sending the request once more"
+        );
+        self.tokens.invalidate(&token).await;
+        let fresh = self.tokens.token(ctx).await?;
+        authorize(request, &fresh)?;
         send_next(ctx, request, next).await
     }
+}
+
+/// Sets `Authorization: Bearer <token>`, marked sensitive so no debug output shows it.
+fn authorize(request: &mut Request, token: &azure_core::credentials::Secret) -> Result<()> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.secret()))
+        .map_err(|_| Error::Credential("the access token is not a valid header value".into()))?;
+    value.set_sensitive(true);
+    request.headers.insert(http::header::AUTHORIZATION, value);
+    Ok(())
+}
+
+/// A 401 whose `WWW-Authenticate` challenge is `Bearer`: ARM refused the token itself
+/// (`ExpiredAuthenticationToken`, `InvalidAuthenticationToken`), so a fresh one may succeed.
+fn is_bearer_challenge(response: &Response) -> bool {
+    response.status == http::StatusCode::UNAUTHORIZED
+        && response
+            .headers
+            .get_all(http::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split_whitespace()
+                    .next()
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"))
+            })
 }
 
 /// Logs each attempt at debug level (failures at warn) through `tracing`, which the provider
@@ -269,7 +321,7 @@ impl Policy for LoggingPolicy {
         let client_request_id = header_text(request, CLIENT_REQUEST_ID).to_string();
         let correlation_id = header_text(request, CORRELATION_REQUEST_ID).to_string();
         let result = send_next(ctx, request, next).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(response) => tracing::debug!(
                 request = %what,

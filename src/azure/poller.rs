@@ -12,11 +12,15 @@
 //!
 //! Between polls the poller sleeps what the last response's `Retry-After` (or `retry-after-ms`)
 //! asked for, else a configurable default (10 s, as go-azure-sdk), so it never polls faster than
-//! the service wants. Every sleep and request is bounded by the [`CallContext`] deadline and
-//! its cancellation token. Polls re-use the operation's `x-ms-client-request-id`, so ARM's
+//! the service wants, and never longer than [`MAX_WAIT`](super::retry::MAX_WAIT) at a time (a
+//! longer or impossible `Retry-After` is logged at WARN). Every sleep and request is bounded by
+//! the [`CallContext`] deadline and its cancellation token; a wait that would end after the
+//! deadline is logged at WARN and ends at the deadline with [`Error::Timeout`]. Bodies are
+//! decoded leniently and any shape the poller does not understand is an [`Error::Decode`],
+//! never a panic. Polls re-use the operation's `x-ms-client-request-id`, so ARM's
 //! logs tie them to the original request.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode};
 use serde::Deserialize;
@@ -24,7 +28,7 @@ use url::Url;
 
 use super::error::{Error, Result};
 use super::pipeline::{CLIENT_REQUEST_ID, CallContext, Pipeline};
-use super::retry::retry_after;
+use super::retry::{next_wait, warn_past_deadline};
 use super::transport::{Request, Response};
 
 /// An accepted write, ready to be waited on.
@@ -101,8 +105,15 @@ fn parse_status(body: &[u8]) -> Result<StatusBody> {
         .map_err(|e| Error::Decode(format!("operation status is not valid JSON: {e}")))
 }
 
-/// The provisioning state in a resource body (missing counts as `Succeeded`).
-fn provisioning_state(body: &[u8]) -> Result<Option<String>> {
+/// Whether a provisioning state (or operation status) is final: `Succeeded`, `Failed` or
+/// `Canceled`.
+pub(crate) fn is_terminal(state: &str) -> bool {
+    !matches!(classify(state, None), State::Running(_))
+}
+
+/// The provisioning state in a resource body (`None` when it has none, which counts as
+/// `Succeeded`).
+pub(crate) fn provisioning_state(body: &[u8]) -> Result<Option<String>> {
     Ok(parse_status(body)?
         .properties
         .and_then(|p| p.provisioning_state))
@@ -190,7 +201,11 @@ impl Poller<'_> {
 
     /// The wait the service asked for before the next poll, else the default interval.
     fn delay_after(&self, response: &Response) -> Duration {
-        retry_after(&response.headers, SystemTime::now()).unwrap_or(self.default_interval)
+        next_wait(
+            response,
+            self.default_interval,
+            "polling the Azure operation again",
+        )
     }
 
     /// The URL in header `name`, re-pointed at the resource's own host if it names another
@@ -221,6 +236,14 @@ impl Poller<'_> {
     }
 
     async fn pause(&self, delay: Duration, last_status: &str) -> Result<()> {
+        if !self.ctx.has_time_for(delay) {
+            warn_past_deadline(
+                delay,
+                self.ctx.remaining(),
+                "the next poll of the Azure operation",
+                "waiting until the timeout and reporting it",
+            );
+        }
         self.ctx
             .sleep(
                 delay,

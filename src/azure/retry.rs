@@ -4,9 +4,34 @@
 //! 501 Not Implemented), and says how long to wait in `Retry-After` (seconds or an HTTP date)
 //! or the millisecond variants `retry-after-ms` / `x-ms-retry-after-ms`. When it says nothing,
 //! the wait grows exponentially with jitter (so parallel Terraform resources do not retry in
-//! lock step), capped. Connection failures are retried only for idempotent methods: a POST that
-//! may have reached the server is not repeated blindly. Every wait is bounded by the operation's
-//! deadline and goes through tokio's clock, so tests run it with a paused clock.
+//! lock step), capped. Every wait is bounded by the operation's deadline and goes through
+//! tokio's clock, so tests run it with a paused clock.
+//!
+//! # What the service asks for, and what the client does
+//!
+//! `Retry-After` comes from the network, so it is parsed without any panicking arithmetic: a
+//! number too large for the clock, garbage or a date in the past are all just values. No wait
+//! is longer than [`MAX_WAIT`]; when Azure asks for more, or for more than the operation has
+//! left, a WARN log says what Azure asked for and what the client does instead (waits the cap,
+//! or gives up at the deadline). A 30-minute `Retry-After` never stalls a create silently.
+//!
+//! # Retry classes
+//!
+//! Whether a failure may be retried depends on whether the request may already have had its
+//! effect. Each request carries a [`RetryClass`]:
+//!
+//! - [`RetryClass::Idempotent`]: GET, DELETE, the full PUT of an update, and side-effect-free
+//!   POSTs (`dataConnectionValidation`, `checkNameAvailability`). Sending them twice ends in the
+//!   same state as sending them once, so every transient failure is retried, dropped
+//!   connections included.
+//! - [`RetryClass::Create`]: the PUT that creates a data connection. If a first try was
+//!   processed and its answer lost, a second try would be answered 200 ("updated") and look
+//!   like somebody else's object, or be refused because the first is still running. So it is
+//!   repeated only when Azure certainly did not process it: a 429 refusal, or a connection
+//!   that could not be established (nothing was sent). Every other failure goes back to the
+//!   data-connection layer, which finds out what happened with a GET (see `kusto`).
+//! - [`RetryClass::NotIdempotent`]: PATCH and other POSTs: retried on an error status (the
+//!   service answered, refusing), never after a dropped connection.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,7 +49,8 @@ pub struct RetryOptions {
     pub max_retries: u32,
     /// Wait before the first retry when the service gives no `Retry-After`.
     pub initial_delay: Duration,
-    /// Upper bound of the exponential wait (a `Retry-After` from the service is obeyed as is).
+    /// Upper bound of the exponential wait (a `Retry-After` from the service is obeyed up to
+    /// [`MAX_WAIT`]).
     pub max_delay: Duration,
 }
 
@@ -66,15 +92,55 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
 }
 
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
+/// Which failures of a request may be retried; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryClass {
+    /// Repeating it cannot change the outcome: every transient failure is retried.
+    Idempotent,
+    /// A create PUT: retried only when Azure certainly did not process it (429, no connection).
+    Create,
+    /// Retried on an error status only, never after the request may have been sent.
+    NotIdempotent,
 }
+
+impl RetryClass {
+    /// The class HTTP's semantics give `method`; callers override it for creates and for
+    /// side-effect-free POSTs.
+    pub fn of(method: &Method) -> Self {
+        match *method {
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => {
+                Self::Idempotent
+            }
+            _ => Self::NotIdempotent,
+        }
+    }
+
+    /// Whether a request of this class may be sent again after `result`.
+    fn may_retry(self, result: &Result<Response>) -> bool {
+        match (self, result) {
+            (Self::Create, Ok(response)) => response.status == StatusCode::TOO_MANY_REQUESTS,
+            (_, Ok(response)) => is_retryable_status(response.status),
+            (_, Err(Error::Connect(_))) => true,
+            (Self::Idempotent, Err(Error::Transport(_))) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The longest single wait between two tries of a request or two polls of an operation.
+///
+/// `Retry-After` is the service's hint, not a contract the provider must follow to the end: a
+/// Terraform run that sleeps 30 minutes on one header looks hung, and a hostile or broken
+/// value (`18446744073709551615`) must not become a wait at all. One minute is the ceiling
+/// azure-sdk and go-azure-sdk use for their backoff, long enough for ARM's throttling windows
+/// and for Kusto's cluster operations to make progress between polls.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The wait the service asked for, if any: `retry-after-ms`, then `x-ms-retry-after-ms`, then
 /// `Retry-After` as delta-seconds or as an HTTP date (relative to `now`; a past date means 0).
+/// A number too large for a `u64` is read as "as long as possible" ([`Duration::MAX`]), so it
+/// is capped like any other long wait rather than ignored; text that is neither a number nor
+/// a date is ignored. Never panics, whatever the header holds.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = |name: &str| {
         headers
@@ -83,16 +149,57 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
             .map(str::trim)
     };
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = text(name).and_then(|v| v.parse::<u64>().ok()) {
-            return Some(Duration::from_millis(ms));
+        if let Some(ms) = text(name).and_then(whole_number) {
+            return Some(ms.map_or(Duration::MAX, Duration::from_millis));
         }
     }
     let value = text("retry-after")?;
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if let Some(seconds) = whole_number(value) {
+        return Some(seconds.map_or(Duration::MAX, Duration::from_secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A run of ASCII digits: `Some(Some(n))`, or `Some(None)` when it does not fit a `u64`.
+/// Anything else (sign, fraction, text) is `None`.
+fn whole_number(text: &str) -> Option<Option<u64>> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())
+}
+
+/// The wait before the next try or poll: what the response's `Retry-After` asks for, else
+/// `fallback`, at most [`MAX_WAIT`]. A longer request is logged at WARN with what Azure asked
+/// for and what the client does instead; `waiting_for` says what the wait is for.
+pub(crate) fn next_wait(response: &Response, fallback: Duration, waiting_for: &str) -> Duration {
+    let asked = retry_after(&response.headers, SystemTime::now());
+    let wait = asked.unwrap_or(fallback);
+    if wait <= MAX_WAIT {
+        return wait;
+    }
+    tracing::warn!(
+        retry_after = response.header("retry-after").unwrap_or("-"),
+        asked_secs = wait.as_secs(),
+        waiting_secs = MAX_WAIT.as_secs(),
+        "Azure asked to wait longer than {}s before {waiting_for}; waiting {}s instead",
+        MAX_WAIT.as_secs(),
+        MAX_WAIT.as_secs()
+    );
+    MAX_WAIT
+}
+
+/// Logs at WARN that `wait`, asked for by Azure before `waiting_for`, does not fit in what is
+/// left of the operation (`remaining`), and what the client does instead (`instead`).
+pub(crate) fn warn_past_deadline(
+    wait: Duration,
+    remaining: Duration,
+    waiting_for: &str,
+    instead: &str,
+) {
+    tracing::warn!(
+        asked_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        remaining_ms = u64::try_from(remaining.as_millis()).unwrap_or(u64::MAX),
+        "the wait before {waiting_for} would end after the operation's timeout; {instead}"
+    );
 }
 
 /// The pipeline stage that repeats the rest of the pipeline on transient failures.
@@ -119,17 +226,21 @@ impl Policy for RetryPolicy {
         loop {
             let mut this_try = request.clone();
             let result = super::pipeline::send_next(ctx, &mut this_try, next).await;
+            if !request.retry.may_retry(&result) || attempt >= self.options.max_retries {
+                return result;
+            }
+            let backoff = self.options.backoff(attempt);
             let delay = match &result {
-                Ok(response) if is_retryable_status(response.status) => {
-                    retry_after(&response.headers, SystemTime::now())
-                        .unwrap_or_else(|| self.options.backoff(attempt))
-                }
-                Err(Error::Transport(_)) if is_idempotent(&request.method) => {
-                    self.options.backoff(attempt)
-                }
-                _ => return result,
+                Ok(response) => next_wait(response, backoff, "retrying the request"),
+                Err(_) => backoff,
             };
-            if attempt >= self.options.max_retries || !ctx.has_time_for(delay) {
+            if !ctx.has_time_for(delay) {
+                warn_past_deadline(
+                    delay,
+                    ctx.remaining(),
+                    "retrying the request",
+                    "not retrying; returning the last answer",
+                );
                 return result;
             }
             let reason = match &result {
@@ -140,7 +251,7 @@ impl Policy for RetryPolicy {
                 method = %request.method,
                 path = request.url.path(),
                 attempt = attempt + 1,
-                delay_ms = delay.as_millis() as u64,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 %reason,
                 "retrying Azure request"
             );

@@ -15,6 +15,7 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 use super::error::{Error, Result, with_causes};
+use super::retry::RetryClass;
 
 /// An HTTP request as the pipeline sees it.
 #[derive(Debug, Clone)]
@@ -23,16 +24,26 @@ pub(crate) struct Request {
     pub url: Url,
     pub headers: HeaderMap,
     pub body: Option<Vec<u8>>,
+    /// Which failures the retry policy may repeat it after.
+    pub retry: RetryClass,
 }
 
 impl Request {
+    /// A request with no body, retried as its method's semantics allow.
     pub fn new(method: Method, url: Url) -> Self {
         Self {
+            retry: RetryClass::of(&method),
             method,
             url,
             headers: HeaderMap::new(),
             body: None,
         }
+    }
+
+    /// Overrides the retry class (creates, side-effect-free POSTs).
+    pub fn retried_as(mut self, class: RetryClass) -> Self {
+        self.retry = class;
+        self
     }
 
     /// Attaches a JSON body and its content type.
@@ -100,9 +111,14 @@ impl HttpClient for reqwest::Client {
 }
 
 /// Renders a reqwest error with its causes: "error sending request" alone hides the TLS or DNS
-/// reason the user needs.
+/// reason the user needs. A failure to establish the connection (DNS, TCP, TLS handshake) is
+/// [`Error::Connect`]: nothing was sent, so even a create may be retried after it.
 fn describe(err: reqwest::Error) -> Error {
-    Error::Transport(with_causes(&err))
+    if err.is_connect() {
+        Error::Connect(with_causes(&err))
+    } else {
+        Error::Transport(with_causes(&err))
+    }
 }
 
 /// Builds the process-wide reqwest client: platform roots, plus every certificate of the PEM

@@ -99,28 +99,6 @@ impl PlanModifier for UseStateForUnknown {
     }
 }
 
-/// Plans a static value when the attribute is not configured. The attribute must be
-/// Optional+Computed, since Terraform rejects a provider-chosen value for a plain Optional
-/// attribute.
-#[derive(Debug, Clone)]
-pub struct Default(pub Value);
-
-impl PlanModifier for Default {
-    fn description(&self) -> String {
-        "Has a default value when not configured.".to_owned()
-    }
-
-    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
-        if req.config.is_null() {
-            resp.plan = self.0.clone();
-        }
-    }
-
-    fn needs_computed(&self) -> bool {
-        true
-    }
-}
-
 /// Checks a configuration value.
 pub trait Validator: Send + Sync {
     /// The rule, for documentation and messages.
@@ -478,16 +456,4 @@ mod tests {
         assert_eq!(configured_unknown.plan, Value::Unknown);
     }
 
-    #[test]
-    fn default_applies_when_unconfigured() {
-        let d = Default("None".into());
-        assert_eq!(
-            plan(&d, Value::Null, Value::Null, Value::Unknown).plan,
-            "None".into()
-        );
-        assert_eq!(
-            plan(&d, "GZip".into(), Value::Null, "GZip".into()).plan,
-            "GZip".into()
-        );
-    }
 }

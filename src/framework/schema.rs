@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
+use super::codec::to_msgpack;
 use super::planmod::{PlanModifier, Validator};
 use super::value::{Type, Value};
 
@@ -56,6 +57,7 @@ pub struct Attribute {
     deprecation: Option<String>,
     validators: Vec<Arc<dyn Validator>>,
     plan_modifiers: Vec<Arc<dyn PlanModifier>>,
+    default: Option<Value>,
 }
 
 impl Attribute {
@@ -71,6 +73,7 @@ impl Attribute {
             deprecation: None,
             validators: Vec::new(),
             plan_modifiers: Vec::new(),
+            default: None,
         }
     }
 
@@ -153,6 +156,15 @@ impl Attribute {
         self
     }
 
+    /// The value planned when the configuration leaves the attribute null, before any
+    /// plan modifier runs: a drift away from it shows in the plan, and apply sets it back.
+    /// Only an Optional+Computed attribute may have one (Terraform rejects a
+    /// provider-chosen value for a plain Optional attribute); checked by [`Schema::check`].
+    pub fn default(mut self, value: impl Into<Value>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
     /// The attribute name.
     pub fn name(&self) -> &str {
         &self.name
@@ -192,6 +204,11 @@ impl Attribute {
     pub fn plan_modifiers(&self) -> &[Arc<dyn PlanModifier>] {
         &self.plan_modifiers
     }
+
+    /// The default value, if it has one.
+    pub fn default_value(&self) -> Option<&Value> {
+        self.default.as_ref()
+    }
 }
 
 impl fmt::Debug for Attribute {
@@ -203,6 +220,7 @@ impl fmt::Debug for Attribute {
             .field("sensitive", &self.sensitive)
             .field("validators", &self.validators.len())
             .field("plan_modifiers", &self.plan_modifiers.len())
+            .field("default", &self.default)
             .finish_non_exhaustive()
     }
 }
@@ -462,6 +480,20 @@ impl Block {
                     ));
                 }
             }
+            if let Some(default) = &attribute.default {
+                if attribute.mode != Mode::OptionalComputed {
+                    problems.push(format!(
+                        "{at}{}: a default needs an Optional+Computed attribute",
+                        attribute.name
+                    ));
+                }
+                if !default.is_wholly_known() || to_msgpack(default, &attribute.ty).is_err() {
+                    problems.push(format!(
+                        "{at}{}: the default {default:?} is not a known value of its type",
+                        attribute.name
+                    ));
+                }
+            }
             for validator in &attribute.validators {
                 if let Err(problem) = validator.check() {
                     problems.push(format!("{at}{}: {problem}", attribute.name));
@@ -594,7 +626,7 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::planmod::{Default, Matches};
+    use crate::framework::planmod::{Matches, UseStateForUnknown};
 
     fn sample() -> Schema {
         Schema::new(1)
@@ -644,7 +676,9 @@ mod tests {
         assert_eq!(sample().check(), Ok(()));
         let bad = Schema::new(0)
             .attribute(Attribute::string("Name"))
-            .attribute(Attribute::string("x").plan_modifier(Default("a".into())))
+            .attribute(Attribute::string("x").plan_modifier(UseStateForUnknown))
+            .attribute(Attribute::string("plain").default("a"))
+            .attribute(Attribute::number("size").optional_computed().default("big"))
             .attribute(Attribute::string("count").validator(Matches::new("(", "anything")))
             .block(NestedBlock::single("x", Block::new()))
             .block(NestedBlock::new(
@@ -656,7 +690,14 @@ mod tests {
                 Block::new(),
             ));
         let problems = bad.check_resource().unwrap_err().problems;
-        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert!(problems.iter().any(|p| p
+            == "plain: a default needs an Optional+Computed attribute"));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("size: the default") && p.contains("not a known value"))
+        );
         assert!(
             problems
                 .iter()

@@ -2,9 +2,10 @@
 //! types, with the planning and apply semantics Terraform expects (§8 of the protocol
 //! facts). The `proto6` adapter only converts messages to and from these calls.
 //!
-//! The chores every resource would otherwise get wrong live here: unconfigured computed
-//! attributes become unknown, plan modifiers run, a no-op update returns the prior state
-//! unchanged, private state is echoed on every hop, apply dispatches on which state is null,
+//! The chores every resource would otherwise get wrong live here: unconfigured attributes
+//! take their schema default, other unconfigured computed attributes become unknown (unless
+//! nothing changed), plan modifiers run, required attributes set to null are refused, private
+//! state is echoed on every hop, apply dispatches on which state is null,
 //! failures return diagnostics together with the state that exists, and StopProvider
 //! cancels in-flight operations and then re-arms for later ones.
 
@@ -24,7 +25,7 @@ use super::resource::{
     ImportResponse, ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse,
     UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
 };
-use super::schema::{Block, Nesting, Schema};
+use super::schema::{Block, Mode, Nesting, Schema};
 use super::timeouts;
 use super::value::{Type, Value};
 
@@ -285,7 +286,7 @@ impl<P: Provider> Server<P> {
 
     /// ValidateProviderConfig.
     pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
-        validate_config(&self.provider_schema, config, |diags| {
+        validate_config(&self.provider_schema, config, NullRequired::Allowed, |diags| {
             self.provider.validate(config, diags)
         })
     }
@@ -321,7 +322,7 @@ impl<P: Provider> Server<P> {
             Ok(resource) => resource,
             Err(diags) => return diags,
         };
-        validate_config(&resource.schema, config, |diags| {
+        validate_config(&resource.schema, config, NullRequired::Refused, |diags| {
             resource.implementation.validate(config, diags)
         })
     }
@@ -332,7 +333,7 @@ impl<P: Provider> Server<P> {
             Ok(data_source) => data_source,
             Err(diags) => return diags,
         };
-        validate_config(&data_source.schema, config, |diags| {
+        validate_config(&data_source.schema, config, NullRequired::Refused, |diags| {
             data_source.implementation.validate(config, diags)
         })
     }
@@ -485,10 +486,6 @@ impl<P: Provider> Server<P> {
             return resp;
         }
         let creating = req.prior_state.is_null();
-        if !creating && req.proposed_state == req.prior_state {
-            resp.planned_state = req.prior_state;
-            return resp;
-        }
         let provider = match self.provider_data() {
             Ok(provider) => provider,
             Err(diags) => {
@@ -497,9 +494,15 @@ impl<P: Provider> Server<P> {
             }
         };
         let mut plan = req.proposed_state;
+        apply_defaults(resource.schema.body(), &req.config, &mut plan);
+        // Terraform proposes the prior value for an unconfigured computed attribute; when
+        // nothing else differs either, no value is "known after apply". Modifiers and the
+        // resource still run: a prior state may need a fix that no attribute shows.
+        let unchanged = !creating && plan == req.prior_state;
         let mut replace = Vec::new();
         let mut walk = PlanWalk {
             creating,
+            unchanged,
             requires_replace: &mut replace,
             diagnostics: &mut resp.diagnostics,
         };
@@ -800,9 +803,33 @@ fn mark_computed_unknown(block: &Block, config: &Value, value: &mut Value) {
     }
 }
 
+/// Puts each attribute's schema default where the configuration leaves it null.
+fn apply_defaults(block: &Block, config: &Value, value: &mut Value) {
+    let Value::Object(attrs) = value else { return };
+    for attribute in block.attributes() {
+        if let Some(default) = attribute.default_value()
+            && config.attr(attribute.name()).is_null()
+        {
+            attrs.insert(attribute.name().to_owned(), default.clone());
+        }
+    }
+    for nested in block.blocks() {
+        let Some(current) = attrs.get_mut(nested.name()) else {
+            continue;
+        };
+        let config = config.attr(nested.name());
+        for (_, step, element) in block_elements(nested.nesting(), current, &AttributePath::root())
+        {
+            apply_defaults(nested.block(), matching(config, &step), element);
+        }
+    }
+}
+
 /// One planning pass over a resource's blocks.
 struct PlanWalk<'a> {
     creating: bool,
+    /// The proposed state (with defaults) equals the prior state.
+    unchanged: bool,
     requires_replace: &'a mut Vec<AttributePath>,
     diagnostics: &'a mut Diagnostics,
 }
@@ -821,7 +848,11 @@ impl PlanWalk<'_> {
             let name = attribute.name();
             let config_value = config.attr(name);
             let current = attrs.entry(name.to_owned()).or_insert(Value::Null);
-            if attribute.mode().is_computed() && config_value.is_null() {
+            if attribute.mode().is_computed()
+                && config_value.is_null()
+                && attribute.default_value().is_none()
+                && !self.unchanged
+            {
                 *current = Value::Unknown;
             }
             if attribute.plan_modifiers().is_empty() {
@@ -899,30 +930,61 @@ fn config_elements<'a>(
     }
 }
 
+/// Whether a required attribute may be null in a configuration: a provider block may be left
+/// out (Terraform then sends nulls and the provider reads its environment), a resource or data
+/// source block may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NullRequired {
+    Allowed,
+    Refused,
+}
+
 /// Validates `config` against `schema`, then runs `own_checks` (the provider's, resource's or
 /// data source's own validation) on the same diagnostics.
 fn validate_config(
     schema: &Schema,
     config: &Value,
+    null_required: NullRequired,
     own_checks: impl FnOnce(&mut Diagnostics),
 ) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    validate_block(schema.body(), &AttributePath::root(), config, &mut diags);
+    let root = AttributePath::root();
+    validate_block(schema.body(), &root, config, null_required, &mut diags);
     own_checks(&mut diags);
     diags
 }
 
-/// Runs validators on known configuration values and warns about deprecated ones.
-fn validate_block(block: &Block, path: &AttributePath, config: &Value, diags: &mut Diagnostics) {
+/// Runs validators on known configuration values, refuses null required ones (when
+/// `null_required` says so) and warns about deprecated ones.
+fn validate_block(
+    block: &Block,
+    path: &AttributePath,
+    config: &Value,
+    null_required: NullRequired,
+    diags: &mut Diagnostics,
+) {
     if !matches!(config, Value::Object(_)) {
         return;
     }
     for attribute in block.attributes() {
         let value = config.attr(attribute.name());
+        let at = path.clone().attribute(attribute.name());
         if value.is_null() {
+            // Terraform itself refuses a missing required argument, but passes an explicit
+            // `null` (a literal, or a variable or function that yields null) on to the
+            // provider, which would only fail at apply.
+            if attribute.mode() == Mode::Required && null_required == NullRequired::Refused {
+                diags.add_attribute_error(
+                    at.clone(),
+                    "Missing Configuration for Required Attribute",
+                    format!(
+                        "The argument {at} is required, but its value is null. Give it a \
+                         value, or check the variable or expression it comes from."
+                    ),
+                );
+            }
             continue;
         }
-        let at = path.clone().attribute(attribute.name());
         if let Some(message) = attribute.deprecation() {
             diags.add_attribute_warning(at.clone(), "Attribute Deprecated", message);
         }
@@ -952,7 +1014,7 @@ fn validate_block(block: &Block, path: &AttributePath, config: &Value, diags: &m
             diags.add_attribute_warning(at.clone(), "Block Deprecated", message);
         }
         for (element_path, element) in elements {
-            validate_block(nested.block(), &element_path, element, diags);
+            validate_block(nested.block(), &element_path, element, null_required, diags);
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use super::diag::Diagnostics;
 use super::path::AttributePath;
 use super::planmod::{
-    Default, Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
+    Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
 };
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
@@ -108,7 +108,7 @@ impl Resource<TestData> for Widget {
             .attribute(
                 Attribute::string("tier")
                     .optional_computed()
-                    .plan_modifier(Default("basic".into())),
+                    .default("basic"),
             )
             .attribute(Attribute::string("etag").computed())
             .attribute(Attribute::string("url").computed())

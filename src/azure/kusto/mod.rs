@@ -8,6 +8,7 @@
 //! caller knows the resource may exist and can keep it rather than orphan it.
 
 mod model;
+mod write;
 
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
@@ -16,11 +17,12 @@ pub use model::{DataConnection, EventHubDataConnection, EventHubSettings, NameAv
 
 use super::Client;
 use super::error::{Error, Result};
-use super::ids::{ClusterId, DataConnectionId};
+use super::ids::DataConnectionId;
 use super::pipeline::{CLIENT_REQUEST_ID, CallContext, new_request_id};
 use super::poller::{self, Accepted, Finished};
-use super::retry::retry_after;
+use super::retry::RetryClass;
 use super::transport::{Request, Response};
+use write::Intent;
 
 impl Client {
     /// The data-connection operations.
@@ -33,30 +35,6 @@ impl Client {
 #[derive(Debug, Clone, Copy)]
 pub struct DataConnections<'a> {
     client: &'a Client,
-}
-
-/// ARM error codes that mean "the cluster is busy with another operation, try again later".
-const BUSY_CODES: &[&str] = &[
-    "Conflict",
-    "ServiceIsInMaintenance",
-    "OperationConflict",
-    "AnotherOperationInProgress",
-];
-
-fn is_busy(response: &Response) -> bool {
-    if response.status != StatusCode::CONFLICT {
-        return false;
-    }
-    match response.clone().into_error() {
-        Error::Http { code, message, .. } => {
-            let message = message.to_ascii_lowercase();
-            code.is_some_and(|c| BUSY_CODES.iter().any(|b| c.eq_ignore_ascii_case(b)))
-                || message.contains("not terminal")
-                || message.contains("another operation")
-                || message.contains("in progress")
-        }
-        _ => false,
-    }
 }
 
 impl DataConnections<'_> {
@@ -80,15 +58,40 @@ impl DataConnections<'_> {
         }
     }
 
-    /// Creates or fully replaces an Event Hub data connection (PUT) and waits until Azure has
+    /// Creates an Event Hub data connection that must not exist yet, and waits until Azure has
     /// finished; returns the connection as stored.
+    ///
+    /// Under the per-cluster write lock: a GET (present: [`Error::AlreadyExists`]), the PUT,
+    /// the wait. The PUT is never re-sent blindly; when its outcome is unknown the connection
+    /// is looked up and adopted, waited for or created again (see the module documentation).
+    /// A PUT answered 200 (Azure updated an object that appeared after the check) is
+    /// [`Error::AlreadyExists`] with `created_concurrently`.
+    pub async fn create(
+        &self,
+        ctx: &CallContext,
+        id: &DataConnectionId,
+        settings: &EventHubSettings,
+    ) -> Result<EventHubDataConnection> {
+        let body = settings.to_body()?;
+        let finished = self.write(ctx, id, Intent::Create, Some(body)).await?;
+        let created = self.stored(ctx, id, finished).await?;
+        self.client.remember_created(id);
+        Ok(created)
+    }
+
+    /// Creates or fully replaces an Event Hub data connection (PUT) and waits until Azure has
+    /// finished; returns the connection as stored. Used for updates: repeating the PUT is
+    /// harmless, so an unknown outcome is resolved by waiting for any running operation and
+    /// sending it again.
     pub async fn create_or_update(
         &self,
         ctx: &CallContext,
         id: &DataConnectionId,
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
-        self.write_settings(ctx, id, Method::PUT, settings).await
+        let body = settings.to_body()?;
+        let finished = self.write(ctx, id, Intent::Replace, Some(body)).await?;
+        self.stored(ctx, id, finished).await
     }
 
     /// Updates an existing Event Hub data connection in place (PATCH carrying every setting,
@@ -99,31 +102,17 @@ impl DataConnections<'_> {
         id: &DataConnectionId,
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
-        self.write_settings(ctx, id, Method::PATCH, settings).await
-    }
-
-    /// Sends every setting with `method` (PUT or PATCH), waits until Azure has finished and
-    /// returns the connection as stored.
-    async fn write_settings(
-        &self,
-        ctx: &CallContext,
-        id: &DataConnectionId,
-        method: Method,
-        settings: &EventHubSettings,
-    ) -> Result<EventHubDataConnection> {
         let body = settings.to_body()?;
-        let finished = self
-            .write(ctx, id.cluster(), method, id, Some(body))
-            .await?;
+        let finished = self.write(ctx, id, Intent::Patch, Some(body)).await?;
         self.stored(ctx, id, finished).await
     }
 
     /// Deletes a data connection and waits until it is gone. A connection that is already
-    /// gone (204 or 404) is not an error.
+    /// gone (204 or 404) is not an error; one still `Deleting` is waited for.
     pub async fn delete(&self, ctx: &CallContext, id: &DataConnectionId) -> Result<()> {
-        self.write(ctx, id.cluster(), Method::DELETE, id, None)
-            .await
-            .map(drop)
+        self.write(ctx, id, Intent::Delete, None).await?;
+        self.client.forget_created(id);
+        Ok(())
     }
 
     /// Asks the service to check `settings` for the connection `id` (table, mapping, Event Hub
@@ -140,7 +129,13 @@ impl DataConnections<'_> {
         let url = self.client.url(&segments);
         let body = settings.to_validation_body(&id.name)?;
         let (response, request_id) = self
-            .send(ctx, Method::POST, url.clone(), Some(body))
+            .send(
+                ctx,
+                Method::POST,
+                url.clone(),
+                Some(body),
+                RetryClass::Idempotent,
+            )
             .await?;
         if !response.status.is_success() {
             return Err(response.into_error());
@@ -165,7 +160,13 @@ impl DataConnections<'_> {
             "type": "Microsoft.Kusto/clusters/databases/dataConnections",
         });
         let (response, _) = self
-            .send(ctx, Method::POST, url, Some(body.to_string().into_bytes()))
+            .send(
+                ctx,
+                Method::POST,
+                url,
+                Some(body.to_string().into_bytes()),
+                RetryClass::Idempotent,
+            )
             .await?;
         if !response.status.is_success() {
             return Err(response.into_error());
@@ -209,11 +210,13 @@ impl DataConnections<'_> {
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
+        class: RetryClass,
     ) -> Result<(Response, HeaderValue)> {
         let request_id = new_request_id();
+        let request = Request::new(method, url).retried_as(class);
         let mut request = match body {
-            Some(body) => Request::new(method, url).with_json(body),
-            None => Request::new(method, url),
+            Some(body) => request.with_json(body),
+            None => request,
         };
         request
             .headers
@@ -243,61 +246,6 @@ impl DataConnections<'_> {
             self.client.inner.poll_interval,
         )
         .await
-    }
-
-    /// A write to `cluster`: serialised with the process's other writes to it, retried while
-    /// the cluster reports itself busy, then waited for. Failures after acceptance are
-    /// wrapped in [`Error::Accepted`].
-    async fn write(
-        &self,
-        ctx: &CallContext,
-        cluster: &ClusterId,
-        method: Method,
-        id: &DataConnectionId,
-        body: Option<Vec<u8>>,
-    ) -> Result<Finished> {
-        let _exclusive = self.client.lock_cluster(ctx, cluster).await?;
-        let url = self.client.url(&id.segments());
-        loop {
-            let (response, request_id) = self
-                .send(ctx, method.clone(), url.clone(), body.clone())
-                .await?;
-            if is_busy(&response) {
-                let delay = retry_after(&response.headers, std::time::SystemTime::now())
-                    .unwrap_or(self.client.inner.poll_interval);
-                if !ctx.has_time_for(delay) {
-                    return Err(response.into_error());
-                }
-                tracing::info!(
-                    %id,
-                    %method,
-                    delay_ms = delay.as_millis() as u64,
-                    "cluster is busy with another operation; waiting before retrying"
-                );
-                ctx.sleep(
-                    delay,
-                    &format!("cluster {} to finish another operation", cluster.cluster),
-                )
-                .await?;
-                continue;
-            }
-            if method == Method::DELETE && response.status == StatusCode::NOT_FOUND {
-                return Ok(Finished {
-                    body: None,
-                    polls: 0,
-                });
-            }
-            if !response.status.is_success() {
-                return Err(response.into_error());
-            }
-            tracing::info!(%id, %method, status = response.status.as_u16(), "Azure accepted the request");
-            let finished = self
-                .wait(ctx, method.clone(), url, response, request_id)
-                .await
-                .map_err(|e| Error::Accepted(Box::new(e)))?;
-            tracing::info!(%id, %method, polls = finished.polls, "Azure operation completed");
-            return Ok(finished);
-        }
     }
 }
 

@@ -321,25 +321,36 @@ async fn retries_stop_at_the_deadline() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn connection_errors_are_retried_only_when_idempotent() {
+async fn reads_and_side_effect_free_posts_are_retried_after_a_dropped_connection() {
+    let dropped = || Err(Error::Transport("connection reset".into()));
     let http = Arc::new(MockHttp::new(vec![
-        Err(Error::Transport("connection reset".into())),
+        dropped(),
         response(200, &[], &stored("dc1", "Succeeded")),
-        Err(Error::Transport("connection reset".into())),
+        dropped(),
+        response(200, &[], r#"{"nameAvailable":true}"#),
+        dropped(),
+        response(200, &[], r#"{"Value":[]}"#),
     ]));
     let client = client(http.clone());
-    client
-        .data_connections()
-        .get(&ctx(), &id("dc1"))
-        .await
-        .unwrap();
-    let err = client
-        .data_connections()
-        .check_name_availability(&ctx(), &id("dc1"))
-        .await
-        .unwrap_err();
-    assert_eq!(err, Error::Transport("connection reset".into()));
-    assert_eq!(http.requests().len(), 3);
+    let ops = client.data_connections();
+    assert!(ops.get(&ctx(), &id("dc1")).await.unwrap().is_some());
+    assert!(
+        ops.check_name_availability(&ctx(), &id("dc1"))
+            .await
+            .unwrap()
+            .available
+    );
+    // The preflight validation has no side effects: a dropped connection is retried.
+    assert_eq!(
+        ops.validate(&ctx(), &id("dc1"), &settings()).await.unwrap(),
+        Vec::<String>::new()
+    );
+    let methods: Vec<_> = http
+        .requests()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, ["GET", "GET", "POST", "POST", "POST", "POST"]);
 }
 
 #[tokio::test(start_paused = true)]

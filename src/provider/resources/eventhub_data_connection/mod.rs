@@ -4,13 +4,18 @@
 //! This file is the lifecycle, read top to bottom: create refuses to take over a connection
 //! that exists, asks Azure to validate the connection before creating it, and keeps a
 //! connection Azure accepted even when waiting for it fails (Terraform then taints it); read
-//! drops a vanished connection from state and refuses one of another kind; update sends every
-//! setting; delete treats "already gone" as done; import takes an ARM id in any casing.
+//! drops a vanished connection from state, and one whose name now holds another kind of
+//! connection (with a warning); update sends every setting, and after a failure records what
+//! Azure holds; delete treats "already gone" as done and never deletes another kind of
+//! connection; import takes an ARM id in any casing.
+//!
+//! What a failed write left behind is found out in [`aftermath`].
 //!
 //! The rest lives beside it: [`schema`] (attributes, descriptions, validators), [`plan`] (what
 //! is known before apply), [`model`] (state <-> Azure, with spelling kept), and [`rules`] (the
 //! attribute rules as plain functions).
 
+mod aftermath;
 pub(crate) mod model;
 mod plan;
 pub(crate) mod rules;
@@ -103,13 +108,14 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                 resp.state = state;
             }
             Err(error) => {
+                let mut note = String::new();
                 if error.resource_may_exist() {
                     // Keep what Azure accepted: Terraform stores it tainted and replaces it.
-                    let mut state = req.plan.unknowns_to_null();
-                    model::write_id(&mut state, &id);
-                    resp.state = state;
+                    let found = aftermath::look(api, &id).await;
+                    resp.state = aftermath::after_create(req.plan, &id, &found);
+                    note = aftermath::note("create", &id, &found);
                 }
-                failed(diags, "create", &id, &error);
+                failed(diags, "create", &id, &error, &note);
             }
         }
     }
@@ -140,10 +146,20 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                 }
             }
             Ok(Some(DataConnection::Other { kind, .. })) => {
-                resp.diagnostics
-                    .add_error("Not an Event Hub data connection", wrong_kind(&id, &kind));
+                // Our Event Hub connection is gone; what took its name is not ours to manage
+                // (nor to delete on destroy).
+                resp.remove();
+                resp.diagnostics.add_warning(
+                    "Kusto data connection replaced by another kind",
+                    format!(
+                        "The data connection {id} is now of kind {kind:?}, not \"EventHub\": the \
+                         Event Hub connection this resource managed is gone, so it is removed \
+                         from state. The {kind} connection is left alone; to create the Event \
+                         Hub connection again, remove or rename the other one first."
+                    ),
+                );
             }
-            Err(error) => failed(&mut resp.diagnostics, "read", &id, &error),
+            Err(error) => failed(&mut resp.diagnostics, "read", &id, &error, ""),
         }
     }
 
@@ -153,7 +169,8 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             return;
         };
         let settings = model::settings(&req.plan);
-        if model::same_settings(&settings, &model::settings(&req.state)) {
+        let failed_before = req.state.get_str("provisioning_state") == Some(model::FAILED);
+        if !failed_before && model::same_settings(&settings, &model::settings(&req.state)) {
             // Only Terraform-side values changed (timeouts, preflight, a spelling): nothing
             // to send; what Azure holds is the prior state.
             resp.state = fill_unknowns(req.plan, &req.state);
@@ -164,11 +181,8 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             resp.state = req.state;
             return;
         };
-        match client
-            .data_connections()
-            .create_or_update(&ctx, &id, &settings)
-            .await
-        {
+        let api = client.data_connections();
+        match api.create_or_update(&ctx, &id, &settings).await {
             Ok(updated) => {
                 let mut state = req.plan;
                 model::write_id(&mut state, &id);
@@ -176,8 +190,12 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                 resp.state = state;
             }
             Err(error) => {
-                resp.state = req.state;
-                failed(&mut resp.diagnostics, "update", &id, &error);
+                // The update may have been applied in part, or in full with the operation
+                // ending Failed: record what Azure holds, so the next plan shows it.
+                let found = aftermath::look(api, &id).await;
+                resp.state = aftermath::after_update(req.state, &id, &found);
+                let note = aftermath::note("update", &id, &found);
+                failed(&mut resp.diagnostics, "update", &id, &error, &note);
             }
         }
     }
@@ -190,8 +208,28 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
             return;
         };
-        if let Err(error) = client.data_connections().delete(&ctx, &id).await {
-            failed(&mut resp.diagnostics, "delete", &id, &error);
+        let api = client.data_connections();
+        match api.get(&ctx, &id).await {
+            Ok(None) => return,
+            Ok(Some(DataConnection::Other { kind, .. })) => {
+                resp.diagnostics.add_warning(
+                    "Kusto data connection replaced by another kind",
+                    format!(
+                        "The data connection {id} is now of kind {kind:?}, not \"EventHub\": the \
+                         Event Hub connection this resource managed is gone. The {kind} \
+                         connection is not deleted; the resource is removed from state."
+                    ),
+                );
+                return;
+            }
+            Ok(Some(DataConnection::EventHub(_))) => {}
+            Err(error) => {
+                failed(&mut resp.diagnostics, "delete", &id, &error, "");
+                return;
+            }
+        }
+        if let Err(error) = api.delete(&ctx, &id).await {
+            failed(&mut resp.diagnostics, "delete", &id, &error, "");
         }
     }
 
@@ -258,7 +296,7 @@ async fn is_absent(
             false
         }
         Err(error) => {
-            failed(diags, "create", id, &error);
+            failed(diags, "create", id, &error, "");
             false
         }
     }
@@ -343,16 +381,22 @@ fn id_in_state(state: &Value, diags: &mut Diagnostics) -> Option<DataConnectionI
     }
 }
 
-/// Reports a failed Azure call.
-fn failed(diags: &mut Diagnostics, operation: &str, id: &DataConnectionId, error: &azure::Error) {
-    let tainted = if operation == "create" && error.resource_may_exist() {
-        "\n\nThe connection is kept in state, marked tainted: the next apply replaces it."
+/// Reports a failed Azure call; `note` (may be empty) says what the state records now.
+fn failed(
+    diags: &mut Diagnostics,
+    operation: &str,
+    id: &DataConnectionId,
+    error: &azure::Error,
+    note: &str,
+) {
+    let note = if note.is_empty() {
+        String::new()
     } else {
-        ""
+        format!("\n\n{note}")
     };
     diags.add_error(
         format!("Failed to {operation} the Kusto data connection"),
-        format!("{id}\n\n{}{tainted}", explain(error)),
+        format!("{id}\n\n{}{note}", explain(error)),
     );
 }
 

@@ -4,6 +4,8 @@
 //! much as can be known: the `id` is built from the names, `managed_identity_object_id` is
 //! null without an `identity_id` and unchanged while the identity is, `retrieval_start_date`
 //! keeps the value Azure chose, and an update of a ready connection leaves it ready. A
+//! connection in provisioning state `Failed` is planned for an update that re-sends its
+//! settings, so a broken connection never hides behind an empty plan. A
 //! change of spelling that names the same thing (`West Europe` for `westeurope`, an Event
 //! Hub id in other casing) is an in-place update, never a replacement.
 
@@ -103,7 +105,11 @@ pub(crate) fn modify(req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyP
     } else if plan.is_null_attr("identity_id") {
         plan.set("managed_identity_object_id", Value::Null);
     }
-    if req.state.get_str("provisioning_state") == Some(model::SUCCEEDED) {
-        plan.set("provisioning_state", model::SUCCEEDED);
+    match req.state.get_str("provisioning_state") {
+        Some(model::SUCCEEDED) => plan.set("provisioning_state", model::SUCCEEDED),
+        // A connection Azure could not set up is planned for repair: an in-place update that
+        // sends its settings again, even when they equal the prior state.
+        Some(model::FAILED) => plan.set("provisioning_state", Value::Unknown),
+        _ => {}
     }
 }

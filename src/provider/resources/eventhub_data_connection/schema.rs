@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttributePath;
-use crate::framework::planmod::{Default, Each, RequiresReplace, UseStateForUnknown, Validator};
+use crate::framework::planmod::{Each, RequiresReplace, UseStateForUnknown, Validator};
 use crate::framework::schema::{Attribute, Schema};
 use crate::framework::timeouts::Timeouts;
 use crate::framework::value::Value;
@@ -176,7 +176,7 @@ pub(crate) fn schema() -> Schema {
             string("compression")
                 .optional_computed()
                 .validator(Rule(rules::validate_compression))
-                .plan_modifier(Default(DEFAULT_COMPRESSION.into()))
+                .default(DEFAULT_COMPRESSION)
                 .plan_modifier(RequiresReplace),
         ))
         .attribute(
@@ -184,14 +184,14 @@ pub(crate) fn schema() -> Schema {
                 .description(describe("event_system_properties"))
                 .optional_computed()
                 .validator(Each::new(Rule(rules::validate_event_system_property)))
-                .plan_modifier(Default(Value::List(Vec::new()))),
+                .default(Value::List(Vec::new())),
         )
         .attribute(string("identity_id").validator(Rule(rules::validate_identity_id)))
         .attribute(replacing(
             string("database_routing_type")
                 .optional_computed()
                 .validator(Rule(rules::validate_database_routing_type))
-                .plan_modifier(Default(DEFAULT_DATABASE_ROUTING.into()))
+                .default(DEFAULT_DATABASE_ROUTING)
                 .plan_modifier(RequiresReplace),
         ))
         .attribute(
