@@ -133,7 +133,8 @@ fn two_concurrent_applies_on_one_cluster_both_converge() {
 }
 
 /// A connection turned into another kind outside Terraform is no longer this resource's: destroy
-/// is not blocked and does not delete the foreign object; creating the name again is refused.
+/// is not blocked and does not delete the foreign object; creating the name again is refused
+/// as for any connection that exists.
 #[test]
 fn a_connection_of_another_kind_is_neither_blocking_nor_deleted() {
     let scenario = Scenario::new();
@@ -162,7 +163,7 @@ fn a_connection_of_another_kind_is_neither_blocking_nor_deleted() {
 
     let run = scenario.apply_failing(&hcl);
     assert_exit(&run, 1);
-    assert_names_cause(&run, &["EventGrid"]);
+    assert_names_cause(&run, &["already exists", &id]);
     assert_eq!(scenario.emulator.data_connection(&id), Some(foreign));
     assert_eq!(scenario.emulator.data_connections().len(), 1);
 

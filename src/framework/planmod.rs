@@ -455,5 +455,4 @@ mod tests {
         );
         assert_eq!(configured_unknown.plan, Value::Unknown);
     }
-
 }

@@ -691,8 +691,11 @@ mod tests {
             ));
         let problems = bad.check_resource().unwrap_err().problems;
         assert_eq!(problems.len(), 8, "{problems:#?}");
-        assert!(problems.iter().any(|p| p
-            == "plain: a default needs an Optional+Computed attribute"));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "plain: a default needs an Optional+Computed attribute")
+        );
         assert!(
             problems
                 .iter()

@@ -286,9 +286,12 @@ impl<P: Provider> Server<P> {
 
     /// ValidateProviderConfig.
     pub fn validate_provider_config(&self, config: &Value) -> Diagnostics {
-        validate_config(&self.provider_schema, config, NullRequired::Allowed, |diags| {
-            self.provider.validate(config, diags)
-        })
+        validate_config(
+            &self.provider_schema,
+            config,
+            NullRequired::Allowed,
+            |diags| self.provider.validate(config, diags),
+        )
     }
 
     /// ConfigureProvider: stores the provider's data for later operations.
@@ -333,9 +336,12 @@ impl<P: Provider> Server<P> {
             Ok(data_source) => data_source,
             Err(diags) => return diags,
         };
-        validate_config(&data_source.schema, config, NullRequired::Refused, |diags| {
-            data_source.implementation.validate(config, diags)
-        })
+        validate_config(
+            &data_source.schema,
+            config,
+            NullRequired::Refused,
+            |diags| data_source.implementation.validate(config, diags),
+        )
     }
 
     /// UpgradeResourceState: a state of the current version is decoded as is (attributes
