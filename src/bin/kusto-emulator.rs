@@ -2,8 +2,10 @@
 //!
 //! Start-up contract (scripts and tests rely on it): when ready, exactly one JSON line on
 //! stdout with `endpoint`, `metadata_host`, `ca_cert`, `tenant_id`, `subscription_id`,
-//! `client_id` and `client_secret`; logs and errors go to stderr; SIGTERM or SIGINT stops
-//! it cleanly. See `--help` for the flags.
+//! `client_id`, `client_secret` and `admin_token` (random per start; every `/_emulator/`
+//! call must send it as `Authorization: Bearer <admin_token>`); logs and errors go to
+//! stderr; SIGTERM or SIGINT stops it cleanly, after the state file is up to date. See
+//! `--help` for the flags.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -24,6 +26,7 @@ usage: kusto-emulator [--listen ADDR] [--world FILE] [--state FILE] [--lro-secon
   --listen ADDR             address to serve HTTPS on (default 127.0.0.1:0)
   --world FILE              start from this world (JSON) instead of the built-in one
   --state FILE              persist resources and operations here across restarts
+                            (written in the background, complete after a clean stop)
   --lro-seconds N           how long every operation runs (default 1; 0 = done at once)
   --retry-after N           Retry-After on asynchronous responses (default 1)
   --token-lifetime SECONDS  lifetime of issued access tokens (default 3599)
@@ -110,6 +113,7 @@ struct Ready<'a> {
     subscription_id: &'a str,
     client_id: &'a str,
     client_secret: &'a str,
+    admin_token: &'a str,
 }
 
 async fn shutdown_signal() {
@@ -195,7 +199,7 @@ async fn serve(args: Args) -> Result<(), Error> {
         state_file: args.state.clone(),
         faults,
         clock: Arc::new(SystemClock::default()),
-    });
+    })?;
     let snapshot = state.snapshot();
     if let Some(path) = &args.state {
         emulator::save_state(path, &snapshot)?;
@@ -210,6 +214,7 @@ async fn serve(args: Args) -> Result<(), Error> {
         subscription_id: current.subscriptions.first().map_or("", String::as_str),
         client_id: application.map_or("", |a| a.client_id.as_str()),
         client_secret: application.map_or("", |a| a.client_secret.as_str()),
+        admin_token: state.admin_token(),
     };
     let line = serde_json::to_string(&ready).map_err(|e| Error::json("the ready line", e))?;
     let mut stdout = std::io::stdout().lock();
@@ -221,14 +226,17 @@ async fn serve(args: Args) -> Result<(), Error> {
     emulator::run(
         listener,
         server_config,
-        emulator::app(state),
+        emulator::app(state.clone()),
         shutdown_signal(),
     )
     .await;
     if let Some(dir) = temp_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
-    Ok(())
+    // Every answered change reaches the state file before the process ends.
+    tokio::task::spawn_blocking(move || state.flush())
+        .await
+        .map_err(|e| Error::State(format!("the final state write did not finish: {e}")))?
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,11 @@
 //! The admin API under `/_emulator/`: what tests use to look behind the curtain.
 //!
+//! It can read and rewrite everything, so every request needs the per-process admin token
+//! of the ready line as `Authorization: Bearer <admin_token>` (compared in constant time);
+//! without it the answer is 401 with an ARM-style JSON error. World reads never include the
+//! applications' client secrets; a world written back without `client_secret` keeps the
+//! secret of the application with that `client_id`.
+//!
 //! | route | effect |
 //! |---|---|
 //! | `GET /world` | the world (parents and data connections) as JSON |
@@ -17,7 +23,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
@@ -46,6 +52,75 @@ pub fn router() -> Router<AppState> {
         .route("/clock/advance", post(advance_clock))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/faults", get(faults).post(set_faults).delete(clear_faults))
+}
+
+/// Checks the admin token of a `/_emulator/` request.
+pub fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let problem = match presented {
+        None => "The admin API needs 'Authorization: Bearer <admin_token>', with the admin_token of the \
+                 emulator's ready line.",
+        Some(token)
+            if aws_lc_rs::constant_time::verify_slices_are_equal(
+                token.as_bytes(),
+                app.admin_token().as_bytes(),
+            )
+            .is_ok() =>
+        {
+            return Ok(());
+        }
+        Some(_) => "The admin token is not this emulator's: use the admin_token of its ready line.",
+    };
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", problem);
+    e.www_authenticate = Some("Bearer realm=\"kusto-emulator-admin\"".to_owned());
+    Err(e)
+}
+
+/// The world as the admin API shows it: without client secrets.
+fn public_world(world: &World) -> Result<Value, ApiError> {
+    let mut value = to_value(world)?;
+    if let Some(applications) = value["applications"].as_array_mut() {
+        for application in applications {
+            if let Some(fields) = application.as_object_mut() {
+                fields.remove("client_secret");
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// A world from the admin API: applications without `client_secret` keep the current
+/// secret of the application with the same `client_id`.
+fn world_from(mut value: Value, current: &World) -> Result<World, ApiError> {
+    if let Some(applications) = value["applications"].as_array_mut() {
+        for application in applications {
+            let Some(fields) = application.as_object_mut() else {
+                continue;
+            };
+            if fields.contains_key("client_secret") {
+                continue;
+            }
+            let secret = fields
+                .get("client_id")
+                .and_then(Value::as_str)
+                .and_then(|id| current.application(id))
+                .map(|a| a.client_secret.clone());
+            if let Some(secret) = secret {
+                fields.insert("client_secret".to_owned(), Value::String(secret));
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -88,14 +163,14 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 async fn get_world(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    app.read(|store, _| to_value(&store.world))?.map(Json)
+    app.read(|store, _| public_world(&store.world))?.map(Json)
 }
 
 async fn put_world(State(app): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let world: World = parse(&body)?;
+    let value: Value = parse(&body)?;
     app.write(|store, _| {
-        store.world = world;
-        to_value(&store.world)
+        store.world = world_from(value, &store.world)?;
+        public_world(&store.world)
     })
     .map(Json)
 }
@@ -105,8 +180,8 @@ async fn patch_world(State(app): State<AppState>, body: Bytes) -> Result<Json<Va
     app.write(|store, _| {
         let mut value = to_value(&store.world)?;
         merge_patch(&mut value, &patch);
-        store.world = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
-        to_value(&store.world)
+        store.world = world_from(value, &store.world)?;
+        public_world(&store.world)
     })
     .map(Json)
 }

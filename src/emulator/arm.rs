@@ -23,7 +23,7 @@ use super::dataconn::{
 };
 use super::entra;
 use super::error::ApiError;
-use super::faults::LroOutcome;
+use super::faults::{CLUSTER_BUSY_CODE, LroOutcome};
 use super::lro::{Operation, OperationKind, Outcome, Status};
 use super::observe::{ForcedOutcome, percent_decode};
 use super::regions;
@@ -300,10 +300,13 @@ impl Call<'_> {
                     LroOutcome::Canceled => ("OperationCanceled", "The operation was canceled."),
                 };
                 let code = f.code.clone().unwrap_or_else(|| default_code.to_owned());
-                let message = f
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| default_message.to_owned());
+                let message = f.message.clone().unwrap_or_else(|| {
+                    if code == CLUSTER_BUSY_CODE {
+                        busy_message(names)
+                    } else {
+                        default_message.to_owned()
+                    }
+                });
                 match f.outcome {
                     LroOutcome::Failed => Outcome::Failed { code, message },
                     LroOutcome::Canceled => Outcome::Canceled { code, message },
@@ -324,6 +327,7 @@ impl Call<'_> {
             outcome,
             validation_errors: Vec::new(),
             settled: false,
+            previous: None,
         };
         store
             .operations
@@ -389,12 +393,13 @@ impl Call<'_> {
 
     fn put(&self, names: &Names) -> Result<Response, ApiError> {
         let request = self.write_request()?;
-        if !dataconn::valid_name(&names.name) {
+        if let Some(problem) = dataconn::name_problem(&names.name) {
             return Err(ApiError::bad_request(
                 "BadRequest",
                 format!(
-                    "[BadRequest] The data connection name '{}' is invalid: use 1-40 letters, digits, '-', '_' or '.'.",
-                    names.name
+                    "[BadRequest] The data connection name '{}' is invalid: {problem}. Names {}.",
+                    names.name.escape_debug(),
+                    dataconn::NAME_RULE
                 ),
             ));
         }
@@ -430,6 +435,7 @@ impl Call<'_> {
                 properties: checked.properties,
             };
             let op = self.start_operation(store, now, kind, names, &region, outcome_for(&problems));
+            remember_previous(store, &op, previous);
             store.world.data_connections.insert(names.key(), dc.clone());
             let (status, body) = if created {
                 (StatusCode::CREATED, dc.render_created(&request))
@@ -472,6 +478,7 @@ impl Call<'_> {
                 &region,
                 outcome_for(&problems),
             );
+            remember_previous(store, &op, Some(previous.clone()));
             store.world.data_connections.insert(names.key(), dc.clone());
             // The live service answers a PATCH with the resource as it was, now "Accepted".
             let accepted = DataConnection {
@@ -530,9 +537,10 @@ impl Call<'_> {
         };
         self.app.read(|store, _| {
             parents(store, names)?;
-            let result = if !dataconn::valid_name(name) {
+            let result = if let Some(problem) = dataconn::name_problem(name) {
                 json!({"nameAvailable": false, "name": name, "reason": "Invalid",
-                    "message": format!("Name '{name}' is invalid: use 1-40 letters, digits, '-', '_' or '.'.")})
+                    "message": format!("Name '{}' is invalid: {problem}. Names {}.",
+                        name.escape_debug(), dataconn::NAME_RULE)})
             } else if store.world.data_connections.contains_key(&candidate.key()) {
                 json!({"nameAvailable": false, "name": name, "reason": "AlreadyExists",
                     "message": format!("Name '{name}' is already taken. Please specify a different name.")})
@@ -736,15 +744,26 @@ fn refuse_if_busy(store: &Store, names: &Names, now: OffsetDateTime) -> Result<(
     if store.cluster_busy(&names.cluster_key(), now) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "Conflict",
-            format!(
-                "[Conflict] Cluster '{}' is in the middle of another operation (its provisioning state is not \
-                 terminal). Data connection '{}' cannot be changed now; retry when the running operation completes.",
-                names.cluster, names.name
-            ),
+            CLUSTER_BUSY_CODE,
+            busy_message(names),
         ));
     }
     Ok(())
+}
+
+fn busy_message(names: &Names) -> String {
+    format!(
+        "[Conflict] Cluster '{}' is in the middle of another operation and cannot change data connection '{}' \
+         now. Retry later, when the running operation has completed.",
+        names.cluster, names.name
+    )
+}
+
+/// Keeps the connection as it was before an update on its operation, for a rollback.
+fn remember_previous(store: &mut Store, op: &Operation, previous: Option<DataConnection>) {
+    if let Some(stored) = store.operations.get_mut(&op.id.to_ascii_lowercase()) {
+        stored.previous = previous;
+    }
 }
 
 #[cfg(test)]

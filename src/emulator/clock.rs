@@ -25,11 +25,13 @@ pub struct SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
+        OffsetDateTime::now_utc()
+            .saturating_add(*self.offset.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     fn advance(&self, by: Duration) {
-        *self.offset.lock().unwrap_or_else(PoisonError::into_inner) += by;
+        let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);
+        *offset = offset.saturating_add(by);
     }
 }
 
@@ -53,7 +55,8 @@ impl Clock for ManualClock {
     }
 
     fn advance(&self, by: Duration) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) += by;
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now = now.saturating_add(by);
     }
 }
 
@@ -91,5 +94,8 @@ mod tests {
         let before = OffsetDateTime::now_utc();
         c.advance(Duration::hours(1));
         assert!(c.now() - before >= Duration::minutes(59));
+        c.advance(Duration::MAX);
+        c.advance(Duration::MAX);
+        assert_eq!(c.now().year(), 9999, "a huge advance saturates");
     }
 }

@@ -363,12 +363,29 @@ fn mapping_kinds_for(format: &str) -> &'static [&'static str] {
     }
 }
 
-/// Whether a data connection name is acceptable to the service.
-pub fn valid_name(name: &str) -> bool {
-    (1..=40).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+/// What a data-connection name must be, as Microsoft's naming rules for
+/// `Microsoft.Kusto/clusters/databases/dataConnections` put it ("alphanumerics, hyphens,
+/// spaces, and periods", 1-40 characters), with the service's refusal of a leading or
+/// trailing space.
+pub const NAME_RULE: &str = "use 1-40 characters: letters, digits, spaces, '-' or '.', \
+                             not starting or ending with a space";
+
+/// Why `name` is not a valid data-connection name, if it is not.
+pub fn name_problem(name: &str) -> Option<String> {
+    let length = name.chars().count();
+    if length == 0 || length > 40 {
+        return Some(format!("it has {length} characters"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.')))
+    {
+        return Some(format!("it contains '{}'", c.escape_debug()));
+    }
+    if name.starts_with(' ') || name.ends_with(' ') {
+        return Some("it starts or ends with a space".to_owned());
+    }
+    None
 }
 
 /// What a write resolves to once its request-level checks pass.
@@ -826,6 +843,21 @@ mod tests {
         assert_eq!(created["location"], "westeurope");
         assert_eq!(created["properties"]["compression"], "None");
         assert!(created["properties"].get("tableName").is_none());
-        assert!(valid_name("dc-1.a_b") && !valid_name("") && !valid_name("a/b"));
+        for good in ["dc-1.a", "my connection", "a", &"x".repeat(40), "A 1-2.3"] {
+            assert_eq!(name_problem(good), None, "{good}");
+        }
+        for (bad, why) in [
+            ("", "it has 0 characters"),
+            (&"x".repeat(41), "it has 41 characters"),
+            ("a_b", "it contains '_'"),
+            ("a/b", "it contains '/'"),
+            ("dc\n", "it contains '\\n'"),
+            ("d\tc", "it contains '\\t'"),
+            ("caf\u{e9}", "it contains '\u{e9}'"),
+            (" dc", "it starts or ends with a space"),
+            ("dc ", "it starts or ends with a space"),
+        ] {
+            assert_eq!(name_problem(bad).as_deref(), Some(why), "{bad:?}");
+        }
     }
 }

@@ -73,6 +73,8 @@ pub enum Error {
     },
     /// Generating the certificates or building the TLS configuration failed.
     Tls(String),
+    /// The state file could not be brought up to date.
+    State(String),
 }
 
 impl Error {
@@ -97,6 +99,7 @@ impl std::fmt::Display for Error {
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Json { context, source } => write!(f, "{context}: {source}"),
             Error::Tls(message) => write!(f, "TLS set-up failed: {message}"),
+            Error::State(message) => write!(f, "the state file is not up to date: {message}"),
         }
     }
 }
@@ -106,7 +109,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Json { source, .. } => Some(source),
-            Error::Tls(_) => None,
+            Error::Tls(_) | Error::State(_) => None,
         }
     }
 }

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::clock::arm_timestamp;
+use super::dataconn::DataConnection;
+use super::faults::CLUSTER_BUSY_CODE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OperationKind {
@@ -76,6 +78,10 @@ pub struct Operation {
     /// Whether the outcome has been applied to the resource.
     #[serde(default)]
     pub settled: bool,
+    /// The connection as it was before an update, restored when the service rolls the
+    /// update back (a failure with code `ServiceIsInMaintenance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<DataConnection>,
 }
 
 impl Operation {
@@ -88,6 +94,12 @@ impl Operation {
             Outcome::Failed { .. } => Status::Failed,
             Outcome::Canceled { .. } => Status::Canceled,
         }
+    }
+
+    /// Whether the operation failed because the cluster was busy, which the service
+    /// answers by rolling the write back.
+    pub fn rolled_back(&self) -> bool {
+        matches!(&self.outcome, Outcome::Failed { code, .. } if code == CLUSTER_BUSY_CODE)
     }
 
     /// The error of a failed or canceled operation.
@@ -204,6 +216,7 @@ mod tests {
             outcome,
             validation_errors: vec!["table does not exist".to_owned()],
             settled: false,
+            previous: None,
         }
     }
 

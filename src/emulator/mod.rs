@@ -25,13 +25,14 @@ mod leak;
 mod lro;
 mod metadata;
 mod observe;
+mod persist;
 mod regions;
 pub mod tls;
 mod token;
 pub mod world;
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ use tokio_util::sync::CancellationToken;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
 pub use faults::FaultPlan;
+pub use persist::{load_state, save_state};
 pub use world::{Store, World};
 
 use error::ApiError;
@@ -91,7 +93,7 @@ pub struct Config {
     pub world: World,
     /// State restored from `--state`, if the file existed.
     pub restored: Option<Store>,
-    /// Where to persist the state after each change.
+    /// Where to persist the state after each change (by a background writer).
     pub state_file: Option<PathBuf>,
     pub faults: FaultPlan,
     pub clock: Arc<dyn Clock>,
@@ -107,10 +109,12 @@ struct Inner {
     settings: Settings,
     clock: Arc<dyn Clock>,
     initial_world: World,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
     faults: Mutex<FaultPlan>,
     log: Mutex<RequestLog>,
-    state_file: Option<PathBuf>,
+    persister: Option<persist::Persister>,
+    /// The credential of the admin API, random per process.
+    admin_token: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -118,21 +122,29 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Self {
-        let store = config
-            .restored
-            .unwrap_or_else(|| Store::new(config.world.clone()));
-        AppState {
+    /// The application state; with a state file, also starts its background writer.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let store = Arc::new(Mutex::new(
+            config
+                .restored
+                .unwrap_or_else(|| Store::new(config.world.clone())),
+        ));
+        let persister = config
+            .state_file
+            .map(|path| persist::Persister::start(path, store.clone()))
+            .transpose()?;
+        Ok(AppState {
             inner: Arc::new(Inner {
                 settings: config.settings,
                 clock: config.clock,
                 initial_world: config.world,
-                store: Mutex::new(store),
+                store,
                 faults: Mutex::new(config.faults),
                 log: Mutex::new(RequestLog::default()),
-                state_file: config.state_file,
+                persister,
+                admin_token: token::new_signing_key(),
             }),
-        }
+        })
     }
 
     /// A copy of the current world and operations.
@@ -144,6 +156,19 @@ impl AppState {
         &self.inner.settings
     }
 
+    /// The token every `/_emulator/` request must carry as `Authorization: Bearer <token>`.
+    pub fn admin_token(&self) -> &str {
+        &self.inner.admin_token
+    }
+
+    /// Waits until every change made so far is in the state file (no-op without one).
+    pub fn flush(&self) -> Result<(), Error> {
+        match &self.inner.persister {
+            Some(persister) => persister.flush().map_err(Error::State),
+            None => Ok(()),
+        }
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
@@ -152,12 +177,18 @@ impl AppState {
         self.inner.clock.as_ref()
     }
 
+    fn tenant_id(&self) -> String {
+        lock(&self.inner.store).world.tenant_id.clone()
+    }
+
     /// Runs `f` on the settled store without changing it (settling itself is persisted).
     fn read<R>(&self, f: impl FnOnce(&Store, OffsetDateTime) -> R) -> Result<R, ApiError> {
-        let now = self.now();
         let mut store = lock(&self.inner.store);
+        // Read under the lock: a request that waited for it must not see operations
+        // started while it waited as lying in its future.
+        let now = store.observe_time(self.now());
         if store.settle(now) {
-            self.persist(&store)?;
+            self.changed()?;
         }
         Ok(f(&store, now))
     }
@@ -167,26 +198,29 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Store, OffsetDateTime) -> Result<R, ApiError>,
     ) -> Result<R, ApiError> {
-        let now = self.now();
         let mut store = lock(&self.inner.store);
+        let now = store.observe_time(self.now());
         store.settle(now);
         let result = f(&mut store, now);
-        self.persist(&store)?;
+        self.changed()?;
         result
     }
 
-    fn persist(&self, store: &Store) -> Result<(), ApiError> {
-        let Some(path) = &self.inner.state_file else {
+    /// Marks the store changed for the state writer (call under the store lock); fails
+    /// while the state file cannot be written.
+    fn changed(&self) -> Result<(), ApiError> {
+        let Some(persister) = &self.inner.persister else {
             return Ok(());
         };
-        save_state(path, store).map_err(|e| {
-            tracing::error!(error = %e, "could not persist the emulator state");
-            ApiError::new(
+        persister.mark();
+        match persister.failure() {
+            None => Ok(()),
+            Some(e) => Err(ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalServerError",
                 format!("The emulator could not persist its state: {e}"),
-            )
-        })
+            )),
+        }
     }
 
     /// The client secrets of the world's applications.
@@ -206,36 +240,6 @@ impl AppState {
     fn log(&self) -> std::sync::MutexGuard<'_, RequestLog> {
         lock(&self.inner.log)
     }
-}
-
-/// Reads a state file written by an earlier run, if there is one.
-pub fn load_state(path: &Path) -> Result<Option<Store>, Error> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| Error::json(format!("state file {}", path.display()), e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(
-            format!("reading state file {}", path.display()),
-            e,
-        )),
-    }
-}
-
-/// Writes the state atomically: a temporary file beside the target, synced, then renamed.
-pub fn save_state(path: &Path, store: &Store) -> Result<(), Error> {
-    use std::io::Write as _;
-    let bytes =
-        serde_json::to_vec_pretty(store).map_err(|e| Error::json("serialising the state", e))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let context = || format!("writing state file {}", path.display());
-    let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(context(), e))?;
-    file.write_all(&bytes)
-        .map_err(|e| Error::io(context(), e))?;
-    file.sync_all().map_err(|e| Error::io(context(), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(context(), e))
 }
 
 /// `https://host:port` as the client addressed the emulator, so that URLs handed back
@@ -400,12 +404,12 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn an_injected_clock_drives_operations_in_process() {
+    /// An in-process emulator on a manual clock, and a bearer token for its ARM side.
+    async fn in_process(lro_seconds: u64) -> (Router, Arc<ManualClock>, String) {
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
         let state = AppState::new(Config {
             settings: Settings {
-                lro_seconds: 30,
+                lro_seconds,
                 ..Settings::default()
             },
             world: World::default(),
@@ -413,7 +417,8 @@ mod tests {
             state_file: None,
             faults: FaultPlan::default(),
             clock: clock.clone(),
-        });
+        })
+        .unwrap();
         let app = app(state);
         let form = "client_id=00000000-0000-0000-0000-000000000003&client_secret=kusto-emulator-secret\
                     &grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default";
@@ -427,18 +432,24 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::OK);
         let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        (app, clock, bearer)
+    }
+
+    fn put_dc(name: &str, bearer: &str) -> Request<Body> {
         let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
             "eventHubResourceId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
             "consumerGroup": "$Default"}});
-        let (status, headers, _) = call(
-            &app,
-            Request::put(format!("{DB}/dataConnections/dc?api-version=2025-02-14"))
-                .header("host", "localhost:1")
-                .header("authorization", &bearer)
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await;
+        Request::put(format!("{DB}/dataConnections/{name}?api-version=2025-02-14"))
+            .header("host", "localhost:1")
+            .header("authorization", bearer)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_injected_clock_drives_operations_in_process() {
+        let (app, clock, bearer) = in_process(30).await;
+        let (status, headers, _) = call(&app, put_dc("dc", &bearer)).await;
         assert_eq!(status, StatusCode::CREATED);
         let aao = headers["azure-asyncoperation"].to_str().unwrap();
         let path = aao
@@ -459,17 +470,18 @@ mod tests {
         assert_eq!(call(&app, poll(path)).await.2["status"], "Succeeded");
     }
 
-    #[test]
-    fn state_files_are_written_atomically_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        assert!(load_state(&path).unwrap().is_none());
-        let store = Store::new(World::default());
-        save_state(&path, &store).unwrap();
-        let loaded = load_state(&path).unwrap().unwrap();
-        assert_eq!(loaded.world, store.world);
-        assert_eq!(loaded.signing_key, store.signing_key);
-        std::fs::write(&path, "{").unwrap();
-        assert!(matches!(load_state(&path), Err(Error::Json { .. })));
+    /// A request that read the clock and then waited for the store saw the operation of the
+    /// request it waited for as started in its future, still running: a 409 at
+    /// `--lro-seconds 0`. A clock reading earlier than the last one models that request.
+    #[tokio::test]
+    async fn a_stale_clock_reading_never_sees_a_finished_operation_running() {
+        let (app, clock, bearer) = in_process(0).await;
+        assert_eq!(
+            call(&app, put_dc("first", &bearer)).await.0,
+            StatusCode::CREATED
+        );
+        clock.advance(time::Duration::milliseconds(-1));
+        let (status, _, body) = call(&app, put_dc("second", &bearer)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 }

@@ -3,7 +3,7 @@
 //! from `/_emulator/requests`.
 //!
 //! Requests under `/_emulator/` are neither logged nor subject to faults, so that a test's
-//! own inspection does not disturb what it counts.
+//! own inspection does not disturb what it counts; they only pass the admin token check.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,8 +20,8 @@ use axum::body::Body;
 use super::clock::arm_timestamp;
 use super::entra;
 use super::error::ApiError;
-use super::faults::{Action, LroOutcome, default_code, default_message};
-use super::{AppState, BODY_LIMIT, leak};
+use super::faults::{Action, LroOutcome, default_code, default_message, http_date_after};
+use super::{AppState, BODY_LIMIT, admin, base_url, leak};
 
 /// The connection a request arrived on, inserted by the accept loop.
 #[derive(Debug, Clone)]
@@ -57,6 +57,8 @@ pub struct LogEntry {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_request_id: Option<String>,
+    /// The fault-plan action applied: `status`, `status_after_processing`, `drop`,
+    /// `drop_after_processing`, `delay`, `set_header` or `lro`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
     /// Whether a client secret of the world occurs anywhere in the request.
@@ -118,7 +120,10 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
-        return next.run(req).await;
+        return match admin::authorize(&app, req.headers()) {
+            Ok(()) => next.run(req).await,
+            Err(e) => e.into_response(),
+        };
     }
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
@@ -160,56 +165,73 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
     let action = app
         .faults()
         .next(method.as_str(), &decoded, query.as_deref());
+    let base = base_url(req.uri(), req.headers());
+    let mut extra_header = None;
     let mut response = match action {
-        Some(Action::Drop) => {
-            entry.fault = Some("drop");
-            app.log().push(entry);
-            match connection {
-                Some(c) => {
-                    c.drop.notify_one();
-                    std::future::pending::<()>().await;
-                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                }
-                None => {
-                    return ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "InternalServerError",
-                        "The fault plan dropped this request, but it has no connection to drop.",
-                    )
-                    .into_response();
-                }
+        Some(Action::Drop { after_processing }) => {
+            if after_processing {
+                entry.fault = Some("drop_after_processing");
+                drop(next.run(req).await);
+            } else {
+                entry.fault = Some("drop");
             }
+            app.log().push(entry);
+            return drop_connection(connection).await;
         }
         Some(Action::Status {
             status,
             code,
             message,
             retry_after,
+            retry_after_http_date,
+            after_processing,
         }) => {
-            entry.fault = Some("status");
+            if after_processing {
+                entry.fault = Some("status_after_processing");
+                drop(next.run(req).await);
+            } else {
+                entry.fault = Some("status");
+            }
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            // A throttled client is always told when to come back (1 s unless the rule says).
-            let retry_after =
-                retry_after.or((status == StatusCode::TOO_MANY_REQUESTS).then_some(1));
+            let retry_after = match (retry_after, retry_after_http_date) {
+                (Some(value), _) => Some(value.header()),
+                (None, Some(seconds)) => Some(http_date_after(app.now(), seconds)),
+                // A throttled client is always told when to come back.
+                (None, None) => (status == StatusCode::TOO_MANY_REQUESTS).then(|| "1".to_owned()),
+            };
             let mut response = if kind == "token" {
                 entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
             } else {
                 let code = code.unwrap_or_else(|| default_code(status).to_owned());
                 let message = message.unwrap_or_else(|| {
-                    default_message(status, method.as_str(), &decoded, retry_after.unwrap_or(1))
+                    default_message(
+                        status,
+                        method.as_str(),
+                        &decoded,
+                        retry_after.as_deref().unwrap_or("1"),
+                    )
                 });
-                ApiError::new(status, &code, message).into_response()
+                if status == StatusCode::UNAUTHORIZED && matches!(kind, "arm" | "poll" | "poll_location") {
+                    entra::rejected_token(&code, message, &base, &app.tenant_id()).into_response()
+                } else {
+                    ApiError::new(status, &code, message).into_response()
+                }
             };
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             response
         }
         Some(Action::Delay { ms }) => {
             entry.fault = Some("delay");
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(Action::SetHeader { name, value }) => {
+            entry.fault = Some("set_header");
+            extra_header = HeaderName::from_bytes(name.as_bytes())
+                .ok()
+                .zip(HeaderValue::from_str(&value).ok());
             next.run(req).await
         }
         Some(Action::Lro {
@@ -245,9 +267,29 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
         echo_client_id,
         &app,
     );
+    if let Some((name, value)) = extra_header {
+        response.headers_mut().insert(name, value);
+    }
     entry.status = response.status().as_u16();
     app.log().push(entry);
     response
+}
+
+/// Closes the request's connection without an answer (the fault plan's `drop`).
+async fn drop_connection(connection: Option<ConnectionInfo>) -> Response {
+    match connection {
+        Some(c) => {
+            c.drop.notify_one();
+            std::future::pending::<()>().await;
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        None => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The fault plan dropped this request, but it has no connection to drop.",
+        )
+        .into_response(),
+    }
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {

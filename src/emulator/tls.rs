@@ -129,14 +129,10 @@ impl Ca {
     }
 }
 
+/// Writes the CA key readable by its owner only (mode 0600, also over an existing file).
 fn write_private(path: &Path, text: &str) -> Result<(), Error> {
     use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
+    super::persist::owner_only_file(path)
         .and_then(|mut file| file.write_all(text.as_bytes()))
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
@@ -162,7 +158,13 @@ mod tests {
         let ca = Ca::generate().unwrap();
         assert!(ca.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(!format!("{ca:?}").contains("PRIVATE"));
+        std::fs::write(&key, "stale").unwrap();
         ca.save(&cert, &key).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the CA key is private");
+        }
         let loaded = Ca::load(&cert, &key).unwrap().unwrap();
         assert_eq!(loaded.cert_pem, ca.cert_pem);
         assert_eq!(loaded.server_config().unwrap().alpn_protocols.len(), 2);

@@ -355,6 +355,9 @@ pub struct Store {
     /// Key that signs access tokens, kept so tokens survive a restart.
     #[serde(default = "new_signing_key")]
     pub signing_key: String,
+    /// The latest time a request saw; the store's time never goes back from it.
+    #[serde(skip)]
+    latest: Option<OffsetDateTime>,
 }
 
 impl Store {
@@ -363,7 +366,17 @@ impl Store {
             world,
             operations: BTreeMap::new(),
             signing_key: new_signing_key(),
+            latest: None,
         }
+    }
+
+    /// The time a request holding the store sees: `clock`, or the latest time an earlier
+    /// request saw if the clock reads earlier. Operations are stamped with these times, so
+    /// none ever lies in a later request's future (where it would still be running).
+    pub fn observe_time(&mut self, clock: OffsetDateTime) -> OffsetDateTime {
+        let now = self.latest.map_or(clock, |latest| latest.max(clock));
+        self.latest = Some(now);
+        now
     }
 
     /// True when a write operation on the cluster (lower-cased id) is still running.
@@ -376,7 +389,9 @@ impl Store {
     }
 
     /// Applies the effect of every operation that has finished by `now` to the data
-    /// connection it concerns. Returns whether anything changed.
+    /// connection it concerns: a failed write leaves the connection `Failed`, except a
+    /// write refused because the cluster was busy, which the service rolls back (a create
+    /// leaves nothing, an update the previous settings). Returns whether anything changed.
     pub fn settle(&mut self, now: OffsetDateTime) -> bool {
         let mut changed = false;
         for op in self.operations.values_mut() {
@@ -395,6 +410,16 @@ impl Store {
                 OperationKind::Delete => {
                     if let Some(dc) = self.world.data_connections.get_mut(&key) {
                         dc.provisioning_state = "Succeeded".to_owned();
+                    }
+                }
+                OperationKind::Create if op.rolled_back() => {
+                    self.world.data_connections.remove(&key);
+                }
+                OperationKind::Update if op.rolled_back() => {
+                    if let Some(previous) = &op.previous {
+                        let mut restored = previous.clone();
+                        restored.provisioning_state = "Succeeded".to_owned();
+                        self.world.data_connections.insert(key, restored);
                     }
                 }
                 OperationKind::Create | OperationKind::Update => {
