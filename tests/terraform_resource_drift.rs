@@ -203,9 +203,11 @@ fn import_of_another_kind_of_connection_names_the_kind() {
     assert!(scenario.state().addresses().is_empty());
 }
 
-/// A connection whose kind changed outside Terraform is an error on refresh, not silence.
+/// A connection whose kind changed outside Terraform is no longer ours: refresh drops it from
+/// state with a warning naming the kind, `terraform destroy` succeeds without deleting the
+/// other connection, and a plan proposes the Event Hub connection anew.
 #[test]
-fn kind_changed_outside_terraform_is_an_error() {
+fn kind_changed_outside_terraform_is_dropped_from_state_and_never_deleted() {
     let scenario = Scenario::new();
     let hcl = connection("test", "rekinded", &[]);
     scenario.apply(&hcl);
@@ -213,10 +215,151 @@ fn kind_changed_outside_terraform_is_an_error() {
     scenario
         .emulator
         .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
-    let run = scenario.workspace.plan().failure();
-    assert!(run.stderr.contains("EventGrid"), "{}", run.output());
+
+    let (plan, run) = scenario.plan(&hcl);
+    assert_eq!(plan.actions(&address("test")), ["create"], "{}", run.stdout);
+    let warning = run.output();
+    assert!(
+        warning.contains("replaced by another kind") && warning.contains("\"EventGrid\""),
+        "no warning naming the kind:\n{warning}"
+    );
+
+    scenario.emulator.clear_requests();
+    scenario
+        .workspace
+        .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+        .success();
+    let requests = scenario.emulator.requests();
+    assert!(
+        !requests.iter().any(|r| r.method == "DELETE"),
+        "a connection of another kind was deleted: {requests:#?}"
+    );
+    let stored = scenario.emulator.data_connection(&id).expect("kept");
+    assert_eq!(stored["kind"], json!("EventGrid"));
+    assert!(scenario.state().addresses().is_empty());
+}
+
+/// Even when Terraform does not refresh first (`-refresh=false`), destroy does not delete a
+/// connection whose kind changed: it only forgets its own.
+#[test]
+fn destroy_without_refresh_leaves_another_kind_alone() {
+    let scenario = Scenario::new();
+    scenario.apply(&connection("test", "swapped", &[]));
+    let id = connection_id("swapped");
     scenario
         .emulator
-        .patch_data_connection(&id, &json!({"kind": "EventHub"}));
+        .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
+    let run = scenario
+        .workspace
+        .terraform(&[
+            "destroy",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-refresh=false",
+        ])
+        .success();
+    assert!(run.output().contains("EventGrid"), "{}", run.output());
+    let stored = scenario.emulator.data_connection(&id).expect("kept");
+    assert_eq!(stored["kind"], json!("EventGrid"));
+    assert!(scenario.state().addresses().is_empty());
+}
+
+/// Omitted attributes with a documented default are held to it: a connection changed in
+/// Azure to `GZip`, `Multi` routing or extra system properties shows in the plan, and apply
+/// sets it back. Before the drift, the configuration that leaves them out plans nothing.
+#[test]
+fn omitted_defaults_are_enforced_against_drift() {
+    let scenario = Scenario::new();
+    let hcl = connection("test", "defaulted", &[("table_name", json!("Events"))]);
+    scenario.apply(&hcl);
+    scenario.assert_no_changes();
+    let id = connection_id("defaulted");
+
+    scenario.emulator.patch_data_connection(
+        &id,
+        &json!({"properties": {"eventSystemProperties": ["x-opt-offset"]}}),
+    );
+    let (plan, run) = scenario.plan(&hcl);
+    assert_eq!(plan.actions(&address("test")), ["update"], "{}", run.stdout);
+    assert!(run.stdout.contains("x-opt-offset"), "{}", run.stdout);
+    scenario.apply_saved_plan();
+    let stored = scenario.emulator.data_connection(&id).expect("stored");
+    assert_stored(&stored, &[("eventSystemProperties", json!([]))]);
+    scenario.assert_no_changes();
+
+    // `compression` and `database_routing_type` force a new connection, as in azurerm.
+    for (property, drifted, attribute, default) in [
+        ("compression", "GZip", "compression", "None"),
+        (
+            "databaseRouting",
+            "Multi",
+            "database_routing_type",
+            "Single",
+        ),
+    ] {
+        scenario
+            .emulator
+            .patch_data_connection(&id, &json!({"properties": {property: drifted}}));
+        let (plan, run) = scenario.plan(&hcl);
+        assert_eq!(
+            plan.actions(&address("test")),
+            ["delete", "create"],
+            "{attribute}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains(drifted) && run.stdout.contains(&format!("\"{default}\"")),
+            "{attribute}: the plan does not show the drift being set back:\n{}",
+            run.stdout
+        );
+        scenario.apply_saved_plan();
+        let stored = scenario.emulator.data_connection(&id).expect("stored");
+        let value = &stored["properties"][property];
+        assert!(
+            value.is_null() || value == default,
+            "{attribute}: Azure holds {value} after the apply"
+        );
+        scenario.assert_no_changes();
+    }
     scenario.destroy();
+}
+
+/// An imported connection with `Multi` routing, configured without `database_routing_type`,
+/// shows the difference instead of hiding it.
+#[test]
+fn import_of_a_connection_with_multi_routing_shows_the_default() {
+    let scenario = Scenario::new();
+    create_outside_terraform(
+        &scenario.emulator,
+        "routed",
+        "EventHub",
+        json!({"databaseRouting": "Multi"}),
+    );
+    let hcl = connection(
+        "test",
+        "routed",
+        &[
+            ("table_name", json!("Events")),
+            ("mapping_rule_name", json!("events_json")),
+            ("data_format", json!("JSON")),
+        ],
+    );
+    scenario.write(&hcl);
+    scenario
+        .workspace
+        .import(&address("test"), &connection_id("routed"))
+        .success();
+    let (plan, run) = scenario.plan(&hcl);
+    assert_eq!(
+        plan.actions(&address("test")),
+        ["delete", "create"],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\"Multi\" -> \"Single\""),
+        "{}",
+        run.stdout
+    );
 }

@@ -156,12 +156,21 @@ fn a_create_failing_after_acceptance_is_kept_tainted() {
     let state = scenario.state();
     let entry = state.entry(&address("test"));
     assert_eq!(entry["tainted"], json!(true), "{entry:#}");
+    // The provider read the connection after the failure: the state holds what Azure has.
     assert_attributes(
         &entry["values"],
         &[
             ("id", json!(connection_id("doomed"))),
             ("name", json!("doomed")),
+            ("table_name", json!("Events")),
+            ("location", json!("West Europe")),
+            ("provisioning_state", json!("Failed")),
         ],
+    );
+    assert!(
+        run.stderr_text().contains("provisioning state Failed"),
+        "the error does not say what Azure holds:\n{}",
+        run.output()
     );
     assert!(
         scenario
@@ -279,5 +288,77 @@ fn a_create_timing_out_after_acceptance_is_kept_tainted() {
     let entry = state.entry(&address("test"));
     assert_eq!(entry["tainted"], json!(true), "{entry:#}");
     assert_attributes(&entry["values"], &[("id", json!(connection_id("late")))]);
+    scenario.destroy();
+}
+
+/// An update whose operation ends Failed leaves the new settings in Azure with provisioning
+/// state Failed. The state records that, so the next plan is not empty: it plans an in-place
+/// update that sends the settings again, and once Azure completes it the plan is empty.
+#[test]
+fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
+    let scenario = Scenario::new();
+    let id = connection_id("mending");
+    scenario.apply(&connection(
+        "test",
+        "mending",
+        &[("table_name", json!("Events"))],
+    ));
+    let message = "[InternalServerError] The mapping could not be applied (emulated failure).";
+    scenario.emulator.set_faults(&json!({"rules": [{
+        "method": "PUT",
+        "path": "*/dataConnections/*",
+        "times": 1,
+        "action": {"type": "lro", "outcome": "Failed", "code": "InternalServerError", "message": message},
+    }]}));
+    let changed = connection(
+        "test",
+        "mending",
+        &[
+            ("table_name", json!("Events")),
+            ("mapping_rule_name", json!("events_json")),
+            ("data_format", json!("JSON")),
+        ],
+    );
+    let run = scenario.apply_failing(&changed);
+    let error = run.stderr_text();
+    assert!(
+        error.contains(message) && error.contains("next plan"),
+        "the error does not give the cause and what the state records:\n{}",
+        run.output()
+    );
+    let stored = scenario.emulator.data_connection(&id).expect("stored");
+    assert_eq!(stored["provisioningState"], json!("Failed"), "{stored:#}");
+    let state = scenario.state();
+    assert_attributes(
+        state.values(&address("test")),
+        &[
+            ("mapping_rule_name", json!("events_json")),
+            ("provisioning_state", json!("Failed")),
+        ],
+    );
+
+    scenario.emulator.clear_faults();
+    let (plan, run) = scenario.plan(&changed);
+    assert_eq!(plan.actions(&address("test")), ["update"], "{}", run.stdout);
+    assert!(
+        run.stdout.contains("provisioning_state") && run.stdout.contains("Failed"),
+        "the plan does not show the failed state being repaired:\n{}",
+        run.stdout
+    );
+    scenario.emulator.clear_requests();
+    scenario.apply_saved_plan();
+    let requests = scenario.emulator.requests();
+    assert!(
+        requests.iter().any(|r| r.is_on("PUT", &id)),
+        "the repair sent no PUT: {requests:#?}"
+    );
+    let stored = scenario.emulator.data_connection(&id).expect("stored");
+    assert_eq!(
+        stored["provisioningState"],
+        json!("Succeeded"),
+        "{stored:#}"
+    );
+    assert_stored(&stored, &[("mappingRuleName", json!("events_json"))]);
+    scenario.assert_no_changes();
     scenario.destroy();
 }

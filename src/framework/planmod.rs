@@ -306,8 +306,10 @@ impl Validator for StringCheck {
     }
 }
 
-/// Applies a validator to each known, non-null element of a list or set (list elements
-/// are reported at their index; set elements cannot be addressed, so at the set).
+/// Applies a validator to each known element of a list or set, and refuses null elements
+/// (`[null]`, or a variable that is null), which no element rule can accept and which the
+/// remote API cannot store. List elements are reported at their index; set elements cannot
+/// be addressed, so at the set.
 pub struct Each(Box<dyn Validator>);
 
 impl Each {
@@ -334,7 +336,7 @@ impl Validator for Each {
             return;
         };
         for (i, item) in items.iter().enumerate() {
-            if item.is_null() || item.is_unknown() {
+            if item.is_unknown() {
                 continue;
             }
             let at = if is_list {
@@ -342,6 +344,14 @@ impl Validator for Each {
             } else {
                 path.clone()
             };
+            if item.is_null() {
+                invalid(
+                    diags,
+                    &at,
+                    format!("Attribute {at} is null; every element must have a value"),
+                );
+                continue;
+            }
             self.0.validate(&at, item, diags);
         }
     }
@@ -422,6 +432,18 @@ mod tests {
         let diags = run(&v, Value::List(vec!["x".into(), Value::Unknown, "".into()]));
         let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap()).collect();
         assert_eq!(paths, vec![AttributePath::attr("a").index(2)]);
+        let diags = run(&v, Value::List(vec!["x".into(), Value::Null]));
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.path.clone().unwrap(), d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(
+                AttributePath::attr("a").index(1),
+                "Attribute a[1] is null; every element must have a value"
+            )]
+        );
     }
 
     #[test]

@@ -1162,6 +1162,73 @@ mod tests {
         assert_eq!(resp.planned_private, b"prior");
     }
 
+    /// A default is planned whenever the attribute is unconfigured, also when the prior state
+    /// drifted away from it and Terraform proposes the drifted value: the plan shows the drift
+    /// and sets it back, without making other computed values unknown.
+    #[tokio::test]
+    async fn defaults_are_planned_over_drifted_state() {
+        let server = configured().await;
+        let mut state = created(&server, "w1").await;
+        assert_eq!(state.get_str("tier"), Some("basic"));
+        state.set("tier", "gold");
+        let resp = plan(&server, &state, &widget_config("w1", &[]));
+        assert_eq!(resp.planned_state.get_str("tier"), Some("basic"));
+        assert_eq!(resp.planned_state.get_str("id"), Some("w-w1"));
+        assert!(resp.planned_state.is_unknown_attr("etag"));
+        let configured = plan(
+            &server,
+            &state,
+            &widget_config("w1", &[("tier", "gold".into())]),
+        );
+        assert_eq!(configured.planned_state, state, "a configured value wins");
+    }
+
+    /// With nothing to change, the resource's own plan logic still runs (it may plan a fix
+    /// that no attribute shows), but no computed value turns unknown.
+    #[tokio::test]
+    async fn an_unchanged_plan_still_runs_the_resource_without_unknowns() {
+        let server = configured().await;
+        let mut state = created(&server, "w1").await;
+        state.set("url", "https://stale/w1");
+        let resp = plan(&server, &state, &widget_config("w1", &[]));
+        assert_eq!(resp.planned_state.get_str("url"), Some("https://x/w1"));
+        assert!(resp.planned_state.is_wholly_known());
+    }
+
+    #[tokio::test]
+    async fn required_attributes_set_to_null_are_refused_with_their_path() {
+        let server = configured().await;
+        let mut config = widget_config("w1", &[]);
+        config.set("name", Value::Null);
+        let diags = server.validate_resource_config("test_widget", &config);
+        let found: Vec<_> = diags
+            .errors()
+            .map(|d| (d.path.clone(), d.summary.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Some(AttributePath::attr("name")),
+                "Missing Configuration for Required Attribute"
+            )]
+        );
+        let mut unknown = widget_config("w1", &[]);
+        unknown.set("name", Value::Unknown);
+        assert!(
+            server
+                .validate_resource_config("test_widget", &unknown)
+                .is_empty()
+        );
+        let data = object(&[("name", Value::Null), ("length", Value::Null)]);
+        let diags = server.validate_data_source_config("test_widget_info", &data);
+        assert_eq!(diags.errors().count(), 1, "{diags:?}");
+        let provider = object(&[("endpoint", Value::Null)]);
+        assert!(
+            server.validate_provider_config(&provider).is_empty(),
+            "a provider block may be left out"
+        );
+    }
+
     #[tokio::test]
     async fn update_keeps_stable_computed_values_and_unknowns_the_rest() {
         let server = configured().await;

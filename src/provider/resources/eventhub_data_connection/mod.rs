@@ -53,16 +53,21 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Values their own rule refuses are reported once, by that rule, and not judged
+        // again in combination.
+        let valid = |name: &str, rule: fn(&str) -> Result<(), String>| {
+            config.get_str(name).filter(|value| rule(value).is_ok())
+        };
         let values = rules::Combination {
-            resource_group_name: config.get_str("resource_group_name"),
-            cluster_name: config.get_str("cluster_name"),
-            data_format: config.get_str("data_format"),
-            compression: config.get_str("compression"),
+            resource_group_name: valid("resource_group_name", rules::validate_resource_group_name),
+            cluster_name: valid("cluster_name", rules::validate_cluster_name),
+            data_format: valid("data_format", rules::validate_data_format),
+            compression: valid("compression", rules::validate_compression),
             event_system_property_count: config
                 .attr("event_system_properties")
                 .as_elements()
                 .map(<[Value]>::len),
-            identity_id: config.get_str("identity_id"),
+            identity_id: valid("identity_id", rules::validate_identity_id),
         };
         for violation in rules::check_combination(&values) {
             diags.add_attribute_error(
@@ -144,6 +149,10 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                         ),
                     );
                 }
+            }
+            Ok(Some(DataConnection::Other { kind, .. })) if is_import(&req.state) => {
+                resp.diagnostics
+                    .add_error("Not an Event Hub data connection", wrong_kind(&id, &kind));
             }
             Ok(Some(DataConnection::Other { kind, .. })) => {
                 // Our Event Hub connection is gone; what took its name is not ours to manage
@@ -398,6 +407,13 @@ fn failed(
         format!("Failed to {operation} the Kusto data connection"),
         format!("{id}\n\n{}{note}", explain(error)),
     );
+}
+
+/// Whether `state` is an import's, not yet read: [`import`](Resource::import) writes only
+/// the id and the names, while every state a plan or read produced holds the required
+/// `location`.
+fn is_import(state: &Value) -> bool {
+    state.is_null_attr("location")
 }
 
 /// The message for a data connection of another kind.

@@ -88,16 +88,19 @@ const USER_ASSIGNED_IDENTITY_ID: [(&str, Option<&str>); 4] = [
     ("userAssignedIdentities", None),
 ];
 
-/// `name`: 1-40 letters, digits, whitespace, dashes and dots, not whitespace only (azurerm
-/// `DataConnectionName`).
+/// `name`: 1-40 ASCII letters, digits, spaces, dashes and dots, not starting or ending with a
+/// space (Microsoft's naming rules for `Microsoft.Kusto/clusters/databases/dataConnections`:
+/// "Alphanumerics, hyphens, spaces, and periods"; azurerm's `DataConnectionName` also lets
+/// tabs and newlines through, which the request URL then drops).
 pub(crate) fn validate_name(value: &str) -> Result<(), String> {
     let what = "a data connection name";
     not_blank(what, value)?;
+    clean(what, value)?;
     only_chars(
         what,
         value,
-        |c| c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || matches!(c, '.' | '-'),
-        "letters, digits, spaces, dashes (-) and dots (.)",
+        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-'),
+        "ASCII letters, digits, spaces, dashes (-) and dots (.)",
     )?;
     length_between(what, value, 1, 40)
 }
@@ -106,6 +109,7 @@ pub(crate) fn validate_name(value: &str) -> Result<(), String> {
 /// ending with a dot (azurerm `resourcegroups.ValidateName`).
 pub(crate) fn validate_resource_group_name(value: &str) -> Result<(), String> {
     let what = "a resource group name";
+    clean(what, value)?;
     length_between(what, value, 1, 90)?;
     only_chars(
         what,
@@ -125,6 +129,7 @@ pub(crate) fn validate_resource_group_name(value: &str) -> Result<(), String> {
 /// `ClusterName`).
 pub(crate) fn validate_cluster_name(value: &str) -> Result<(), String> {
     let what = "a Kusto cluster name";
+    clean(what, value)?;
     length_between(what, value, 4, 22)?;
     if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!(
@@ -139,22 +144,23 @@ pub(crate) fn validate_cluster_name(value: &str) -> Result<(), String> {
     )
 }
 
-/// `database_name`: 1-260 letters, digits, whitespace, dots, underscores and dashes, not
-/// whitespace only (azurerm `DatabaseName`).
+/// `database_name`: 1-260 ASCII letters, digits, spaces, dots, underscores and dashes, not
+/// starting or ending with a space (azurerm `DatabaseName`, without its tabs and newlines).
 pub(crate) fn validate_database_name(value: &str) -> Result<(), String> {
     let what = "a Kusto database name";
     not_blank(what, value)?;
+    clean(what, value)?;
     only_chars(
         what,
         value,
-        |c| c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || matches!(c, '.' | '_' | '-'),
-        "letters, digits, spaces, dots (.), underscores (_) and dashes (-)",
+        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'),
+        "ASCII letters, digits, spaces, dots (.), underscores (_) and dashes (-)",
     )?;
     length_between(what, value, 1, 260)
 }
 
-/// `table_name`: 1-1024 letters, digits, whitespace, underscores, dots and dashes, not whitespace
-/// only (azurerm `EntityName`).
+/// `table_name`: 1-1024 ASCII letters, digits, spaces, underscores, dots and dashes, not
+/// starting or ending with a space (azurerm `EntityName`, without its tabs and newlines).
 pub(crate) fn validate_table_name(value: &str) -> Result<(), String> {
     validate_entity_name("a table name", value)
 }
@@ -166,11 +172,12 @@ pub(crate) fn validate_mapping_rule_name(value: &str) -> Result<(), String> {
 
 fn validate_entity_name(what: &str, value: &str) -> Result<(), String> {
     not_blank(what, value)?;
+    clean(what, value)?;
     only_chars(
         what,
         value,
-        |c| c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || matches!(c, '_' | '.' | '-'),
-        "letters, digits, spaces, underscores (_), dots (.) and dashes (-)",
+        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '-'),
+        "ASCII letters, digits, spaces, underscores (_), dots (.) and dashes (-)",
     )?;
     length_between(what, value, 1, 1024)
 }
@@ -188,6 +195,7 @@ pub(crate) fn validate_consumer_group(value: &str) -> Result<(), String> {
         ));
     }
     let what = "a consumer group name";
+    clean(what, value)?;
     length_between(what, value, 1, 50)?;
     only_chars(
         what,
@@ -231,10 +239,13 @@ pub(crate) fn validate_database_routing_type(value: &str) -> Result<(), String> 
     one_of("database_routing_type", &DATABASE_ROUTING_TYPES, value)
 }
 
-/// One element of `event_system_properties`: not empty (azurerm checks no more; the set of
-/// property names differs between Event Hub and IoT Hub, so no list is enforced).
+/// One element of `event_system_properties`: not empty, no control characters, no leading or
+/// trailing whitespace (azurerm checks only emptiness; the set of property names differs
+/// between Event Hub and IoT Hub, so no list is enforced).
 pub(crate) fn validate_event_system_property(value: &str) -> Result<(), String> {
-    not_blank("an event system property name", value)
+    let what = "an event system property name";
+    not_blank(what, value)?;
+    clean(what, value)
 }
 
 /// `eventhub_id`: the ARM id of an Event Hub,
@@ -243,6 +254,7 @@ pub(crate) fn validate_event_system_property(value: &str) -> Result<(), String> 
 /// Only the shape is checked, case-insensitively (unlike azurerm): full parsing into a typed id is
 /// the ARM client's job.
 pub(crate) fn validate_eventhub_id(value: &str) -> Result<(), String> {
+    clean("eventhub_id", value)?;
     match arm_id_names(value, &EVENT_HUB_ID) {
         Some(_) => Ok(()),
         None => Err(format!(
@@ -256,6 +268,7 @@ pub(crate) fn validate_eventhub_id(value: &str) -> Result<(), String> {
 /// user-assigned managed identity. Shape only, case-insensitive (azurerm parses both insensitively
 /// since its fix for issue #20868).
 pub(crate) fn validate_identity_id(value: &str) -> Result<(), String> {
+    clean("identity_id", value)?;
     match parse_identity_id(value) {
         Some(_) => Ok(()),
         None => Err(format!(
@@ -271,6 +284,7 @@ pub(crate) fn validate_identity_id(value: &str) -> Result<(), String> {
 /// `IsRFC3339Time`). Like Go's parser behind it, the date and time must be joined by `T`: the
 /// space RFC 3339 also allows is not an ISO 8601 date-time, which is what ARM expects.
 pub(crate) fn validate_retrieval_start_date(value: &str) -> Result<(), String> {
+    clean("retrieval_start_date", value)?;
     let problem = match OffsetDateTime::parse(value, &Rfc3339) {
         Ok(_) if value.as_bytes().get(10) == Some(&b'T') => return Ok(()),
         Ok(_) => "the date and the time must be separated by \"T\"".to_string(),
@@ -301,6 +315,7 @@ pub(crate) fn same_instant(a: &str, b: &str) -> bool {
 pub(crate) fn validate_location(value: &str) -> Result<(), String> {
     let what = "location";
     not_blank(what, value)?;
+    clean(what, value)?;
     only_chars(
         what,
         value,
@@ -479,6 +494,29 @@ fn placeholder(key: &str) -> &str {
     }
 }
 
+/// No control characters (a newline from `file()`, a tab) and no whitespace at either end:
+/// Azure drops or refuses them, and a value Azure spells differently than the configuration
+/// would replace the connection on every apply.
+fn clean(what: &str, value: &str) -> Result<(), String> {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        let hint = if value.ends_with('\n') {
+            " (a value read with file() ends with a newline: use trimspace(file(...)))"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{what} must not contain control characters such as tabs or newlines; {value:?} \
+             contains {c:?}{hint}"
+        ));
+    }
+    if value.trim() != value {
+        return Err(format!(
+            "{what} must not start or end with whitespace; got {value:?}"
+        ));
+    }
+    Ok(())
+}
+
 fn not_blank(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err(format!(
@@ -587,9 +625,134 @@ mod tests {
                 ("   ", "whitespace only"),
                 ("conn_1", "contains '_'"),
                 ("conné", "contains 'é'"),
+                ("conn\n", "use trimspace(file(...))"),
+                ("my\tconnection", "contains '\\t'"),
+                (" conn", "must not start or end with whitespace"),
+                ("conn ", "must not start or end with whitespace"),
                 (&"x".repeat(41), "1 to 40 characters long"),
             ],
         );
+    }
+
+    /// Every rule of a name, id or place is strict about what surrounds and separates the
+    /// characters: a trailing newline (from `file()`), a tab, a carriage return, a NUL or
+    /// whitespace at either end is refused, and the message says so.
+    #[test]
+    fn name_like_values_refuse_control_characters_and_outer_whitespace() {
+        let hub = eventhub_id("demo-ns", "events");
+        let identity = identity_id("demo-identity");
+        let rules: [(&str, Rule, &str); 12] = [
+            ("name", validate_name, "dc1"),
+            (
+                "resource_group_name",
+                validate_resource_group_name,
+                "rg-demo",
+            ),
+            ("cluster_name", validate_cluster_name, "democluster"),
+            ("database_name", validate_database_name, "demodb"),
+            ("consumer_group", validate_consumer_group, "kusto"),
+            ("table_name", validate_table_name, "Events"),
+            (
+                "mapping_rule_name",
+                validate_mapping_rule_name,
+                "events_json",
+            ),
+            ("location", validate_location, "westeurope"),
+            ("eventhub_id", validate_eventhub_id, &hub),
+            ("identity_id", validate_identity_id, &identity),
+            (
+                "event_system_properties",
+                validate_event_system_property,
+                "x-opt-offset",
+            ),
+            (
+                "retrieval_start_date",
+                validate_retrieval_start_date,
+                "2024-01-15T08:30:00Z",
+            ),
+        ];
+        for (attribute, rule, valid) in rules {
+            assert_eq!(rule(valid), Ok(()), "{attribute}: {valid:?}");
+            let broken = [
+                (format!("{valid}\n"), "control characters"),
+                (format!("{valid}\r\n"), "control characters"),
+                (format!("\t{valid}"), "control characters"),
+                (format!("{valid}\u{0}"), "control characters"),
+                (format!("{valid}\u{7f}"), "control characters"),
+                (format!(" {valid}"), "whitespace"),
+                (format!("{valid} "), "whitespace"),
+                (format!("{valid}\u{a0}"), "whitespace"),
+            ];
+            for (value, fragment) in broken {
+                match rule(&value) {
+                    Ok(()) => panic!("{attribute}: {value:?} should be rejected"),
+                    Err(message) => assert!(
+                        message.contains(fragment),
+                        "{attribute}: message for {value:?} lacks {fragment:?}: {message}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Where ASCII is required, letters of other scripts, emoji, combining marks and
+    /// look-alikes are refused with the character named.
+    #[test]
+    fn unicode_is_refused_where_names_are_ascii() {
+        let rules: [(&str, Rule); 8] = [
+            ("name", validate_name),
+            ("resource_group_name", validate_resource_group_name),
+            ("cluster_name", validate_cluster_name),
+            ("database_name", validate_database_name),
+            ("consumer_group", validate_consumer_group),
+            ("table_name", validate_table_name),
+            ("mapping_rule_name", validate_mapping_rule_name),
+            ("location", validate_location),
+        ];
+        let values = [
+            ("connéction", 'é'),
+            ("conne\u{301}ction", '\u{301}'),
+            ("conn🚀ction", '🚀'),
+            ("cоnnection", 'о'),
+            ("conn\u{200b}ection", '\u{200b}'),
+            ("connｅction", 'ｅ'),
+        ];
+        for (attribute, rule) in rules {
+            for (value, character) in values {
+                match rule(value) {
+                    Ok(()) => panic!("{attribute}: {value:?} should be rejected"),
+                    Err(message) => assert!(
+                        message.contains(&format!("contains {character:?}")),
+                        "{attribute}: message for {value:?} does not name {character:?}: {message}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Values beyond a maximum length are refused with the length found, counted in
+    /// characters, also when they are very long.
+    #[test]
+    fn long_values_are_refused_with_their_length() {
+        let cases: [(Rule, &str, usize); 7] = [
+            (validate_name, "1 to 40", 40),
+            (validate_resource_group_name, "1 to 90", 90),
+            (validate_cluster_name, "4 to 22", 22),
+            (validate_database_name, "1 to 260", 260),
+            (validate_consumer_group, "1 to 50", 50),
+            (validate_table_name, "1 to 1024", 1024),
+            (validate_mapping_rule_name, "1 to 1024", 1024),
+        ];
+        for (rule, fragment, max) in cases {
+            assert_eq!(rule(&"a".repeat(max)), Ok(()), "{fragment}");
+            for length in [max + 1, 100_000] {
+                let message = rule(&"a".repeat(length)).expect_err(fragment);
+                assert!(
+                    message.contains(fragment) && message.contains(&format!("has {length}")),
+                    "{message}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub(crate) fn describe(name: &str) -> &'static str {
              `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`."
         }
         "name" => {
-            "The name of the data connection: 1 to 40 letters, digits, spaces, dashes and dots."
+            "The name of the data connection: 1 to 40 ASCII letters, digits, spaces, hyphens (`-`) \
+             and periods (`.`), not starting or ending with a space."
         }
         "resource_group_name" => "The resource group of the Kusto cluster.",
         "location" => {

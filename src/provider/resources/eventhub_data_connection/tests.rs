@@ -393,3 +393,151 @@ async fn stop_provider_cancels_a_create_waiting_on_azure() {
     let detail = &resp.diagnostics.iter().next().unwrap().detail;
     assert!(detail.contains("cancelled"), "{detail}");
 }
+
+/// Leaving out an attribute with a documented default plans the default, so a value changed
+/// in Azure shows in the plan and apply sets it back; values Azure chooses stay as they are.
+#[tokio::test]
+async fn omitted_defaults_plan_drifted_values_back() {
+    let server = server().await;
+    let config = config(&server, &[]);
+    let state = applied(&server, &config);
+    let drifts: [(&str, Value, Value, bool); 3] = [
+        ("compression", "GZip".into(), "None".into(), true),
+        (
+            "database_routing_type",
+            "Multi".into(),
+            "Single".into(),
+            true,
+        ),
+        (
+            "event_system_properties",
+            Value::strings(["x-opt-offset"]),
+            Value::List(vec![]),
+            false,
+        ),
+    ];
+    for (name, drifted, default, replaces) in drifts {
+        let mut refreshed = state.clone();
+        refreshed.set(name, drifted);
+        let resp = plan(&server, &refreshed, &config);
+        assert_eq!(resp.planned_state.attr(name), &default, "{name}");
+        let replace = if replaces {
+            vec![AttributePath::attr(name)]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(resp.requires_replace, replace, "{name}");
+        assert_eq!(
+            resp.planned_state.get_str("retrieval_start_date"),
+            Some("2026-01-01T00:00:00Z"),
+            "{name}: the value Azure chose is kept"
+        );
+    }
+}
+
+/// A connection whose provisioning state is Failed is planned for an in-place update, even
+/// when its settings equal the configuration.
+#[tokio::test]
+async fn a_failed_connection_plans_an_in_place_fix() {
+    let server = server().await;
+    let config = config(&server, &[]);
+    let mut state = applied(&server, &config);
+    state.set("provisioning_state", "Failed");
+    let resp = plan(&server, &state, &config);
+    assert!(
+        resp.requires_replace.is_empty(),
+        "{:?}",
+        resp.requires_replace
+    );
+    assert_eq!(
+        unknown_attributes(&resp.planned_state),
+        ["provisioning_state"]
+    );
+    let mut planned = resp.planned_state.clone();
+    planned.set("provisioning_state", "Failed");
+    assert_eq!(planned, state, "nothing else changes");
+}
+
+mod aftermath {
+    use super::*;
+    use crate::azure::{DataConnectionId, EventHubDataConnection, EventHubSettings};
+    use crate::provider::resources::eventhub_data_connection::aftermath::{
+        Found, after_create, after_update, note,
+    };
+
+    fn id() -> DataConnectionId {
+        DataConnectionId::parse(ID).unwrap()
+    }
+
+    /// What Azure holds after an operation that ended Failed with the new settings applied.
+    fn held(table: &str, state: &str) -> Found {
+        Found::Connection(Box::new(EventHubDataConnection {
+            id: ID.to_owned(),
+            name: "dc1".to_owned(),
+            settings: EventHubSettings {
+                location: "West Europe".into(),
+                event_hub_resource_id: HUB.into(),
+                consumer_group: "kusto".into(),
+                table_name: Some(table.into()),
+                mapping_rule_name: Some("events_json".into()),
+                data_format: Some("JSON".into()),
+                retrieval_start_date: Some("2026-01-01T00:00:00Z".into()),
+                ..EventHubSettings::default()
+            },
+            provisioning_state: Some(state.into()),
+            managed_identity_object_id: None,
+        }))
+    }
+
+    fn unknown() -> Found {
+        Found::Unknown(crate::azure::Error::Transport("connection reset".into()))
+    }
+
+    #[tokio::test]
+    async fn a_failed_update_records_what_azure_holds() {
+        let server = server().await;
+        let prior = applied(&server, &config(&server, &[]));
+        let recorded = after_update(prior.clone(), &id(), &held("Other", "Failed"));
+        assert_eq!(recorded.get_str("table_name"), Some("Other"));
+        assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
+        assert_eq!(recorded.get_str("location"), Some("West Europe"));
+        assert_eq!(recorded.get_str("id"), Some(ID));
+        assert_eq!(after_update(prior.clone(), &id(), &unknown()), prior);
+        assert_eq!(
+            after_update(prior.clone(), &id(), &Found::Absent),
+            Value::Null
+        );
+        let other = Found::OtherKind("EventGrid".into());
+        assert_eq!(after_update(prior, &id(), &other), Value::Null);
+        let said = note("update", &id(), &held("Other", "Failed"));
+        assert!(
+            said.contains("provisioning state Failed") && said.contains("next plan"),
+            "{said}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_keeps_only_what_exists() {
+        let server = server().await;
+        let config = config(&server, &[]);
+        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let recorded = after_create(planned.clone(), &id(), &held("Events", "Failed"));
+        assert!(recorded.is_wholly_known());
+        assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
+        assert_eq!(
+            recorded.get_str("retrieval_start_date"),
+            Some("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            after_create(planned.clone(), &id(), &Found::Absent),
+            Value::Null
+        );
+        let other = Found::OtherKind("EventGrid".into());
+        assert_eq!(after_create(planned.clone(), &id(), &other), Value::Null);
+        let unsure = after_create(planned, &id(), &unknown());
+        assert_eq!(unsure.get_str("id"), Some(ID));
+        assert!(unsure.is_null_attr("provisioning_state"));
+        assert!(note("create", &id(), &unknown()).contains("tainted"));
+        assert!(note("create", &id(), &Found::Absent).contains("none is kept in state"));
+    }
+}
