@@ -386,36 +386,10 @@ mod tests {
         assert_eq!(text, "PUT /subscriptions/s/x?api-version=2025-02-14");
     }
 
-    /// Collects every tracing event as text: `message field=value ...`.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
-
-    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-        fn on_event(
-            &self,
-            event: &tracing::Event<'_>,
-            _ctx: tracing_subscriber::layer::Context<'_, S>,
-        ) {
-            struct Text(String);
-            impl tracing::field::Visit for Text {
-                fn record_debug(
-                    &mut self,
-                    field: &tracing::field::Field,
-                    value: &dyn std::fmt::Debug,
-                ) {
-                    self.0.push_str(&format!(" {}={value:?}", field.name()));
-                }
-            }
-            let mut text = Text(String::new());
-            event.record(&mut text);
-            self.0.lock().unwrap().push(text.0);
-        }
-    }
-
     #[tokio::test]
     async fn logs_carry_request_ids_but_never_the_token() {
         use crate::azure::retry::{RetryOptions, RetryPolicy};
-        use crate::azure::testing::{MockHttp, response};
+        use crate::azure::testing::{Capture, MockHttp, response};
         use tracing_subscriber::layer::SubscriberExt;
 
         let capture = Capture::default();
@@ -490,6 +464,150 @@ mod tests {
         assert_eq!(
             ctx.sleep(Duration::from_secs(1), "x").await.unwrap_err(),
             Error::Cancelled
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_budgets_and_delays_never_overflow_the_clock() {
+        let ctx = CallContext::with_timeout(Duration::MAX);
+        assert!(ctx.deadline() > Instant::now());
+        assert!(ctx.remaining() >= Duration::from_secs(9 * 365 * 24 * 3600));
+        assert!(!ctx.has_time_for(Duration::MAX));
+        assert!(ctx.has_time_for(Duration::from_secs(3600)));
+
+        let ctx = CallContext::with_timeout(Duration::from_secs(5));
+        let start = Instant::now();
+        let err = ctx.sleep(Duration::MAX, "forever").await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert_eq!(ctx.remaining(), Duration::ZERO);
+        assert!(!ctx.has_time_for(Duration::ZERO));
+    }
+
+    fn challenge() -> Result<Response> {
+        crate::azure::testing::response(
+            401,
+            &[(
+                "www-authenticate",
+                r#"Bearer authorization_uri="https://login.example/t", error="invalid_token", error_description="The access token expiry UTC time is earlier than current UTC time.""#,
+            )],
+            r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token expiry UTC time is earlier than current UTC time."}}"#,
+        )
+    }
+
+    fn arm_url() -> url::Url {
+        url::Url::parse("https://arm.example/subscriptions/s?api-version=1").unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rejected_token_is_replaced_once() {
+        use crate::azure::testing::{MockHttp, pipeline_over, response};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(MockHttp::new(vec![challenge(), response(200, &[], "{}")]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        let request = Request::new(Method::PUT, arm_url())
+            .retried_as(crate::azure::retry::RetryClass::Create);
+        let answer = pipeline.send(&ctx, request).await.unwrap();
+        assert_eq!(answer.status, http::StatusCode::OK);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "exactly one extra token");
+        let sent = http.requests();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0].headers["authorization"], "Bearer test-token");
+        assert_eq!(sent[1].headers["authorization"], "Bearer test-token-2");
+
+        // A second refusal is the answer: no loop, no third token.
+        let http = Arc::new(MockHttp::new(vec![challenge(), challenge()]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let answer = pipeline
+            .send(&ctx, Request::new(Method::GET, arm_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, http::StatusCode::UNAUTHORIZED);
+        assert!(
+            answer.into_error().to_string().contains("ExpiredAuthenticationToken")
+        );
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        assert_eq!(http.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_401_without_a_bearer_challenge_is_not_retried() {
+        use crate::azure::testing::{MockHttp, pipeline_over, response};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(MockHttp::new(vec![response(
+            401,
+            &[("www-authenticate", "Basic realm=\"x\"")],
+            "",
+        )]));
+        let (pipeline, fetches) = pipeline_over(http.clone());
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        let answer = pipeline
+            .send(&ctx, Request::new(Method::GET, arm_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, http::StatusCode::UNAUTHORIZED);
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(http.requests().len(), 1);
+    }
+
+    /// Refuses the first token; a request to a path ending in `slow` takes 5 s to answer.
+    #[derive(Debug, Default)]
+    struct RefusesFirstToken {
+        seen: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for RefusesFirstToken {
+        async fn execute(&self, request: Request) -> Result<Response> {
+            let token = request.headers["authorization"].to_str().unwrap().to_string();
+            self.seen.lock().unwrap().push(token.clone());
+            if request.url.path().ends_with("slow") {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            if token == "Bearer test-token" {
+                challenge()
+            } else {
+                crate::azure::testing::response(200, &[], "{}")
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_refusals_of_one_token_fetch_one_new_token() {
+        use crate::azure::testing::{CountingTokens, pipeline_with_tokens};
+        use std::sync::atomic::Ordering;
+
+        let http = Arc::new(RefusesFirstToken::default());
+        // Token requests take a second, so both requests wait for, and use, the first token.
+        let tokens = CountingTokens {
+            delay: Duration::from_secs(1),
+            ..CountingTokens::default()
+        };
+        let (pipeline, fetches) = pipeline_with_tokens(http.clone(), tokens);
+        let ctx = CallContext::with_timeout(Duration::from_secs(60));
+        // Both go out with the first token; the slow one's refusal arrives after the fast one
+        // has already replaced it, and must not throw the replacement away.
+        let url = |path: &str| {
+            url::Url::parse(&format!("https://arm.example/subscriptions/s/{path}")).unwrap()
+        };
+        let (fast, slow) = tokio::join!(
+            pipeline.send(&ctx, Request::new(Method::GET, url("fast"))),
+            pipeline.send(&ctx, Request::new(Method::GET, url("slow"))),
+        );
+        assert_eq!(fast.unwrap().status, http::StatusCode::OK);
+        assert_eq!(slow.unwrap().status, http::StatusCode::OK);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one token, one replacement");
+        assert_eq!(
+            *http.seen.lock().unwrap(),
+            [
+                "Bearer test-token",
+                "Bearer test-token",
+                "Bearer test-token-2",
+                "Bearer test-token-2"
+            ]
         );
     }
 }

@@ -343,6 +343,155 @@ mod tests {
     }
 
     #[test]
+    fn hostile_retry_after_values_are_values_not_panics() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let after = |v: &str| retry_after(&headers(&[("retry-after", v)]), now);
+        assert_eq!(
+            after("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(after("99999999999999999999999999"), Some(Duration::MAX));
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "99999999999999999999999999")]),
+                now
+            ),
+            Some(Duration::MAX)
+        );
+        for ignored in ["-5", "1.5", "+3", "", "soon", "0x10", "Fri, 99 Foo 9999 99:99:99 GMT"] {
+            assert_eq!(after(ignored), None, "{ignored:?}");
+        }
+        let far = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799));
+        assert!(after(&far).unwrap() > Duration::from_secs(200 * 365 * 86_400));
+    }
+
+    fn answer(status: u16, retry_after: &str) -> Response {
+        crate::azure::testing::response(status, &[("retry-after", retry_after)], "").unwrap()
+    }
+
+    #[test]
+    fn waits_are_capped_and_the_cap_is_logged_with_what_azure_asked_for() {
+        let (logs, _guard) = crate::azure::testing::Capture::start();
+        let fallback = Duration::from_secs(3);
+        assert_eq!(next_wait(&answer(429, "7"), fallback, "x"), Duration::from_secs(7));
+        assert_eq!(next_wait(&answer(429, "soon"), fallback, "x"), fallback);
+        assert!(!logs.text().contains("WARN"), "{}", logs.text());
+        assert_eq!(next_wait(&answer(429, "1800"), fallback, "retrying"), MAX_WAIT);
+        assert_eq!(
+            next_wait(&answer(429, "18446744073709551615"), fallback, "retrying"),
+            MAX_WAIT
+        );
+        let text = logs.text();
+        assert!(
+            text.contains("WARN") && text.contains("retry_after=\"1800\"") && text.contains("asked_secs=1800") && text.contains("waiting_secs=60"),
+            "{text}"
+        );
+        assert!(text.contains("retry_after=\"18446744073709551615\""), "{text}");
+    }
+
+    fn transport(class: RetryClass, results: Vec<Result<Response>>) -> (Arc<crate::azure::testing::MockHttp>, crate::azure::pipeline::Pipeline, Request) {
+        let http = Arc::new(crate::azure::testing::MockHttp::new(results));
+        let (pipeline, _) = crate::azure::testing::pipeline_over(http.clone());
+        let url = url::Url::parse("https://arm.example/subscriptions/s/x?api-version=1").unwrap();
+        (http, pipeline, Request::new(Method::PUT, url).retried_as(class))
+    }
+
+    /// How many requests one call of `class` makes when the transport answers `first` and
+    /// then 200.
+    async fn tries(class: RetryClass, first: Result<Response>) -> usize {
+        let ok = crate::azure::testing::response(200, &[], "{}");
+        let (http, pipeline, request) = transport(class, vec![first, ok]);
+        let ctx = CallContext::with_timeout(Duration::from_secs(600));
+        let _ = pipeline.send(&ctx, request).await;
+        http.requests().len()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_retry_class_repeats_only_what_it_may() {
+        let dropped = || Err(Error::Transport("connection closed before message completed".into()));
+        let refused = || Err(Error::Connect("tcp connect error: Connection refused".into()));
+        let status = |code| Ok(answer(code, "1"));
+        use RetryClass::*;
+        // Idempotent: everything transient.
+        assert_eq!(tries(Idempotent, dropped()).await, 2);
+        assert_eq!(tries(Idempotent, refused()).await, 2);
+        assert_eq!(tries(Idempotent, status(504)).await, 2);
+        // A create: only what Azure cannot have processed.
+        assert_eq!(tries(Create, status(429)).await, 2);
+        assert_eq!(tries(Create, refused()).await, 2);
+        assert_eq!(tries(Create, dropped()).await, 1);
+        assert_eq!(tries(Create, status(504)).await, 1);
+        assert_eq!(tries(Create, status(500)).await, 1);
+        // Not idempotent: error statuses and refused connections, never a dropped one.
+        assert_eq!(tries(NotIdempotent, status(503)).await, 2);
+        assert_eq!(tries(NotIdempotent, refused()).await, 2);
+        assert_eq!(tries(NotIdempotent, dropped()).await, 1);
+        // Requests get their method's class unless told otherwise.
+        let url = url::Url::parse("https://arm.example/").unwrap();
+        assert_eq!(Request::new(Method::PUT, url.clone()).retry, Idempotent);
+        assert_eq!(Request::new(Method::POST, url.clone()).retry, NotIdempotent);
+        assert_eq!(Request::new(Method::PATCH, url).retry, NotIdempotent);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hostile_retry_after_waits_the_cap_and_never_past_the_deadline() {
+        let (http, pipeline, request) = transport(
+            RetryClass::Idempotent,
+            vec![Ok(answer(503, "18446744073709551615")), Ok(answer(200, "0"))],
+        );
+        let start = tokio::time::Instant::now();
+        let ctx = CallContext::with_timeout(Duration::from_secs(600));
+        let response = pipeline.send(&ctx, request.clone()).await.unwrap();
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(start.elapsed(), MAX_WAIT);
+        assert_eq!(http.requests().len(), 2);
+
+        // With less time left than the (capped) wait, the answer is returned at once.
+        let (http, pipeline, request) = transport(
+            RetryClass::Idempotent,
+            vec![Ok(answer(503, "1800")), Ok(answer(200, "0"))],
+        );
+        let start = tokio::time::Instant::now();
+        let ctx = CallContext::with_timeout(Duration::from_secs(30));
+        let response = pipeline.send(&ctx, request).await.unwrap();
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(http.requests().len(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn retry_after_never_panics_on_any_header_bytes(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            name in proptest::sample::select(vec!["retry-after", "retry-after-ms", "x-ms-retry-after-ms"]),
+            now in 0u64..=u64::MAX,
+        ) {
+            let now = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(now)).unwrap_or(SystemTime::UNIX_EPOCH);
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                let mut map = HeaderMap::new();
+                map.insert(name, value);
+                let _ = retry_after(&map, now);
+            }
+        }
+
+        #[test]
+        fn retry_after_reads_any_digit_run_and_any_text_without_panicking(
+            digits in "[0-9]{1,40}",
+            text in "\\PC{0,40}",
+        ) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let parsed = retry_after(&headers(&[("retry-after", &digits)]), now).unwrap();
+            let expected = digits.parse::<u64>().map_or(Duration::MAX, Duration::from_secs);
+            proptest::prop_assert_eq!(parsed, expected);
+            if let Ok(value) = HeaderValue::from_str(&text) {
+                let mut map = HeaderMap::new();
+                map.insert("retry-after", value);
+                let _ = retry_after(&map, now);
+            }
+        }
+    }
+
+    #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
         let options = RetryOptions {
             max_retries: 10,

@@ -1,5 +1,5 @@
-//! Test doubles shared by the unit tests of this layer: a scripted HTTP client and a token
-//! source that counts its requests.
+//! Test doubles shared by the unit tests of this layer: a scripted HTTP client, a token
+//! source that counts its requests, and a capture of the log events.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,8 +84,43 @@ pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Res
     })
 }
 
+/// Collects every tracing event as text: `message field=value ...`.
+#[derive(Clone, Default)]
+pub(crate) struct Capture(pub Arc<Mutex<Vec<String>>>);
+
+impl Capture {
+    /// Captures the events of the current thread until the guard is dropped.
+    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        use tracing_subscriber::layer::SubscriberExt;
+        let capture = Self::default();
+        let guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(capture.clone()));
+        tracing::callsite::rebuild_interest_cache();
+        (capture, guard)
+    }
+
+    /// Everything captured so far, one event a line.
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let mut text = Text(format!("{}", event.metadata().level()));
+        event.record(&mut text);
+        self.0.lock().unwrap().push(text.0);
+    }
+}
+
 /// A token source that takes `delay` (on tokio's clock) per request, issues tokens valid for
-/// `lifetime`, and counts requests.
+/// `lifetime` (`test-token`, then `test-token-2`, `test-token-3`, ...), and counts requests.
 #[derive(Debug)]
 pub(crate) struct CountingTokens {
     pub calls: Arc<AtomicUsize>,
@@ -106,11 +141,43 @@ impl Default for CountingTokens {
 #[async_trait::async_trait]
 impl TokenSource for CountingTokens {
     async fn fetch(&self, _scope: &str) -> Result<AccessToken> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        let earlier = self.calls.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        let token = match earlier {
+            0 => "test-token".to_string(),
+            n => format!("test-token-{}", n + 1),
+        };
         Ok(AccessToken::new(
-            "test-token",
+            token,
             azure_core::time::OffsetDateTime::now_utc() + self.lifetime,
         ))
     }
+}
+
+/// A pipeline over `http` with the default retry options and a [`CountingTokens`] source;
+/// returns it with that source's request counter.
+pub(crate) fn pipeline_over(
+    http: Arc<MockHttp>,
+) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
+    pipeline_with_tokens(http, CountingTokens::default())
+}
+
+/// A pipeline over `http` with the default retry options and `tokens`; returns it with the
+/// token source's request counter.
+pub(crate) fn pipeline_with_tokens(
+    http: Arc<dyn HttpClient>,
+    tokens: CountingTokens,
+) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
+    let calls = tokens.calls.clone();
+    let cache = Arc::new(super::credential::TokenCache::new(
+        Arc::new(tokens),
+        "scope".into(),
+    ));
+    let pipeline = super::pipeline::Pipeline::new(
+        super::pipeline::RequestIdPolicy::new("corr", "test-agent").unwrap(),
+        super::retry::RetryPolicy::new(super::retry::RetryOptions::default()),
+        cache,
+        http,
+    );
+    (pipeline, calls)
 }
