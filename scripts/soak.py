@@ -19,17 +19,14 @@ Usage: scripts/soak.py [--connections N] [--fault-rate P] [--seed S] [--lro-seco
 from __future__ import annotations
 
 import argparse
-import json
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import CONNECTIONS, REQUIRED_PROVIDERS, RSS_WRAPPER
-from tooling import REPO, ensure_terraform, log, start_emulator, stop, terraform_env, write_mirror
+from tooling import REPO, admin, ensure_terraform, log, start_emulator, stop, terraform_env, write_mirror
 
 RELEASE = REPO / "target" / "release"
 
@@ -46,26 +43,6 @@ def fault_plan(rate: float, seed: int) -> dict:
              "action": {"type": "status", "status": 503}},
         ],
     }
-
-
-class Admin:
-    """The emulator's admin API (`/_emulator/...`), with the per-run admin token when it has one."""
-
-    def __init__(self, ready: dict):
-        self.base = ready["endpoint"].rstrip("/") + "/_emulator"
-        self.token = ready.get("admin_token")
-        self.tls = ssl.create_default_context(cafile=ready["ca_cert"])
-
-    def call(self, method: str, path: str, body: object | None = None) -> object:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        if data is not None:
-            request.add_header("content-type", "application/json")
-        if self.token:
-            request.add_header("authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, context=self.tls) as response:
-            text = response.read()
-        return json.loads(text) if text else None
 
 
 def terraform(cli: Path, args: list[str], env: dict, workdir: Path) -> tuple[float, int, str]:
@@ -106,12 +83,11 @@ def main() -> int:
             emulator_binary, work, "--lro-seconds", str(args.lro_seconds), "--retry-after", "1"
         )
         try:
-            admin = Admin(ready)
             env = terraform_env(ready, cli_config)
             _, code, tail = terraform(cli, ["init", "-input=false", "-no-color"], env, project)
             if code != 0:
                 sys.exit(f"terraform init failed:\n{tail}")
-            admin.call("POST", "/faults", fault_plan(args.fault_rate, args.seed))
+            admin(ready, "POST", "/faults", fault_plan(args.fault_rate, args.seed))
             rss_log.write_text("")
 
             rows, problems = [], []
@@ -121,17 +97,17 @@ def main() -> int:
                 ("destroy", ["destroy", "-input=false", "-auto-approve", "-no-color"], {0}),
             ]
             for name, command, accepted in commands:
-                admin.call("DELETE", "/requests")
+                admin(ready, "DELETE", "/requests")
                 log(f"terraform {name} of {args.connections} connections")
                 elapsed, code, tail = terraform(cli, command, env, project)
-                requests = admin.call("GET", "/requests")["requests"]
+                requests = admin(ready, "GET", "/requests")["requests"]
                 injected = sum(1 for r in requests if r.get("fault"))
                 rows.append((name, elapsed, code, len(requests), injected))
                 if code not in accepted:
                     problems.append(f"terraform {name} exited {code}:\n{tail}")
-            operations = admin.call("GET", "/operations")["operations"]
+            operations = admin(ready, "GET", "/operations")["operations"]
             failed = [o for o in operations if o["status"] != "Succeeded"]
-            leftovers = admin.call("GET", "/data-connections")
+            leftovers = admin(ready, "GET", "/data-connections")
         finally:
             stop(emulator)
         peaks_kib = [int(line) for line in rss_log.read_text().split()]
