@@ -10,11 +10,14 @@ Rows:
   - `terraform apply`, `plan` (with state, no changes) and `destroy` of 1 and of 200 data
     connections against the emulator with --lro-seconds 0, and one apply against an emulator
     whose operations take 2 s (what exceeds 2 s is the provider's long-running-operation
-    overhead, Terraform's own start-up included).
+    overhead, Terraform's own start-up included);
+  - the same 200-connection apply / destroy against an emulator persisting its state
+    (`--state FILE`), beside the same without, and their ratio (the target is at most 1.5).
+After every destroy the emulator's admin API must list no data connection (no leftovers).
 
 Each row comes from a function in ROWS; add a function there to add rows.
 
-Usage: scripts/bench.py [BINARY] [--runs N] [--terraform-runs N]
+Usage: scripts/bench.py [BINARY] [--runs N] [--terraform-runs N] [--rows NAME,...]
 Needs `cargo build --release` first (the provider and kusto-emulator). Python 3 standard
 library only (openssl and strip are used when present); Terraform as scripts/test.py finds it.
 """
@@ -30,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tooling import ensure_terraform, start_emulator, stop, terraform_env, write_mirror
+from tooling import admin, ensure_terraform, start_emulator, stop, terraform_env, write_mirror
 
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 DEFAULT_BINARY = Path(__file__).resolve().parent.parent / "target/release/terraform-provider-kusto"
@@ -197,8 +200,9 @@ def schema_rss_rows(binary, runs, terraform_runs):
     return [summary(f"provider peak RSS, providers schema -json ({len(samples_kib)} runs)", samples_kib, "MB", 1024 / 1e6)]
 
 
-def lifecycle(binary, count, lro_seconds, rounds):
-    """Times apply / plan / destroy of `count` connections against a fresh emulator."""
+def lifecycle(binary, count, lro_seconds, rounds, state=False):
+    """Times apply / plan / destroy of `count` connections against a fresh emulator
+    (persisting to a state file when `state`)."""
     cli = ensure_terraform()
     emulator_binary = binary.parent / "kusto-emulator"
     timings = {"apply": [], "plan": [], "destroy": []}
@@ -208,9 +212,10 @@ def lifecycle(binary, count, lro_seconds, rounds):
         project = work / "project"
         project.mkdir()
         (project / "main.tf").write_text(REQUIRED_PROVIDERS + CONNECTIONS % count)
-        emulator, details = start_emulator(
-            emulator_binary, work, "--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))
-        )
+        flags = ["--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))]
+        if state:
+            flags += ["--state", str(work / "emulator-state.json")]
+        emulator, details = start_emulator(emulator_binary, work, *flags)
         try:
             env = terraform_env(details, cli_config)
             terraform(cli, ["init", "-input=false"], env, project)
@@ -218,6 +223,9 @@ def lifecycle(binary, count, lro_seconds, rounds):
                 timings["apply"].append(terraform(cli, ["apply", "-input=false", "-auto-approve"], env, project))
                 timings["plan"].append(terraform(cli, ["plan", "-input=false", "-detailed-exitcode"], env, project))
                 timings["destroy"].append(terraform(cli, ["destroy", "-input=false", "-auto-approve"], env, project))
+                leftovers = admin(details, "GET", "/data-connections")
+                if leftovers:
+                    raise SystemExit(f"{len(leftovers)} data connection(s) left in the emulator after destroy")
         finally:
             stop(emulator)
     return timings
@@ -236,9 +244,26 @@ def lifecycle_rows(binary, runs, terraform_runs):
     return rows
 
 
+def state_rows(binary, runs, terraform_runs):
+    del runs
+    rows = []
+    medians = {}
+    for state in (False, True):
+        timings = lifecycle(binary, 200, 0, terraform_runs, state=state)
+        label = "--state FILE" if state else "no --state"
+        for command in ("apply", "destroy"):
+            rows.append(summary(f"terraform {command}, 200 connections, --lro-seconds 0, {label}",
+                                timings[command], "s"))
+            medians[(command, state)] = statistics.median(timings[command])
+    for command in ("apply", "destroy"):
+        ratio = medians[(command, True)] / medians[(command, False)]
+        rows.append((f"terraform {command}, 200 connections: --state / no --state", f"{ratio:.2f}x", "", ""))
+    return rows
+
+
 # Each function takes (binary: Path, runs: int, terraform_runs: int) and returns rows of
 # (metric, median or value, min, max); the table shows them in this order.
-ROWS = [handshake_rows, size_rows, schema_rss_rows, lifecycle_rows]
+ROWS = [handshake_rows, size_rows, schema_rss_rows, lifecycle_rows, state_rows]
 
 
 def print_table(rows):
@@ -261,12 +286,19 @@ def main():
     parser.add_argument("--runs", type=int, default=50, help="runs per start-up row (default: 50)")
     parser.add_argument("--terraform-runs", type=int, default=3,
                         help="rounds per Terraform-driven row (default: 3)")
+    parser.add_argument("--rows", default=",".join(measure.__name__ for measure in ROWS),
+                        help="comma-separated row functions to run (default: all)")
     args = parser.parse_args()
+    by_name = {measure.__name__: measure for measure in ROWS}
+    chosen = args.rows.split(",")
+    unknown = [name for name in chosen if name not in by_name]
+    if unknown:
+        sys.exit(f"unknown rows {unknown}; choose from {sorted(by_name)}")
     if not args.binary.is_file():
         sys.exit(f"no provider binary at {args.binary}; build it with `cargo build --release`")
     if args.runs < 1 or args.terraform_runs < 1:
         sys.exit("--runs and --terraform-runs must be at least 1")
-    rows = [row for measure in ROWS for row in measure(args.binary, args.runs, args.terraform_runs)]
+    rows = [row for name in chosen for row in by_name[name](args.binary, args.runs, args.terraform_runs)]
     print_table(rows)
 
 

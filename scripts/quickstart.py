@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tooling import REPO, ensure_terraform, log, start_emulator, stop, terraform_env, write_mirror
+from tooling import REPO, admin, ensure_terraform, log, start_emulator, stop, terraform_env, write_mirror
 
 EXAMPLE = REPO / "examples" / "quickstart"
 # Long enough that the apply visibly waits on the long-running operation, short enough for a demo.
@@ -52,9 +52,12 @@ def main() -> int:
             run(terraform, ["apply", "-input=false", "-auto-approve"], env, workdir)
             run(terraform, ["plan", "-input=false", "-detailed-exitcode"], env, workdir)
             run(terraform, ["destroy", "-input=false", "-auto-approve"], env, workdir)
+            leftovers = admin(details, "GET", "/data-connections")
+            if leftovers:
+                raise SystemExit(f"destroy left {len(leftovers)} data connection(s) in the emulator")
         finally:
             stop(emulator)
-    log("quickstart finished: created, planned with no changes, destroyed")
+    log("quickstart finished: created, planned with no changes, destroyed, nothing left in the emulator")
     return 0
 
 

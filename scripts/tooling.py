@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -104,6 +106,21 @@ def start_emulator(binary: Path, workdir: Path, *flags: str) -> tuple[subprocess
         process.wait()
         raise SystemExit(f"kusto-emulator exited with {process.returncode} before it was ready")
     return process, json.loads(line)
+
+
+def admin(emulator: dict, method: str, path: str, body: object = None) -> object:
+    """Calls the emulator's admin API (`/_emulator{path}`) with the ready line's admin token; returns the JSON
+    answer (None when empty)."""
+    context = ssl.create_default_context(cafile=emulator["ca_cert"])
+    request = urllib.request.Request(
+        f"{emulator['endpoint']}/_emulator{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {emulator['admin_token']}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, context=context, timeout=60) as response:
+        text = response.read()
+    return json.loads(text) if text else None
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -32,6 +32,7 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
     assert_eq!(
         keys,
         [
+            "admin_token",
             "ca_cert",
             "client_id",
             "client_secret",
@@ -47,6 +48,13 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
     assert_eq!(emu.ready["subscription_id"], SUB);
     assert_eq!(emu.ready["client_id"], CLIENT_ID);
     assert_eq!(emu.ready["client_secret"], SECRET);
+    let admin_token = emu.ready["admin_token"].as_str().unwrap();
+    assert!(admin_token.len() >= 32, "a long random admin token");
+    let again = Emulator::start(&[]).await;
+    assert_ne!(
+        again.ready["admin_token"], emu.ready["admin_token"],
+        "random per start"
+    );
     // The certificate is valid for "localhost" as well as 127.0.0.1.
     let via_name = emu
         .client()
@@ -78,13 +86,36 @@ async fn state_survives_a_restart() {
         .create("persisted", &body("Events", "events_json", "JSON"))
         .await;
     assert_eq!(done["status"], "Succeeded");
+    // Writes answered just before the stop are on disk after it (the writer is flushed).
+    for i in 0..20 {
+        let response = emu
+            .put_dc(
+                &format!("burst-{i}"),
+                &body("Events", "events_json", "JSON"),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let aao = header(&response, "azure-asyncoperation");
+        assert_eq!(emu.get_json(&aao).await.1["status"], "Succeeded");
+    }
     let old_token = emu.token.clone();
+    let old_admin_token = emu.ready["admin_token"].clone();
     let first_ca = emu.ca_pem().to_vec();
     assert!(emu.terminate().await);
     assert!(
         !dir.path().join("state.json.tmp").exists(),
         "atomic write leaves no temporary file"
     );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for private in ["state.json", "state.json.ca-key.pem"] {
+            let mode = std::fs::metadata(dir.path().join(private))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{private} holds secrets");
+        }
+    }
 
     let mut emu = Emulator::start(&["--state", state_arg]).await;
     assert_eq!(emu.ready["ca_cert"], format!("{state_arg}.ca.pem"));
@@ -93,7 +124,18 @@ async fn state_survives_a_restart() {
         first_ca,
         "the CA is kept, so clients keep trusting the emulator"
     );
+    assert_ne!(
+        emu.ready["admin_token"], old_admin_token,
+        "a new admin token per start, also with --state"
+    );
     emu.token = old_token;
+    for i in 0..20 {
+        assert_eq!(
+            emu.get_json(&dc(&format!("burst-{i}"))).await.1["properties"]["provisioningState"],
+            "Succeeded",
+            "burst-{i} survives the restart"
+        );
+    }
     let (status, dc) = emu.get_json(&dc("persisted")).await;
     assert_eq!(
         status, 200,

@@ -57,7 +57,7 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
         .await;
     assert_eq!(second.status(), 409);
     let conflict: Value = second.json().await.unwrap();
-    assert_eq!(conflict["error"]["code"], "Conflict");
+    assert_eq!(conflict["error"]["code"], "ServiceIsInMaintenance");
     assert!(
         conflict["error"]["message"]
             .as_str()
@@ -312,17 +312,17 @@ async fn admin_edits_resources_and_world_outside_terraform() {
     emu.create("drift", &body("Events", "events_json", "JSON"))
         .await;
     let (_, got) = emu.get_json(&dc("drift")).await;
-    let admin_url = emu.url(&format!(
-        "/_emulator/data-connection?{}",
+    let admin_path = format!(
+        "/data-connection?{}",
         form(&[("id", got["id"].as_str().unwrap())])
-    ));
+    );
     let edit = emu
-        .client()
-        .patch(&admin_url)
-        .json(&json!({"properties": {"tableName": "Other", "eventSystemProperties": ["x-opt-enqueued-time"]}}))
-        .send()
-        .await
-        .unwrap();
+        .admin(
+            Method::PATCH,
+            &admin_path,
+            Some(&json!({"properties": {"tableName": "Other", "eventSystemProperties": ["x-opt-enqueued-time"]}})),
+        )
+        .await;
     assert_eq!(edit.status(), 200);
     let (_, got) = emu.get_json(&dc("drift")).await;
     assert_eq!(got["properties"]["tableName"], "Other");
@@ -330,7 +330,7 @@ async fn admin_edits_resources_and_world_outside_terraform() {
         got["properties"]["eventSystemProperties"],
         json!(["x-opt-enqueued-time"])
     );
-    let removed = emu.client().delete(&admin_url).send().await.unwrap();
+    let removed = emu.admin(Method::DELETE, &admin_path, None).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(emu.get_json(&dc("drift")).await.0, 404);
 

@@ -63,8 +63,10 @@ pub fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     let problem = match presented {
-        None => "The admin API needs 'Authorization: Bearer <admin_token>', with the admin_token of the \
-                 emulator's ready line.",
+        None => {
+            "The admin API needs 'Authorization: Bearer <admin_token>', with the admin_token of the \
+                 emulator's ready line."
+        }
         Some(token)
             if aws_lc_rs::constant_time::verify_slices_are_equal(
                 token.as_bytes(),

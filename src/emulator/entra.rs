@@ -556,13 +556,7 @@ fn unauthorized(
 
 /// ARM's answer to a token it rejects, as the fault plan's 401 on an ARM path sends it.
 pub fn rejected_token(code: &str, message: String, base: &str, tenant: &str) -> ApiError {
-    unauthorized(
-        code,
-        message,
-        "The access token has expired.",
-        base,
-        tenant,
-    )
+    unauthorized(code, message, "The access token has expired.", base, tenant)
 }
 
 /// A UTC time as .NET's invariant culture prints it (`M/d/yyyy h:mm:ss tt`), the form of

@@ -17,10 +17,11 @@
 //!   token endpoint) instead of handling the request. `code` and `message` replace the
 //!   defaults. `retry_after` is an integer (seconds) or a string sent verbatim as the
 //!   `Retry-After` header (a hostile number, `"soon"`, an HTTP date); `retry_after_http_date`
-//!   sends `Retry-After` as the HTTP date that many seconds after the emulator's clock. A 429
-//!   without either says `Retry-After: 1`. A 401 on an ARM path is ARM's rejected token:
-//!   code `ExpiredAuthenticationToken` and a `WWW-Authenticate: Bearer authorization_uri=…,
-//!   error="invalid_token"` challenge. With `"after_processing": true` the request is first
+//!   sends `Retry-After` as the HTTP date that many seconds after the emulator's clock
+//!   (`retry_after` wins when both are given). A 429 without either says `Retry-After: 1`.
+//!   A 401 on an ARM path is ARM's rejected token: code `ExpiredAuthenticationToken` and a
+//!   `WWW-Authenticate: Bearer authorization_uri=…, error="invalid_token"` challenge; "401 on
+//!   the Nth ARM call" is `{"path": "/subscriptions/*", "skip": N-1, "times": 1, ...}`. With `"after_processing": true` the request is first
 //!   handled normally (the write takes effect, its operation starts) and only the answer is
 //!   replaced: Kusto's 504 after it accepted the write.
 //!   `{"type": "status", "status": 429, "retry_after": 2}`,
@@ -386,7 +387,8 @@ mod tests {
              exceeded the backend storage limit. Please try again after '6' seconds."
         );
         assert!(
-            default_message(StatusCode::SERVICE_UNAVAILABLE, "GET", "/x", "1").contains("status 503")
+            default_message(StatusCode::SERVICE_UNAVAILABLE, "GET", "/x", "1")
+                .contains("status 503")
         );
     }
 
@@ -491,7 +493,10 @@ mod tests {
         ));
         assert!(matches!(
             actions[3],
-            Action::Status { retry_after: Some(RetryAfter::Seconds(3)), .. }
+            Action::Status {
+                retry_after: Some(RetryAfter::Seconds(3)),
+                ..
+            }
         ));
         assert!(matches!(
             actions[4],
@@ -506,8 +511,14 @@ mod tests {
         ));
         assert_eq!(plan.rules[7].probability, Some(0.5));
         let text = serde_json::to_value(&plan).unwrap();
-        assert_eq!(text["rules"][0]["action"], serde_json::json!({"type": "drop"}));
-        assert_eq!(text["rules"][4]["action"]["retry_after"], "18446744073709551615");
+        assert_eq!(
+            text["rules"][0]["action"],
+            serde_json::json!({"type": "drop"})
+        );
+        assert_eq!(
+            text["rules"][4]["action"]["retry_after"],
+            "18446744073709551615"
+        );
     }
 
     #[test]
@@ -542,7 +553,9 @@ b"}}]}"#,
             }],
         };
         let run = |mut plan: FaultPlan| -> Vec<bool> {
-            (0..2000).map(|_| plan.next("GET", "/x", None).is_some()).collect()
+            (0..2000)
+                .map(|_| plan.next("GET", "/x", None).is_some())
+                .collect()
         };
         let first = run(plan(42, 0.05));
         assert_eq!(first, run(plan(42, 0.05)), "same seed, same faults");

@@ -439,11 +439,13 @@ mod tests {
         let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
             "eventHubResourceId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
             "consumerGroup": "$Default"}});
-        Request::put(format!("{DB}/dataConnections/{name}?api-version=2025-02-14"))
-            .header("host", "localhost:1")
-            .header("authorization", bearer)
-            .body(Body::from(body.to_string()))
-            .unwrap()
+        Request::put(format!(
+            "{DB}/dataConnections/{name}?api-version=2025-02-14"
+        ))
+        .header("host", "localhost:1")
+        .header("authorization", bearer)
+        .body(Body::from(body.to_string()))
+        .unwrap()
     }
 
     #[tokio::test]

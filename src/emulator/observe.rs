@@ -211,7 +211,9 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
                         retry_after.as_deref().unwrap_or("1"),
                     )
                 });
-                if status == StatusCode::UNAUTHORIZED && matches!(kind, "arm" | "poll" | "poll_location") {
+                if status == StatusCode::UNAUTHORIZED
+                    && matches!(kind, "arm" | "poll" | "poll_location")
+                {
                     entra::rejected_token(&code, message, &base, &app.tenant_id()).into_response()
                 } else {
                     ApiError::new(status, &code, message).into_response()

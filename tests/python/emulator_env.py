@@ -46,6 +46,8 @@ class Emulator:
     subscription_id: str
     client_id: str
     client_secret: str
+    # Credential of the admin API (`/_emulator/...`): sent as `Authorization: Bearer <admin_token>`.
+    admin_token: str
 
     def __repr__(self) -> str:
         # The secret never reaches logs or assertion messages.
@@ -138,6 +140,12 @@ class RawArm:
         self.session.trust_env = False
         self.session.verify = emulator.ca_cert
         self._token: str | None = None
+
+    def admin(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Calls the emulator's admin API (`/_emulator{path}`) with the admin token of the ready line."""
+        headers = {"Authorization": f"Bearer {self.emulator.admin_token}"}
+        return self.session.request(method, f"{self.emulator.endpoint}/_emulator{path}", headers=headers,
+                                    timeout=30, **kwargs)
 
     def metadata(self) -> requests.Response:
         return self.session.get(

@@ -21,7 +21,7 @@ signal.alarm(600)
 
 
 def install(arm: env.RawArm, rules: list[dict]) -> None:
-    response = arm.session.post(f"{arm.emulator.endpoint}/_emulator/faults", json={"rules": rules}, timeout=30)
+    response = arm.admin("POST", "/faults", json={"rules": rules})
     response.raise_for_status()
 
 

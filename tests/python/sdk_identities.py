@@ -60,7 +60,7 @@ def main() -> None:
     check = env.Checks("sdk_identities")
     arm = env.RawArm(emulator)
     scope = env.arm_scope(arm)
-    world = arm.session.get(f"{emulator.endpoint}/_emulator/world", timeout=30).json()
+    world = arm.admin("GET", "/world").json()
     application = next(app for app in world["applications"] if app["client_id"] == emulator.client_id)
     federation = application["federated_credentials"][0]
     identity = world["user_assigned_identities"][0]

@@ -226,7 +226,7 @@ def error_responses(run: Conformance) -> None:
     run.send("missing consumerGroup", "PUT", path, {400},
              body=dict(good, properties={"eventHubResourceId": emulator.eventhub_id}))
     # The service may reject this at once or fail the operation; either way wait for the cluster
-    # to be idle again, since a write during a running operation is a 409 Conflict.
+    # to be idle again, since a write during a running operation is a 409 ServiceIsInMaintenance.
     wrong_group = run.send("unknown consumer group", "PUT", path, {201, 400},
                            body=dict(good, properties=dict(good["properties"], consumerGroup="nosuchgroup")))
     run.poll_async("unknown consumer group", wrong_group)

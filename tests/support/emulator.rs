@@ -40,6 +40,8 @@ pub struct Ready {
     pub subscription_id: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The credential of the admin API (`Authorization: Bearer <admin_token>`).
+    pub admin_token: String,
 }
 
 /// A running emulator; killed on drop.
@@ -149,11 +151,12 @@ impl EmulatorProcess {
         self.child.wait().expect("wait for kusto-emulator")
     }
 
-    /// Calls the admin API (`/_emulator{path}`).
+    /// Calls the admin API (`/_emulator{path}`) with the admin token.
     pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
         let mut request = self
             .client
-            .request(method, self.url(&format!("/_emulator{path}")));
+            .request(method, self.url(&format!("/_emulator{path}")))
+            .bearer_auth(&self.ready.admin_token);
         if let Some(body) = body {
             request = request.json(body);
         }

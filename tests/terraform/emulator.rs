@@ -6,7 +6,9 @@
 //! stops the process when dropped.
 //!
 //! The process handle and the admin calls every layer shares are in `tests/support/emulator.rs`;
-//! this module adds the typed views and world edits the Terraform tests need. The admin API is
+//! this module adds the typed views and world edits the Terraform tests need. Every admin call
+//! carries the ready line's `admin_token` (the shared handle sends it); the world it reads has
+//! no client secrets, and writing it back keeps them. The admin API is
 //! async `reqwest`, driven here on a small current-thread tokio runtime owned by the handle and
 //! wrapped in blocking methods: the Terraform tests are synchronous (they wait on `terraform`
 //! processes), and `reqwest::blocking` would need an extra feature for this one use.
