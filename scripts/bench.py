@@ -294,6 +294,7 @@ def main():
     unknown = [name for name in chosen if name not in by_name]
     if unknown:
         sys.exit(f"unknown rows {unknown}; choose from {sorted(by_name)}")
+    args.binary = args.binary.resolve()  # the emulator is found beside it and run from elsewhere
     if not args.binary.is_file():
         sys.exit(f"no provider binary at {args.binary}; build it with `cargo build --release`")
     if args.runs < 1 or args.terraform_runs < 1:

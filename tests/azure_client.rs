@@ -1,6 +1,7 @@
 //! The ARM client against the real emulator binary: authentication through a metadata host and
 //! an extra CA, the data-connection life cycle with long-running operations, the shared token
-//! cache, throttling, failed operations and a busy cluster.
+//! cache, throttling, failed operations, a busy cluster, one owner per name, and creates whose
+//! answer was lost (looked up before they are sent again).
 
 mod azure;
 
@@ -478,4 +479,250 @@ async fn dropped_connections_and_token_outages_are_retried() {
         "the first poll lost its connection"
     );
     assert_eq!(statuses("poll").last(), Some(&200));
+}
+
+/// The ARM requests to data connection `name` as `METHOD status` lines, in order.
+async fn writes_to(emulator: &Emulator, name: &str) -> Vec<String> {
+    emulator
+        .requests_of_kind("arm")
+        .await
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.to_ascii_lowercase().ends_with(&format!("/{name}")))
+        })
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["status"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn create_owns_each_name_once() {
+    let emulator = Emulator::start(&["--lro-seconds", "0", "--retry-after", "0"]);
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id("owned-once");
+    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
+    let twice = ops
+        .create(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            twice,
+            Error::AlreadyExists {
+                by_this_process: true,
+                created_concurrently: false,
+                ..
+            }
+        ),
+        "{twice:?}"
+    );
+
+    // One created by another writer is refused too, with the import hint.
+    let other = emulator.id("someone-elses");
+    let body = json!({"kind": "EventHub", "location": "westeurope", "properties": {
+        "eventHubResourceId": emulator.settings().event_hub_resource_id,
+        "consumerGroup": "$Default", "tableName": "Events",
+        "mappingRuleName": "events_json", "dataFormat": "JSON"}});
+    assert!(emulator.raw_put(&other, &body).await.is_success());
+    let theirs = ops
+        .create(&ctx(), &other, &emulator.settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            theirs,
+            Error::AlreadyExists {
+                by_this_process: false,
+                ..
+            }
+        ),
+        "{theirs:?}"
+    );
+    assert!(theirs.to_string().contains("terraform import"), "{theirs}");
+    assert_eq!(
+        writes_to(&emulator, "someone-elses").await,
+        ["PUT 201", "GET 200"],
+        "nothing written over the other writer's connection"
+    );
+}
+
+#[tokio::test]
+async fn a_create_refused_with_504_is_looked_up_before_it_is_sent_again() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
+    emulator
+        .set_faults(json!({"rules": [
+            {"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+             "action": {"type": "status", "status": 504}}
+        ]}))
+        .await;
+    let client = emulator.client().await;
+    let created = client
+        .data_connections()
+        .create(&ctx(), &emulator.id("after-504"), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    let writes = writes_to(&emulator, "after-504").await;
+    assert_eq!(
+        writes[..4],
+        ["GET 404", "PUT 504", "GET 404", "PUT 201"],
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_dropped_is_looked_up_before_it_is_sent_again() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
+    emulator
+        .set_faults(json!({"rules": [
+            {"method": "PUT", "path": "*/dataConnections/*", "times": 1, "action": {"type": "drop"}}
+        ]}))
+        .await;
+    let client = emulator.client().await;
+    client
+        .data_connections()
+        .create(&ctx(), &emulator.id("after-drop"), &emulator.settings())
+        .await
+        .unwrap();
+    let writes = writes_to(&emulator, "after-drop").await;
+    assert_eq!(
+        writes[..4],
+        ["GET 404", "PUT 0", "GET 404", "PUT 201"],
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_busy_cluster_operation_failure_on_update_is_sent_again() {
+    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
+    let client = emulator.client().await;
+    let ops = client.data_connections();
+    let id = emulator.id("busy-update");
+    ops.create(&ctx(), &id, &emulator.settings()).await.unwrap();
+    emulator
+        .set_faults(json!({"rules": [
+            {"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+             "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}
+        ]}))
+        .await;
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    let updated = ops.create_or_update(&ctx(), &id, &changed).await.unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
+    let puts = writes_to(&emulator, "busy-update")
+        .await
+        .iter()
+        .filter(|w| w.starts_with("PUT"))
+        .count();
+    assert_eq!(
+        puts, 3,
+        "the create, the update whose operation failed, the update again"
+    );
+}
+
+/// Creates `name` with fault `rule` installed; returns the writes the emulator saw and the
+/// client.
+async fn create_under(
+    rule: serde_json::Value,
+    name: &str,
+    lro_seconds: &str,
+) -> (Vec<String>, Client) {
+    let emulator = Emulator::start(&["--lro-seconds", lro_seconds, "--retry-after", "1"]);
+    emulator.set_faults(json!({"rules": [rule]})).await;
+    let client = emulator.client().await;
+    let created = client
+        .data_connections()
+        .create(&ctx(), &emulator.id(name), &emulator.settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    (writes_to(&emulator, name).await, client)
+}
+
+fn puts(writes: &[String]) -> usize {
+    writes.iter().filter(|w| w.starts_with("PUT")).count()
+}
+
+#[tokio::test]
+async fn a_create_answered_504_after_processing_is_adopted() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "status", "status": 504, "after_processing": true}}),
+        "adopted-504",
+        "3",
+    )
+    .await;
+    assert_eq!(puts(&writes), 1, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_create_whose_response_was_lost_is_adopted() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "drop", "after_processing": true}}),
+        "adopted-drop",
+        "2",
+    )
+    .await;
+    assert_eq!(puts(&writes), 1, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_token_rejected_on_the_third_arm_call_is_replaced() {
+    let (writes, client) = create_under(
+        json!({"path": "/subscriptions/*", "skip": 2, "times": 1,
+               "action": {"type": "status", "status": 401}}),
+        "reauth",
+        "1",
+    )
+    .await;
+    assert_eq!(client.token_requests(), 2, "{writes:?}");
+}
+
+#[tokio::test]
+async fn a_create_whose_operation_failed_busy_is_sent_again() {
+    let (writes, _) = create_under(
+        json!({"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+               "action": {"type": "lro", "outcome": "Failed", "code": "ServiceIsInMaintenance"}}),
+        "busy-create",
+        "1",
+    )
+    .await;
+    assert_eq!(puts(&writes), 2, "{writes:?}");
+}
+
+#[tokio::test]
+async fn an_update_answered_504_after_processing_converges() {
+    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
+    let client = emulator.client().await;
+    let id = emulator.id("update-504");
+    client
+        .data_connections()
+        .create(&ctx(), &id, &emulator.settings())
+        .await
+        .unwrap();
+    emulator
+        .set_faults(
+            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+            "action": {"type": "status", "status": 504, "after_processing": true}}]}),
+        )
+        .await;
+    let mut changed = emulator.settings();
+    changed.mapping_rule_name = Some("events_csv".into());
+    changed.data_format = Some("CSV".into());
+    let updated = client
+        .data_connections()
+        .create_or_update(&ctx(), &id, &changed)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.settings.mapping_rule_name.as_deref(),
+        Some("events_csv")
+    );
 }

@@ -362,3 +362,29 @@ fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
     scenario.assert_no_changes();
     scenario.destroy();
 }
+
+/// A client secret Entra ID refuses fails the apply with the identity platform's reason,
+/// said once per resource, and nothing reaches ARM.
+#[test]
+fn a_rejected_client_secret_is_reported_once_per_resource() {
+    let scenario = Scenario::on_with_env(Emulator::fast(), &[("ARM_CLIENT_SECRET", "wrong")]);
+    let run = scenario.apply_failing(&connection("test", "locked-out", &[]));
+    let error = run.stderr_text();
+    assert_eq!(
+        error.matches("AADSTS7000215").count(),
+        1,
+        "the identity platform's reason is not said exactly once:\n{}",
+        run.output()
+    );
+    assert!(
+        error.contains("Could not obtain an Azure access token"),
+        "{}",
+        run.output()
+    );
+    let requests = scenario.emulator.requests();
+    assert!(
+        !requests.iter().any(|r| r.is_arm()),
+        "a request reached ARM without a token: {requests:#?}"
+    );
+    assert!(scenario.state().addresses().is_empty());
+}

@@ -326,7 +326,35 @@ fn azure_client_options(
 
 /// An azure_core error with its causes (the first line alone often hides the reason).
 fn credential_error(err: azure_core::Error) -> Error {
-    Error::Credential(with_causes(&err))
+    Error::Credential(identity_platform_reason(&with_causes(&err)))
+}
+
+/// `text` with the identity platform's own reason in place of a JSON decoding complaint.
+///
+/// Entra ID's error descriptions hold `\r\n` escapes ("AADSTS7000215: ...\r\nTrace ID:
+/// ..."), which azure_identity cannot decode into its borrowed strings; its error then says
+/// `invalid type: string "<the reason, escaped>", expected a borrowed string at line 1
+/// column 479`. The user needs the reason, on lines of its own, not the decoder's words.
+fn identity_platform_reason(text: &str) -> String {
+    static COMPLAINT: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"invalid type: string "((?:[^"\\]|\\.)*)", expected a borrowed string(?: at line \d+ column \d+)?\s*"#,
+        )
+        .ok()
+    });
+    let Some(complaint) = COMPLAINT.as_ref() else {
+        return text.to_owned();
+    };
+    complaint
+        .replace_all(text, |found: &regex::Captures<'_>| {
+            let reason = found[1]
+                .replace("\\r\\n", "\n")
+                .replace("\\n", "\n")
+                .replace("\\\"", "\"")
+                .replace("\\\\", "\\");
+            format!("{}\n", reason.trim_end())
+        })
+        .into_owned()
 }
 
 /// An azure_identity credential as a token source.
@@ -614,5 +642,65 @@ mod tests {
             "http://127.0.0.1:50342/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com&client_id=cid"
         );
         assert_eq!(request.headers["metadata"], "true");
+    }
+
+    #[tokio::test]
+    async fn hostile_token_lifetimes_never_panic() {
+        let now = OffsetDateTime::now_utc();
+        for (body, expect_about_an_hour) in [
+            (
+                r#"{"access_token":"t","expires_in":"9223372036854775807"}"#,
+                true,
+            ),
+            (
+                r#"{"access_token":"t","expires_in":-9223372036854775808}"#,
+                true,
+            ),
+            (r#"{"access_token":"t","expires_in":-60}"#, false),
+            (
+                r#"{"access_token":"t","expires_on":"99999999999999999999","expires_in":"x"}"#,
+                true,
+            ),
+            (
+                r#"{"access_token":"t","expires_on":9223372036854775807}"#,
+                true,
+            ),
+            (r#"{"access_token":"t","expires_on":[1]}"#, true),
+        ] {
+            let http = Arc::new(MockHttp::new(vec![response(200, &[], body)]));
+            let source = MsiEndpoint {
+                endpoint: Url::parse("http://127.0.0.1:50342/oauth2/token").unwrap(),
+                client_id: None,
+                http,
+            };
+            let token = source.fetch("https://arm.example/.default").await.unwrap();
+            let lifetime = token.expires_on - now;
+            if expect_about_an_hour {
+                assert!(
+                    lifetime > AzDuration::minutes(59) && lifetime < AzDuration::minutes(61),
+                    "{body}: {lifetime}"
+                );
+            } else {
+                assert!(lifetime < AzDuration::ZERO, "{body}: {lifetime}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_identity_platform_reason_replaces_the_decoder_complaint() {
+        let raw = "ClientSecretCredential authentication failed. invalid type: string \
+                   \"AADSTS7000215: Invalid client secret provided.\\r\\nTrace ID: 94bc\\r\\n\
+                   Timestamp: 2026-12-04 20:58:57Z\", expected a borrowed string at line 1 \
+                   column 479 To troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot";
+        assert_eq!(
+            identity_platform_reason(raw),
+            "ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret \
+             provided.\nTrace ID: 94bc\nTimestamp: 2026-12-04 20:58:57Z\nTo troubleshoot, visit \
+             https://aka.ms/azsdk/rust/identity/troubleshoot"
+        );
+        let plain = "ClientSecretCredential authentication failed: connection refused";
+        assert_eq!(identity_platform_reason(plain), plain);
+        let cut = "x invalid type: string \"no end";
+        assert_eq!(identity_platform_reason(cut), cut);
     }
 }

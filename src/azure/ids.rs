@@ -105,6 +105,12 @@ fn parse_with(
                 segment.key
             )));
         }
+        if value.trim() != value {
+            return Err(fail(format!(
+                "the value after {:?} starts or ends with whitespace",
+                segment.key
+            )));
+        }
         match segment.fixed {
             Some(expected) if !value.eq_ignore_ascii_case(expected) => {
                 return Err(fail(format!(
@@ -595,5 +601,121 @@ mod tests {
         assert_eq!(normalize_location("West Europe"), "westeurope");
         assert_eq!(normalize_location("westeurope"), "westeurope");
         assert_eq!(normalize_location(" West US 2 "), "westus2");
+    }
+
+    #[test]
+    fn values_with_surrounding_whitespace_are_refused() {
+        // Such a name could not be formatted back into an id that parses (the input is
+        // trimmed), and ARM names never start or end with whitespace.
+        let err = DataConnectionId::parse(&format!("{}/ \t/", &DC[..DC.len() - 4])).unwrap_err();
+        assert!(err.to_string().contains("whitespace"), "{err}");
+        let err = ClusterId::parse(
+            "/subscriptions/ sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c1",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"subscriptions\" starts or ends with whitespace"),
+            "{err}"
+        );
+        // The whole id may still carry the newline a file gives it.
+        assert_eq!(
+            DataConnectionId::parse(&format!("{DC}\n")).unwrap().name,
+            "dc1"
+        );
+    }
+
+    /// `text` with each ASCII letter upper- or lower-cased as `mask` says.
+    fn recase(text: &str, mask: u64) -> String {
+        text.chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if mask >> (i % 64) & 1 == 1 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    }
+
+    /// Parses `input` as every kind of id; whatever is accepted must format to an id that
+    /// parses back to exactly the same values.
+    fn check_round_trips(input: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        macro_rules! round_trip {
+            ($kind:ty) => {
+                if let Ok(parsed) = <$kind>::parse(input) {
+                    let again = <$kind>::parse(&parsed.to_string());
+                    proptest::prop_assert!(again.is_ok(), "{} from {input:?}", parsed);
+                    let again = again.unwrap();
+                    proptest::prop_assert_eq!(format!("{again:?}"), format!("{parsed:?}"));
+                    proptest::prop_assert_eq!(again.to_string(), parsed.to_string());
+                }
+            };
+        }
+        round_trip!(ClusterId);
+        round_trip!(DatabaseId);
+        round_trip!(DataConnectionId);
+        round_trip!(EventHubId);
+        round_trip!(UserAssignedIdentityId);
+        round_trip!(ManagedIdentityId);
+        Ok(())
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic_and_round_trip_what_they_accept(input in "\\PC{0,200}") {
+            check_round_trips(&input)?;
+        }
+
+        #[test]
+        fn slash_separated_noise_never_panics(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "subscriptions", "resourceGroups", "providers", "Microsoft.Kusto",
+                        "Microsoft.EventHub", "Microsoft.ManagedIdentity", "clusters", "databases",
+                        "dataConnections", "namespaces", "eventhubs", "userAssignedIdentities",
+                        "SUBSCRIPTIONS", "x", " x", "x\t", "",
+                    ]).prop_map(String::from),
+                    "[^/]{0,6}",
+                ],
+                0..16,
+            ),
+            trailing in proptest::bool::ANY,
+        ) {
+            let mut input = format!("/{}", parts.join("/"));
+            if trailing {
+                input.push('/');
+            }
+            check_round_trips(&input)?;
+        }
+
+        #[test]
+        fn data_connection_ids_in_any_casing_are_accepted_and_round_trip(
+            values in proptest::collection::vec("[^/\\s]([^/]{0,10}[^/\\s])?", 5),
+            mask in proptest::num::u64::ANY,
+            trailing in proptest::bool::ANY,
+        ) {
+            let template = format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/clusters/{}/databases/{}/dataConnections/{}",
+                values[0], values[1], values[2], values[3], values[4]
+            );
+            let keys_recased = template
+                .split('/')
+                .enumerate()
+                .map(|(i, part)| if i % 2 == 1 { recase(part, mask) } else { part.to_string() })
+                .collect::<Vec<_>>()
+                .join("/");
+            let input = if trailing { format!("{keys_recased}/") } else { keys_recased };
+            let parsed = DataConnectionId::parse(&input).unwrap();
+            let expected = DataConnectionId::new(
+                values[0].clone(), values[1].clone(), values[2].clone(), values[3].clone(), values[4].clone(),
+            );
+            proptest::prop_assert_eq!(format!("{parsed:?}"), format!("{expected:?}"));
+            check_round_trips(&input)?;
+        }
     }
 }

@@ -19,14 +19,35 @@
 //! let settings = EventHubSettings { location: "westeurope".into(),
 //!     event_hub_resource_id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/ns/eventhubs/eh".into(),
 //!     consumer_group: "$Default".into(), ..Default::default() };
-//! match client.data_connections().create_or_update(&ctx, &id, &settings).await {
+//! match client.data_connections().create(&ctx, &id, &settings).await {
 //!     Ok(created) => println!("{} is {:?}", created.id, created.provisioning_state),
-//!     // Azure accepted the PUT but the wait failed: keep the id (tainted) with the error.
+//!     // Someone else's object (or another block's): never adopted, the message says why.
+//!     Err(err @ Error::AlreadyExists { .. }) => eprintln!("{err}"),
+//!     // Azure may have carried out the create: keep the id (tainted) with the error.
 //!     Err(err) if err.resource_may_exist() => eprintln!("{id} may exist: {err}"),
 //!     Err(err) => return Err(err),
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Trust under faults
+//!
+//! Three rules hold for everything in this layer:
+//!
+//! - **Nothing from the network can crash or stall it.** Every number read from a response
+//!   (`Retry-After`, token lifetimes) is parsed and added without panicking arithmetic; waits
+//!   are capped at the `retry` module's `MAX_WAIT` and never run past the operation's deadline, and a
+//!   wait that had to be shortened is logged at WARN with what Azure asked for.
+//! - **A request is repeated only as far as its retry class allows** (`retry` module): reads,
+//!   deletes, full-PUT updates and side-effect-free POSTs after any transient failure; a create
+//!   PUT only when Azure certainly did not process it (a 429, or no connection was made).
+//! - **An unknown outcome is found out, not guessed** (`kusto` module): when a write may have
+//!   been carried out but the answer was lost, the connection is looked up (GET) and waited
+//!   for before anything is sent again; an object Azure accepted is never forgotten (the error
+//!   is [`Error::Accepted`]) and never taken over from someone else ([`Error::AlreadyExists`]).
+//!
+//! A rejected token (401 with a Bearer challenge) is replaced and the request sent once more
+//! (`pipeline` module), so an expired or revoked token is not an error.
 //!
 //! Layout: `pipeline` (ordered policies) over `transport` (reqwest), with `retry` and
 //! `credential` (azure_identity + the shared token cache); `poller` waits for long-running

@@ -32,7 +32,7 @@ use super::transport::{HttpClient, Request, Response};
 /// The longest time budget an operation can have. Timeouts come from the user's configuration
 /// (`timeouts { create = "..." }`); a larger one is clamped to this, so the deadline is always a
 /// representable instant and `Instant + Duration` can never overflow.
-pub const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+pub(crate) const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
 
 /// The time budget and cancellation of one logical operation (a Terraform create, read, ...).
 /// Everything done on its behalf (retries, token requests, polls) stops at its deadline.
@@ -44,7 +44,7 @@ pub struct CallContext {
 }
 
 impl CallContext {
-    /// An operation that must finish within `timeout` (at most [`MAX_BUDGET`]) and stops early
+    /// An operation that must finish within `timeout` (at most `MAX_BUDGET`, ten years) and stops early
     /// when `cancel` fires.
     pub fn new(timeout: Duration, cancel: CancellationToken) -> Self {
         let now = Instant::now();
@@ -526,7 +526,10 @@ mod tests {
             .unwrap();
         assert_eq!(answer.status, http::StatusCode::UNAUTHORIZED);
         assert!(
-            answer.into_error().to_string().contains("ExpiredAuthenticationToken")
+            answer
+                .into_error()
+                .to_string()
+                .contains("ExpiredAuthenticationToken")
         );
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
         assert_eq!(http.requests().len(), 2);
@@ -562,7 +565,10 @@ mod tests {
     #[async_trait::async_trait]
     impl HttpClient for RefusesFirstToken {
         async fn execute(&self, request: Request) -> Result<Response> {
-            let token = request.headers["authorization"].to_str().unwrap().to_string();
+            let token = request.headers["authorization"]
+                .to_str()
+                .unwrap()
+                .to_string();
             self.seen.lock().unwrap().push(token.clone());
             if request.url.path().ends_with("slow") {
                 tokio::time::sleep(Duration::from_secs(5)).await;
@@ -599,7 +605,11 @@ mod tests {
         );
         assert_eq!(fast.unwrap().status, http::StatusCode::OK);
         assert_eq!(slow.unwrap().status, http::StatusCode::OK);
-        assert_eq!(fetches.load(Ordering::SeqCst), 2, "one token, one replacement");
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            2,
+            "one token, one replacement"
+        );
         assert_eq!(
             *http.seen.lock().unwrap(),
             [

@@ -256,7 +256,7 @@ impl Poller<'_> {
         let mut last = String::from("Accepted");
         loop {
             self.pause(delay, &last).await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(&url).await?;
             delay = self.delay_after(&response);
             if response.status == StatusCode::ACCEPTED {
@@ -286,7 +286,7 @@ impl Poller<'_> {
     ) -> Result<Option<Vec<u8>>> {
         loop {
             self.pause(delay, "Running").await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(&url).await?;
             delay = self.delay_after(&response);
             match response.status {
@@ -305,7 +305,7 @@ impl Poller<'_> {
         let mut last = String::from("Creating");
         loop {
             self.pause(delay, &last).await?;
-            self.polls += 1;
+            self.polls = self.polls.saturating_add(1);
             let response = self.get(url).await?;
             delay = self.delay_after(&response);
             if !response.status.is_success() {
@@ -627,5 +627,50 @@ mod tests {
         let first = &http.requests()[0];
         assert_eq!(first.url.host_str(), Some("arm.example"));
         assert_eq!(first.url.query(), Some("x=1"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn weird_operation_bodies_are_decode_errors_not_panics() {
+        for body in [
+            "[]",
+            "\"Succeeded\"",
+            r#"{"status":5}"#,
+            r#"{"status":null,"properties":{"provisioningState":7}}"#,
+            r#"{"error":"x","status":"Failed"}"#,
+            &"[".repeat(100_000),
+            "\u{0}\u{1}",
+        ] {
+            let http = Arc::new(MockHttp::with_handler({
+                let body = body.to_string();
+                move |_| response(200, &[], &body)
+            }));
+            let ctx = CallContext::with_timeout(Duration::from_secs(60));
+            let initial = response(201, &[("azure-asyncoperation", AAO)], "{}");
+            let result = wait_on(http, &ctx, Method::PUT, initial).await;
+            assert!(
+                matches!(result, Err(Error::Decode(_))),
+                "{body:.40}: {result:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn status_bodies_of_any_bytes_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            if let Ok(status) = parse_status(&body)
+                && let Some(state) = status.status
+            {
+                let _ = is_terminal(&state);
+                let _ = classify(&state, status.error);
+            }
+            let _ = provisioning_state(&body);
+        }
+
+        #[test]
+        fn status_documents_of_any_text_never_panic(status in "\\PC{0,30}", code in "\\PC{0,30}") {
+            let body = serde_json::json!({"status": status, "error": {"code": code}}).to_string();
+            let parsed = parse_status(body.as_bytes()).unwrap();
+            let _ = classify(parsed.status.as_deref().unwrap_or(""), parsed.error);
+        }
     }
 }

@@ -50,7 +50,7 @@ pub struct RetryOptions {
     /// Wait before the first retry when the service gives no `Retry-After`.
     pub initial_delay: Duration,
     /// Upper bound of the exponential wait (a `Retry-After` from the service is obeyed up to
-    /// [`MAX_WAIT`]).
+    /// `MAX_WAIT`, one minute).
     pub max_delay: Duration,
 }
 
@@ -73,7 +73,8 @@ impl RetryOptions {
             .initial_delay
             .saturating_mul(2u32.saturating_pow(attempt.min(31)))
             .min(self.max_delay);
-        base.mul_f64(0.8 + 0.4 * random_fraction())
+        Duration::try_from_secs_f64(base.as_secs_f64() * (0.8 + 0.4 * random_fraction()))
+            .unwrap_or(base)
             .min(self.max_delay)
     }
 }
@@ -358,10 +359,19 @@ mod tests {
             ),
             Some(Duration::MAX)
         );
-        for ignored in ["-5", "1.5", "+3", "", "soon", "0x10", "Fri, 99 Foo 9999 99:99:99 GMT"] {
+        for ignored in [
+            "-5",
+            "1.5",
+            "+3",
+            "",
+            "soon",
+            "0x10",
+            "Fri, 99 Foo 9999 99:99:99 GMT",
+        ] {
             assert_eq!(after(ignored), None, "{ignored:?}");
         }
-        let far = httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799));
+        let far =
+            httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799));
         assert!(after(&far).unwrap() > Duration::from_secs(200 * 365 * 86_400));
     }
 
@@ -373,27 +383,50 @@ mod tests {
     fn waits_are_capped_and_the_cap_is_logged_with_what_azure_asked_for() {
         let (logs, _guard) = crate::azure::testing::Capture::start();
         let fallback = Duration::from_secs(3);
-        assert_eq!(next_wait(&answer(429, "7"), fallback, "x"), Duration::from_secs(7));
+        assert_eq!(
+            next_wait(&answer(429, "7"), fallback, "x"),
+            Duration::from_secs(7)
+        );
         assert_eq!(next_wait(&answer(429, "soon"), fallback, "x"), fallback);
         assert!(!logs.text().contains("WARN"), "{}", logs.text());
-        assert_eq!(next_wait(&answer(429, "1800"), fallback, "retrying"), MAX_WAIT);
+        assert_eq!(
+            next_wait(&answer(429, "1800"), fallback, "retrying"),
+            MAX_WAIT
+        );
         assert_eq!(
             next_wait(&answer(429, "18446744073709551615"), fallback, "retrying"),
             MAX_WAIT
         );
         let text = logs.text();
         assert!(
-            text.contains("WARN") && text.contains("retry_after=\"1800\"") && text.contains("asked_secs=1800") && text.contains("waiting_secs=60"),
+            text.contains("WARN")
+                && text.contains("retry_after=\"1800\"")
+                && text.contains("asked_secs=1800")
+                && text.contains("waiting_secs=60"),
             "{text}"
         );
-        assert!(text.contains("retry_after=\"18446744073709551615\""), "{text}");
+        assert!(
+            text.contains("retry_after=\"18446744073709551615\""),
+            "{text}"
+        );
     }
 
-    fn transport(class: RetryClass, results: Vec<Result<Response>>) -> (Arc<crate::azure::testing::MockHttp>, crate::azure::pipeline::Pipeline, Request) {
+    fn transport(
+        class: RetryClass,
+        results: Vec<Result<Response>>,
+    ) -> (
+        Arc<crate::azure::testing::MockHttp>,
+        crate::azure::pipeline::Pipeline,
+        Request,
+    ) {
         let http = Arc::new(crate::azure::testing::MockHttp::new(results));
         let (pipeline, _) = crate::azure::testing::pipeline_over(http.clone());
         let url = url::Url::parse("https://arm.example/subscriptions/s/x?api-version=1").unwrap();
-        (http, pipeline, Request::new(Method::PUT, url).retried_as(class))
+        (
+            http,
+            pipeline,
+            Request::new(Method::PUT, url).retried_as(class),
+        )
     }
 
     /// How many requests one call of `class` makes when the transport answers `first` and
@@ -408,8 +441,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn each_retry_class_repeats_only_what_it_may() {
-        let dropped = || Err(Error::Transport("connection closed before message completed".into()));
-        let refused = || Err(Error::Connect("tcp connect error: Connection refused".into()));
+        let dropped = || {
+            Err(Error::Transport(
+                "connection closed before message completed".into(),
+            ))
+        };
+        let refused = || {
+            Err(Error::Connect(
+                "tcp connect error: Connection refused".into(),
+            ))
+        };
         let status = |code| Ok(answer(code, "1"));
         use RetryClass::*;
         // Idempotent: everything transient.
@@ -437,7 +478,10 @@ mod tests {
     async fn a_hostile_retry_after_waits_the_cap_and_never_past_the_deadline() {
         let (http, pipeline, request) = transport(
             RetryClass::Idempotent,
-            vec![Ok(answer(503, "18446744073709551615")), Ok(answer(200, "0"))],
+            vec![
+                Ok(answer(503, "18446744073709551615")),
+                Ok(answer(200, "0")),
+            ],
         );
         let start = tokio::time::Instant::now();
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
@@ -506,5 +550,11 @@ mod tests {
             assert!(options.backoff(30) <= Duration::from_secs(20));
             assert!(options.backoff(u32::MAX) <= Duration::from_secs(20));
         }
+        let unbounded = RetryOptions {
+            max_retries: u32::MAX,
+            initial_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+        };
+        assert!(unbounded.backoff(u32::MAX) > Duration::from_secs(u64::MAX / 2));
     }
 }

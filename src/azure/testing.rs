@@ -106,7 +106,11 @@ impl Capture {
 }
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
         struct Text(String);
         impl tracing::field::Visit for Text {
             fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
@@ -156,9 +160,7 @@ impl TokenSource for CountingTokens {
 
 /// A pipeline over `http` with the default retry options and a [`CountingTokens`] source;
 /// returns it with that source's request counter.
-pub(crate) fn pipeline_over(
-    http: Arc<MockHttp>,
-) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
+pub(crate) fn pipeline_over(http: Arc<MockHttp>) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
     pipeline_with_tokens(http, CountingTokens::default())
 }
 

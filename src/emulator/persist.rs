@@ -5,21 +5,27 @@
 //! (under the lock, so the marks follow the order of the changes), and a background thread
 //! writes the latest store: it takes a copy under the lock, then serialises, writes a
 //! temporary file, syncs it and renames it over the state file without the lock. Changes
-//! that arrive while a write is in progress are coalesced into the next one.
+//! that arrive while a write is in progress, or in the short pause the writer takes after
+//! each write ([`WRITE_INTERVAL`], so that a burst of requests costs a few writes, not one
+//! serialisation of the whole store per request), are coalesced into the next one.
 //!
 //! Durability: [`Persister::flush`] waits until everything marked so far is on disk; the
 //! binary calls it after the server has stopped (SIGTERM, SIGINT), so no change that was
 //! answered is lost on a clean stop. A crash or `kill -9` loses the changes made since the
-//! last completed write: usually none, at most the changes of the last few milliseconds
-//! (one serialise-and-sync). A failed write is logged at ERROR and reported to the clients
+//! last completed write: at most those of the last [`WRITE_INTERVAL`] plus one
+//! serialise-and-sync. A failed write is logged at ERROR and reported to the clients
 //! of later writes as a 500 until a write succeeds again.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use super::error::Error;
 use super::world::Store;
+
+/// The writer's pause after each write, during which changes only accumulate.
+pub const WRITE_INTERVAL: Duration = Duration::from_millis(100);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -33,6 +39,8 @@ struct Progress {
     written: u64,
     /// `marked` of the last write and why it failed, until a write succeeds.
     failure: Option<(u64, String)>,
+    /// Callers of `flush` waiting: the writer skips its pause for them.
+    flushing: usize,
     stopping: bool,
 }
 
@@ -85,21 +93,25 @@ impl Persister {
     pub fn flush(&self) -> Result<(), String> {
         let mut progress = lock(&self.shared.progress);
         let target = progress.marked;
-        loop {
+        progress.flushing += 1;
+        self.shared.marked.notify_one();
+        let outcome = loop {
             if progress.written >= target {
-                return Ok(());
+                break Ok(());
             }
             if let Some((at, why)) = &progress.failure
                 && *at >= target
             {
-                return Err(why.clone());
+                break Err(why.clone());
             }
             progress = self
                 .shared
                 .written
                 .wait(progress)
                 .unwrap_or_else(PoisonError::into_inner);
-        }
+        };
+        progress.flushing -= 1;
+        outcome
     }
 }
 
@@ -148,6 +160,10 @@ fn write_loop(path: &Path, store: &Mutex<Store>, shared: &Shared) {
             }
         }
         shared.written.notify_all();
+        let _pause = shared
+            .marked
+            .wait_timeout_while(progress, WRITE_INTERVAL, |p| !p.stopping && p.flushing == 0)
+            .unwrap_or_else(PoisonError::into_inner);
     }
 }
 
@@ -170,8 +186,7 @@ pub fn load_state(path: &Path) -> Result<Option<Store>, Error> {
 /// synced, then renamed over it.
 pub fn save_state(path: &Path, store: &Store) -> Result<(), Error> {
     use std::io::Write as _;
-    let bytes =
-        serde_json::to_vec_pretty(store).map_err(|e| Error::json("serialising the state", e))?;
+    let bytes = serde_json::to_vec(store).map_err(|e| Error::json("serialising the state", e))?;
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);

@@ -542,4 +542,177 @@ mod tests {
         assert!(from_json(br#"{"count":"abc"}"#, &ty).is_err());
         assert!(from_json(b"{", &ty).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Types without `dynamic` (the concrete types a dynamic value may carry).
+        fn concrete_type() -> impl Strategy<Value = Type> {
+            let leaf = prop_oneof![Just(Type::String), Just(Type::Number), Just(Type::Bool)];
+            leaf.prop_recursive(3, 16, 3, |inner| {
+                prop_oneof![
+                    inner.clone().prop_map(Type::list),
+                    inner.clone().prop_map(Type::set),
+                    inner.clone().prop_map(Type::map),
+                    proptest::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
+                        .prop_map(Type::Object),
+                    proptest::collection::vec(inner, 0..3).prop_map(Type::Tuple),
+                ]
+            })
+        }
+
+        /// Any type, `dynamic` included at the leaves.
+        fn any_type() -> impl Strategy<Value = Type> {
+            prop_oneof![
+                4 => concrete_type(),
+                1 => Just(Type::Dynamic),
+                1 => concrete_type().prop_map(|t| Type::Object(
+                    [("any".to_owned(), Type::Dynamic), ("t".to_owned(), t)].into()
+                )),
+            ]
+        }
+
+        fn number() -> BoxedStrategy<Number> {
+            prop_oneof![
+                any::<i64>().prop_map(Number::from),
+                any::<u64>().prop_map(Number::from),
+                any::<f64>().prop_filter_map("finite", Number::from_f64),
+                "-?[0-9]{1,30}(\\.[0-9]{1,30})?(e-?[0-9]{1,19})?"
+                    .prop_filter_map("parses", |text| Number::parse(&text).ok()),
+            ]
+            .boxed()
+        }
+
+        /// A known value of type `ty` (nested values may be null or unknown).
+        fn known(ty: &Type) -> BoxedStrategy<Value> {
+            match ty {
+                Type::String => any::<String>().prop_map(Value::String).boxed(),
+                Type::Number => number().prop_map(Value::Number).boxed(),
+                Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+                Type::List(element) => proptest::collection::vec(value(element), 0..4)
+                    .prop_map(Value::List)
+                    .boxed(),
+                Type::Set(element) => proptest::collection::vec(value(element), 0..4)
+                    .prop_map(Value::set_of)
+                    .boxed(),
+                Type::Map(element) => {
+                    proptest::collection::btree_map(".{0,8}", value(element), 0..4)
+                        .prop_map(Value::Map)
+                        .boxed()
+                }
+                Type::Object(types) => {
+                    let fields: Vec<BoxedStrategy<(String, Value)>> = types
+                        .iter()
+                        .map(|(name, ty)| {
+                            let name = name.clone();
+                            value(ty).prop_map(move |v| (name.clone(), v)).boxed()
+                        })
+                        .collect();
+                    fields
+                        .prop_map(|fields| Value::Object(fields.into_iter().collect()))
+                        .boxed()
+                }
+                Type::Tuple(types) => {
+                    let items: Vec<BoxedStrategy<Value>> = types.iter().map(value).collect();
+                    items.prop_map(Value::Tuple).boxed()
+                }
+                Type::Dynamic => concrete_type()
+                    .prop_flat_map(|concrete| {
+                        known(&concrete)
+                            .prop_map(move |v| Value::Dynamic(concrete.clone(), Box::new(v)))
+                    })
+                    .boxed(),
+            }
+        }
+
+        /// Null, unknown or a known value of type `ty`.
+        fn value(ty: &Type) -> BoxedStrategy<Value> {
+            prop_oneof![1 => Just(Value::Null), 1 => Just(Value::Unknown), 6 => known(ty)].boxed()
+        }
+
+        fn typed_value() -> impl Strategy<Value = (Type, Value)> {
+            any_type().prop_flat_map(|ty| {
+                let strategy = value(&ty);
+                (Just(ty), strategy)
+            })
+        }
+
+        /// The type of a resource with every kind of attribute.
+        fn schema_type() -> Type {
+            Type::Object(
+                [
+                    ("s".to_owned(), Type::String),
+                    ("n".to_owned(), Type::Number),
+                    ("b".to_owned(), Type::Bool),
+                    ("l".to_owned(), Type::list(Type::String)),
+                    ("set".to_owned(), Type::set(Type::Number)),
+                    ("m".to_owned(), Type::map(Type::Bool)),
+                    ("d".to_owned(), Type::Dynamic),
+                    (
+                        "block".to_owned(),
+                        Type::list(Type::Object([("x".to_owned(), Type::String)].into())),
+                    ),
+                ]
+                .into(),
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Generated values of generated types survive msgpack encoding unchanged.
+            #[test]
+            fn msgpack_round_trips((ty, value) in typed_value()) {
+                let bytes = to_msgpack(&value, &ty).expect("a value of its type encodes");
+                prop_assert_eq!(from_msgpack(&bytes, &ty), Ok(value));
+            }
+
+            /// Arbitrary bytes decode to a value or an error, never a panic; whatever
+            /// decodes encodes again.
+            #[test]
+            fn msgpack_decoding_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let ty = schema_type();
+                if let Ok(value) = from_msgpack(&bytes, &ty) {
+                    prop_assert!(to_msgpack(&value, &ty).is_ok());
+                }
+                let _ = from_msgpack(&bytes, &Type::Dynamic);
+            }
+
+            /// Valid msgpack of the wrong shape, truncated or with a byte changed, is an
+            /// error or a value, never a panic.
+            #[test]
+            fn damaged_msgpack_never_panics(
+                (ty, value) in typed_value(),
+                cut in any::<prop::sample::Index>(),
+                flip in any::<(prop::sample::Index, u8)>(),
+            ) {
+                let bytes = to_msgpack(&value, &ty).expect("encodes");
+                let _ = from_msgpack(&bytes[..cut.index(bytes.len() + 1)], &ty);
+                let mut changed = bytes.clone();
+                if !changed.is_empty() {
+                    let at = flip.0.index(changed.len());
+                    changed[at] ^= flip.1;
+                }
+                let _ = from_msgpack(&changed, &ty);
+                let _ = from_msgpack(&bytes, &schema_type());
+            }
+
+            /// Arbitrary bytes, and arbitrary JSON text, given as a stored state.
+            #[test]
+            fn json_decoding_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = from_json(&bytes, &schema_type());
+                let _ = from_json(&bytes, &Type::Dynamic);
+            }
+
+            #[test]
+            fn json_text_decoding_never_panics(
+                text in r#"[\[\]{}",:0-9a-z.eE+\- ]{0,64}"#,
+                ty in any_type(),
+            ) {
+                let _ = from_json(text.as_bytes(), &ty);
+                let _ = from_json(text.as_bytes(), &schema_type());
+            }
+        }
+    }
 }

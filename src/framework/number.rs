@@ -146,7 +146,8 @@ impl Number {
         if self.digits.is_empty() {
             return Some(0);
         }
-        if self.exponent < 0 || self.digits.len() as i64 + self.exponent > 19 {
+        let length = i64::try_from(self.digits.len()).unwrap_or(i64::MAX);
+        if self.exponent < 0 || length.saturating_add(self.exponent) > 19 {
             return None;
         }
         let zeros = "0".repeat(usize::try_from(self.exponent).ok()?);
@@ -189,12 +190,14 @@ impl fmt::Display for Number {
         if self.negative {
             f.write_str("-")?;
         }
-        let len = self.digits.len() as i64;
+        let len = i64::try_from(self.digits.len()).unwrap_or(i64::MAX);
         if (0..=PLAIN_NOTATION_LIMIT).contains(&self.exponent) {
             f.write_str(&self.digits)?;
             return f.write_str(&"0".repeat(self.exponent as usize));
         }
-        if self.exponent < 0 && -self.exponent - len <= PLAIN_NOTATION_LIMIT {
+        // Zeros between the point and the digits, in i128: the exponent may be i64::MIN.
+        let leading_zeros = -i128::from(self.exponent) - i128::from(len);
+        if self.exponent < 0 && leading_zeros <= i128::from(PLAIN_NOTATION_LIMIT) {
             let point = len + self.exponent;
             return if point > 0 {
                 let (int, frac) = self.digits.split_at(point as usize);
@@ -263,6 +266,24 @@ impl BigDecimalDigits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Exponents at the ends of `i64` render and convert without overflow.
+    #[test]
+    fn extreme_exponents_render() {
+        for text in [
+            "1e-9223372036854775808",
+            "12e-9223372036854775808",
+            "1e9223372036854775807",
+            "10e9223372036854775807",
+            "0.5e-9223372036854775807",
+        ] {
+            let number = Number::parse(text).expect(text);
+            let shown = number.to_string();
+            assert!(!shown.is_empty(), "{text}");
+            assert_eq!(number.to_i64(), None, "{text}");
+            let _ = number.to_f64();
+        }
+    }
 
     fn n(text: &str) -> Number {
         Number::parse(text).unwrap()

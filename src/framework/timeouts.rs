@@ -105,9 +105,14 @@ impl fmt::Display for DurationError {
 
 impl std::error::Error for DurationError {}
 
+/// The longest time limit accepted: a year (`8760h`). Longer ones are surely mistakes, and
+/// the bound keeps every deadline computed from a limit far from overflowing.
+pub const MAX_DURATION: Duration = Duration::from_secs(8760 * 3600);
+
 /// Parses Go's `time.ParseDuration` syntax: a sequence of decimal numbers with units
 /// `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h`; `0` alone is allowed. Negative durations are
-/// rejected, as no operation can have a negative time limit.
+/// rejected, as no operation can have a negative time limit, and so are durations beyond
+/// [`MAX_DURATION`]. Any text may be given: the arithmetic is checked, nothing panics.
 pub fn parse_go_duration(text: &str) -> Result<Duration, DurationError> {
     let error = |reason| DurationError {
         text: text.to_owned(),
@@ -168,8 +173,11 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, DurationError> {
             .ok_or_else(|| error("too large"))?;
         rest = next;
     }
-    let nanos = u64::try_from(total).map_err(|_| error("too large"))?;
-    Ok(Duration::from_nanos(nanos))
+    let duration = u64::try_from(total)
+        .map(Duration::from_nanos)
+        .ok()
+        .filter(|duration| *duration <= MAX_DURATION);
+    duration.ok_or_else(|| error("longer than the maximum of 8760h (a year)"))
 }
 
 /// Validates Go duration syntax.
@@ -230,9 +238,72 @@ mod tests {
             "-1s",
             "1.s.",
             "99999999999999999999h",
+            "99999999999999h",
+            "8760h1ns",
             "1h 2m",
         ] {
             assert!(parse_go_duration(bad).is_err(), "{bad:?} parsed");
+        }
+        assert_eq!(parse_go_duration("8760h"), Ok(MAX_DURATION));
+        let error = parse_go_duration("99999999999999h")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("maximum of 8760h"), "{error}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const UNITS: [(&str, u128); 8] = [
+            ("ns", 1),
+            ("us", 1_000),
+            ("µs", 1_000),
+            ("ms", 1_000_000),
+            ("s", 1_000_000_000),
+            ("m", 60_000_000_000),
+            ("h", 3_600_000_000_000),
+            ("μs", 1_000),
+        ];
+
+        proptest! {
+            /// Any text, including long digit runs and multi-byte characters, parses or
+            /// fails without panicking, and never yields more than the maximum.
+            #[test]
+            fn any_text_parses_or_fails_within_the_bound(text in any::<String>()) {
+                if let Ok(duration) = parse_go_duration(&text) {
+                    prop_assert!(duration <= MAX_DURATION);
+                }
+            }
+
+            #[test]
+            fn digit_heavy_text_never_overflows(
+                text in "[+-]?[0-9.]{0,40}(ns|us|µs|ms|s|m|h|x)?([0-9.]{0,30}(ns|ms|s|m|h))*"
+            ) {
+                if let Ok(duration) = parse_go_duration(&text) {
+                    prop_assert!(duration <= MAX_DURATION);
+                }
+            }
+
+            /// Whole numbers with units add up exactly, up to the bound, and are refused
+            /// beyond it.
+            #[test]
+            fn sums_of_whole_units_are_exact(
+                parts in proptest::collection::vec((any::<u64>(), 0..UNITS.len()), 1..6)
+            ) {
+                let text: String = parts
+                    .iter()
+                    .map(|(n, unit)| format!("{n}{}", UNITS[*unit].0))
+                    .collect();
+                let nanos: u128 = parts
+                    .iter()
+                    .map(|(n, unit)| u128::from(*n) * UNITS[*unit].1)
+                    .sum();
+                match parse_go_duration(&text) {
+                    Ok(duration) => prop_assert_eq!(duration.as_nanos(), nanos),
+                    Err(_) => prop_assert!(nanos > MAX_DURATION.as_nanos()),
+                }
+            }
         }
     }
 

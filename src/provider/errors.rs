@@ -32,8 +32,29 @@ pub(crate) fn explain(error: &Error) -> String {
                 .unwrap_or_default();
             format!("Azure Resource Manager answered HTTP {status}{code}:\n\n{message}{request}")
         }
-        other => format!("{}.", capitalised(&other.to_string())),
+        other => format!("{}.", capitalised(&without_repeats(&other.to_string()))),
     }
+}
+
+/// `text` without the causes it already states. Errors from the Azure SDK embed their
+/// cause's message and also return it as their source, so a message joined from an error and
+/// its sources says the same reason two or three times: "X: Y: Y" with Y already inside X. At
+/// each `": "`, from the left, whatever follows is dropped when the text before already
+/// contains all of it, so nothing the user needs is lost.
+fn without_repeats(text: &str) -> String {
+    let mut text = text.trim_end_matches('.');
+    let mut from = 0;
+    while let Some(found) = text[from..].find(": ") {
+        let cut = from + found;
+        let (head, tail) = (&text[..cut], &text[cut + 2..]);
+        if !tail.is_empty() && head.contains(tail.trim_end_matches('.')) {
+            text = head;
+            from = 0;
+        } else {
+            from = cut + 2;
+        }
+    }
+    text.to_owned()
 }
 
 fn capitalised(text: &str) -> String {
@@ -73,5 +94,37 @@ mod tests {
              not have authorization.\n\nAzure request id: r-1"
         );
         assert_eq!(explain(&Error::Cancelled), "The operation was cancelled.");
+    }
+
+    /// The identity platform's refusal, as the Azure SDK reports it: its own message embeds
+    /// the cause, and the cause follows twice more as the error's sources.
+    #[test]
+    fn a_cause_is_said_once() {
+        let cause = "invalid type: string \"AADSTS7000215: Invalid client secret provided.\", \
+                     expected a borrowed string at line 1 column 479";
+        let sdk = format!(
+            "ClientSecretCredential authentication failed. {cause}\nTo troubleshoot, visit \
+             https://aka.ms/azsdk/rust/identity/troubleshoot#client-secret"
+        );
+        let error = Error::Credential(format!("{sdk}: {cause}: {cause}"));
+        let text = explain(&error);
+        assert_eq!(
+            text,
+            format!("Could not obtain an Azure access token: {sdk}.")
+        );
+        assert_eq!(text.matches("AADSTS7000215").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn distinct_causes_are_all_kept() {
+        let error =
+            Error::Transport("error sending request: connection refused: tcp connect error".into());
+        assert_eq!(
+            explain(&error),
+            "Could not reach Azure: error sending request: connection refused: tcp connect error."
+        );
+        assert_eq!(without_repeats("a: a"), "a");
+        assert_eq!(without_repeats("key: value: "), "key: value: ");
+        assert_eq!(without_repeats(""), "");
     }
 }

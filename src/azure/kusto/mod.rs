@@ -2,10 +2,26 @@
 //! to finish.
 //!
 //! Writes to one cluster are serialised inside the process (Kusto runs one management
-//! operation per cluster at a time and refuses the others with 409 Conflict), and a 409 that
+//! operation per cluster at a time and refuses the others as busy), and a busy refusal that
 //! still happens (another process, the portal) is waited out and retried within the deadline.
-//! Once Azure has accepted a write, any later failure is wrapped in [`Error::Accepted`], so the
-//! caller knows the resource may exist and can keep it rather than orphan it.
+//!
+//! The write verbs, and what each promises:
+//!
+//! - [`DataConnections::create`]: the connection must not exist. The existence check (GET)
+//!   and the PUT run under the same per-cluster lock, so two resource blocks with one name
+//!   cannot both create it: the second gets [`Error::AlreadyExists`] with `by_this_process`.
+//! - [`DataConnections::create_or_update`]: the full PUT of an update; repeating it is
+//!   harmless.
+//! - [`DataConnections::delete`]: gone already (404, 204) is success; `Deleting` is waited for.
+//!
+//! The reconcile rule, for a write whose answer was lost or whose operation failed because
+//! the cluster was busy: **look before sending again.** GET the connection and wait while an
+//! operation runs on it; then a create adopts a `Succeeded` connection (logged at WARN),
+//! reports a `Failed` one as [`Error::Accepted`] and sends itself again if it is absent; an
+//! update is sent again; a delete is done when the connection is gone. The full table and
+//! what cannot be detected (no `If-None-Match`) are in `write.rs`. Once Azure may have carried
+//! out a write, any failure is wrapped in [`Error::Accepted`], so the caller knows the
+//! resource may exist and keeps it rather than orphan it.
 
 mod model;
 mod write;
@@ -73,10 +89,18 @@ impl DataConnections<'_> {
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
         let body = settings.to_body()?;
-        let finished = self.write(ctx, id, Intent::Create, Some(body)).await?;
-        let created = self.stored(ctx, id, finished).await?;
-        self.client.remember_created(id);
-        Ok(created)
+        let created = match self.write(ctx, id, Intent::Create, Some(body)).await {
+            Ok(finished) => self.stored(ctx, id, finished).await,
+            Err(err) => Err(err),
+        };
+        // Also when the outcome is unknown: the connection may be this process's own.
+        if created
+            .as_ref()
+            .map_or_else(Error::resource_may_exist, |_| true)
+        {
+            self.client.remember_created(id);
+        }
+        created
     }
 
     /// Creates or fully replaces an Event Hub data connection (PUT) and waits until Azure has

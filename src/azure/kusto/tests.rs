@@ -546,3 +546,554 @@ async fn a_timeout_after_acceptance_keeps_the_resource_known() {
     assert!(matches!(**inner, Error::Timeout { .. }), "{inner:?}");
     assert!(err.to_string().contains("last status: Running"), "{err}");
 }
+
+// ---- Reconciling writes whose outcome is unknown (see `write.rs`). ----
+
+fn count(http: &MockHttp, method: &str) -> usize {
+    http.requests()
+        .iter()
+        .filter(|r| r.method.as_str() == method && !is_operation(r))
+        .count()
+}
+
+fn busy_409() -> crate::azure::Result<crate::azure::transport::Response> {
+    response(
+        409,
+        &[("retry-after", "5")],
+        r#"{"error":{"code":"ServiceIsInMaintenance","message":"Cluster 'democluster' is in process of maintenance for a short period. You may retry to invoke the operation in a few minutes."}}"#,
+    )
+}
+
+fn not_found() -> crate::azure::Result<crate::azure::transport::Response> {
+    response(
+        404,
+        &[],
+        r#"{"error":{"code":"NotFound","message":"not found"}}"#,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_refuses_an_existing_connection_without_writing() {
+    let http = Arc::new(MockHttp::with_handler(|_| {
+        response(200, &[], &stored("dc1", "Succeeded"))
+    }));
+    let err = client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::AlreadyExists {
+            id: id("dc1").to_string(),
+            by_this_process: false,
+            created_concurrently: false,
+        }
+    );
+    assert!(!err.resource_may_exist());
+    assert_eq!(count(&http, "PUT"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_block_with_the_same_name_is_told_apart() {
+    let exists = Arc::new(Mutex::new(false));
+    let world = exists.clone();
+    let http = Arc::new(MockHttp::with_handler(move |req| {
+        let mut exists = world.lock().unwrap();
+        match req.method.as_str() {
+            "PUT" => {
+                *exists = true;
+                response(201, &[], &stored("dc1", "Succeeded"))
+            }
+            "DELETE" => {
+                *exists = false;
+                response(200, &[], "")
+            }
+            _ if *exists => response(200, &[], &stored("dc1", "Succeeded")),
+            _ => not_found(),
+        }
+    }));
+    let client = client(http.clone());
+    let ops = client.data_connections();
+    ops.create(&ctx(), &id("dc1"), &settings()).await.unwrap();
+    let twice = ops
+        .create(&ctx(), &id("DC1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            twice,
+            Error::AlreadyExists {
+                by_this_process: true,
+                created_concurrently: false,
+                ..
+            }
+        ),
+        "{twice:?}"
+    );
+    // Deleted and created elsewhere later: no longer this process's own.
+    ops.delete(&ctx(), &id("dc1")).await.unwrap();
+    *exists.lock().unwrap() = true;
+    let elsewhere = ops
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            elsewhere,
+            Error::AlreadyExists {
+                by_this_process: false,
+                ..
+            }
+        ),
+        "{elsewhere:?}"
+    );
+    assert_eq!(count(&http, "PUT"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_answered_as_an_update_is_not_taken_over() {
+    let http = Arc::new(MockHttp::with_handler(|req| match req.method.as_str() {
+        "PUT" => response(200, &[], &stored("dc1", "Succeeded")),
+        _ => not_found(),
+    }));
+    let err = client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::AlreadyExists {
+            id: id("dc1").to_string(),
+            by_this_process: false,
+            created_concurrently: true,
+        }
+    );
+    assert_eq!(count(&http, "PUT"), 1);
+}
+
+/// A fake ARM in which the first create PUT is carried out but answered with `first_answer`;
+/// the connection becomes visible `visible_after` later and finishes `done_after` after the
+/// PUT. A PUT while that operation runs is refused as busy; later PUTs update it (200).
+fn processed_but_answered(
+    first_answer: fn() -> crate::azure::Result<crate::azure::transport::Response>,
+    visible_after: Duration,
+    done_after: Duration,
+) -> Arc<MockHttp> {
+    let created = Arc::new(Mutex::new(None::<Instant>));
+    Arc::new(MockHttp::with_handler(move |req| {
+        let mut created = created.lock().unwrap();
+        let since = created.map(|at| at.elapsed());
+        match (req.method.as_str(), since) {
+            ("PUT", None) => {
+                *created = Some(Instant::now());
+                first_answer()
+            }
+            ("PUT", Some(since)) if since < done_after => busy_409(),
+            ("PUT", Some(_)) => response(200, &[], &stored("dc1", "Succeeded")),
+            (_, Some(since)) if since >= done_after => {
+                response(200, &[], &stored("dc1", "Succeeded"))
+            }
+            (_, Some(since)) if since >= visible_after => {
+                response(200, &[], &stored("dc1", "Creating"))
+            }
+            _ => not_found(),
+        }
+    }))
+}
+
+fn gateway_timeout() -> crate::azure::Result<crate::azure::transport::Response> {
+    response(
+        504,
+        &[],
+        r#"{"error":{"code":"GatewayTimeout","message":"The gateway did not receive a response within the specified time period."}}"#,
+    )
+}
+
+fn dropped() -> crate::azure::Result<crate::azure::transport::Response> {
+    Err(Error::Transport(
+        "peer closed connection without sending TLS close_notify".into(),
+    ))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_answered_504_after_processing_is_adopted_without_a_second_put() {
+    let (logs, _guard) = crate::azure::testing::Capture::start();
+    let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::from_secs(30));
+    let created = client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(
+        count(&http, "PUT"),
+        1,
+        "the create PUT is never re-sent blindly"
+    );
+    assert!(
+        logs.text().contains("the outcome had to be found out"),
+        "{}",
+        logs.text()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_answer_was_lost_is_adopted() {
+    let http = processed_but_answered(dropped, Duration::ZERO, Duration::from_secs(30));
+    client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(count(&http, "PUT"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_duplicate_refused_as_busy_ends_with_the_first_create_adopted() {
+    // The first PUT is processed but answered 504, and is not visible at once: the create is
+    // sent again, refused with ServiceIsInMaintenance while the first runs, and the client
+    // then finds the first one and waits for it (azurerm issue #32161).
+    let http = processed_but_answered(
+        gateway_timeout,
+        Duration::from_secs(12),
+        Duration::from_secs(40),
+    );
+    let start = Instant::now();
+    let client = client(http.clone());
+    let created = client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(count(&http, "PUT"), 2);
+    assert!(start.elapsed() >= Duration::from_secs(40));
+    // It counts as created here: a second block with this name is told so.
+    let again = client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            Error::AlreadyExists {
+                by_this_process: true,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_answer_was_lost_before_processing_is_sent_again() {
+    let puts = Arc::new(AtomicUsize::new(0));
+    let seen = puts.clone();
+    let http = Arc::new(MockHttp::with_handler(move |req| {
+        match (req.method.as_str(), seen.load(Ordering::SeqCst)) {
+            ("PUT", n) => {
+                seen.fetch_add(1, Ordering::SeqCst);
+                if n == 0 {
+                    dropped()
+                } else {
+                    response(201, &[], &stored("dc1", "Succeeded"))
+                }
+            }
+            (_, 2) => response(200, &[], &stored("dc1", "Succeeded")),
+            _ => not_found(),
+        }
+    }));
+    client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    let methods: Vec<_> = http
+        .requests()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, ["GET", "PUT", "GET", "PUT", "GET"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_refused_by_a_connection_failure_is_retried_at_once() {
+    let http = Arc::new(MockHttp::new(vec![
+        not_found(),
+        Err(Error::Connect(
+            "tcp connect error: Connection refused".into(),
+        )),
+        response(201, &[], &stored("dc1", "Succeeded")),
+        response(200, &[], &stored("dc1", "Succeeded")),
+    ]));
+    client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(count(&http, "PUT"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_found_failed_after_a_lost_answer_is_kept() {
+    let http = Arc::new(MockHttp::new(vec![
+        not_found(),
+        gateway_timeout(),
+        response(200, &[], &stored("dc1", "Failed")),
+        response(200, &[], &stored("dc1", "Failed")),
+    ]));
+    let client = client(http.clone());
+    let err = client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    // It may be this process's own: a second block with the name is told so.
+    let again = client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            Error::AlreadyExists {
+                by_this_process: true,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert!(err.resource_may_exist(), "{err:?}");
+    let Error::Accepted(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(**inner, Error::Lro { ref status, .. } if status == "Failed"),
+        "{inner:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_still_running_at_the_deadline_is_kept() {
+    let (logs, _guard) = crate::azure::testing::Capture::start();
+    let http = processed_but_answered(gateway_timeout, Duration::ZERO, Duration::MAX);
+    let ctx = CallContext::with_timeout(Duration::from_secs(60));
+    let err = client(http)
+        .data_connections()
+        .create(&ctx, &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert!(err.resource_may_exist(), "{err:?}");
+    assert!(
+        err.to_string().contains("provisioning state Creating"),
+        "{err}"
+    );
+    assert!(
+        logs.text().lines().any(|l| l.starts_with("WARN")
+            && l.contains(
+                "looking the data connection up again would end after the operation's timeout"
+            )),
+        "{}",
+        logs.text()
+    );
+}
+
+/// A fake ARM whose first write's operation fails with ServiceIsInMaintenance (nothing
+/// happens); later writes succeed. `present` says whether the connection exists meanwhile.
+fn first_operation_busy(present: bool) -> Arc<MockHttp> {
+    let writes = Arc::new(AtomicUsize::new(0));
+    Arc::new(MockHttp::with_handler(move |req| {
+        let path = req.url.path();
+        if is_operation(req) {
+            return if path.ends_with("op1") {
+                response(
+                    200,
+                    &[],
+                    r#"{"status":"Failed","error":{"code":"ServiceIsInMaintenance","message":"Cluster 'democluster' is in process of maintenance."}}"#,
+                )
+            } else {
+                response(200, &[], r#"{"status":"Succeeded"}"#)
+            };
+        }
+        match req.method.as_str() {
+            "GET" if present || writes.load(Ordering::SeqCst) > 1 => {
+                response(200, &[], &stored("dc1", "Succeeded"))
+            }
+            "GET" => not_found(),
+            _ => {
+                let n = writes.fetch_add(1, Ordering::SeqCst) + 1;
+                let aao = format!(
+                    "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/w/operationResults/op{n}"
+                );
+                let status = if present { 200 } else { 201 };
+                response(
+                    status,
+                    &[("azure-asyncoperation", &aao)],
+                    &stored("dc1", "Creating"),
+                )
+            }
+        }
+    }))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_operation_failed_as_busy_is_sent_again() {
+    let http = first_operation_busy(false);
+    let created = client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
+    assert_eq!(count(&http, "PUT"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_update_whose_operation_failed_as_busy_is_sent_again() {
+    let http = first_operation_busy(true);
+    client(http.clone())
+        .data_connections()
+        .create_or_update(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(count(&http, "PUT"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_whose_operation_failed_as_busy_is_sent_again() {
+    let http = first_operation_busy(true);
+    client(http.clone())
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    assert_eq!(count(&http, "DELETE"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_with_a_lost_answer_waits_until_the_connection_is_gone() {
+    let gets = Arc::new(AtomicUsize::new(0));
+    let seen = gets.clone();
+    let http = Arc::new(MockHttp::with_handler(move |req| {
+        match req.method.as_str() {
+            "DELETE" => gateway_timeout(),
+            _ if seen.fetch_add(1, Ordering::SeqCst) < 2 => {
+                response(200, &[], &stored("dc1", "Deleting"))
+            }
+            _ => not_found(),
+        }
+    }));
+    client(http.clone())
+        .data_connections()
+        .delete(&ctx(), &id("dc1"))
+        .await
+        .unwrap();
+    assert_eq!(gets.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        count(&http, "DELETE"),
+        11,
+        "the first try and its ten retries"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_rejected_mid_create_is_replaced_and_nothing_is_tainted() {
+    let http = Arc::new(MockHttp::new(vec![
+        not_found(),
+        response(
+            401,
+            &[("www-authenticate", r#"Bearer error="invalid_token""#)],
+            r#"{"error":{"code":"ExpiredAuthenticationToken","message":"The access token has expired."}}"#,
+        ),
+        response(201, &[], &stored("dc1", "Succeeded")),
+        response(200, &[], &stored("dc1", "Succeeded")),
+    ]));
+    let client = client(http.clone());
+    client
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(client.token_requests(), 2);
+    assert_eq!(count(&http, "PUT"), 2);
+}
+
+/// An accepted create whose answer (and every poll) carries `retry_after`; the operation
+/// ends after 30 s.
+fn accepted_with_retry_after(retry_after: &'static str) -> Arc<MockHttp> {
+    let start = Instant::now();
+    Arc::new(MockHttp::with_handler(move |req| {
+        match (req.method.as_str(), is_operation(req)) {
+            ("PUT", _) => response(
+                201,
+                &[("azure-asyncoperation", AAO), ("retry-after", retry_after)],
+                &stored("dc1", "Creating"),
+            ),
+            (_, true) if start.elapsed() < Duration::from_secs(30) => response(
+                200,
+                &[("retry-after", retry_after)],
+                r#"{"status":"Running"}"#,
+            ),
+            (_, true) => response(200, &[], r#"{"status":"Succeeded"}"#),
+            _ if start.elapsed() == Duration::ZERO => not_found(),
+            _ => response(200, &[], &stored("dc1", "Succeeded")),
+        }
+    }))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hostile_retry_after_on_an_accepted_put_neither_panics_nor_stalls() {
+    let http = accepted_with_retry_after("18446744073709551615");
+    let start = Instant::now();
+    client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(60), "one capped wait");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thirty_minute_retry_after_is_capped_and_said_at_warn() {
+    let (logs, _guard) = crate::azure::testing::Capture::start();
+    let http = accepted_with_retry_after("1800");
+    let start = Instant::now();
+    client(http.clone())
+        .data_connections()
+        .create(&ctx(), &id("dc1"), &settings())
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    let text = logs.text();
+    assert!(
+        text.lines().any(|l| l.starts_with("WARN")
+            && l.contains("asked_secs=1800")
+            && l.contains("waiting_secs=60")),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_beyond_the_deadline_is_said_at_warn_and_ends_at_the_deadline() {
+    let (logs, _guard) = crate::azure::testing::Capture::start();
+    let http = accepted_with_retry_after("50");
+    let ctx = CallContext::with_timeout(Duration::from_secs(20));
+    let start = Instant::now();
+    let err = client(http)
+        .data_connections()
+        .create(&ctx, &id("dc1"), &settings())
+        .await
+        .unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_secs(20));
+    assert!(err.resource_may_exist(), "{err:?}");
+    assert!(
+        logs.text()
+            .contains("would end after the operation's timeout"),
+        "{}",
+        logs.text()
+    );
+}

@@ -351,6 +351,14 @@ impl DataConnections<'_> {
                     "looking the data connection up again",
                 );
                 tracing::info!(%id, provisioning_state = %state, "waiting for the operation running on the data connection to finish");
+                if !ctx.has_time_for(wait) {
+                    warn_past_deadline(
+                        wait,
+                        ctx.remaining(),
+                        "looking the data connection up again",
+                        "waiting until the timeout and reporting it",
+                    );
+                }
                 ctx.sleep(
                     wait,
                     &format!(

@@ -14,9 +14,20 @@ use crate::framework::schema::{Attribute, Schema};
 use crate::framework::value::Value;
 use crate::provider::client::AzureHandle;
 use crate::provider::errors::explain;
-use crate::provider::resources::eventhub_data_connection::{
-    TYPE_NAME, model, schema::describe, wrong_kind,
-};
+use crate::provider::resources::eventhub_data_connection::schema::{Rule, describe};
+use crate::provider::resources::eventhub_data_connection::{TYPE_NAME, model, rules, wrong_kind};
+
+/// The resource's rule for a lookup attribute, so a lookup by a name the resource could not
+/// have created fails at validate.
+fn lookup_rule(name: &str) -> fn(&str) -> Result<(), String> {
+    match name {
+        "name" => rules::validate_name,
+        "resource_group_name" => rules::validate_resource_group_name,
+        "cluster_name" => rules::validate_cluster_name,
+        "database_name" => rules::validate_database_name,
+        _ => rules::validate_data_connection_id,
+    }
+}
 
 /// How long a lookup may take (the resource's default read timeout).
 const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -65,6 +76,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
                 schema.attribute(
                     Attribute::string(name)
                         .optional_computed()
+                        .validator(Rule(lookup_rule(name)))
                         .description(format!(
                             "{} Give either `id` or all of `name`, `resource_group_name`, \
                              `cluster_name` and `database_name`.",
@@ -250,5 +262,28 @@ mod tests {
             partial[0].contains("missing `cluster_name`, `database_name`"),
             "{partial:?}"
         );
+    }
+
+    /// Lookup values follow the resource's rules, checked by the framework at validate.
+    #[tokio::test]
+    async fn lookup_values_are_validated_at_their_attribute() {
+        let server =
+            crate::framework::server::Server::new(crate::provider::KustoProvider::default());
+        let cases = [
+            ("name", "dc1\n"),
+            ("resource_group_name", " rg"),
+            ("cluster_name", "Cluster"),
+            ("database_name", "db\t"),
+            ("id", "/subscriptions/s\n"),
+        ];
+        for (attribute, value) in cases {
+            let diags = server
+                .validate_data_source_config(TYPE_NAME, &config(&[(attribute, value.into())]));
+            let paths: Vec<_> = diags.errors().map(|d| d.path.clone()).collect();
+            assert!(
+                paths.contains(&Some(AttributePath::attr(attribute))),
+                "{attribute} = {value:?}: {diags:?}"
+            );
+        }
     }
 }

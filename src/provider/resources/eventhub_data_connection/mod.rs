@@ -1,8 +1,10 @@
 //! `kusto_eventhub_data_connection`: an Azure Data Explorer (Kusto) data connection that ingests
 //! from an Event Hub.
 //!
-//! This file is the lifecycle, read top to bottom: create refuses to take over a connection
-//! that exists, asks Azure to validate the connection before creating it, and keeps a
+//! This file is the lifecycle, read top to bottom: create asks Azure to validate the
+//! connection, then creates it through the ARM client, which refuses to take over a connection
+//! that exists (checked under the same per-cluster lock as the create itself, so two blocks
+//! with one name cannot both own it), and keeps a
 //! connection Azure accepted even when waiting for it fails (Terraform then taints it); read
 //! drops a vanished connection from state, and one whose name now holds another kind of
 //! connection (with a warning); update sends every setting, and after a failure records what
@@ -94,9 +96,6 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             return;
         };
         let api = client.data_connections();
-        if !is_absent(api, &ctx, &id, diags).await {
-            return;
-        }
         let settings = model::settings(&req.plan);
         let skip_preflight = req
             .plan
@@ -105,12 +104,15 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         if !skip_preflight && !passes_preflight(api, &ctx, &id, &settings, diags).await {
             return;
         }
-        match api.create_or_update(&ctx, &id, &settings).await {
+        match api.create(&ctx, &id, &settings).await {
             Ok(created) => {
                 let mut state = req.plan;
                 model::write_id(&mut state, &id);
                 model::write_connection(&mut state, &created);
                 resp.state = state;
+            }
+            Err(error @ azure::Error::AlreadyExists { .. }) => {
+                diags.add_error("Kusto data connection already exists", explain(&error));
             }
             Err(error) => {
                 let mut note = String::new();
@@ -285,32 +287,6 @@ async fn new_id(
     }
 }
 
-/// Whether no connection `id` exists yet; an existing one is an error asking to import it.
-async fn is_absent(
-    api: azure::DataConnections<'_>,
-    ctx: &CallContext,
-    id: &DataConnectionId,
-    diags: &mut Diagnostics,
-) -> bool {
-    match api.get(ctx, id).await {
-        Ok(None) => true,
-        Ok(Some(_)) => {
-            diags.add_error(
-                "Kusto data connection already exists",
-                format!(
-                    "A data connection with the ID {id} already exists. To manage it with \
-                     Terraform, import it: `terraform import <resource address> {id}`."
-                ),
-            );
-            false
-        }
-        Err(error) => {
-            failed(diags, "create", id, &error, "");
-            false
-        }
-    }
-}
-
 /// Whether Azure's validation finds the connection workable; each problem it reports is an
 /// error at the attribute it is about.
 async fn passes_preflight(
@@ -337,6 +313,17 @@ async fn passes_preflight(
                 }
             }
             problems.is_empty()
+        }
+        // Without a token, a connection or time left, skipping the check would not help.
+        Err(
+            error @ (azure::Error::Credential(_)
+            | azure::Error::Connect(_)
+            | azure::Error::Config(_)
+            | azure::Error::Cancelled
+            | azure::Error::Timeout { .. }),
+        ) => {
+            failed(diags, "create", id, &error, "");
+            false
         }
         Err(error) => {
             diags.add_error(

@@ -21,6 +21,8 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::azure::DataConnectionId;
+
 /// `data_format` values of the ARM API (`EventHubDataFormat`, Kusto 2024-04-13 and 2025-02-14).
 pub(crate) const DATA_FORMATS: [&str; 16] = [
     "APACHEAVRO",
@@ -307,6 +309,14 @@ pub(crate) fn same_instant(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// `id` (of the data source's lookup): the ARM id of a data connection, in any casing.
+pub(crate) fn validate_data_connection_id(value: &str) -> Result<(), String> {
+    clean("id", value)?;
+    DataConnectionId::parse(value)
+        .map(|_| ())
+        .map_err(|error| format!("id must be the ARM ID of a data connection: {error}"))
 }
 
 /// `location`: an Azure region, as its name (`westeurope`) or its display name (`West Europe`).
@@ -693,6 +703,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn data_connection_id() {
+        let id = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1"
+        );
+        check(
+            validate_data_connection_id,
+            &[&id, &id.replace("dataConnections", "DataConnections")],
+            &[
+                (&format!("{id}\n"), "control characters"),
+                (&format!(" {id}"), "whitespace"),
+                ("dc1", "must be the ARM ID of a data connection"),
+                (&eventhub_id("demo-ns", "events"), "Microsoft.Kusto"),
+            ],
+        );
     }
 
     /// Where ASCII is required, letters of other scripts, emoji, combining marks and
