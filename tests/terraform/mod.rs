@@ -121,8 +121,9 @@ impl Workspace {
         self.terraform(&["import", "-input=false", "-no-color", address, id])
     }
 
-    /// Runs `terraform <args>` in the working directory.
-    pub fn terraform(&self, args: &[&str]) -> Run {
+    /// `terraform <args>` in the working directory with this workspace's environment, not
+    /// started yet (to run it in the background and interrupt it).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_cli());
         command.args(args).current_dir(self.dir.path());
         for (key, _) in std::env::vars_os().filter(|(k, _)| is_ambient_setting(k)) {
@@ -134,11 +135,16 @@ impl Workspace {
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs `terraform <args>` in the working directory.
+    pub fn terraform(&self, args: &[&str]) -> Run {
         let Output {
             status,
             stdout,
             stderr,
-        } = command.output().expect("run terraform");
+        } = self.command(args).output().expect("run terraform");
         Run {
             args: args.join(" "),
             status,
