@@ -164,21 +164,25 @@ pub(crate) fn select(
     http: &reqwest::Client,
 ) -> Result<(Arc<dyn TokenSource>, &'static str)> {
     let c = credentials;
-    let options = || azure_client_options(endpoints, http);
+    let options = {
+        let (endpoints, http) = (endpoints.clone(), http.clone());
+        move || azure_client_options(&endpoints, &http)
+    };
 
     if c.client_secret.is_some() || c.client_secret_file_path.is_some() {
         let (tenant, client) = tenant_and_client(c, "client secret")?;
         let secret = client_secret(c)?;
-        let credential = ClientSecretCredential::new(
-            &tenant,
-            client,
-            azure_core::credentials::Secret::new(secret.expose().to_string()),
-            Some(ClientSecretCredentialOptions {
-                client_options: options(),
-            }),
-        )
-        .map_err(credential_error)?;
-        return Ok((Arc::new(Identity(credential)), "client secret"));
+        return Identity::build("client secret", move || {
+            let secret = azure_core::credentials::Secret::new(secret.expose().to_string());
+            let client_options = options();
+            ClientSecretCredential::new(
+                &tenant,
+                client.clone(),
+                secret,
+                Some(ClientSecretCredentialOptions { client_options }),
+            )
+            .map(|credential| credential as Arc<dyn TokenCredential>)
+        });
     }
 
     if c.use_oidc && (c.oidc_token.is_some() || c.oidc_token_file_path.is_some()) {
@@ -188,28 +192,29 @@ pub(crate) fn select(
                 "set only one of oidc_token or oidc_token_file_path".into(),
             ));
         }
-        if let Some(token) = &c.oidc_token {
-            let credential = ClientAssertionCredential::new(
-                tenant,
-                client,
-                StaticAssertion(token.clone()),
-                Some(ClientAssertionCredentialOptions {
-                    client_options: options(),
-                }),
-            )
-            .map_err(credential_error)?;
-            return Ok((Arc::new(Identity(credential)), "OIDC token"));
+        if let Some(token) = c.oidc_token.clone() {
+            return Identity::build("OIDC token", move || {
+                let client_options = options();
+                ClientAssertionCredential::new(
+                    tenant.clone(),
+                    client.clone(),
+                    StaticAssertion(token.clone()),
+                    Some(ClientAssertionCredentialOptions { client_options }),
+                )
+                .map(|credential| credential as Arc<dyn TokenCredential>)
+            });
         }
-        let credential = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-            credential_options: ClientAssertionCredentialOptions {
-                client_options: options(),
-            },
-            client_id: Some(client),
-            tenant_id: Some(tenant),
-            token_file_path: c.oidc_token_file_path.clone(),
-        }))
-        .map_err(credential_error)?;
-        return Ok((Arc::new(Identity(credential)), "OIDC token file"));
+        let token_file_path = c.oidc_token_file_path.clone();
+        return Identity::build("OIDC token file", move || {
+            let client_options = options();
+            WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options },
+                client_id: Some(client.clone()),
+                tenant_id: Some(tenant.clone()),
+                token_file_path: token_file_path.clone(),
+            }))
+            .map(|credential| credential as Arc<dyn TokenCredential>)
+        });
     }
 
     if c.use_msi {
@@ -224,21 +229,26 @@ pub(crate) fn select(
             };
             return Ok((Arc::new(source), "managed identity (msi_endpoint)"));
         }
-        let credential = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-            user_assigned_id: c.client_id.clone().map(UserAssignedId::ClientId),
-            client_options: options(),
-        }))
-        .map_err(credential_error)?;
-        return Ok((Arc::new(Identity(credential)), "managed identity"));
+        let client_id = c.client_id.clone();
+        return Identity::build("managed identity", move || {
+            let client_options = options();
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                client_options,
+            }))
+            .map(|credential| credential as Arc<dyn TokenCredential>)
+        });
     }
 
     if c.use_cli {
-        let credential = AzureCliCredential::new(Some(AzureCliCredentialOptions {
-            tenant_id: c.tenant_id.clone(),
-            ..Default::default()
-        }))
-        .map_err(credential_error)?;
-        return Ok((Arc::new(Identity(credential)), "Azure CLI"));
+        let tenant_id = c.tenant_id.clone();
+        return Identity::build("Azure CLI", move || {
+            AzureCliCredential::new(Some(AzureCliCredentialOptions {
+                tenant_id: tenant_id.clone(),
+                ..Default::default()
+            }))
+            .map(|credential| credential as Arc<dyn TokenCredential>)
+        });
     }
 
     let mut message = String::from(
@@ -357,14 +367,49 @@ fn identity_platform_reason(text: &str) -> String {
         .into_owned()
 }
 
-/// An azure_identity credential as a token source.
-#[derive(Debug)]
-struct Identity<C: ?Sized>(Arc<C>);
+/// Builds a fresh azure_identity credential.
+type Build = dyn Fn() -> azure_core::Result<Arc<dyn TokenCredential>> + Send + Sync;
+
+/// An azure_identity credential as a token source, built anew for every fetch.
+///
+/// Why anew: each azure_identity credential keeps a token cache of its own, with no way to
+/// skip it. After ARM rejects a token (revoked, clock skew), [`TokenCache::invalidate`] asks
+/// for a fresh one, and a long-lived credential would hand the rejected token straight
+/// back. Building one is cheap (no network); [`TokenCache`] stays the one cache.
+struct Identity {
+    method: &'static str,
+    build: Box<Build>,
+}
+
+impl Identity {
+    /// The source for `method`, checking once that `build` accepts the settings, so a bad
+    /// setting is reported when the client is configured rather than at the first request.
+    fn build(
+        method: &'static str,
+        build: impl Fn() -> azure_core::Result<Arc<dyn TokenCredential>> + Send + Sync + 'static,
+    ) -> Result<(Arc<dyn TokenSource>, &'static str)> {
+        build().map_err(credential_error)?;
+        let source = Identity {
+            method,
+            build: Box::new(build),
+        };
+        Ok((Arc::new(source), method))
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
 
 #[async_trait::async_trait]
-impl<C: TokenCredential + fmt::Debug + ?Sized + 'static> TokenSource for Identity<C> {
+impl TokenSource for Identity {
     async fn fetch(&self, scope: &str) -> Result<AccessToken> {
-        self.0
+        let credential = (self.build)().map_err(credential_error)?;
+        credential
             .get_token(&[scope], None)
             .await
             .map_err(credential_error)

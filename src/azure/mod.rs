@@ -154,6 +154,8 @@ struct Inner {
     resource_manager: Url,
     api_version: String,
     poll_interval: Duration,
+    /// The retry settings, also for the pause before a write is sent again after a lookup.
+    retry: RetryOptions,
     subscription_id: Option<String>,
     auth_method: &'static str,
     cluster_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -195,7 +197,7 @@ impl Client {
         }
         let pipeline = Pipeline::new(
             RequestIdPolicy::new(&correlation_id, &user_agent)?,
-            RetryPolicy::new(config.retry),
+            RetryPolicy::new(config.retry.clone()),
             tokens.clone(),
             http,
         );
@@ -206,6 +208,7 @@ impl Client {
                 resource_manager: endpoints.resource_manager,
                 api_version: config.api_version,
                 poll_interval: config.poll_interval,
+                retry: config.retry,
                 subscription_id: config.subscription_id,
                 auth_method,
                 cluster_locks: std::sync::Mutex::new(HashMap::new()),

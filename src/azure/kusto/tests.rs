@@ -758,7 +758,8 @@ async fn a_duplicate_refused_as_busy_ends_with_the_first_create_adopted() {
     let client = client(http.clone());
     let created = create(&client, &ctx(), "dc1").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
-    assert_eq!(count(&http, "PUT"), 2);
+    // The first PUT and at least one duplicate, refused while the first ran.
+    assert!(count(&http, "PUT") >= 2, "{:?}", http.requests());
     assert!(start.elapsed() >= Duration::from_secs(40));
     // It counts as created here: a second block with this name is told so.
     assert_already_managed_here(&client, "dc1").await;

@@ -183,8 +183,11 @@ impl DataConnections<'_> {
                 err
             }
         };
+        let mut resends: u32 = 0;
         loop {
-            let cause = match self
+            // What failed, and how long to pause before sending again if the lookup says so:
+            // the cluster's own pace after a busy refusal, a short backoff after a lost answer.
+            let (cause, pause) = match self
                 .try_once(ctx, id, intent, &url, body.clone(), unsure)
                 .await
             {
@@ -215,16 +218,16 @@ impl DataConnections<'_> {
                     if !unsure {
                         continue;
                     }
-                    err
+                    (err, Duration::ZERO)
                 }
                 Try::Unknown(err) => {
                     unsure = true;
                     tracing::warn!(%id, %method, error = %err, "the outcome of the request is unknown; looking the data connection up before anything else");
-                    err
+                    (err, self.client.inner.retry.backoff(resends))
                 }
                 Try::RolledBack(err) => {
                     tracing::info!(%id, %method, error = %err, "the operation failed because the cluster was busy; looking the data connection up");
-                    err
+                    (err, self.client.inner.poll_interval.min(MAX_WAIT))
                 }
             };
             match self.find_out(ctx, id, intent).await {
@@ -234,7 +237,7 @@ impl DataConnections<'_> {
                 }
                 Ok(Found::SendAgain) => {
                     tracing::info!(%id, %method, "sending the write again");
-                    let pause = self.client.inner.poll_interval.min(MAX_WAIT);
+                    resends = resends.saturating_add(1);
                     ctx.sleep(pause, "a pause before sending the write again")
                         .await
                         .map_err(|e| intent.may_have_happened(e))?;
