@@ -36,10 +36,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use super::error::{Error, Result};
 use super::pipeline::{CallContext, Policy};
+pub(crate) use super::transport::RetryClass;
 use super::transport::{Request, Response};
 
 /// How transient failures are retried.
@@ -93,29 +94,7 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
         || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
 }
 
-/// Which failures of a request may be retried; see the module documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RetryClass {
-    /// Repeating it cannot change the outcome: every transient failure is retried.
-    Idempotent,
-    /// A create PUT: retried only when Azure certainly did not process it (429, no connection).
-    Create,
-    /// Retried on an error status only, never after the request may have been sent.
-    NotIdempotent,
-}
-
 impl RetryClass {
-    /// The class HTTP's semantics give `method`; callers override it for creates and for
-    /// side-effect-free POSTs.
-    pub fn of(method: &Method) -> Self {
-        match *method {
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => {
-                Self::Idempotent
-            }
-            _ => Self::NotIdempotent,
-        }
-    }
-
     /// Whether a request of this class may be sent again after `result`.
     fn may_retry(self, result: &Result<Response>) -> bool {
         match (self, result) {
@@ -265,7 +244,7 @@ impl Policy for RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderValue, Method};
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -15,7 +15,6 @@ use http::{HeaderMap, Method, StatusCode};
 use url::Url;
 
 use super::error::{Error, Result, with_causes};
-use super::retry::RetryClass;
 
 /// An HTTP request as the pipeline sees it.
 #[derive(Debug, Clone)]
@@ -153,6 +152,31 @@ pub(crate) fn build_reqwest_client(extra_ca_file: Option<&Path>) -> Result<reqwe
     builder
         .build()
         .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Which failures of a request may be retried: a property of the request, judged by the
+/// retry policy (see the `retry` module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryClass {
+    /// Repeating it cannot change the outcome: every transient failure is retried.
+    Idempotent,
+    /// A create PUT: retried only when Azure certainly did not process it (429, no connection).
+    Create,
+    /// Retried on an error status only, never after the request may have been sent.
+    NotIdempotent,
+}
+
+impl RetryClass {
+    /// The class HTTP's semantics give `method`; callers override it for creates and for
+    /// side-effect-free POSTs.
+    pub fn of(method: &Method) -> Self {
+        match *method {
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS => {
+                Self::Idempotent
+            }
+            _ => Self::NotIdempotent,
+        }
+    }
 }
 
 #[cfg(test)]
