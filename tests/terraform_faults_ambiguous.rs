@@ -147,12 +147,7 @@ fn a_create_whose_answer_was_lost_is_kept_untainted() {
 /// running create once instead.
 #[test]
 fn a_create_answered_504_after_processing_is_adopted_once() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "1",
-        "--retry-after",
-        "0",
-    ]));
+    let scenario = Scenario::with_operations(1, 0);
     create_survives(
         &scenario,
         "gateway",
@@ -222,12 +217,7 @@ fn a_create_failing_because_the_cluster_was_busy_is_retried() {
 /// Azure holds is in state (tainted while it is not Succeeded), and the next apply converges.
 #[test]
 fn a_create_timing_out_keeps_what_azure_holds() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "3",
-        "--retry-after",
-        "1",
-    ]));
+    let scenario = Scenario::with_operations(3, 1);
     let args = [
         ("skip_preflight_validation", json!(true)),
         ("timeouts", json!({"create": "1s"})),
@@ -249,12 +239,7 @@ fn a_create_timing_out_keeps_what_azure_holds() {
 /// holds instead of forgetting it.
 #[test]
 fn an_interrupted_create_keeps_the_connection_in_state() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "3",
-        "--retry-after",
-        "1",
-    ]));
+    let scenario = Scenario::with_operations(3, 1);
     let hcl = connection(
         "test",
         "interrupted",
@@ -283,12 +268,7 @@ fn an_interrupted_create_keeps_the_connection_in_state() {
 /// documented recovery (docs/index.md), importing it, converges.
 #[test]
 fn after_the_provider_was_killed_an_import_recovers_the_connection() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "1",
-        "--retry-after",
-        "1",
-    ]));
+    let scenario = Scenario::with_operations(1, 1);
     let hcl = connection("test", "killed", &[]);
     let run = scenario.apply_interrupted(
         &hcl,

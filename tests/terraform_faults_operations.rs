@@ -13,8 +13,7 @@ use terraform::scenario::*;
 /// An `lro` action ending the operation with `outcome` and a message naming it.
 fn ending(outcome: &str) -> (Value, String) {
     let message = format!("[InternalServerError] The operation ended {outcome} (emulated).");
-    let action = json!({"type": "lro", "outcome": outcome, "code": "InternalServerError", "message": message});
-    (action, message)
+    (operation_ending(outcome, &message), message)
 }
 
 /// The create's operation ends `outcome`: the error is the service's, the connection Azure
@@ -79,19 +78,12 @@ fn update_ending(outcome: &str) {
     assert_state_matches_azure(&scenario.emulator, &[&state]);
 
     scenario.emulator.clear_faults();
-    let plan =
-        scenario
-            .workspace
-            .terraform(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+    let plan = scenario.workspace.terraform(&PLAN_DETAILED);
     assert_exit(&plan, 2);
     assert!(plan.stdout.contains("update in-place"), "{}", plan.output());
     scenario.assert_converges(&changed);
-    let stored = scenario
-        .emulator
-        .data_connection(&connection_id(&name))
-        .expect("stored");
-    assert_stored(
-        &stored,
+    let stored = scenario.assert_azure_holds(
+        &connection_id(&name),
         &[
             ("mappingRuleName", json!("events_csv")),
             ("dataFormat", json!("CSV")),
@@ -120,10 +112,7 @@ fn delete_ending(outcome: &str) {
     scenario.apply(&connection("test", &name, &[]));
     let (action, message) = ending(outcome);
     scenario.faults(&[rule("DELETE", CONNECTION_PATH, 1, action)]);
-    let run =
-        scenario
-            .workspace
-            .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    let run = scenario.destroy_run(&[]);
     assert_exit(&run, 1);
     assert_names_cause(&run, &[&message]);
     let state = scenario.state();
@@ -173,9 +162,8 @@ fn defaults_changed_outside_terraform_are_planned_back() {
         );
     }
     scenario.apply_saved_plan();
-    let stored = scenario.emulator.data_connection(&id).expect("stored");
-    assert_stored(
-        &stored,
+    scenario.assert_azure_holds(
+        &id,
         &[
             ("compression", json!("None")),
             ("databaseRouting", json!("Single")),
@@ -229,11 +217,7 @@ fn bad_input_stops_at_plan_naming_the_argument() {
             "{case}: the error is not at `{quoted}`:\n{}",
             run.output()
         );
-        let requests = scenario.emulator.requests();
-        assert!(
-            !requests.iter().any(|r| r.is_arm()),
-            "{case}: {requests:#?}"
-        );
+        scenario.assert_no_arm_request(case);
     }
     assert!(scenario.state().addresses().is_empty());
     scenario.assert_converges(&connection("test", "with space", &[]));

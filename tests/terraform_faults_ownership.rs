@@ -9,11 +9,7 @@
 mod terraform;
 
 use serde_json::json;
-use terraform::emulator::Emulator;
 use terraform::scenario::*;
-
-const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
-const DESTROY: [&str; 4] = ["destroy", "-auto-approve", "-input=false", "-no-color"];
 
 /// Two blocks, one name: one is created, the other fails naming the clash; Azure holds one
 /// connection and the state one owner of it. Keeping one block converges.
@@ -52,12 +48,7 @@ fn the_same_name_in_two_blocks_is_created_once() {
 /// leaves the owner's connection alone.
 #[test]
 fn two_workspaces_creating_one_name_at_once_give_one_owner() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "1",
-        "--retry-after",
-        "0",
-    ]));
+    let scenario = Scenario::with_operations(1, 0);
     let other = scenario.other_workspace();
     let hcl = config(&connection("test", "contested", &[]));
     scenario.workspace.config(&hcl);
@@ -93,9 +84,7 @@ fn two_workspaces_creating_one_name_at_once_give_one_owner() {
         scenario.emulator.data_connection(&id).is_some(),
         "destroy deleted the other's"
     );
-    let plan =
-        workspaces[winner].terraform(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    assert_exit(&plan, 0);
+    assert_no_changes_in(workspaces[winner]);
     assert_exit(&workspaces[winner].terraform(&DESTROY), 0);
     assert!(scenario.emulator.data_connections().is_empty());
 }
@@ -104,12 +93,7 @@ fn two_workspaces_creating_one_name_at_once_give_one_owner() {
 /// another operation, each provider waits its turn, and both converge.
 #[test]
 fn two_concurrent_applies_on_one_cluster_both_converge() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "1",
-        "--retry-after",
-        "0",
-    ]));
+    let scenario = Scenario::with_operations(1, 0);
     let other = scenario.other_workspace();
     let mine = connection("many", "mine-${count.index}", &[("count", json!(2))]);
     let theirs = connection("many", "theirs-${count.index}", &[("count", json!(2))]);
@@ -122,8 +106,7 @@ fn two_concurrent_applies_on_one_cluster_both_converge() {
     assert_eq!(managed_connections(&states[0]).len(), 2);
     assert_eq!(managed_connections(&states[1]).len(), 2);
     assert_state_matches_azure(&scenario.emulator, &[&states[0], &states[1]]);
-    let plan = other.terraform(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-    assert_exit(&plan, 0);
+    assert_no_changes_in(&other);
     scenario.assert_no_changes();
     for run in run_together(&[&scenario.workspace, &other], &DESTROY) {
         assert_exit(&run, 0);
@@ -137,26 +120,17 @@ fn two_concurrent_applies_on_one_cluster_both_converge() {
 #[test]
 fn a_connection_of_another_kind_is_neither_blocking_nor_deleted() {
     let scenario = Scenario::new();
-    let hcl = connection("test", "rekinded", &[]);
-    scenario.apply(&hcl);
-    let id = connection_id("rekinded");
-    scenario
-        .emulator
-        .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
+    let (hcl, id) = scenario.apply_then_change_kind("rekinded", "EventGrid");
     scenario.emulator.clear_requests();
 
-    let run = scenario.workspace.terraform(&DESTROY);
+    let run = scenario.destroy_run(&[]);
     assert_exit(&run, 0);
     let requests = scenario.emulator.requests();
     assert!(
         !requests.iter().any(|r| r.is_on("DELETE", &id)),
         "{requests:#?}"
     );
-    let foreign = scenario
-        .emulator
-        .data_connection(&id)
-        .expect("the foreign connection");
-    assert_eq!(foreign["kind"], json!("EventGrid"));
+    let foreign = scenario.assert_kept_outside_state(&id, "EventGrid");
     let state = scenario.state();
     assert_state_matches_azure_except(&scenario.emulator, &[&state], &[&id]);
 

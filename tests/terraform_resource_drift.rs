@@ -14,14 +14,9 @@ fn deleted_outside_terraform_is_planned_for_creation() {
     let id = connection_id("vanishing");
     scenario.emulator.delete_data_connection(&id);
 
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(plan.actions(&address("test")), ["create"], "{}", run.stdout);
+    scenario.assert_plans(&hcl, &address("test"), &["create"]);
     scenario.apply_saved_plan();
-    let stored = scenario
-        .emulator
-        .data_connection(&id)
-        .expect("created again");
-    assert_stored(&stored, &[("tableName", json!("Events"))]);
+    scenario.assert_azure_holds(&id, &[("tableName", json!("Events"))]);
     scenario.assert_no_changes();
     scenario.destroy();
 }
@@ -29,15 +24,7 @@ fn deleted_outside_terraform_is_planned_for_creation() {
 #[test]
 fn changed_outside_terraform_is_planned_back_in_place() {
     let scenario = Scenario::new();
-    let hcl = connection(
-        "test",
-        "drifting",
-        &[
-            ("table_name", json!("Events")),
-            ("mapping_rule_name", json!("events_json")),
-            ("data_format", json!("JSON")),
-        ],
-    );
+    let hcl = connection("test", "drifting", &events_json_args());
     scenario.apply(&hcl);
     let id = connection_id("drifting");
     scenario.emulator.patch_data_connection(
@@ -45,17 +32,15 @@ fn changed_outside_terraform_is_planned_back_in_place() {
         &json!({"properties": {"mappingRuleName": "events_csv", "dataFormat": "CSV"}}),
     );
 
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(plan.actions(&address("test")), ["update"], "{}", run.stdout);
+    let run = scenario.assert_plans(&hcl, &address("test"), &["update"]);
     assert!(
         run.stdout.contains("events_csv") && run.stdout.contains("events_json"),
         "the plan does not show the drifted value being set back:\n{}",
         run.stdout
     );
     scenario.apply_saved_plan();
-    let stored = scenario.emulator.data_connection(&id).expect("stored");
-    assert_stored(
-        &stored,
+    scenario.assert_azure_holds(
+        &id,
         &[
             ("mappingRuleName", json!("events_json")),
             ("dataFormat", json!("JSON")),
@@ -106,15 +91,11 @@ fn import_of_an_existing_connection_in_any_casing() {
         "EventHub",
         json!({"eventSystemProperties": ["x-opt-publisher"]}),
     );
+    let publisher = ("event_system_properties", json!(["x-opt-publisher"]));
     let hcl = connection(
         "test",
         "existing",
-        &[
-            ("table_name", json!("Events")),
-            ("mapping_rule_name", json!("events_json")),
-            ("data_format", json!("JSON")),
-            ("event_system_properties", json!(["x-opt-publisher"])),
-        ],
+        &[&events_json_args()[..], &[publisher]].concat(),
     );
     scenario.write(&hcl);
     let id = connection_id("existing");
@@ -183,11 +164,7 @@ fn import_of_a_malformed_id_names_the_wrong_segment() {
         "the error does not name the wrong segment:\n{}",
         run.output()
     );
-    let requests = scenario.emulator.requests();
-    assert!(
-        !requests.iter().any(|r| r.is_arm()),
-        "a malformed id reached Azure: {requests:#?}"
-    );
+    scenario.assert_no_arm_request("a malformed id");
 }
 
 #[test]
@@ -209,15 +186,9 @@ fn import_of_another_kind_of_connection_names_the_kind() {
 #[test]
 fn kind_changed_outside_terraform_is_dropped_from_state_and_never_deleted() {
     let scenario = Scenario::new();
-    let hcl = connection("test", "rekinded", &[]);
-    scenario.apply(&hcl);
-    let id = connection_id("rekinded");
-    scenario
-        .emulator
-        .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
+    let (hcl, id) = scenario.apply_then_change_kind("rekinded", "EventGrid");
 
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(plan.actions(&address("test")), ["create"], "{}", run.stdout);
+    let run = scenario.assert_plans(&hcl, &address("test"), &["create"]);
     let warning = run.output();
     assert!(
         warning.contains("replaced by another kind") && warning.contains("\"EventGrid\""),
@@ -225,18 +196,13 @@ fn kind_changed_outside_terraform_is_dropped_from_state_and_never_deleted() {
     );
 
     scenario.emulator.clear_requests();
-    scenario
-        .workspace
-        .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-        .success();
+    scenario.destroy_run(&[]).success();
     let requests = scenario.emulator.requests();
     assert!(
         !requests.iter().any(|r| r.method == "DELETE"),
         "a connection of another kind was deleted: {requests:#?}"
     );
-    let stored = scenario.emulator.data_connection(&id).expect("kept");
-    assert_eq!(stored["kind"], json!("EventGrid"));
-    assert!(scenario.state().addresses().is_empty());
+    scenario.assert_kept_outside_state(&id, "EventGrid");
 }
 
 /// Even when Terraform does not refresh first (`-refresh=false`), destroy does not delete a
@@ -244,25 +210,10 @@ fn kind_changed_outside_terraform_is_dropped_from_state_and_never_deleted() {
 #[test]
 fn destroy_without_refresh_leaves_another_kind_alone() {
     let scenario = Scenario::new();
-    scenario.apply(&connection("test", "swapped", &[]));
-    let id = connection_id("swapped");
-    scenario
-        .emulator
-        .patch_data_connection(&id, &json!({"kind": "EventGrid"}));
-    let run = scenario
-        .workspace
-        .terraform(&[
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-refresh=false",
-        ])
-        .success();
+    let (_, id) = scenario.apply_then_change_kind("swapped", "EventGrid");
+    let run = scenario.destroy_run(&["-refresh=false"]).success();
     assert!(run.output().contains("EventGrid"), "{}", run.output());
-    let stored = scenario.emulator.data_connection(&id).expect("kept");
-    assert_eq!(stored["kind"], json!("EventGrid"));
-    assert!(scenario.state().addresses().is_empty());
+    scenario.assert_kept_outside_state(&id, "EventGrid");
 }
 
 /// Omitted attributes with a documented default are held to it: a connection changed in
@@ -280,12 +231,10 @@ fn omitted_defaults_are_enforced_against_drift() {
         &id,
         &json!({"properties": {"eventSystemProperties": ["x-opt-offset"]}}),
     );
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(plan.actions(&address("test")), ["update"], "{}", run.stdout);
+    let run = scenario.assert_plans(&hcl, &address("test"), &["update"]);
     assert!(run.stdout.contains("x-opt-offset"), "{}", run.stdout);
     scenario.apply_saved_plan();
-    let stored = scenario.emulator.data_connection(&id).expect("stored");
-    assert_stored(&stored, &[("eventSystemProperties", json!([]))]);
+    scenario.assert_azure_holds(&id, &[("eventSystemProperties", json!([]))]);
     scenario.assert_no_changes();
 
     // `compression` and `database_routing_type` force a new connection, as in azurerm.
@@ -336,27 +285,13 @@ fn import_of_a_connection_with_multi_routing_shows_the_default() {
         "EventHub",
         json!({"databaseRouting": "Multi"}),
     );
-    let hcl = connection(
-        "test",
-        "routed",
-        &[
-            ("table_name", json!("Events")),
-            ("mapping_rule_name", json!("events_json")),
-            ("data_format", json!("JSON")),
-        ],
-    );
+    let hcl = connection("test", "routed", &events_json_args());
     scenario.write(&hcl);
     scenario
         .workspace
         .import(&address("test"), &connection_id("routed"))
         .success();
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(
-        plan.actions(&address("test")),
-        ["delete", "create"],
-        "{}",
-        run.stdout
-    );
+    let run = scenario.assert_plans(&hcl, &address("test"), &["delete", "create"]);
     assert!(
         run.stdout.contains("\"Multi\" -> \"Single\""),
         "{}",

@@ -61,11 +61,7 @@ fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
             "{case}: the error is not reported at the argument:\n{}",
             run.output()
         );
-        let requests = scenario.emulator.requests();
-        assert!(
-            requests.is_empty(),
-            "{case}: plan-time validation sent requests: {requests:#?}"
-        );
+        scenario.assert_sent_nothing(&format!("{case}: plan-time validation"));
     }
 }
 
@@ -139,12 +135,12 @@ fn skipping_the_preflight_validation_sends_the_create() {
 fn a_create_failing_after_acceptance_is_kept_tainted() {
     let scenario = Scenario::new();
     let message = "[InternalServerError] Ingestion resources are exhausted (emulated failure).";
-    scenario.emulator.set_faults(&json!({"rules": [{
-        "method": "PUT",
-        "path": "*/dataConnections/*",
-        "times": 1,
-        "action": {"type": "lro", "outcome": "Failed", "code": "InternalServerError", "message": message},
-    }]}));
+    scenario.faults(&[rule(
+        "PUT",
+        CONNECTION_PATH,
+        1,
+        operation_ending("Failed", message),
+    )]);
     let hcl = connection("test", "doomed", &[("table_name", json!("Events"))]);
     let run = scenario.apply_failing(&hcl);
     assert!(
@@ -179,13 +175,7 @@ fn a_create_failing_after_acceptance_is_kept_tainted() {
             .is_some()
     );
 
-    let (plan, run) = scenario.plan(&hcl);
-    assert_eq!(
-        plan.actions(&address("test")),
-        ["delete", "create"],
-        "{}",
-        run.stdout
-    );
+    scenario.assert_plans(&hcl, &address("test"), &["delete", "create"]);
     let state = scenario.apply_saved_plan();
     let entry = state.entry(&address("test"));
     assert_ne!(entry["tainted"], json!(true), "{entry:#}");
@@ -201,12 +191,8 @@ fn a_create_failing_after_acceptance_is_kept_tainted() {
 #[test]
 fn a_throttled_create_is_retried_after_retry_after() {
     let scenario = Scenario::new();
-    scenario.emulator.set_faults(&json!({"rules": [{
-        "method": "PUT",
-        "path": "*/dataConnections/*",
-        "times": 1,
-        "action": {"type": "status", "status": 429, "retry_after": 1},
-    }]}));
+    let throttled = json!({"type": "status", "status": 429, "retry_after": 1});
+    scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, throttled)]);
     scenario.apply(&connection("test", "throttled", &[]));
 
     let id = connection_id("throttled");
@@ -231,18 +217,14 @@ fn a_throttled_create_is_retried_after_retry_after() {
 #[test]
 fn a_create_refused_by_a_busy_cluster_is_retried() {
     let scenario = Scenario::new();
-    scenario.emulator.set_faults(&json!({"rules": [{
-        "method": "PUT",
-        "path": "*/dataConnections/*",
-        "times": 1,
-        "action": {
-            "type": "status",
-            "status": 409,
-            "code": "Conflict",
-            "message": "[Conflict] Cluster 'democluster' is in the middle of another operation (its provisioning state is not terminal).",
-            "retry_after": 1,
-        },
-    }]}));
+    let busy = json!({
+        "type": "status",
+        "status": 409,
+        "code": "Conflict",
+        "message": "[Conflict] Cluster 'democluster' is in the middle of another operation (its provisioning state is not terminal).",
+        "retry_after": 1,
+    });
+    scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, busy)]);
     scenario.apply(&connection("test", "patient", &[]));
     let id = connection_id("patient");
     let statuses: Vec<u16> = scenario
@@ -262,12 +244,7 @@ fn a_create_refused_by_a_busy_cluster_is_retried() {
 /// waits out the cluster's running operation.
 #[test]
 fn a_create_timing_out_after_acceptance_is_kept_tainted() {
-    let scenario = Scenario::on(Emulator::start(&[
-        "--lro-seconds",
-        "8",
-        "--retry-after",
-        "1",
-    ]));
+    let scenario = Scenario::with_operations(8, 1);
     let run = scenario.apply_failing(&connection(
         "test",
         "late",
@@ -304,21 +281,13 @@ fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
         &[("table_name", json!("Events"))],
     ));
     let message = "[InternalServerError] The mapping could not be applied (emulated failure).";
-    scenario.emulator.set_faults(&json!({"rules": [{
-        "method": "PUT",
-        "path": "*/dataConnections/*",
-        "times": 1,
-        "action": {"type": "lro", "outcome": "Failed", "code": "InternalServerError", "message": message},
-    }]}));
-    let changed = connection(
-        "test",
-        "mending",
-        &[
-            ("table_name", json!("Events")),
-            ("mapping_rule_name", json!("events_json")),
-            ("data_format", json!("JSON")),
-        ],
-    );
+    scenario.faults(&[rule(
+        "PUT",
+        CONNECTION_PATH,
+        1,
+        operation_ending("Failed", message),
+    )]);
+    let changed = connection("test", "mending", &events_json_args());
     let run = scenario.apply_failing(&changed);
     let error = run.stderr_text();
     assert!(
@@ -338,8 +307,7 @@ fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
     );
 
     scenario.emulator.clear_faults();
-    let (plan, run) = scenario.plan(&changed);
-    assert_eq!(plan.actions(&address("test")), ["update"], "{}", run.stdout);
+    let run = scenario.assert_plans(&changed, &address("test"), &["update"]);
     assert!(
         run.stdout.contains("provisioning_state") && run.stdout.contains("Failed"),
         "the plan does not show the failed state being repaired:\n{}",
@@ -352,13 +320,12 @@ fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
         requests.iter().any(|r| r.is_on("PUT", &id)),
         "the repair sent no PUT: {requests:#?}"
     );
-    let stored = scenario.emulator.data_connection(&id).expect("stored");
+    let stored = scenario.assert_azure_holds(&id, &[("mappingRuleName", json!("events_json"))]);
     assert_eq!(
         stored["provisioningState"],
         json!("Succeeded"),
         "{stored:#}"
     );
-    assert_stored(&stored, &[("mappingRuleName", json!("events_json"))]);
     scenario.assert_no_changes();
     scenario.destroy();
 }
@@ -381,10 +348,6 @@ fn a_rejected_client_secret_is_reported_once_per_resource() {
         "{}",
         run.output()
     );
-    let requests = scenario.emulator.requests();
-    assert!(
-        !requests.iter().any(|r| r.is_arm()),
-        "a request reached ARM without a token: {requests:#?}"
-    );
+    scenario.assert_no_arm_request("without a token");
     assert!(scenario.state().addresses().is_empty());
 }

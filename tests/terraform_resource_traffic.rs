@@ -149,16 +149,7 @@ fn one_token_per_provider_process_for_twenty_connections_in_parallel() {
         "dc-${count.index}",
         &[("count", json!(20))],
     ));
-    let apply = scenario
-        .workspace
-        .terraform(&[
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=10",
-        ])
-        .success();
+    let apply = scenario.apply_with(&["-parallelism=10"]).success();
     assert_eq!(scenario.emulator.data_connections().len(), 20);
     let requests = scenario.emulator.requests();
     let (processes, tokens) = assert_one_token_per_arm_process("apply", &apply.stderr, &requests);
@@ -168,16 +159,7 @@ fn one_token_per_provider_process_for_twenty_connections_in_parallel() {
     );
 
     scenario.emulator.clear_requests();
-    let destroy = scenario
-        .workspace
-        .terraform(&[
-            "destroy",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            "-parallelism=10",
-        ])
-        .success();
+    let destroy = scenario.destroy_run(&["-parallelism=10"]).success();
     assert!(scenario.emulator.data_connections().is_empty());
     let requests = scenario.emulator.requests();
     let (processes, tokens) =
@@ -259,21 +241,11 @@ fn the_client_secret_goes_to_the_token_endpoint_only_and_is_never_logged() {
     let secret = scenario.emulator.ready().client_secret.clone();
     let hcl = connection("test", "secretive", &[]);
     scenario.write(&hcl);
-    let mut runs = vec![
-        scenario
-            .workspace
-            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
-            .success(),
-    ];
+    let mut runs = vec![scenario.apply_with(&[]).success()];
     runs.push(scenario.workspace.plan().success());
     let state = std::fs::read_to_string(scenario.workspace.path().join("terraform.tfstate"))
         .expect("state file");
-    runs.push(
-        scenario
-            .workspace
-            .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-            .success(),
-    );
+    runs.push(scenario.destroy_run(&[]).success());
 
     for run in &runs {
         let output = run.output();

@@ -109,6 +109,22 @@ pub fn create_outside_terraform(emulator: &Emulator, name: &str, kind: &str, pro
     );
 }
 
+/// The command lines of a test's steps (extra flags go after them).
+pub const APPLY: [&str; 4] = ["apply", "-auto-approve", "-input=false", "-no-color"];
+pub const DESTROY: [&str; 4] = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+/// A plan whose exit code says whether it is empty (0) or not (2).
+pub const PLAN_DETAILED: [&str; 4] = ["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+
+/// The arguments that read JSON events into table `Events` with mapping `events_json` (all
+/// present in the built-in world).
+pub fn events_json_args() -> [(&'static str, Value); 3] {
+    [
+        ("table_name", json!("Events")),
+        ("mapping_rule_name", json!("events_json")),
+        ("data_format", json!("JSON")),
+    ]
+}
+
 /// The `terraform` block requiring this provider, an empty provider block (the provider
 /// reads the emulator's `ARM_*` variables), then `body`.
 pub fn config(body: &str) -> String {
@@ -266,6 +282,19 @@ pub fn assert_stored(stored: &Value, expected: &[(&str, Value)]) {
     }
 }
 
+/// A plan of `workspace`'s configuration must be empty (exit code 0 with
+/// `-detailed-exitcode`): no drift after refresh, no perpetual diff.
+#[track_caller]
+pub fn assert_no_changes_in(workspace: &Workspace) {
+    let run = workspace.terraform(&PLAN_DETAILED);
+    assert_eq!(
+        run.code(),
+        Some(0),
+        "the plan after apply is not empty:\n{}",
+        run.output()
+    );
+}
+
 /// A Terraform working directory pointed at its own emulator.
 pub struct Scenario {
     pub emulator: Emulator,
@@ -276,6 +305,18 @@ impl Scenario {
     /// A scenario on an emulator whose operations finish at once.
     pub fn new() -> Scenario {
         Scenario::on(Emulator::fast())
+    }
+
+    /// A scenario on an emulator whose operations take `lro_seconds` and ask to be polled
+    /// every `retry_after` seconds.
+    pub fn with_operations(lro_seconds: u32, retry_after: u32) -> Scenario {
+        let (lro_seconds, retry_after) = (lro_seconds.to_string(), retry_after.to_string());
+        Scenario::on(Emulator::start(&[
+            "--lro-seconds",
+            &lro_seconds,
+            "--retry-after",
+            &retry_after,
+        ]))
     }
 
     /// A scenario on `emulator`, initialised.
@@ -303,19 +344,14 @@ impl Scenario {
 
     /// Writes `hcl` and applies it; panics if the apply fails. Returns the state.
     pub fn apply(&self, hcl: &str) -> Shown {
-        self.write(hcl);
-        self.workspace
-            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
-            .success();
+        self.apply_run(hcl).success();
         self.state()
     }
 
     /// Writes `hcl` and applies it, expecting a failure; returns the run to inspect its error.
     pub fn apply_failing(&self, hcl: &str) -> Run {
         self.write(hcl);
-        self.workspace
-            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
-            .failure()
+        self.workspace.terraform(&APPLY).failure()
     }
 
     /// Writes `hcl` and plans it into `step.tfplan`; returns the plan's JSON and the run (for
@@ -328,6 +364,15 @@ impl Scenario {
             .success();
         let shown = self.show(&["step.tfplan"]);
         (shown, run)
+    }
+
+    /// [`Scenario::plan`], which must plan `actions` for `address`; returns the run (for its
+    /// human-readable text).
+    #[track_caller]
+    pub fn assert_plans(&self, hcl: &str, address: &str, actions: &[&str]) -> Run {
+        let (plan, run) = self.plan(hcl);
+        assert_eq!(plan.actions(address), actions, "{}", run.stdout);
+        run
     }
 
     /// Applies the plan saved by [`Scenario::plan`]. Returns the state.
@@ -354,15 +399,7 @@ impl Scenario {
     /// `-detailed-exitcode`): no drift after refresh, no perpetual diff.
     #[track_caller]
     pub fn assert_no_changes(&self) {
-        let run =
-            self.workspace
-                .terraform(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
-        assert_eq!(
-            run.code(),
-            Some(0),
-            "the plan after apply is not empty:\n{}",
-            run.output()
-        );
+        assert_no_changes_in(&self.workspace);
     }
 
     /// Imports `address` by its id into a fresh working directory with the same
@@ -412,9 +449,7 @@ impl Scenario {
     /// `terraform destroy`, then the emulator must hold no data connection.
     #[track_caller]
     pub fn destroy(&self) {
-        self.workspace
-            .terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
-            .success();
+        self.destroy_run(&[]).success();
         let left = self.emulator.data_connections();
         assert!(left.is_empty(), "left behind after destroy: {left:#?}");
     }
@@ -468,6 +503,11 @@ pub const POLL_PATH: &str = "*/operationResults/*";
 pub const TOKEN_PATH: &str = "*/oauth2/v2.0/token";
 /// Every ARM request (reads, writes, validations, polls), not the token endpoint.
 pub const ARM_PATH: &str = "/subscriptions/*";
+
+/// An `lro` action: the operation ends `outcome` (`Failed`, `Canceled`) with `message`.
+pub fn operation_ending(outcome: &str, message: &str) -> Value {
+    json!({"type": "lro", "outcome": outcome, "code": "InternalServerError", "message": message})
+}
 
 /// A fault-plan rule firing on the first `times` requests of `method` (`*` = any) on `path`.
 pub fn rule(method: &str, path: &str, times: u32, action: Value) -> Value {
@@ -606,8 +646,73 @@ impl Scenario {
     /// Writes `hcl` and applies it, whatever the outcome.
     pub fn apply_run(&self, hcl: &str) -> Run {
         self.write(hcl);
-        self.workspace
-            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        self.workspace.terraform(&APPLY)
+    }
+
+    /// `terraform apply` of the written configuration with `extra` flags, whatever the outcome.
+    pub fn apply_with(&self, extra: &[&str]) -> Run {
+        self.workspace.terraform(&[&APPLY[..], extra].concat())
+    }
+
+    /// `terraform destroy` with `extra` flags, whatever the outcome.
+    pub fn destroy_run(&self, extra: &[&str]) -> Run {
+        self.workspace.terraform(&[&DESTROY[..], extra].concat())
+    }
+
+    /// The emulator holds `id` with these properties (API names); returns what it stores.
+    #[track_caller]
+    pub fn assert_azure_holds(&self, id: &str, expected: &[(&str, Value)]) -> Value {
+        let stored = self
+            .emulator
+            .data_connection(id)
+            .unwrap_or_else(|| panic!("the emulator has no connection {id}"));
+        assert_stored(&stored, expected);
+        stored
+    }
+
+    /// Applies connection `name` (label `test`), then turns it into a connection of `kind`
+    /// outside Terraform. Returns the configuration and the connection's id.
+    pub fn apply_then_change_kind(&self, name: &str, kind: &str) -> (String, String) {
+        let hcl = connection("test", name, &[]);
+        self.apply(&hcl);
+        let id = connection_id(name);
+        self.emulator
+            .patch_data_connection(&id, &json!({ "kind": kind }));
+        (hcl, id)
+    }
+
+    /// The connection `id` is still in Azure as a connection of `kind`, and the state holds
+    /// nothing. Returns what Azure stores.
+    #[track_caller]
+    pub fn assert_kept_outside_state(&self, id: &str, kind: &str) -> Value {
+        let stored = self
+            .emulator
+            .data_connection(id)
+            .unwrap_or_else(|| panic!("{id} of kind {kind} was deleted"));
+        assert_eq!(stored["kind"], json!(kind), "{stored:#}");
+        assert!(self.state().addresses().is_empty());
+        stored
+    }
+
+    /// No request reached the emulator (nor the token endpoint) since the last clear; `context`
+    /// says which step.
+    #[track_caller]
+    pub fn assert_sent_nothing(&self, context: &str) {
+        let requests = self.emulator.requests();
+        assert!(
+            requests.is_empty(),
+            "{context}: requests were sent: {requests:#?}"
+        );
+    }
+
+    /// No ARM request reached the emulator since the last clear; `context` says which step.
+    #[track_caller]
+    pub fn assert_no_arm_request(&self, context: &str) {
+        let requests = self.emulator.requests();
+        assert!(
+            !requests.iter().any(|r| r.is_arm()),
+            "{context}: a request reached ARM: {requests:#?}"
+        );
     }
 
     /// The fault cleared, `hcl` applies, the plan after it is empty, nothing in state is
@@ -647,10 +752,9 @@ impl Scenario {
         use std::process::Stdio;
 
         self.write(hcl);
-        let args = ["apply", "-auto-approve", "-input=false", "-no-color"];
         let mut child = self
             .workspace
-            .command(&args)
+            .command(&APPLY)
             .env("TF_LOG", "DEBUG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -696,7 +800,7 @@ impl Scenario {
         let stdout = drained.join().expect("stdout reader");
         assert!(done, "the log never showed {cue:?}:\n{stdout}\n{log}");
         Run {
-            args: format!("{} ({interruption:?} at {cue:?})", args.join(" ")),
+            args: format!("{} ({interruption:?} at {cue:?})", APPLY.join(" ")),
             status,
             stdout,
             stderr: log,
