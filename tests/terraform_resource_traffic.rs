@@ -3,7 +3,7 @@
 //! polls no faster than `Retry-After`, and the client secret nowhere but the token endpoint.
 //!
 //! Attributing requests to provider processes: Terraform starts several provider processes
-//! per command (facts: terraform-plugin-protocol.md §9), one after another. With `TF_LOG` at
+//! per command (one per graph walk: validate, plan, apply), one after another. With `TF_LOG` at
 //! DEBUG, Terraform logs when each starts (`plugin started: ... pid=N`) and exits (`plugin
 //! process exited: ... id=N`) with millisecond timestamps, on the same clock as the emulator's
 //! log. A TCP connection belongs to one process, so each connection the emulator accepted is

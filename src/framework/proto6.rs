@@ -4,7 +4,7 @@
 //! schema's type), delegates to [`Server`], and converts the answer back. Problems are
 //! diagnostics inside the response; a gRPC error is returned only for a request that
 //! cannot be parsed. RPCs this provider has no use for keep the generated `Unimplemented`
-//! answer, or an empty one where newer Terraform expects it (§6.2 of the protocol facts).
+//! answer, or an empty one where newer Terraform asks whether a feature exists.
 
 use tonic::{Request, Response, Status};
 

@@ -4,7 +4,7 @@
 //! codec decodes with, which attributes planning marks unknown, the validators and plan
 //! modifiers the framework runs, and the description Terraform shows in
 //! `terraform providers schema`. [`Schema::check`] enforces the rules Terraform itself
-//! assumes (§7.4 of the protocol facts), because Terraform 1.0 panics on some violations
+//! assumes (as terraform-plugin-framework does), because Terraform 1.0 panics on some violations
 //! instead of reporting them.
 
 use std::collections::{BTreeMap, BTreeSet};

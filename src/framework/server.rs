@@ -1,6 +1,6 @@
 //! The framework-native provider server: every Terraform RPC as a method on framework
-//! types, with the planning and apply semantics Terraform expects (§8 of the protocol
-//! facts). The `proto6` adapter only converts messages to and from these calls.
+//! types, with the planning and apply semantics Terraform's plugin protocol documents for
+//! resources. The `proto6` adapter only converts messages to and from these calls.
 //!
 //! The chores every resource would otherwise get wrong live here: unconfigured attributes
 //! take their schema default, other unconfigured computed attributes become unknown (unless

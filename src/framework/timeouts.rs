@@ -1,5 +1,5 @@
-//! The `timeouts` block convention shared by Terraform providers (§8.10 of the protocol
-//! facts): a single optional block with `create`, `read`, `update` and `delete` strings in
+//! The `timeouts` block convention shared by Terraform providers (terraform-plugin-framework's
+//! timeouts module): a single optional block with `create`, `read`, `update` and `delete` strings in
 //! Go duration syntax (`30s`, `1h30m`, `1.5h`).
 //!
 //! The values are client-side only: the provider bounds each operation with them. Which

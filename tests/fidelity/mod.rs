@@ -25,21 +25,11 @@ pub fn scripts_dir() -> PathBuf {
         .join("python")
 }
 
-/// The shared Azure spec data: `shared/azure-spec` beside the checkout (`../shared`, as in CI),
-/// or beside an enclosing directory for a worktree nested one level deeper.
+/// The Kusto REST spec and recorded Azure traffic kept in the repository (`testdata/azure-spec`).
 pub fn spec_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .skip(1)
-        .map(|dir| dir.join("shared").join("azure-spec"))
-        .find(|dir| dir.join("kusto").join("2025-02-14").join("kusto.json").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "the Azure spec is missing: expected shared/azure-spec beside {} or an enclosing directory",
-                manifest.display()
-            )
-        })
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join("azure-spec")
 }
 
 /// The virtualenv's interpreter, created on first use by any test in this binary.

@@ -2,7 +2,7 @@
 
 azurerm is pointed at a private cloud with `metadata_host`; it then takes every endpoint from
 `GET https://{metadata_host}/metadata/endpoints?api-version=2022-09-01` and refuses to configure
-unless the body meets the rules in the facts (kusto-arm-and-entra.md, section 7), and it decodes
+unless the body meets go-azure-sdk's rules for that document, and it decodes
 (without verifying) the access tokens it gets. This script replays those requests the way
 go-azure-sdk sends them and asserts each rule, so the emulator is known to satisfy azurerm without
 running Terraform. It also checks the OpenID discovery document msal needs, the Entra error for

@@ -1,6 +1,6 @@
 """Replay real Azure traffic against the emulator and compare what each side answered.
 
-The recording (../shared/azure-spec/recordings/kusto-data-connections-2022-02-01.json) holds 13
+The recording (testdata/azure-spec/recordings/kusto-data-connections-2022-02-01.json) holds 13
 interactions the Azure CLI had with live Kusto: create, show, list, update, validation and delete
 of one EventHub data connection, with their operation polls. Each is re-issued against the
 emulator with names mapped into its default world (subscription, `rg-demo`, `democluster`,
@@ -39,8 +39,7 @@ VOLATILE_KEYS = {"startTime", "endTime"}
 # Unset optionals: clients treat "", [] and null alike (the provider must too). `databaseRouting`
 # is optional and absent from the recorded api-version's answers; present with its default
 # "Single" it reads the same to clients. `retrievalStartDate` is newer than the recorded
-# api-version (2022-02-01); the live service fills it in for the versions served here (see
-# emulator-findings E2). `nextLink` null or absent both end a list.
+# api-version (2022-02-01); the live service fills it in for the versions served here. `nextLink` null or absent both end a list.
 SOFT_PROPERTY_KEYS = {"tableName", "mappingRuleName", "dataFormat", "managedIdentityResourceId",
                       "eventSystemProperties", "databaseRouting", "retrievalStartDate", "nextLink"}
 

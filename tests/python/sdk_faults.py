@@ -5,7 +5,7 @@ does. What is checked is that the failures look like Azure's to a client we did 
 unmodified azure-core retry policy must recognise a 429/503 with `Retry-After` and retry it, a
 dropped connection on a poll must be retried, and an operation that ends Failed or Canceled must
 surface as `HttpResponseError` carrying the operation's error. Each throttling answer is also
-compared with Azure's documented shape (facts §5): 429 + `Retry-After` +
+compared with Azure's documented shape (ARM's throttling documentation): 429 + `Retry-After` +
 `SubscriptionRequestsThrottled`, with a message naming the subscription and the wait.
 """
 

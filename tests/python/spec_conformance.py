@@ -84,7 +84,7 @@ class Conformance:
         return operation
 
     def standard_headers(self, what: str, response) -> None:
-        """The headers ARM puts on every response (facts §5, from the recorded traffic)."""
+        """The headers ARM puts on every response (from the recorded traffic)."""
         headers = response.headers
         for header in ("x-ms-request-id", "x-ms-correlation-request-id"):
             self.check.that(header in headers, f"{what}: {header} header", sorted(headers))
@@ -162,7 +162,7 @@ def lifecycle(run: Conformance) -> None:
     status = run.poll_async("create", created)
     operation_url = created.headers.get("azure-asyncoperation", "")
     for spelling in ("West%20Europe", "WESTEUROPE", "west%20europe"):
-        # Clients re-encode the region; the facts (§4) require any casing/spacing to be accepted.
+        # Clients re-encode the region; ARM accepts any casing and spacing of it.
         respelled = re.sub(r"/locations/[^/]+/", f"/locations/{spelling}/", operation_url)
         run.send(f"create AAO poll as {spelling}", "GET", respelled, {200})
     check.that(status is not None and status.get("status") == "Succeeded", "create: operation Succeeded", status)
@@ -215,8 +215,8 @@ def error_responses(run: Conformance) -> None:
         "properties": {"eventHubResourceId": emulator.eventhub_id, "consumerGroup": "$Default"},
     }
     check.step("error responses")
-    # Error codes: those ARM is documented or observed to send (facts §5, recording, the issues
-    # quoted in emulator-findings.md); the rest only need the ErrorResponse shape.
+    # Error codes: those ARM is documented or observed to send (ARM's docs, the recording, public
+    # issue reports); the rest only need the ErrorResponse shape.
     run.send("malformed JSON", "PUT", path, {400}, code="InvalidRequestContent",
              raw_body=b'{"kind": "EventHub", "properties": ')
     run.send("missing kind", "PUT", path, {400}, body={k: v for k, v in good.items() if k != "kind"})
@@ -283,7 +283,7 @@ def main() -> None:
     run = Conformance(env.load_emulator())
     validator_accepts_azure(run)
     lifecycle(run)
-    # azurerm speaks 2024-04-13; its data-connection shapes equal 2025-02-14's (facts §2.1), so the
+    # azurerm speaks 2024-04-13; its data-connection shapes equal 2025-02-14's (compare the two kusto.json), so the
     # same schemas apply to the emulator's answers in that version.
     run.api_version = "2024-04-13"
     run.check.step("the lifecycle again with api-version 2024-04-13")

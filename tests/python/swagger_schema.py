@@ -1,12 +1,12 @@
 """Validate response bodies against the Kusto Swagger 2.0 spec with `jsonschema`.
 
-The spec files are used unmodified from ../shared/azure-spec (the directory is given by the
-environment variable AZURE_SPEC_DIR). Swagger 2.0 schemas are not JSON Schema, so they are
+The spec files are used unmodified from the repository's testdata/azure-spec (or the directory
+named by the environment variable AZURE_SPEC_DIR). Swagger 2.0 schemas are not JSON Schema, so they are
 translated once, in memory, with these adaptations:
 
 1. `$ref`s into the common-types file (`../../../../../../common-types/...`) are rewritten to the
-   copy at `common-types/resource-management/v3/types.json` beside the Kusto folder (see the
-   azure-spec README); both files are registered with `referencing`, so every `$ref` resolves.
+   copy at `common-types/resource-management/v3/types.json` beside the Kusto folder (see
+   testdata/README.md); both files are registered with `referencing`, so every `$ref` resolves.
 2. `x-ms-*` keys are dropped (`x-ms-client-flatten`, `x-ms-identifiers`, ... only guide code
    generators); `x-ms-enum` is read first, see 3.
 3. An `enum` marked `x-ms-enum: {modelAsString: true}` is an extensible enum: clients accept any
@@ -51,7 +51,7 @@ def spec_dir() -> Path:
     configured = os.environ.get("AZURE_SPEC_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[3] / "shared" / "azure-spec"
+    return Path(__file__).resolve().parents[2] / "testdata" / "azure-spec"
 
 
 def _allof_targets(definitions: dict) -> set[str]:

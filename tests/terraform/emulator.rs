@@ -45,8 +45,6 @@ pub struct LoggedRequest {
     /// Which fault-plan action answered the request, if any.
     pub fault: Option<String>,
     /// Whether a client secret of the world was in the request line, a header or the body.
-    /// Requested from the emulator (see /work/wt/emulator-findings.md); false until it logs it.
-    #[serde(default)]
     pub client_secret_seen: bool,
 }
 

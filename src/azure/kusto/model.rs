@@ -302,10 +302,10 @@ pub(crate) fn name_availability(body: &[u8]) -> Result<NameAvailability> {
 mod tests {
     use super::*;
 
-    /// Real ARM traffic (Azure CLI kusto extension cassette, MIT), see tests/azure/recordings.
+    /// Real ARM traffic (Azure CLI kusto extension cassette, MIT), see testdata/azure-spec.
     fn recordings() -> Vec<Value> {
         serde_json::from_str(include_str!(
-            "../../../tests/azure/recordings/kusto-data-connections-2022-02-01.json"
+            "../../../testdata/azure-spec/recordings/kusto-data-connections-2022-02-01.json"
         ))
         .unwrap()
     }

@@ -436,7 +436,7 @@ mod tests {
         assert_eq!(canonical_instant("not a date"), "not a date");
     }
 
-    /// The live service's GET after a create (facts §4): unset optionals as `""`, `[]` and
+    /// The live service's GET after a create (as in the recorded traffic): unset optionals as `""`, `[]` and
     /// `null`, the location's display name, the id re-cased.
     #[test]
     fn a_live_service_answer_reads_back_as_unset_values() {
