@@ -9,6 +9,7 @@
 //! - [`schema`], [`planmod`], [`timeouts`]: declarative schemas with validators and plan
 //!   modifiers; the `timeouts` block convention.
 //! - [`path`], [`diag`]: attribute paths and diagnostics.
+//! - [`docs`]: registry documentation rendered from the schemas and page templates.
 //! - [`provider`], [`resource`], [`datasource`]: the traits a provider implements.
 //! - [`server`]: every RPC on framework types, with Terraform's semantics.
 //! - [`proto6`]: the tfplugin6 gRPC service; the only module that sees generated types.
@@ -52,6 +53,7 @@
 pub mod codec;
 pub mod datasource;
 pub mod diag;
+pub mod docs;
 pub mod number;
 pub mod path;
 pub mod planmod;

@@ -53,6 +53,12 @@ pub trait PlanModifier: Send + Sync {
     fn needs_computed(&self) -> bool {
         false
     }
+
+    /// Whether changing the value can replace the resource; the documentation then says
+    /// "Changing this forces a new resource."
+    fn may_replace(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Debug for dyn PlanModifier {
@@ -74,6 +80,9 @@ impl PlanModifier for RequiresReplace {
         if !req.creating && resp.plan != *req.state {
             resp.requires_replace = true;
         }
+    }
+    fn may_replace(&self) -> bool {
+        true
     }
 }
 

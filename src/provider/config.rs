@@ -87,7 +87,9 @@ const SETTINGS: [Setting; 13] = [
         name: "subscription_id",
         env: "ARM_SUBSCRIPTION_ID",
         kind: Kind::Text,
-        description: "The ID (a UUID) of the Azure subscription that holds the Kusto clusters.",
+        description: "The ID (a UUID) of the Azure subscription that holds the Kusto clusters. \
+                      Needed by every operation on a resource, unless the Azure CLI signs in, \
+                      whose default subscription then applies.",
         check: Some((UUID_RULE, check_uuid)),
     },
     Setting {
@@ -183,8 +185,10 @@ const SETTINGS: [Setting; 13] = [
         name: "metadata_host",
         env: "ARM_METADATA_HOSTNAME",
         kind: Kind::Text,
-        description: "The host name (without `https://`) serving the cloud's endpoint \
-                      metadata, for Azure Stack or other private clouds.",
+        description: "The host name, with an optional port and without `https://`, serving the \
+                      cloud's endpoint metadata \
+                      (`https://{metadata_host}/metadata/endpoints?api-version=2022-09-01`): for \
+                      Azure Stack, sovereign clouds or the local emulator.",
         check: Some((
             "must be a host name without a scheme or path, such as `management.azure.com`",
             check_metadata_host,

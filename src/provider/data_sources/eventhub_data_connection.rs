@@ -57,6 +57,25 @@ const EXPORTED: [&str; 13] = [
     "event_system_properties",
 ];
 
+/// The resource's description of attribute `name`, but where reading differs from managing.
+fn describe_here(name: &str) -> &'static str {
+    match name {
+        "id" => {
+            "The ARM ID of the data connection, \
+             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`, \
+             in any casing of its segment names; the alternative to the four names. The \
+             subscription in the ID is used, whatever the provider's `subscription_id`. When set, \
+             it is exported as written (Terraform keeps a configured value); a lookup by names \
+             exports the canonical ID."
+        }
+        "location" => {
+            "The Azure region of the Kusto cluster, as Azure reports it (a display name such as \
+             `West Europe`)."
+        }
+        _ => describe(name),
+    }
+}
+
 /// The `kusto_eventhub_data_connection` data source.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct EventHubDataConnectionDataSource;
@@ -77,11 +96,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
                     Attribute::string(name)
                         .optional_computed()
                         .validator(Rule(lookup_rule(name)))
-                        .description(format!(
-                            "{} Give either `id` or all of `name`, `resource_group_name`, \
-                             `cluster_name` and `database_name`.",
-                            describe(name)
-                        )),
+                        .description(describe_here(name)),
                 )
             },
         );
@@ -91,7 +106,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
             } else {
                 Attribute::string(name)
             };
-            schema.attribute(attribute.computed().description(describe(name)))
+            schema.attribute(attribute.computed().description(describe_here(name)))
         })
     }
 

@@ -55,6 +55,10 @@ impl PlanModifier for ReplaceUnlessEquivalent {
             resp.requires_replace = true;
         }
     }
+
+    fn may_replace(&self) -> bool {
+        true
+    }
 }
 
 /// For an Optional+Computed value Azure chooses once: when the configuration leaves it

@@ -228,7 +228,12 @@ pub(crate) fn validate_data_format(value: &str) -> Result<(), String> {
                 .to_string(),
         );
     }
-    one_of("data_format", &DATA_FORMATS, value)
+    let event_hub_formats: Vec<&str> = DATA_FORMATS
+        .iter()
+        .copied()
+        .filter(|format| *format != "RAW")
+        .collect();
+    one_of("data_format", &event_hub_formats, value)
 }
 
 /// `compression`: `GZip` or `None` (case-sensitive, as in azurerm).
@@ -871,7 +876,8 @@ mod tests {
                 ("RAW", "not supported for Event Hub"),
                 ("json", "use \"JSON\" instead of \"json\""),
                 ("MultiJson", "use \"MULTIJSON\""),
-                ("XML", "must be one of"),
+                // The list offered instead leaves RAW out.
+                ("XML", "\"PARQUET\", \"PSV\", \"SCSV\","),
                 ("", "must be one of"),
             ],
         );

@@ -30,8 +30,6 @@ pub(crate) const DEFAULT_COMPRESSION: &str = "None";
 /// The service's `databaseRouting` default.
 pub(crate) const DEFAULT_DATABASE_ROUTING: &str = "Single";
 
-const FORCES_NEW: &str = " Changing this forces a new resource.";
-
 /// The Markdown description of attribute `name`, shared with the data source.
 pub(crate) fn describe(name: &str) -> &'static str {
     match name {
@@ -41,66 +39,82 @@ pub(crate) fn describe(name: &str) -> &'static str {
         }
         "name" => {
             "The name of the data connection: 1 to 40 ASCII letters, digits, spaces, hyphens (`-`) \
-             and periods (`.`), not starting or ending with a space."
+             and periods (`.`), not starting or ending with a space (Microsoft's naming rule for \
+             Kusto data connections)."
         }
         "resource_group_name" => "The resource group of the Kusto cluster.",
         "location" => {
             "The Azure region of the **Kusto cluster** (not of the Event Hub), as a name \
-             (`westeurope`) or a display name (`West Europe`); both spellings are the same region."
+             (`westeurope`) or a display name (`West Europe`). Both spellings name the same region: \
+             changing one into the other is an in-place update that sends nothing to Azure."
         }
-        "cluster_name" => "The name of the Kusto cluster.",
+        "cluster_name" => {
+            "The name of the Kusto cluster: 4 to 22 lower-case letters, digits and dashes, \
+             starting with a letter."
+        }
         "database_name" => "The name of the database the events are ingested into.",
         "eventhub_id" => {
             "The ARM ID of the Event Hub to read, \
-             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`; \
-             compared case-insensitively."
+             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`. \
+             Compared case-insensitively, so Azure returning it in another casing is not a change."
         }
         "consumer_group" => {
             "The Event Hub consumer group the connection reads through: `$Default`, or 1 to 50 \
-             letters, digits, dots, underscores and dashes that start and end with a letter or digit."
+             letters, digits, dots, underscores and dashes that start and end with a letter or digit. \
+             Give each data connection its own consumer group."
         }
         "table_name" => {
-            "The table the events are ingested into. When omitted, each event names its table."
+            "The table the events are ingested into. When omitted, each event names its table in \
+             its `Table` property."
         }
         "mapping_rule_name" => {
             "The ingestion mapping of the table that maps event fields to columns. When omitted, \
-             each event may name its mapping."
+             each event may name its mapping in its `IngestionMappingReference` property."
         }
         "data_format" => {
             "The format of the events: `APACHEAVRO`, `AVRO`, `CSV`, `JSON`, `MULTIJSON`, `ORC`, \
              `PARQUET`, `PSV`, `SCSV`, `SINGLEJSON`, `SOHSV`, `TSV`, `TSVE`, `TXT` or `W3CLOGFILE` \
-             (case-sensitive; `RAW` is not supported for Event Hub). When omitted, each event names \
-             its format."
+             (case-sensitive). When omitted, each event names its format in its `Format` property. \
+             `RAW`, although part of the ARM API, is refused: Event Hub ingestion does not support it."
         }
         "compression" => {
-            "How event bodies are compressed: `None` (the default) or `GZip`. `GZip` cannot be \
-             combined with an already-compressed `data_format` nor with `event_system_properties`."
+            "How event bodies are compressed: `None` or `GZip` (case-sensitive). `GZip` cannot be \
+             combined with an already-compressed `data_format` (`AVRO`, `APACHEAVRO`, `PARQUET`, \
+             `ORC`, `W3CLOGFILE`) nor with `event_system_properties`."
         }
         "event_system_properties" => {
             "Event Hub system properties to add to every ingested record, such as \
-             `x-opt-enqueued-time` or `x-opt-publisher`. The table's mapping must have columns for them."
+             `x-opt-enqueued-time`, `x-opt-sequence-number`, `x-opt-offset`, `x-opt-publisher`, \
+             `x-opt-partition-key` or `message-id`. The table's mapping must have columns for them."
         }
         "identity_id" => {
             "The managed identity the connection reads the Event Hub with: the ARM ID of the Kusto \
-             cluster itself (its system-assigned identity) or of a user-assigned identity assigned to \
-             the cluster. When omitted, the connection reads with a key of the Event Hub namespace."
+             cluster itself (its system-assigned identity, \
+             `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}`) \
+             or of a user-assigned identity assigned to the cluster \
+             (`/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identityName}`). \
+             A cluster ID must name this connection's own cluster. When omitted, the connection \
+             reads with a key of the Event Hub namespace."
         }
         "database_routing_type" => {
-            "`Single` (the default): every event goes to `database_name`; `Multi`: an event may name \
-             another database of the cluster in its `Database` property."
+            "`Single`: every event goes to `database_name`; `Multi`: an event may name another \
+             database of the cluster in its `Database` property (case-sensitive values)."
         }
         "retrieval_start_date" => {
             "An RFC 3339 date-time such as `2024-01-15T08:30:00Z`: the connection also ingests the \
-             retained events enqueued since then. When omitted, Azure chooses."
+             events enqueued since then that the Event Hub still retains. When omitted, Azure \
+             chooses, and its value is shown in state. Equal instants written differently (`Z` or \
+             `+00:00`) are not a change."
         }
         "skip_preflight_validation" => {
-            "`true` to create the connection without first asking Azure to validate it (which reports \
-             a missing table, mapping or consumer group before anything is created). Defaults to the \
-             provider's `skip_preflight_validation` (`false`)."
+            "`true` to create the connection without first asking Azure to validate it (the Kusto \
+             `dataConnectionValidation` operation, which reports a missing table, mapping or \
+             consumer group before anything is created). Overrides the provider's \
+             `skip_preflight_validation` when set; defaults to the provider's setting (`false`)."
         }
         "managed_identity_object_id" => {
-            "The object (principal) ID of the managed identity named by `identity_id`; not set when the \
-             connection uses a key."
+            "The object (principal) ID of the managed identity named by `identity_id`; not set when \
+             the connection uses a key. Use it to grant the identity a role on the Event Hub."
         }
         "provisioning_state" => {
             "The provisioning state Azure reports for the connection, `Succeeded` once it is ready."
@@ -114,12 +128,6 @@ fn string(name: &str) -> Attribute {
     Attribute::string(name).description(describe(name))
 }
 
-/// `attribute` with "forces a new resource" added to its description.
-fn replacing(attribute: Attribute) -> Attribute {
-    let text = format!("{}{FORCES_NEW}", attribute.description_text());
-    attribute.description(text)
-}
-
 /// The resource's schema.
 pub(crate) fn schema() -> Schema {
     Schema::new(0)
@@ -128,58 +136,58 @@ pub(crate) fn schema() -> Schema {
              Azure Event Hub into a table of a Kusto database.",
         )
         .attribute(string("id").computed().plan_modifier(UseStateForUnknown))
-        .attribute(replacing(
+        .attribute(
             string("name")
                 .required()
                 .validator(Rule(rules::validate_name))
                 .plan_modifier(RequiresReplace),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("resource_group_name")
                 .required()
                 .validator(Rule(rules::validate_resource_group_name))
                 .plan_modifier(RequiresReplace),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("location")
                 .required()
                 .validator(Rule(rules::validate_location))
                 .plan_modifier(ReplaceUnlessEquivalent::new(rules::same_location)),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("cluster_name")
                 .required()
                 .validator(Rule(rules::validate_cluster_name))
                 .plan_modifier(RequiresReplace),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("database_name")
                 .required()
                 .validator(Rule(rules::validate_database_name))
                 .plan_modifier(RequiresReplace),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("eventhub_id")
                 .required()
                 .validator(Rule(rules::validate_eventhub_id))
                 .plan_modifier(ReplaceUnlessEquivalent::new(super::model::same_eventhub_id)),
-        ))
-        .attribute(replacing(
+        )
+        .attribute(
             string("consumer_group")
                 .required()
                 .validator(Rule(rules::validate_consumer_group))
                 .plan_modifier(RequiresReplace),
-        ))
+        )
         .attribute(string("table_name").validator(Rule(rules::validate_table_name)))
         .attribute(string("mapping_rule_name").validator(Rule(rules::validate_mapping_rule_name)))
         .attribute(string("data_format").validator(Rule(rules::validate_data_format)))
-        .attribute(replacing(
+        .attribute(
             string("compression")
                 .optional_computed()
                 .validator(Rule(rules::validate_compression))
                 .default(DEFAULT_COMPRESSION)
                 .plan_modifier(RequiresReplace),
-        ))
+        )
         .attribute(
             Attribute::list_of_strings("event_system_properties")
                 .description(describe("event_system_properties"))
@@ -188,13 +196,13 @@ pub(crate) fn schema() -> Schema {
                 .default(Value::List(Vec::new())),
         )
         .attribute(string("identity_id").validator(Rule(rules::validate_identity_id)))
-        .attribute(replacing(
+        .attribute(
             string("database_routing_type")
                 .optional_computed()
                 .validator(Rule(rules::validate_database_routing_type))
                 .default(DEFAULT_DATABASE_ROUTING)
                 .plan_modifier(RequiresReplace),
-        ))
+        )
         .attribute(
             string("retrieval_start_date")
                 .optional_computed()
@@ -267,7 +275,7 @@ mod tests {
             .body()
             .attributes()
             .iter()
-            .filter(|a| a.description_text().ends_with(FORCES_NEW))
+            .filter(|a| a.plan_modifiers().iter().any(|m| m.may_replace()))
             .map(Attribute::name)
             .collect();
         assert_eq!(
