@@ -199,6 +199,7 @@ async fn serve(args: Args) -> Result<(), Error> {
         state_file: args.state.clone(),
         faults,
         clock: Arc::new(SystemClock::default()),
+        print_requests: true,
     })?;
     let snapshot = state.snapshot();
     if let Some(path) = &args.state {
