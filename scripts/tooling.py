@@ -98,8 +98,9 @@ def write_mirror(provider_binary: Path, root: Path) -> Path:
 
 
 def start_emulator(binary: Path, workdir: Path, *flags: str) -> tuple[subprocess.Popen, dict]:
-    """Starts kusto-emulator and returns it with the JSON line it prints once it is ready."""
-    process = subprocess.Popen([str(binary), *flags], cwd=workdir, stdout=subprocess.PIPE, text=True)
+    """Starts kusto-emulator and returns it with the JSON line it prints once it is ready. `--quiet` keeps its
+    request log (a line per request on stderr) out of the script's own output."""
+    process = subprocess.Popen([str(binary), "--quiet", *flags], cwd=workdir, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:

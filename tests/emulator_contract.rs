@@ -436,3 +436,202 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
     emu.token = emu.token_for(&format!("{}/.default", emu.endpoint())).await;
     assert_eq!(emu.arm(Method::GET, &dc("x"), None).await.status(), 404);
 }
+
+/// The lines of the request log on stderr that are about `target` (path and api-version).
+fn request_lines<'a>(stderr: &'a str, target: &str) -> Vec<Vec<&'a str>> {
+    stderr
+        .lines()
+        .map(|line| line.split(' ').collect::<Vec<_>>())
+        .filter(|fields| fields.get(2) == Some(&target))
+        .collect()
+}
+
+#[test]
+fn version_and_help_answer_on_stdout() {
+    let version = support::run_to_exit(&["--version"]);
+    assert!(version.status.success(), "{version:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout),
+        format!("kusto-emulator {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(version.stderr.is_empty(), "{version:?}");
+
+    let help = support::run_to_exit(&["--help"]);
+    assert!(help.status.success(), "{help:?}");
+    assert!(help.stderr.is_empty(), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("Usage: kusto-emulator [OPTIONS]"), "{text}");
+    for flag in [
+        "--listen <HOST:PORT>",
+        "--world <FILE>",
+        "--state <FILE>",
+        "--lro-seconds <N>",
+        "--retry-after <N>",
+        "--token-lifetime <SECONDS>",
+        "--faults <FILE>",
+        "--page-size <N>",
+        "--ca-file <FILE>",
+        "--quiet",
+        "--version",
+    ] {
+        assert!(text.contains(flag), "{flag} not in the help:\n{text}");
+    }
+    for default in [
+        "[default: 127.0.0.1:0]",
+        "[default: 1]",
+        "[default: 3599]",
+        "[default: 2]",
+    ] {
+        assert!(text.contains(default), "{default} not in the help:\n{text}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_explained_on_stderr_with_exit_code_2() {
+    for (flags, named) in [
+        (&["--bogus"][..], "'--bogus'"),
+        (&["--lro-seconds"], "'--lro-seconds <N>'"),
+        (&["--lro-seconds=soon"], "'soon'"),
+        (&["--page-size", "0"], "positive integer"),
+        (&["--listen", "localhost"], "HOST:PORT"),
+        (&["--listen=::1:8443"], "[::1]:8443"),
+    ] {
+        let output = support::run_to_exit(flags);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(named), "{flags:?}: {named} not in {stderr}");
+        assert!(output.stdout.is_empty(), "{flags:?}: no ready line");
+    }
+}
+
+#[test]
+fn a_listen_name_that_does_not_resolve_is_reported() {
+    let output = support::run_to_exit(&["--listen", "no-such-host.invalid:0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("kusto-emulator: --listen no-such-host.invalid:0: cannot resolve"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty(), "no ready line");
+}
+
+#[tokio::test]
+async fn listen_takes_a_host_name_after_a_space_or_an_equals_sign() {
+    for flags in [&["--listen=localhost:0"][..], &["--listen", "localhost:0"]] {
+        let emu = Emulator::start(flags).await;
+        let host: std::net::SocketAddr = emu.ready["metadata_host"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(host.ip().is_loopback(), "{flags:?}: {host}");
+        assert_ne!(host.port(), 0, "{flags:?}: a free port was picked");
+        let (status, _) = emu
+            .get_json("/metadata/endpoints?api-version=2022-09-01")
+            .await;
+        assert_eq!(status, 200, "{flags:?}");
+    }
+}
+
+#[tokio::test]
+async fn numeric_flags_take_their_value_after_an_equals_sign() {
+    let emu = Emulator::start(&[
+        "--lro-seconds=60",
+        "--retry-after=7",
+        "--token-lifetime=3000",
+        "--page-size=1",
+    ])
+    .await;
+    let token: Value = emu.arm_token_request(SECRET).await.json().await.unwrap();
+    assert_eq!(token["expires_in"], 3000);
+    for name in ["a", "b"] {
+        let put = emu
+            .put_dc(name, &body("Events", "events_json", "JSON"))
+            .await;
+        assert_eq!(put.status(), 201);
+        assert_eq!(header(&put, "retry-after"), "7");
+        let aao = header(&put, "azure-asyncoperation");
+        emu.advance(30).await;
+        assert_eq!(emu.get_json(&aao).await.1["status"], "Running");
+        emu.advance(30).await;
+        assert_eq!(emu.get_json(&aao).await.1["status"], "Succeeded");
+    }
+    let (status, page) = emu.get_json(&format!("{DB}/dataConnections?{V2024}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["value"].as_array().unwrap().len(), 1, "{page}");
+    assert!(page["nextLink"].is_string(), "{page}");
+}
+
+#[tokio::test]
+async fn stderr_logs_each_served_request_without_its_secrets() {
+    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let put = emu
+        .put_dc("logged", &body("Events", "events_json", "JSON"))
+        .await;
+    assert_eq!(put.status(), 201);
+    // A client secret where it does not belong, in the query and in the path.
+    let misplaced = format!("/metadata/endpoints?api-version=2022-09-01&client_secret={SECRET}");
+    let response = emu.client().get(emu.url(&misplaced)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let in_path = emu
+        .anonymous(Method::GET, &format!("/subscriptions/{SECRET}?{V2024}"))
+        .await;
+    assert_eq!(in_path.status(), 401);
+    emu.set_faults(
+        json!({"rules": [{"method": "GET", "path": "*/dataConnections/logged",
+        "times": 1, "action": {"type": "status", "status": 503}}]}),
+    )
+    .await;
+    assert_eq!(emu.get_json(&dc("logged")).await.0, 503);
+
+    let stderr = emu.stderr();
+    let put_lines = request_lines(&stderr, &dc("logged"));
+    assert_eq!(put_lines.len(), 2, "the PUT and the faulted GET:\n{stderr}");
+    let (put, faulted) = (&put_lines[0], &put_lines[1]);
+    assert_eq!(put[1..4], ["PUT", dc("logged").as_str(), "201"], "{stderr}");
+    assert_eq!(put.len(), 5, "no fault on the PUT: {put:?}");
+    assert!(put[0].ends_with('Z') && put[0].contains('T'), "{put:?}");
+    assert!(
+        put[4]
+            .strip_suffix("ms")
+            .is_some_and(|ms| ms.parse::<f64>().is_ok()),
+        "{put:?}"
+    );
+    assert_eq!(faulted[1..4], ["GET", dc("logged").as_str(), "503"]);
+    assert_eq!(faulted[5], "fault=status");
+    assert_eq!(
+        request_lines(&stderr, "/metadata/endpoints?api-version=2022-09-01").len(),
+        1,
+        "the query but api-version is left out:\n{stderr}"
+    );
+    assert_eq!(request_lines(&stderr, "<redacted>").len(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(" POST /{TENANT}/oauth2/v2.0/token 200 ")),
+        "the start-up token request:\n{stderr}"
+    );
+    for secret in [
+        SECRET,
+        emu.token.as_str(),
+        emu.ready["admin_token"].as_str().unwrap(),
+        "Bearer",
+        "events_json",
+        "/_emulator",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} on stderr:\n{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn quiet_prints_no_request_lines() {
+    let emu = Emulator::start(&["--quiet", "--lro-seconds", "0"]).await;
+    let done = emu
+        .create("quiet", &body("Events", "events_json", "JSON"))
+        .await;
+    assert_eq!(done["status"], "Succeeded");
+    assert_eq!(emu.stderr(), "");
+    assert!(
+        !emu.requests().await.is_empty(),
+        "the admin API's request log still records them"
+    );
+}

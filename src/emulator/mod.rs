@@ -11,8 +11,9 @@
 //! Layout: [`app`] builds the axum router over an [`AppState`]; [`run`] serves it over TLS
 //! until a shutdown future completes. `entra` issues and checks tokens, `arm` serves the
 //! data-connection routes, `lro` models operations, `world` holds the resources, `faults`
-//! and `observe` give tests a fault plan and a request log, `admin` exposes both under
-//! `/_emulator/`, `tls` makes the certificates.
+//! and `observe` give tests a fault plan and a request log (also printed on stderr, one line
+//! per request, for a person watching), `admin` exposes both under `/_emulator/`, `tls`
+//! makes the certificates.
 
 mod admin;
 mod arm;
@@ -97,6 +98,9 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     pub faults: FaultPlan,
     pub clock: Arc<dyn Clock>,
+    /// Whether to print one line per served request on stderr (the binary's request log,
+    /// silenced by `--quiet`).
+    pub print_requests: bool,
 }
 
 /// Shared state of all handlers.
@@ -113,6 +117,7 @@ struct Inner {
     faults: Mutex<FaultPlan>,
     log: Mutex<RequestLog>,
     persister: Option<persist::Persister>,
+    print_requests: bool,
     /// The credential of the admin API, random per process.
     admin_token: String,
 }
@@ -142,6 +147,7 @@ impl AppState {
                 faults: Mutex::new(config.faults),
                 log: Mutex::new(RequestLog::default()),
                 persister,
+                print_requests: config.print_requests,
                 admin_token: token::new_signing_key(),
             }),
         })
@@ -239,6 +245,10 @@ impl AppState {
 
     fn log(&self) -> std::sync::MutexGuard<'_, RequestLog> {
         lock(&self.inner.log)
+    }
+
+    fn prints_requests(&self) -> bool {
+        self.inner.print_requests
     }
 }
 
@@ -417,6 +427,7 @@ mod tests {
             state_file: None,
             faults: FaultPlan::default(),
             clock: clock.clone(),
+            print_requests: false,
         })
         .unwrap();
         let app = app(state);

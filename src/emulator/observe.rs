@@ -2,14 +2,22 @@
 //! headers ARM puts on every response, and records the request in the log tests read
 //! from `/_emulator/requests`.
 //!
+//! The same record, with the time the answer took, becomes one line on stderr (unless the
+//! emulator runs `--quiet`), so that a person running the emulator by hand sees what it
+//! serves. That line holds no secret: no header, no body, and of the query only
+//! `api-version`.
+//!
 //! Requests under `/_emulator/` are neither logged nor subject to faults, so that a test's
 //! own inspection does not disturb what it counts; they only pass the admin token check.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -125,6 +133,7 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
             Err(e) => e.into_response(),
         };
     }
+    let started = Instant::now();
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return ApiError::new(
@@ -175,7 +184,7 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
             } else {
                 entry.fault = Some("drop");
             }
-            app.log().push(entry);
+            record(&app, entry, &path, started.elapsed());
             return drop_connection(connection).await;
         }
         Some(Action::Status {
@@ -273,8 +282,71 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
         response.headers_mut().insert(name, value);
     }
     entry.status = response.status().as_u16();
-    app.log().push(entry);
+    record(&app, entry, &path, started.elapsed());
     response
+}
+
+/// Records a served request in the log the admin API serves and, unless the emulator is
+/// quiet, as a line on stderr. `raw_path` is the path as the request line carries it.
+fn record(app: &AppState, entry: LogEntry, raw_path: &str, elapsed: Duration) {
+    let line = app.prints_requests().then(|| {
+        // Only a request that carries a client secret somewhere can carry one in its path.
+        let secrets = if entry.client_secret_seen {
+            app.client_secrets()
+        } else {
+            Vec::new()
+        };
+        request_line(&entry, raw_path, elapsed, &secrets)
+    });
+    app.log().push(entry);
+    if let Some(line) = line {
+        // A closed stderr must not take the emulator down; the admin log still has the entry.
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// One line of the stderr request log:
+/// `TIME METHOD PATH[?api-version=V] STATUS DURATIONms[ fault=ACTION]`, with STATUS
+/// `dropped` when the fault plan closed the connection instead of answering.
+///
+/// The path stays percent-encoded as on the request line, so that the line is one line of
+/// space-separated fields whatever the client sent. Only `api-version` of the query is kept;
+/// a path or api-version that holds one of `secrets` is shown as `<redacted>`.
+fn request_line(entry: &LogEntry, raw_path: &str, elapsed: Duration, secrets: &[String]) -> String {
+    let mut target = raw_path.to_owned();
+    if let Some(version) = entry.query.as_deref().and_then(api_version) {
+        target.push_str("?api-version=");
+        target.push_str(version);
+    }
+    // A target that does not even parse back is not shown, rather than checked partly.
+    let holds_secret = !secrets.is_empty()
+        && target.parse::<Uri>().map_or(true, |uri| {
+            leak::secret_seen(&uri, &HeaderMap::new(), &[], secrets)
+        });
+    if holds_secret {
+        target = "<redacted>".to_owned();
+    }
+    let mut line = format!("{} {} {target}", entry.time, entry.method);
+    match entry.status {
+        0 => line.push_str(" dropped"),
+        status => {
+            let _ = write!(line, " {status}");
+        }
+    }
+    let _ = write!(line, " {:.1}ms", elapsed.as_secs_f64() * 1000.0);
+    if let Some(fault) = entry.fault {
+        let _ = write!(line, " fault={fault}");
+    }
+    line
+}
+
+/// The `api-version` value of a raw query string, as sent (the name compared
+/// case-insensitively, as ARM does).
+fn api_version(query: &str) -> Option<&str> {
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        name.eq_ignore_ascii_case("api-version").then_some(value)
+    })
 }
 
 /// Closes the request's connection without an answer (the fault plan's `drop`).
@@ -436,6 +508,81 @@ mod tests {
         }
         assert_eq!(log.entries.len(), LOG_CAPACITY);
         assert_eq!(log.entries[0].seq, 6);
+    }
+
+    fn entry(
+        method: &str,
+        status: u16,
+        fault: Option<&'static str>,
+        query: Option<&str>,
+    ) -> LogEntry {
+        LogEntry {
+            seq: 1,
+            time: "2025-01-02T03:04:05.0000000Z".into(),
+            method: method.into(),
+            path: "/ignored/decoded path".into(),
+            query: query.map(str::to_owned),
+            status,
+            connection: 1,
+            kind: "arm",
+            client_request_id: Some("client-request".into()),
+            fault,
+            client_secret_seen: false,
+        }
+    }
+
+    #[test]
+    fn a_request_line_names_the_request_and_its_answer() {
+        let put = entry(
+            "PUT",
+            201,
+            None,
+            Some("client_secret=hush&API-Version=2024-04-13&x=y"),
+        );
+        assert_eq!(
+            request_line(
+                &put,
+                "/subscriptions/s/locations/West%20Europe",
+                Duration::from_micros(2340),
+                &[]
+            ),
+            "2025-01-02T03:04:05.0000000Z PUT /subscriptions/s/locations/West%20Europe\
+             ?api-version=2024-04-13 201 2.3ms"
+        );
+        let throttled = entry("GET", 429, Some("status"), Some("token=abc"));
+        assert_eq!(
+            request_line(&throttled, "/a", Duration::ZERO, &[]),
+            "2025-01-02T03:04:05.0000000Z GET /a 429 0.0ms fault=status"
+        );
+        let dropped = entry("DELETE", 0, Some("drop"), None);
+        assert_eq!(
+            request_line(&dropped, "/a", Duration::from_secs(1), &[]),
+            "2025-01-02T03:04:05.0000000Z DELETE /a dropped 1000.0ms fault=drop"
+        );
+    }
+
+    #[test]
+    fn a_request_line_withholds_a_path_that_holds_a_client_secret() {
+        let secrets = ["s3cr+t/x".to_owned()];
+        let get = entry("GET", 404, None, Some("api-version=s3cr%2Bt%2Fx"));
+        for (path, query) in [("/a/s3cr+t%2Fx/b", None), ("/a", get.query.clone())] {
+            let request = LogEntry {
+                query,
+                ..get.clone()
+            };
+            let line = request_line(&request, path, Duration::ZERO, &secrets);
+            assert_eq!(
+                line,
+                "2025-01-02T03:04:05.0000000Z GET <redacted> 404 0.0ms"
+            );
+        }
+        let clean = LogEntry {
+            query: Some("api-version=1".into()),
+            ..get
+        };
+        assert!(
+            request_line(&clean, "/a", Duration::ZERO, &secrets).contains(" /a?api-version=1 ")
+        );
     }
 
     #[test]

@@ -206,6 +206,11 @@ impl Emulator {
         self.process.requests().await
     }
 
+    /// What the emulator wrote on stderr so far (its request log and any error).
+    pub fn stderr(&self) -> String {
+        self.process.stderr()
+    }
+
     pub async fn clear_log(&self) {
         self.process.clear_requests().await;
     }

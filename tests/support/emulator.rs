@@ -16,7 +16,7 @@
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -234,6 +234,34 @@ impl Drop for EmulatorProcess {
         // Harmless after `terminate`: a reaped child is not signalled again.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Runs `kusto-emulator` with `flags` that make it exit without serving (`--help`, a usage
+/// error, an address it cannot serve) and returns what it printed; kills it and fails when it
+/// is still running after the start-up timeout.
+pub fn run_to_exit(flags: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("emulator directory");
+    let child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
+        .args(flags)
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kusto-emulator");
+    let pid = child.id().to_string();
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(STARTUP_TIMEOUT) {
+        Ok(output) => output.expect("kusto-emulator output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("kusto-emulator {flags:?} did not exit within {STARTUP_TIMEOUT:?}");
+        }
     }
 }
 
