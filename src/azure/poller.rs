@@ -236,6 +236,12 @@ impl Poller<'_> {
     }
 
     async fn pause(&self, delay: Duration, last_status: &str) -> Result<()> {
+        tracing::info!(
+            wait_seconds = delay.as_secs_f64(),
+            last_status,
+            polls = self.polls,
+            "waiting for the Azure operation to finish before polling it again"
+        );
         if !self.ctx.has_time_for(delay) {
             warn_past_deadline(
                 delay,
