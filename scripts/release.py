@@ -75,6 +75,8 @@ class Platform:
     # compiler targets the platform.
     gnu_prefix: str = ""
     debian_packages: tuple[str, ...] = ()
+    # What else its build needs in the environment.
+    build_env: tuple[tuple[str, str], ...] = ()
     # Why the provider's source cannot be built for the platform yet, if it cannot.
     unsupported: str = ""
 
@@ -90,6 +92,8 @@ PLATFORMS = [
              ("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross")),
     Platform("windows_amd64", "x86_64-pc-windows-gnu", "linux", "x86_64-w64-mingw32",
              ("gcc-mingw-w64-x86-64-win32",),
+             # aws-lc-sys's own assembled objects where there is no nasm, rather than failing.
+             build_env=(("AWS_LC_SYS_PREBUILT_NASM", "1"),),
              unsupported="the plugin host (src/plugin/listener.rs, signals.rs) uses unix sockets and signals"),
     Platform("darwin_amd64", "x86_64-apple-darwin", "darwin"),
     Platform("darwin_arm64", "aarch64-apple-darwin", "darwin"),
@@ -140,6 +144,7 @@ class Toolchains:
             f"CARGO_TARGET_{suffix.upper()}_LINKER": compiler,
             f"CC_{suffix}": compiler,
             f"AR_{suffix}": f"{platform.gnu_prefix}-ar",
+            **dict(platform.build_env),
         }
 
     def ensure_rust_target(self, triple: str) -> None:
@@ -193,8 +198,6 @@ def reproducible_env(platform_env: dict[str, str]) -> dict[str, str]:
         CARGO_ENCODED_RUSTFLAGS="\x1f".join(rustflags),
         # Never link an AWS-LC found installed on the machine: build the one Cargo.lock pins.
         AWS_LC_SYS_USE_SYSTEM="0",
-        # Windows: aws-lc-sys's own assembled objects when there is no nasm, rather than failing.
-        AWS_LC_SYS_PREBUILT_NASM="1",
     )
     return env
 
