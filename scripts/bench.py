@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tooling import admin, ensure_terraform, start_emulator, stop, terraform_env, write_mirror
+from tooling import PROVIDER_VERSION, admin, ensure_terraform, start_emulator, stop, terraform_env, write_mirror
 
 MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 DEFAULT_BINARY = Path(__file__).resolve().parent.parent / "target/release/terraform-provider-kusto"
@@ -131,16 +131,16 @@ with open({log!r}, "a") as log:
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
-REQUIRED_PROVIDERS = """terraform {
-  required_providers {
-    kusto = {
+REQUIRED_PROVIDERS = f"""terraform {{
+  required_providers {{
+    kusto = {{
       source  = "kusto-tf/kusto"
-      version = "0.1.0"
-    }
-  }
-}
+      version = "{PROVIDER_VERSION}"
+    }}
+  }}
+}}
 
-provider "kusto" {}
+provider "kusto" {{}}
 """
 
 CONNECTIONS = """

@@ -5,14 +5,13 @@
 mod terraform;
 
 use serde_json::Value;
-use terraform::Workspace;
+use terraform::{PROVIDER_VERSION, Workspace};
 
 const REQUIRED_PROVIDERS: &str = r#"
 terraform {
   required_providers {
     kusto = {
-      source  = "kusto-tf/kusto"
-      version = "0.1.0"
+      source = "kusto-tf/kusto"
     }
   }
 }
@@ -67,7 +66,8 @@ fn init_installs_the_provider_from_the_mirror() {
     let workspace = workspace_with(r#"provider "kusto" {}"#);
     let init = workspace.init();
     assert!(
-        init.stdout.contains("kusto-tf/kusto v0.1.0"),
+        init.stdout
+            .contains(&format!("kusto-tf/kusto v{PROVIDER_VERSION}")),
         "{}",
         init.output()
     );

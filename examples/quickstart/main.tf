@@ -10,7 +10,7 @@ terraform {
   required_providers {
     kusto = {
       source  = "kusto-tf/kusto"
-      version = "0.1.0"
+      version = "~> 0.1"
     }
   }
 }

@@ -23,7 +23,8 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-const PROVIDER_DIR: &str = "registry.terraform.io/kusto-tf/kusto/0.1.0";
+/// The provider's version, as the release and the mirror name it.
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A Terraform working directory with the provider installable from the mirror.
 pub struct Workspace {
@@ -206,9 +207,13 @@ fn cli_config() -> PathBuf {
     CONFIG
         .get_or_init(|| {
             let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("terraform-mirror");
-            let package = root.join("mirror").join(PROVIDER_DIR).join(platform());
+            let package = root
+                .join("mirror")
+                .join("registry.terraform.io/kusto-tf/kusto")
+                .join(PROVIDER_VERSION)
+                .join(platform());
             fs::create_dir_all(&package).expect("create mirror");
-            let binary = package.join("terraform-provider-kusto_v0.1.0");
+            let binary = package.join(format!("terraform-provider-kusto_v{PROVIDER_VERSION}"));
             let partial = package.join(format!(".partial-{}", std::process::id()));
             fs::copy(env!("CARGO_BIN_EXE_terraform-provider-kusto"), &partial).expect("copy provider");
             fs::rename(&partial, &binary).expect("install provider into mirror");

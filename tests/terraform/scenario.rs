@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use super::emulator::Emulator;
-use super::{Run, Workspace};
+use super::{PROVIDER_VERSION, Run, Workspace};
 
 pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
 pub const RESOURCE_GROUP: &str = "rg-demo";
@@ -133,7 +133,7 @@ pub fn config(body: &str) -> String {
   required_providers {{
     kusto = {{
       source  = "kusto-tf/kusto"
-      version = "0.1.0"
+      version = "{PROVIDER_VERSION}"
     }}
   }}
 }}
