@@ -17,7 +17,7 @@ from tooling import REPO, log
 def main() -> int:
     log("rendering docs/ from templates/ and the schemas")
     env = dict(os.environ, KUSTO_WRITE_DOCS="1")
-    return subprocess.run(["cargo", "test", "--locked", "--test", "docs"], cwd=REPO, env=env).returncode
+    return subprocess.run(["cargo", "test", "--locked", "--package", "terraform-provider-kusto", "--test", "docs"], cwd=REPO, env=env).returncode
 
 
 if __name__ == "__main__":

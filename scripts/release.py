@@ -13,7 +13,7 @@ For each platform (Terraform's OS_ARCH names) it cross-compiles both binaries wi
                                                        directory and of the manifest, sorted by name
   terraform-provider-kusto_{VERSION}_SHA256SUMS.sig    with --gpg-key: gpg's detached binary signature
 
-VERSION is Cargo.toml's `[package] version`. With --mirror DIR the provider zips are also laid out as a
+VERSION is Cargo.toml's `[workspace.package] version`. With --mirror DIR the provider zips are also laid out as a
 packed filesystem mirror, DIR/registry.terraform.io/kusto-tf/kusto/*.zip, the installation that
 docs/guides/installation.md describes.
 

@@ -25,14 +25,14 @@ SUITE_RESULT = re.compile(r"^test result: (\w+)\. (\d+) passed; (\d+) failed.*fi
 
 
 def run_cargo_test(env: dict) -> tuple[int, list[tuple[str, str, int, int, float]], float]:
-    """Runs `cargo test`, echoing its output; returns the exit code, one row per suite
+    """Runs `cargo test --workspace`, echoing its output; returns the exit code, one row per suite
     (name, outcome, passed, failed, seconds) and the seconds spent before the first suite ran."""
     started = time.perf_counter()
     build_seconds = None
     suites: list[tuple[str, str, int, int, float]] = []
     current = None
     process = subprocess.Popen(
-        ["cargo", "test", "--locked", "--no-fail-fast", *sys.argv[1:]],
+        ["cargo", "test", "--workspace", "--locked", "--no-fail-fast", *sys.argv[1:]],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
     )
     assert process.stdout is not None

@@ -27,7 +27,7 @@ PROVIDER_SOURCE = f"{PROVIDER_HOST}/{PROVIDER_NAMESPACE}/{PROVIDER_TYPE}"
 
 
 def cargo_package_version(manifest: Path = REPO / "Cargo.toml") -> str:
-    """`version` of the `[package]` table of Cargo.toml: the one place the provider's version is written.
+    """`version` of the `[workspace.package]` table of Cargo.toml: the one place the version is written.
 
     A line-based reading (tables, `key = "value"`), as `tomllib` needs Python 3.11 and macOS ships 3.9.
     """
@@ -38,9 +38,9 @@ def cargo_package_version(manifest: Path = REPO / "Cargo.toml") -> str:
             table = header.group(1).strip()
             continue
         version = re.fullmatch(r'\s*version\s*=\s*"([^"]+)"\s*(#.*)?', line)
-        if table == "package" and version:
+        if table == "workspace.package" and version:
             return version.group(1)
-    raise SystemExit(f"{manifest} has no [package] version")
+    raise SystemExit(f"{manifest} has no [workspace.package] version")
 
 
 PROVIDER_VERSION = cargo_package_version()

@@ -5,9 +5,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-use terraform_provider_kusto::framework;
-use terraform_provider_kusto::plugin::{self, Mode};
-use terraform_provider_kusto::provider::KustoProvider;
+use terraform_plugin::host::{self, Mode};
+use terraform_plugin::proto6;
+use terraform_provider_kusto::KustoProvider;
 
 /// The source address users write in `required_providers`, and the key of
 /// `TF_REATTACH_PROVIDERS` in debug mode.
@@ -76,10 +76,8 @@ async fn main() -> ExitCode {
         }
     };
 
-    plugin::logging::init();
-    let provider =
-        tonic::service::Routes::new(framework::proto6::provider_server(KustoProvider::new()));
-    match plugin::serve(provider, mode).await {
+    host::logging::init("kusto", &["terraform_provider_kusto", "kusto_arm"]);
+    match host::serve(proto6::provider_routes(KustoProvider::new()), mode).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             write_line(std::io::stderr(), &error.to_string());

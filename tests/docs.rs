@@ -9,8 +9,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use terraform_provider_kusto::framework::docs::{self, Page};
-use terraform_provider_kusto::provider::KustoProvider;
+use terraform_plugin::docs::{self, Page};
+use terraform_provider_kusto::KustoProvider;
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

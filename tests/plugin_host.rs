@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{Address, ClientIdentity, Handshake, Provider, Security, guarded};
-use terraform_provider_kusto::proto::plugin::Empty;
-use terraform_provider_kusto::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use terraform_provider_kusto::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+use terraform_plugin::proto::plugin::Empty;
+use terraform_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_plugin::proto::plugin::grpc_stdio_client::GrpcStdioClient;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 /// Terraform kills a provider that has not exited two seconds after `Shutdown`.

@@ -8,11 +8,11 @@ mod common;
 
 use common::{ClientIdentity, Provider, Security, guarded};
 use pb::provider_client::ProviderClient;
-use terraform_provider_kusto::framework::codec;
-use terraform_provider_kusto::proto::plugin::Empty;
-use terraform_provider_kusto::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use terraform_provider_kusto::proto::tfplugin6 as pb;
-use terraform_provider_kusto::provider::config;
+use terraform_plugin::codec;
+use terraform_plugin::proto::plugin::Empty;
+use terraform_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_plugin::proto::tfplugin6 as pb;
+use terraform_provider_kusto::config;
 use tonic::transport::Channel;
 
 /// Starts the provider with `env` and connects like Terraform.

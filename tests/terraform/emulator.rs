@@ -5,7 +5,7 @@
 //! start-up contract), gives the environment a user exports to point the provider at it, and
 //! stops the process when dropped.
 //!
-//! The process handle and the admin calls every layer shares are in `tests/support/emulator.rs`;
+//! The process handle and the admin calls every layer shares are in the `test-support` crate;
 //! this module adds the typed views and world edits the Terraform tests need. Every admin call
 //! carries the ready line's `admin_token` (the shared handle sends it); the world it reads has
 //! no client secrets, and writing it back keeps them. The admin API is
@@ -21,8 +21,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-#[path = "../support/emulator.rs"]
-mod support;
+use test_support::emulator as support;
 
 use support::EmulatorProcess;
 pub use support::Ready;

@@ -1,0 +1,295 @@
+//! The ARM client: everything the provider needs to manage Kusto data connections over Azure
+//! Resource Manager, and nothing of Terraform.
+//!
+//! A [`Client`] is built once per provider process from a [`ClientConfig`] (credentials, cloud,
+//! api-version, retry and polling settings). It owns the process's single HTTP connection pool
+//! and token cache, so any number of concurrent operations share one token request. Operations
+//! read like the Terraform verbs that call them and wait for Azure to finish:
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! # use kusto_arm::*;
+//! # async fn demo() -> Result<()> {
+//! let credentials = Credentials { tenant_id: Some("t".into()), client_id: Some("c".into()),
+//!     client_secret: Some(Secret::new("s")), ..Default::default() };
+//! let config = ClientConfig::new(credentials, Cloud::MetadataHost("localhost:8443".into()));
+//! let ctx = CallContext::with_timeout(Duration::from_secs(60 * 60));
+//! let client = Client::connect(config, &ctx).await?;
+//! let id = DataConnectionId::new("sub", "rg", "cluster", "db", "dc1");
+//! let settings = EventHubSettings { location: "westeurope".into(),
+//!     event_hub_resource_id: "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/ns/eventhubs/eh".into(),
+//!     consumer_group: "$Default".into(), ..Default::default() };
+//! match client.data_connections().create(&ctx, &id, &settings).await {
+//!     Ok(created) => println!("{} is {:?}", created.id, created.provisioning_state),
+//!     // Someone else's object (or another block's): never adopted, the message says why.
+//!     Err(err @ Error::AlreadyExists { .. }) => eprintln!("{err}"),
+//!     // Azure may have carried out the create: keep the id (tainted) with the error.
+//!     Err(err) if err.resource_may_exist() => eprintln!("{id} may exist: {err}"),
+//!     Err(err) => return Err(err),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Trust under faults
+//!
+//! Three rules hold for everything in this layer:
+//!
+//! - **Nothing from the network can crash or stall it.** Every number read from a response
+//!   (`Retry-After`, token lifetimes) is parsed and added without panicking arithmetic; waits
+//!   are capped at the `retry` module's `MAX_WAIT` and never run past the operation's deadline, and a
+//!   wait that had to be shortened is logged at WARN with what Azure asked for.
+//! - **A request is repeated only as far as its retry class allows** (`retry` module): reads,
+//!   deletes, full-PUT updates and side-effect-free POSTs after any transient failure; a create
+//!   PUT only when Azure certainly did not process it (a 429, or no connection was made).
+//! - **An unknown outcome is found out, not guessed** (`kusto` module): when a write may have
+//!   been carried out but the answer was lost, the connection is looked up (GET) and waited
+//!   for before anything is sent again; an object Azure accepted is never forgotten (the error
+//!   is [`Error::Accepted`]) and never taken over from someone else ([`Error::AlreadyExists`]).
+//!
+//! A rejected token (401 with a Bearer challenge) is replaced and the request sent once more
+//! (`pipeline` module), so an expired or revoked token is not an error.
+//!
+//! Layout: `pipeline` (ordered policies) over `transport` (reqwest), with `retry` and
+//! `credential` (azure_identity + the shared token cache); `poller` waits for long-running
+//! operations; `kusto` holds the models and operations; `ids` and `cloud` the vocabulary;
+//! `error` the one error type of the layer.
+
+mod cloud;
+mod credential;
+mod error;
+mod ids;
+mod kusto;
+mod pipeline;
+mod poller;
+mod retry;
+mod transport;
+
+#[cfg(test)]
+mod testing;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+pub use cloud::Cloud;
+pub use credential::{Credentials, Secret};
+pub use error::{Error, Result};
+pub use ids::{
+    ClusterId, DataConnectionId, DatabaseId, EventHubId, IdError, ManagedIdentityId,
+    UserAssignedIdentityId, normalize_location,
+};
+pub use kusto::{
+    DataConnection, DataConnections, EventHubDataConnection, EventHubSettings, NameAvailability,
+};
+pub use pipeline::CallContext;
+pub use retry::RetryOptions;
+
+use cloud::Endpoints;
+use credential::{TokenCache, TokenSource};
+use pipeline::{Pipeline, RequestIdPolicy};
+use retry::RetryPolicy;
+use transport::HttpClient;
+
+/// The Kusto api-version used when none is configured (newest stable).
+pub const DEFAULT_API_VERSION: &str = "2025-02-14";
+
+/// Everything needed to build a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Authentication settings.
+    pub credentials: Credentials,
+    /// Which cloud (or metadata host) to use.
+    pub cloud: Cloud,
+    /// Default subscription, for callers that build ids from names.
+    pub subscription_id: Option<String>,
+    /// Kusto api-version sent on every request.
+    pub api_version: String,
+    /// Retry of transient failures.
+    pub retry: RetryOptions,
+    /// Wait between polls of a long-running operation when Azure gives no `Retry-After`
+    /// (also the wait before retrying a write the cluster refused as busy).
+    pub poll_interval: Duration,
+    /// A PEM file of extra CA certificates trusted on top of the platform roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// `x-ms-correlation-request-id` sent on every request (one per process by default).
+    pub correlation_id: Option<String>,
+    /// Appended to the `User-Agent` (e.g. the Terraform version).
+    pub user_agent_suffix: Option<String>,
+}
+
+impl ClientConfig {
+    /// Defaults: api-version [`DEFAULT_API_VERSION`], default retries, 10 s poll interval, and
+    /// the extra CA file named by `SSL_CERT_FILE` if that variable is set.
+    pub fn new(credentials: Credentials, cloud: Cloud) -> Self {
+        Self {
+            credentials,
+            cloud,
+            subscription_id: None,
+            api_version: DEFAULT_API_VERSION.to_string(),
+            retry: RetryOptions::default(),
+            poll_interval: Duration::from_secs(10),
+            extra_ca_file: std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            correlation_id: None,
+            user_agent_suffix: None,
+        }
+    }
+}
+
+/// The ARM client. Cheap to clone; clones share the connection pool, the token cache and the
+/// per-cluster write locks.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pipeline: Pipeline,
+    tokens: Arc<TokenCache>,
+    resource_manager: Url,
+    api_version: String,
+    poll_interval: Duration,
+    /// The retry settings, also for the pause before a write is sent again after a lookup.
+    retry: RetryOptions,
+    subscription_id: Option<String>,
+    auth_method: &'static str,
+    cluster_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The data connections this process created (lower-cased ids), to tell "two resource
+    /// blocks with one name" from "an object created elsewhere".
+    created: std::sync::Mutex<HashSet<String>>,
+}
+
+impl Client {
+    /// Builds the client: reads the CA file, resolves the cloud's endpoints (a network call for
+    /// a metadata host, bounded by `ctx`), and chooses the credential. No token is requested
+    /// until the first ARM call.
+    pub async fn connect(config: ClientConfig, ctx: &CallContext) -> Result<Self> {
+        let http = transport::build_reqwest_client(config.extra_ca_file.as_deref())?;
+        let endpoints = config.cloud.resolve(&http, ctx).await?;
+        let (source, auth_method) = credential::select(&config.credentials, &endpoints, &http)?;
+        tracing::info!(%endpoints, auth_method, "Azure client configured");
+        Self::from_parts(config, endpoints, source, auth_method, Arc::new(http))
+    }
+
+    fn from_parts(
+        config: ClientConfig,
+        endpoints: Endpoints,
+        source: Arc<dyn TokenSource>,
+        auth_method: &'static str,
+        http: Arc<dyn HttpClient>,
+    ) -> Result<Self> {
+        let tokens = Arc::new(TokenCache::new(source, endpoints.scope.clone()));
+        let correlation_id = config
+            .correlation_id
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let mut user_agent = format!(
+            "terraform-provider-kusto/{} (rust)",
+            env!("CARGO_PKG_VERSION")
+        );
+        if let Some(suffix) = config.user_agent_suffix.filter(|s| !s.is_empty()) {
+            user_agent.push(' ');
+            user_agent.push_str(&suffix);
+        }
+        let pipeline = Pipeline::new(
+            RequestIdPolicy::new(&correlation_id, &user_agent)?,
+            RetryPolicy::new(config.retry.clone()),
+            tokens.clone(),
+            http,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pipeline,
+                tokens,
+                resource_manager: endpoints.resource_manager,
+                api_version: config.api_version,
+                poll_interval: config.poll_interval,
+                retry: config.retry,
+                subscription_id: config.subscription_id,
+                auth_method,
+                cluster_locks: std::sync::Mutex::new(HashMap::new()),
+                created: std::sync::Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    /// The configured default subscription.
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.inner.subscription_id.as_deref()
+    }
+
+    /// The ARM endpoint in use.
+    pub fn resource_manager_url(&self) -> &Url {
+        &self.inner.resource_manager
+    }
+
+    /// Which authentication method was chosen ("client secret", "Azure CLI", ...).
+    pub fn auth_method(&self) -> &'static str {
+        self.inner.auth_method
+    }
+
+    /// How many access tokens this client has requested so far.
+    pub fn token_requests(&self) -> usize {
+        self.inner.tokens.fetches()
+    }
+
+    /// The URL of ARM path `segments` (percent-encoded) with the api-version.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.inner.resource_manager.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.query_pairs_mut()
+            .append_pair("api-version", &self.inner.api_version);
+        url
+    }
+
+    /// Whether this process created data connection `id` (and has not deleted it since).
+    fn created_here(&self, id: &DataConnectionId) -> bool {
+        self.created_ids()
+            .contains(&id.to_string().to_ascii_lowercase())
+    }
+
+    fn remember_created(&self, id: &DataConnectionId) {
+        self.created_ids()
+            .insert(id.to_string().to_ascii_lowercase());
+    }
+
+    fn forget_created(&self, id: &DataConnectionId) {
+        self.created_ids()
+            .remove(&id.to_string().to_ascii_lowercase());
+    }
+
+    fn created_ids(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner
+            .created
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits (bounded by `ctx`) for the exclusive right to write to `cluster` in this process.
+    async fn lock_cluster(
+        &self,
+        ctx: &CallContext,
+        cluster: &ClusterId,
+    ) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        let key = cluster.to_string().to_ascii_lowercase();
+        let lock = {
+            let mut locks = self
+                .inner
+                .cluster_locks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            locks.entry(key).or_default().clone()
+        };
+        ctx.run(
+            &format!("other writes to cluster {} to finish", cluster.cluster),
+            async { Ok(lock.lock_owned().await) },
+        )
+        .await
+    }
+}

@@ -1,0 +1,133 @@
+//! Test harness: runs the real `kusto-emulator` binary and builds ARM clients against it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kusto_arm::{
+    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId, EventHubSettings,
+    Secret,
+};
+use serde_json::Value;
+
+use test_support::emulator as support;
+
+use support::EmulatorProcess;
+pub use support::Ready;
+
+/// A running emulator, killed when dropped.
+pub struct Emulator {
+    process: EmulatorProcess,
+}
+
+impl Emulator {
+    /// Starts the emulator with `args` and waits for its start-up line.
+    pub fn start(args: &[&str]) -> Self {
+        Self {
+            process: EmulatorProcess::start(args),
+        }
+    }
+
+    /// What the emulator printed when it became ready.
+    pub fn info(&self) -> &Ready {
+        self.process.ready()
+    }
+
+    /// The ready line verbatim, to hand to a child process.
+    pub fn ready_line(&self) -> &str {
+        self.process.ready_line()
+    }
+
+    /// Where the emulator's CA certificate is stored.
+    pub fn ca_file(&self) -> PathBuf {
+        self.process.ca_file()
+    }
+
+    /// A client configuration: client secret, cloud from the metadata host, the emulator's CA.
+    pub fn config(&self) -> ClientConfig {
+        let credentials = Credentials {
+            tenant_id: Some(self.info().tenant_id.clone()),
+            client_id: Some(self.info().client_id.clone()),
+            client_secret: Some(Secret::new(self.info().client_secret.clone())),
+            ..Default::default()
+        };
+        let mut config = ClientConfig::new(
+            credentials,
+            Cloud::MetadataHost(self.info().metadata_host.clone()),
+        );
+        config.subscription_id = Some(self.info().subscription_id.clone());
+        config.extra_ca_file = Some(self.ca_file());
+        config.poll_interval = Duration::from_secs(1);
+        config
+    }
+
+    /// A connected client.
+    pub async fn client(&self) -> Client {
+        Client::connect(self.config(), &ctx()).await.unwrap()
+    }
+
+    /// The id of data connection `name` in the default world's database.
+    pub fn id(&self, name: &str) -> DataConnectionId {
+        DataConnectionId::new(
+            &self.info().subscription_id,
+            "rg-demo",
+            "democluster",
+            "demodb",
+            name,
+        )
+    }
+
+    /// Valid settings for the default world (table Events, mapping events_json).
+    pub fn settings(&self) -> EventHubSettings {
+        EventHubSettings {
+            location: "westeurope".into(),
+            event_hub_resource_id: format!(
+                "/subscriptions/{}/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+                self.info().subscription_id
+            ),
+            consumer_group: "$Default".into(),
+            table_name: Some("Events".into()),
+            mapping_rule_name: Some("events_json".into()),
+            data_format: Some("JSON".into()),
+            ..Default::default()
+        }
+    }
+
+    /// The emulator's request log.
+    pub async fn requests(&self) -> Vec<Value> {
+        self.process.requests().await
+    }
+
+    /// Log entries of one `kind` (`token`, `poll`, `arm`, ...).
+    pub async fn requests_of_kind(&self, kind: &str) -> Vec<Value> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r["kind"] == kind)
+            .collect()
+    }
+
+    /// Installs a fault plan.
+    pub async fn set_faults(&self, plan: Value) {
+        self.process.set_faults(&plan).await;
+    }
+
+    /// A PUT sent outside the client under test (another writer on the same cluster).
+    pub async fn raw_put(&self, id: &DataConnectionId, body: &Value) -> reqwest::StatusCode {
+        let scope = self.process.url("/.default");
+        let token = self.process.token(&scope).await;
+        self.process
+            .client()
+            .put(self.process.url(&format!("{id}?api-version=2025-02-14")))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+}
+
+/// A generous operation budget for tests.
+pub fn ctx() -> CallContext {
+    CallContext::with_timeout(Duration::from_secs(120))
+}

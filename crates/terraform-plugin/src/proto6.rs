@@ -1,0 +1,744 @@
+//! The tfplugin6 gRPC service: the only place that touches generated protocol types.
+//!
+//! Each RPC converts the request into framework values (decoding `DynamicValue`s with the
+//! schema's type), delegates to [`Server`], and converts the answer back. Problems are
+//! diagnostics inside the response; a gRPC error is returned only for a request that
+//! cannot be parsed. RPCs this provider has no use for keep the generated `Unimplemented`
+//! answer, or an empty one where newer Terraform asks whether a feature exists.
+
+use tonic::{Request, Response, Status};
+
+use super::codec;
+use super::diag::{Diagnostic, Diagnostics, Severity};
+use super::path::{AttributePath, PathStep};
+use super::provider::Provider;
+use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use super::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
+use super::value::{Type, Value};
+use crate::proto::tfplugin6 as pb;
+use pb::provider_server::ProviderServer;
+
+/// Largest gRPC message accepted or sent, as terraform-plugin-go allows.
+const MAX_MESSAGE_SIZE: usize = 256 << 20;
+
+/// The tfplugin6 `Provider` gRPC service for provider `P`.
+pub(crate) struct Protocol6<P: Provider> {
+    server: Server<P>,
+    schema: pb::get_provider_schema::Response,
+}
+
+/// The gRPC routes Terraform talks to for `provider`, with 256 MiB message limits: what
+/// [`crate::host::serve`] serves.
+pub fn provider_routes<P: Provider>(provider: P) -> tonic::service::Routes {
+    tonic::service::Routes::new(
+        ProviderServer::new(Protocol6::new(provider))
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE),
+    )
+}
+
+impl<P: Provider> Protocol6<P> {
+    /// Wraps `provider`, encoding its schemas once: GetProviderSchema is called by every
+    /// Terraform process and must stay cheap.
+    fn new(provider: P) -> Self {
+        let server = Server::new(provider);
+        let schema = pb::get_provider_schema::Response {
+            provider: Some(schema_to_proto(server.provider_schema())),
+            resource_schemas: server
+                .resource_schemas()
+                .map(|(name, schema)| (name.to_owned(), schema_to_proto(schema)))
+                .collect(),
+            data_source_schemas: server
+                .data_source_schemas()
+                .map(|(name, schema)| (name.to_owned(), schema_to_proto(schema)))
+                .collect(),
+            diagnostics: diagnostics_to_proto(server.schema_diagnostics().clone()),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        Self { server, schema }
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        ..Default::default()
+    }
+}
+
+#[tonic::async_trait]
+impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: diagnostics_to_proto(self.server.schema_diagnostics().clone()),
+            data_sources: self
+                .server
+                .data_source_schemas()
+                .map(|(name, _)| pb::get_metadata::DataSourceMetadata {
+                    type_name: name.to_owned(),
+                })
+                .collect(),
+            resources: self
+                .server
+                .resource_schemas()
+                .map(|(name, _)| pb::get_metadata::ResourceMetadata {
+                    type_name: name.to_owned(),
+                })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(self.schema.clone()))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        let config = decode(request.config, self.server.provider_type(), "config")?;
+        let diagnostics = self.server.validate_provider_config(&config);
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_to_proto(diagnostics),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match self.server.resource_type(&request.type_name) {
+            Ok(ty) => {
+                let config = decode(request.config, ty, "config")?;
+                self.server
+                    .validate_resource_config(&request.type_name, &config)
+            }
+            Err(diagnostics) => diagnostics,
+        };
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics_to_proto(diagnostics),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let diagnostics = match self.server.data_source_type(&request.type_name) {
+            Ok(ty) => {
+                let config = decode(request.config, ty, "config")?;
+                self.server
+                    .validate_data_source_config(&request.type_name, &config)
+            }
+            Err(diagnostics) => diagnostics,
+        };
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics_to_proto(diagnostics),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        let config = decode(request.config, self.server.provider_type(), "config")?;
+        let diagnostics = self
+            .server
+            .configure_provider(config, request.terraform_version)
+            .await;
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics_to_proto(diagnostics),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let ty = match self.server.resource_type(&request.type_name) {
+            Ok(ty) => ty,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::upgrade_resource_state::Response {
+                    upgraded_state: None,
+                    diagnostics: diagnostics_to_proto(diagnostics),
+                }));
+            }
+        };
+        let raw = request.raw_state.unwrap_or_default();
+        let upgraded = self.server.upgrade_resource_state(
+            &request.type_name,
+            request.version,
+            &raw.json,
+            !raw.flatmap.is_empty(),
+        );
+        let mut diagnostics = upgraded.diagnostics;
+        let upgraded_state = encode_unless_null(&upgraded.state, ty, &mut diagnostics);
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diagnostics_to_proto(diagnostics),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let request = request.into_inner();
+        let ty = match self.server.resource_type(&request.type_name) {
+            Ok(ty) => ty,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::read_resource::Response {
+                    new_state: request.current_state,
+                    private: request.private,
+                    diagnostics: diagnostics_to_proto(diagnostics),
+                    ..Default::default()
+                }));
+            }
+        };
+        let state = decode(request.current_state, ty, "current_state")?;
+        let read = self
+            .server
+            .read_resource(&request.type_name, state, request.private)
+            .await;
+        let mut diagnostics = read.diagnostics;
+        let new_state = Some(encode(&read.new_state, ty, &mut diagnostics));
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            private: read.private,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let ty = match self.server.resource_type(&request.type_name) {
+            Ok(ty) => ty,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::plan_resource_change::Response {
+                    diagnostics: diagnostics_to_proto(diagnostics),
+                    ..Default::default()
+                }));
+            }
+        };
+        let plan_request = PlanResourceChangeRequest {
+            prior_state: decode(request.prior_state, ty, "prior_state")?,
+            proposed_state: decode(request.proposed_new_state, ty, "proposed_new_state")?,
+            config: decode(request.config, ty, "config")?,
+            prior_private: request.prior_private,
+        };
+        let plan = self
+            .server
+            .plan_resource_change(&request.type_name, plan_request);
+        let mut diagnostics = plan.diagnostics;
+        let planned_state = Some(encode(&plan.planned_state, ty, &mut diagnostics));
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state,
+            requires_replace: plan.requires_replace.iter().map(path_to_proto).collect(),
+            planned_private: plan.planned_private,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        let ty = match self.server.resource_type(&request.type_name) {
+            Ok(ty) => ty,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    new_state: request.prior_state,
+                    diagnostics: diagnostics_to_proto(diagnostics),
+                    ..Default::default()
+                }));
+            }
+        };
+        let apply_request = ApplyResourceChangeRequest {
+            prior_state: decode(request.prior_state, ty, "prior_state")?,
+            planned_state: decode(request.planned_state, ty, "planned_state")?,
+            config: decode(request.config, ty, "config")?,
+            planned_private: request.planned_private,
+        };
+        let applied = self
+            .server
+            .apply_resource_change(&request.type_name, apply_request)
+            .await;
+        let mut diagnostics = applied.diagnostics;
+        let new_state = Some(encode(&applied.new_state, ty, &mut diagnostics));
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private: applied.private,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        let imported = self
+            .server
+            .import_resource_state(&request.type_name, &request.id);
+        let mut diagnostics = imported.diagnostics;
+        let mut imported_resources = Vec::new();
+        if let (Some(state), Ok(ty)) = (
+            imported.state,
+            self.server.resource_type(&request.type_name),
+        ) {
+            let encoded = codec::to_msgpack(&state, ty);
+            match encoded {
+                Ok(msgpack) => {
+                    imported_resources.push(pb::import_resource_state::ImportedResource {
+                        type_name: request.type_name,
+                        state: Some(pb::DynamicValue {
+                            msgpack,
+                            json: Vec::new(),
+                        }),
+                        private: imported.private,
+                        identity: None,
+                    })
+                }
+                Err(error) => diagnostics.push(encoding_bug(&error)),
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            deferred: None,
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        let ty = match self.server.data_source_type(&request.type_name) {
+            Ok(ty) => ty,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::read_data_source::Response {
+                    diagnostics: diagnostics_to_proto(diagnostics),
+                    ..Default::default()
+                }));
+            }
+        };
+        let config = decode(request.config, ty, "config")?;
+        let read = self
+            .server
+            .read_data_source(&request.type_name, config)
+            .await;
+        let mut diagnostics = read.diagnostics;
+        let state = encode_unless_null(&read.state, ty, &mut diagnostics);
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            deferred: None,
+        }))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!(
+                    "This provider has no function named {:?}.",
+                    request.into_inner().name
+                ),
+                function_argument: None,
+            }),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        self.server.stop();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+/// Decodes a request's `DynamicValue`; absent or empty means null. Bytes that do not fit
+/// the schema make the request unparseable.
+fn decode(value: Option<pb::DynamicValue>, ty: &Type, field: &str) -> Result<Value, Status> {
+    let Some(value) = value else {
+        return Ok(Value::Null);
+    };
+    let decoded = if !value.msgpack.is_empty() {
+        codec::from_msgpack(&value.msgpack, ty)
+    } else if !value.json.is_empty() {
+        codec::from_json(&value.json, ty)
+    } else {
+        Ok(Value::Null)
+    };
+    decoded.map_err(|error| Status::invalid_argument(format!("{field}: {error}")))
+}
+
+fn encoding_bug(error: &codec::CodecError) -> Diagnostic {
+    Diagnostic::error(
+        "Provider produced a value that does not match its schema",
+        format!("{error}. This is a bug in the provider."),
+    )
+}
+
+/// Encodes a response value as msgpack; a value that does not fit the schema (a provider
+/// bug) becomes null plus an error diagnostic.
+fn encode(value: &Value, ty: &Type, diagnostics: &mut Diagnostics) -> pb::DynamicValue {
+    match codec::to_msgpack(value, ty) {
+        Ok(msgpack) => pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        },
+        Err(error) => {
+            diagnostics.push(encoding_bug(&error));
+            pb::DynamicValue {
+                msgpack: vec![0xc0],
+                json: Vec::new(),
+            }
+        }
+    }
+}
+
+fn encode_unless_null(
+    value: &Value,
+    ty: &Type,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
+    (!value.is_null()).then(|| encode(value, ty, diagnostics))
+}
+
+fn diagnostics_to_proto(diagnostics: Diagnostics) -> Vec<pb::Diagnostic> {
+    diagnostics
+        .into_iter()
+        .map(|d| pb::Diagnostic {
+            severity: match d.severity {
+                Severity::Error => pb::diagnostic::Severity::Error,
+                Severity::Warning => pb::diagnostic::Severity::Warning,
+            } as i32,
+            summary: d.summary,
+            detail: d.detail,
+            attribute: d.path.filter(|p| !p.is_root()).as_ref().map(path_to_proto),
+        })
+        .collect()
+}
+
+fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::{Step, step::Selector};
+    pb::AttributePath {
+        steps: path
+            .steps()
+            .iter()
+            .map(|step| Step {
+                selector: Some(match step {
+                    PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
+                    PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
+                    PathStep::Index(index) => Selector::ElementKeyInt(*index),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn schema_to_proto(schema: &Schema) -> pb::Schema {
+    pb::Schema {
+        version: schema.version(),
+        block: Some(block_to_proto(schema.body())),
+    }
+}
+
+fn block_to_proto(block: &Block) -> pb::schema::Block {
+    pb::schema::Block {
+        version: 0,
+        attributes: block.attributes().iter().map(attribute_to_proto).collect(),
+        block_types: block.blocks().iter().map(nested_block_to_proto).collect(),
+        description: block.description_text().to_owned(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: block.deprecation().is_some(),
+        deprecation_message: block.deprecation().unwrap_or_default().to_owned(),
+    }
+}
+
+fn attribute_to_proto(attribute: &Attribute) -> pb::schema::Attribute {
+    use super::schema::Mode;
+    let mode = attribute.mode();
+    pb::schema::Attribute {
+        name: attribute.name().to_owned(),
+        r#type: attribute.ty().to_json().to_string().into_bytes(),
+        description: attribute.description_text().to_owned(),
+        required: mode == Mode::Required,
+        optional: matches!(mode, Mode::Optional | Mode::OptionalComputed),
+        computed: mode.is_computed(),
+        sensitive: attribute.is_sensitive(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecated: attribute.deprecation().is_some(),
+        nested_type: None,
+        write_only: false,
+        deprecation_message: attribute.deprecation().unwrap_or_default().to_owned(),
+    }
+}
+
+fn nested_block_to_proto(nested: &NestedBlock) -> pb::schema::NestedBlock {
+    use pb::schema::nested_block::NestingMode;
+    let (nesting, min_items, max_items) = match nested.nesting() {
+        Nesting::Single => (NestingMode::Single, 0, 0),
+        Nesting::Group => (NestingMode::Group, 0, 0),
+        Nesting::List {
+            min_items,
+            max_items,
+        } => (NestingMode::List, min_items, max_items),
+        Nesting::Set {
+            min_items,
+            max_items,
+        } => (NestingMode::Set, min_items, max_items),
+        Nesting::Map => (NestingMode::Map, 0, 0),
+    };
+    pb::schema::NestedBlock {
+        type_name: nested.name().to_owned(),
+        block: Some(block_to_proto(nested.block())),
+        nesting: nesting as i32,
+        min_items: i64::from(min_items),
+        max_items: i64::from(max_items),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestProvider, object, widget_config};
+    use pb::provider_server::Provider as _;
+
+    fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: codec::to_msgpack(value, ty).unwrap(),
+            json: Vec::new(),
+        })
+    }
+
+    async fn configured() -> Protocol6<TestProvider> {
+        let service = Protocol6::new(TestProvider::default());
+        let config = object(&[("endpoint", "https://x".into())]);
+        let resp = service
+            .configure_provider(Request::new(pb::configure_provider::Request {
+                terraform_version: "1.0.3".to_owned(),
+                config: dynamic(&config, service.server.provider_type()),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        service
+    }
+
+    #[tokio::test]
+    async fn encodes_schemas_for_terraform() {
+        let service = Protocol6::new(TestProvider::default());
+        let resp = service
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert!(resp.server_capabilities.unwrap().plan_destroy);
+        let provider = resp.provider.unwrap().block.unwrap();
+        assert_eq!(provider.attributes[0].name, "endpoint");
+        assert!(provider.attributes[0].required);
+        assert_eq!(
+            provider.attributes[0].description_kind,
+            pb::StringKind::Markdown as i32
+        );
+
+        let widget = &resp.resource_schemas["test_widget"];
+        assert_eq!(widget.version, 1);
+        let block = widget.block.as_ref().unwrap();
+        let attr = |name: &str| block.attributes.iter().find(|a| a.name == name).unwrap();
+        assert_eq!(attr("id").r#type, br#""string""#);
+        assert_eq!(attr("tags").r#type, br#"["list","string"]"#);
+        assert!(attr("id").computed && !attr("id").optional && !attr("id").required);
+        assert!(attr("tier").computed && attr("tier").optional);
+        assert!(attr("legacy").deprecated);
+        assert_eq!(attr("legacy").deprecation_message, "Use tags instead.");
+        let timeouts = &block.block_types[0];
+        assert_eq!(timeouts.type_name, "timeouts");
+        assert_eq!(
+            timeouts.nesting,
+            pb::schema::nested_block::NestingMode::Single as i32
+        );
+        assert!(timeouts.block.is_some());
+        assert!(resp.data_source_schemas.contains_key("test_widget_info"));
+    }
+
+    #[tokio::test]
+    async fn plans_over_the_wire() {
+        let service = configured().await;
+        let ty = service.server.resource_type("test_widget").unwrap().clone();
+        let config = widget_config("w1", &[]);
+        let resp = service
+            .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_widget".to_owned(),
+                prior_state: None,
+                proposed_new_state: dynamic(&config, &ty),
+                config: dynamic(&config, &ty),
+                prior_private: b"p".to_vec(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        assert_eq!(resp.planned_private, b"p");
+        let planned = codec::from_msgpack(&resp.planned_state.unwrap().msgpack, &ty).unwrap();
+        assert!(planned.is_unknown_attr("id"));
+    }
+
+    #[tokio::test]
+    async fn reports_problems_as_diagnostics_and_garbage_as_invalid_argument() {
+        let service = configured().await;
+        let unknown = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_nope".to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            unknown.diagnostics[0].severity,
+            pb::diagnostic::Severity::Error as i32
+        );
+
+        let ty = service.server.resource_type("test_widget").unwrap().clone();
+        let bad = widget_config("much-too-long", &[]);
+        let invalid = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_widget".to_owned(),
+                config: dynamic(&bad, &ty),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let step = &invalid.diagnostics[0].attribute.as_ref().unwrap().steps[0];
+        assert_eq!(
+            step.selector,
+            Some(pb::attribute_path::step::Selector::AttributeName(
+                "name".to_owned()
+            ))
+        );
+
+        let garbage = service
+            .validate_resource_config(Request::new(pb::validate_resource_config::Request {
+                type_name: "test_widget".to_owned(),
+                config: Some(pb::DynamicValue {
+                    msgpack: vec![0xa1, b'x'],
+                    json: Vec::new(),
+                }),
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(garbage.code(), tonic::Code::InvalidArgument);
+    }
+
+    #[tokio::test]
+    async fn imports_and_upgrades_over_the_wire() {
+        let service = configured().await;
+        let imported = service
+            .import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "test_widget".to_owned(),
+                id: "w-a".to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(imported.imported_resources.len(), 1);
+        assert_eq!(imported.imported_resources[0].type_name, "test_widget");
+
+        let upgraded = service
+            .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+                type_name: "test_widget".to_owned(),
+                version: 1,
+                raw_state: Some(pb::RawState {
+                    json: br#"{"id":"w-a","name":"a"}"#.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(upgraded.diagnostics.is_empty());
+        assert!(!upgraded.upgraded_state.unwrap().msgpack.is_empty());
+    }
+
+    #[tokio::test]
+    async fn answers_the_optional_rpcs() {
+        let service = configured().await;
+        let stop = service
+            .stop_provider(Request::new(pb::stop_provider::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(stop.error, "");
+        let identities = service
+            .get_resource_identity_schemas(Request::new(
+                pb::get_resource_identity_schemas::Request {},
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(identities.identity_schemas.is_empty());
+        let metadata = service
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(metadata.resources.len(), 2);
+        let moved = service
+            .move_resource_state(Request::new(pb::move_resource_state::Request::default()))
+            .await
+            .unwrap_err();
+        assert_eq!(moved.code(), tonic::Code::Unimplemented);
+    }
+}

@@ -1,0 +1,186 @@
+//! What every resource operation receives: the resolved provider settings and the Azure
+//! client built from them, lazily.
+//!
+//! Why lazily: Terraform starts three to five provider processes per command, and most of
+//! them never touch Azure (a plan of a configuration without resources, the validate
+//! walk). So configuring the provider never makes a network call; the first operation that
+//! needs Azure builds the [`azure::Client`] (which may read cloud metadata) and every later
+//! or concurrent operation of the process shares it, with its one token cache and
+//! connection pool. A failure to build it (bad credentials settings, an unreachable
+//! metadata host) is reported on the resource that needed it, and the next operation tries
+//! again.
+//!
+//! Like azurerm, a provider without a `subscription_id` that signs in with the Azure CLI
+//! works in the CLI's default subscription, read once with `az account show`.
+
+use std::process::Stdio;
+
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use kusto_arm::{CallContext, ClientConfig};
+
+use super::config::ProviderSettings;
+
+/// The provider's configured data: settings plus the process's shared Azure client.
+#[derive(Debug)]
+pub struct AzureHandle {
+    settings: ProviderSettings,
+    user_agent_suffix: Option<String>,
+    client: OnceCell<kusto_arm::Client>,
+    cli_subscription: OnceCell<String>,
+}
+
+const NO_SUBSCRIPTION: &str = "The provider has no subscription: set `subscription_id` in the \
+    provider block or the ARM_SUBSCRIPTION_ID environment variable.";
+
+impl AzureHandle {
+    /// A handle for `settings`; `terraform_version` (such as `1.0.3`) goes into the
+    /// `User-Agent`, as azurerm does.
+    pub fn new(settings: ProviderSettings, terraform_version: &str) -> Self {
+        let user_agent_suffix =
+            (!terraform_version.is_empty()).then(|| format!("terraform/{terraform_version}"));
+        Self {
+            settings,
+            user_agent_suffix,
+            client: OnceCell::new(),
+            cli_subscription: OnceCell::new(),
+        }
+    }
+
+    /// The resolved provider settings.
+    pub fn settings(&self) -> &ProviderSettings {
+        &self.settings
+    }
+
+    /// The Azure client, built on first use within `ctx`'s deadline and shared afterwards.
+    pub async fn client(&self, ctx: &CallContext) -> kusto_arm::Result<&kusto_arm::Client> {
+        self.client
+            .get_or_try_init(|| kusto_arm::Client::connect(self.client_config(), ctx))
+            .await
+    }
+
+    /// The configured subscription, if any: all planning can know without running a
+    /// program.
+    pub fn configured_subscription(&self) -> Option<&str> {
+        self.settings.subscription_id.as_deref()
+    }
+
+    /// The subscription to build resource ids in: the configured one, else (when signing
+    /// in with the Azure CLI) the CLI's default subscription.
+    pub async fn subscription(&self, ctx: &CallContext) -> Result<&str, String> {
+        if let Some(subscription) = self.configured_subscription() {
+            return Ok(subscription);
+        }
+        if !self.settings.credentials.use_cli {
+            return Err(NO_SUBSCRIPTION.to_owned());
+        }
+        self.cli_subscription
+            .get_or_try_init(|| cli_default_subscription(ctx.deadline()))
+            .await
+            .map(String::as_str)
+            .map_err(|problem| {
+                format!("{NO_SUBSCRIPTION} The Azure CLI's default subscription is not usable either: {problem}")
+            })
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        client_config(&self.settings, self.user_agent_suffix.clone())
+    }
+}
+
+/// The ARM client's configuration for `settings`.
+fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
+    let mut config = ClientConfig::new(settings.credentials.clone(), settings.cloud.clone());
+    config.subscription_id = settings.subscription_id.clone();
+    config.user_agent_suffix = user_agent_suffix;
+    config
+}
+
+/// The Azure CLI's current subscription (`az account show`), within `deadline`.
+async fn cli_default_subscription(deadline: Instant) -> Result<String, String> {
+    let mut command = tokio::process::Command::new("az");
+    command
+        .args(["account", "show", "--output", "json"])
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout_at(deadline, command.output())
+        .await
+        .map_err(|_| "`az account show` did not answer in time.".to_owned())?
+        .map_err(|error| format!("`az account show` could not be run: {error}."))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("`az account show` failed: {}", stderr.trim()));
+    }
+    parse_account(&output.stdout)
+}
+
+/// The subscription id in `az account show` output.
+fn parse_account(json: &[u8]) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Account {
+        id: String,
+    }
+    serde_json::from_slice::<Account>(json)
+        .map(|account| account.id)
+        .map_err(|error| format!("`az account show` printed no subscription id: {error}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kusto_arm::{Cloud, Credentials, Secret};
+
+    fn settings() -> ProviderSettings {
+        ProviderSettings {
+            subscription_id: Some("00000000-0000-0000-0000-000000000001".into()),
+            credentials: Credentials {
+                tenant_id: Some("t".into()),
+                client_id: Some("c".into()),
+                client_secret: Some(Secret::new("hunter2")),
+                use_cli: true,
+                ..Credentials::default()
+            },
+            cloud: Cloud::MetadataHost("localhost:8443".into()),
+            skip_preflight_validation: false,
+        }
+    }
+
+    #[test]
+    fn settings_map_onto_the_client_configuration() {
+        let config = client_config(&settings(), Some("terraform/1.0.3".into()));
+        assert_eq!(
+            config.credentials.client_secret,
+            Some(Secret::new("hunter2"))
+        );
+        assert_eq!(config.cloud, Cloud::MetadataHost("localhost:8443".into()));
+        assert_eq!(
+            config.subscription_id.as_deref(),
+            Some("00000000-0000-0000-0000-000000000001")
+        );
+        assert_eq!(config.user_agent_suffix.as_deref(), Some("terraform/1.0.3"));
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_subscription_is_explained() {
+        let mut settings = settings();
+        settings.subscription_id = None;
+        settings.credentials.use_cli = false;
+        let handle = AzureHandle::new(settings, "");
+        let ctx = CallContext::with_timeout(std::time::Duration::from_secs(5));
+        let problem = handle.subscription(&ctx).await.unwrap_err();
+        assert!(problem.contains("ARM_SUBSCRIPTION_ID"), "{problem}");
+    }
+
+    #[test]
+    fn the_cli_account_gives_the_subscription() {
+        let shown = br#"{"environmentName":"AzureCloud","id":"00000000-0000-0000-0000-000000000009","isDefault":true,"name":"Dev"}"#;
+        assert_eq!(
+            parse_account(shown).as_deref(),
+            Ok("00000000-0000-0000-0000-000000000009")
+        );
+        assert!(parse_account(b"[]").is_err());
+    }
+}

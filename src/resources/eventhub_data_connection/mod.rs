@@ -1,0 +1,428 @@
+//! `kusto_eventhub_data_connection`: an Azure Data Explorer (Kusto) data connection that ingests
+//! from an Event Hub.
+//!
+//! This file is the lifecycle, read top to bottom: create asks Azure to validate the
+//! connection, then creates it through the ARM client, which refuses to take over a connection
+//! that exists (checked under the same per-cluster lock as the create itself, so two blocks
+//! with one name cannot both own it), and keeps a
+//! connection Azure accepted even when waiting for it fails (Terraform then taints it); read
+//! drops a vanished connection from state, and one whose name now holds another kind of
+//! connection (with a warning); update sends every setting, and after a failure records what
+//! Azure holds; delete treats "already gone" as done and never deletes another kind of
+//! connection; import takes an ARM id in any casing.
+//!
+//! What a failed write left behind is found out in [`aftermath`].
+//!
+//! The rest lives beside it: [`schema`] (attributes, descriptions, validators), [`plan`] (what
+//! is known before apply), [`model`] (state <-> Azure, with spelling kept), and [`rules`] (the
+//! attribute rules as plain functions).
+
+mod aftermath;
+pub(crate) mod model;
+mod plan;
+pub(crate) mod rules;
+pub(crate) mod schema;
+
+use crate::client::AzureHandle;
+use crate::errors::explain;
+use kusto_arm::{CallContext, DataConnection, DataConnectionId};
+use terraform_plugin::diag::Diagnostics;
+use terraform_plugin::path::AttributePath;
+use terraform_plugin::resource::{
+    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
+    ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource, UpdateRequest,
+    UpdateResponse,
+};
+use terraform_plugin::schema::Schema;
+use terraform_plugin::value::Value;
+
+use schema::TIMEOUTS;
+
+/// The resource type name.
+pub(crate) const TYPE_NAME: &str = "kusto_eventhub_data_connection";
+
+/// The `kusto_eventhub_data_connection` resource.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EventHubDataConnectionResource;
+
+impl Resource<AzureHandle> for EventHubDataConnectionResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Values their own rule refuses are reported once, by that rule, and not judged
+        // again in combination.
+        let valid = |name: &str, rule: fn(&str) -> Result<(), String>| {
+            config.get_str(name).filter(|value| rule(value).is_ok())
+        };
+        let values = rules::Combination {
+            resource_group_name: valid("resource_group_name", rules::validate_resource_group_name),
+            cluster_name: valid("cluster_name", rules::validate_cluster_name),
+            data_format: valid("data_format", rules::validate_data_format),
+            compression: valid("compression", rules::validate_compression),
+            event_system_property_count: config
+                .attr("event_system_properties")
+                .as_elements()
+                .map(<[Value]>::len),
+            identity_id: valid("identity_id", rules::validate_identity_id),
+        };
+        for violation in rules::check_combination(&values) {
+            diags.add_attribute_error(
+                AttributePath::attr(violation.attribute),
+                "Unsupported combination of arguments",
+                schema::sentence(&violation.message),
+            );
+        }
+    }
+
+    fn modify_plan(&self, req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyPlanResponse) {
+        plan::modify(req, resp);
+    }
+
+    async fn create(&self, req: CreateRequest<AzureHandle>, resp: &mut CreateResponse) {
+        // Nothing exists until Azure accepts the PUT.
+        resp.state = Value::Null;
+        let diags = &mut resp.diagnostics;
+        let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).create, req.cancel);
+        let Some(id) = new_id(&req.provider, &req.plan, &ctx, diags).await else {
+            return;
+        };
+        let Some(client) = connect(&req.provider, &ctx, diags).await else {
+            return;
+        };
+        let api = client.data_connections();
+        let settings = model::settings(&req.plan);
+        let skip_preflight = req
+            .plan
+            .get_bool("skip_preflight_validation")
+            .unwrap_or(req.provider.settings().skip_preflight_validation);
+        if !skip_preflight && !passes_preflight(api, &ctx, &id, &settings, diags).await {
+            return;
+        }
+        match api.create(&ctx, &id, &settings).await {
+            Ok(created) => {
+                let mut state = req.plan;
+                model::write_id(&mut state, &id);
+                model::write_connection(&mut state, &created);
+                resp.state = state;
+            }
+            Err(error @ kusto_arm::Error::AlreadyExists { .. }) => {
+                diags.add_error("Kusto data connection already exists", explain(&error));
+            }
+            Err(error) => {
+                let mut note = String::new();
+                if error.resource_may_exist() {
+                    // Keep what Azure accepted: Terraform stores it tainted and replaces it.
+                    let found = aftermath::look(api, &id).await;
+                    resp.state = aftermath::after_create(req.plan, &id, &found);
+                    note = aftermath::note("create", &id, &found);
+                }
+                failed(diags, "create", &id, &error, &note);
+            }
+        }
+    }
+
+    async fn read(&self, req: ReadRequest<AzureHandle>, resp: &mut ReadResponse) {
+        let ctx = CallContext::new(TIMEOUTS.resolve(&req.state).read, req.cancel);
+        let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
+            return;
+        };
+        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+            return;
+        };
+        match client.data_connections().get(&ctx, &id).await {
+            Ok(None) => resp.remove(),
+            Ok(Some(DataConnection::EventHub(connection))) => {
+                model::write_id(&mut resp.state, &id);
+                model::write_connection(&mut resp.state, &connection);
+                if connection.provisioning_state.as_deref() == Some(model::FAILED) {
+                    resp.diagnostics.add_warning(
+                        "Kusto data connection is in a failed state",
+                        format!(
+                            "Azure reports {id} in provisioning state Failed, so it does not \
+                             ingest: the service found a problem with it, such as a missing \
+                             table or mapping. Correct the problem and apply again, or replace \
+                             the connection with `terraform apply -replace`."
+                        ),
+                    );
+                }
+            }
+            Ok(Some(DataConnection::Other { kind, .. })) if is_import(&req.state) => {
+                resp.diagnostics
+                    .add_error("Not an Event Hub data connection", wrong_kind(&id, &kind));
+            }
+            Ok(Some(DataConnection::Other { kind, .. })) => {
+                // Our Event Hub connection is gone; what took its name is not ours to manage
+                // (nor to delete on destroy).
+                resp.remove();
+                resp.diagnostics.add_warning(
+                    "Kusto data connection replaced by another kind",
+                    format!(
+                        "The data connection {id} is now of kind {kind:?}, not \"EventHub\": the \
+                         Event Hub connection this resource managed is gone, so it is removed \
+                         from state. The {kind} connection is left alone; to create the Event \
+                         Hub connection again, remove or rename the other one first."
+                    ),
+                );
+            }
+            Err(error) => failed(&mut resp.diagnostics, "read", &id, &error, ""),
+        }
+    }
+
+    async fn update(&self, req: UpdateRequest<AzureHandle>, resp: &mut UpdateResponse) {
+        let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
+            resp.state = req.state;
+            return;
+        };
+        let settings = model::settings(&req.plan);
+        let failed_before = req.state.get_str("provisioning_state") == Some(model::FAILED);
+        if !failed_before && model::same_settings(&settings, &model::settings(&req.state)) {
+            // Only Terraform-side values changed (timeouts, preflight, a spelling): nothing
+            // to send; what Azure holds is the prior state.
+            resp.state = fill_unknowns(req.plan, &req.state);
+            return;
+        }
+        let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).update, req.cancel);
+        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+            resp.state = req.state;
+            return;
+        };
+        let api = client.data_connections();
+        match api.create_or_update(&ctx, &id, &settings).await {
+            Ok(updated) => {
+                let mut state = req.plan;
+                model::write_id(&mut state, &id);
+                model::write_connection(&mut state, &updated);
+                resp.state = state;
+            }
+            Err(error) => {
+                // The update may have been applied in part, or in full with the operation
+                // ending Failed: record what Azure holds, so the next plan shows it.
+                let found = aftermath::look(api, &id).await;
+                resp.state = aftermath::after_update(req.state, &id, &found);
+                let note = aftermath::note("update", &id, &found);
+                failed(&mut resp.diagnostics, "update", &id, &error, &note);
+            }
+        }
+    }
+
+    async fn delete(&self, req: DeleteRequest<AzureHandle>, resp: &mut DeleteResponse) {
+        let ctx = CallContext::new(TIMEOUTS.resolve(&req.state).delete, req.cancel);
+        let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
+            return;
+        };
+        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+            return;
+        };
+        let api = client.data_connections();
+        match api.get(&ctx, &id).await {
+            Ok(None) => return,
+            Ok(Some(DataConnection::Other { kind, .. })) => {
+                resp.diagnostics.add_warning(
+                    "Kusto data connection replaced by another kind",
+                    format!(
+                        "The data connection {id} is now of kind {kind:?}, not \"EventHub\": the \
+                         Event Hub connection this resource managed is gone. The {kind} \
+                         connection is not deleted; the resource is removed from state."
+                    ),
+                );
+                return;
+            }
+            Ok(Some(DataConnection::EventHub(_))) => {}
+            Err(error) => {
+                failed(&mut resp.diagnostics, "delete", &id, &error, "");
+                return;
+            }
+        }
+        if let Err(error) = api.delete(&ctx, &id).await {
+            failed(&mut resp.diagnostics, "delete", &id, &error, "");
+        }
+    }
+
+    fn import(&self, req: ImportRequest<'_, AzureHandle>, resp: &mut ImportResponse) {
+        match DataConnectionId::parse(req.id) {
+            Ok(id) => model::write_id(&mut resp.state, &id),
+            Err(error) => {
+                resp.state = Value::Null;
+                resp.diagnostics.add_error(
+                    "Invalid import ID",
+                    format!(
+                        "Cannot import a Kusto data connection from this ID: {error}. Give the \
+                         data connection's ARM ID."
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The id a new connection gets: its names in the provider's subscription.
+async fn new_id(
+    provider: &AzureHandle,
+    plan: &Value,
+    ctx: &CallContext,
+    diags: &mut Diagnostics,
+) -> Option<DataConnectionId> {
+    let summary = "Cannot create the Kusto data connection";
+    match provider.subscription(ctx).await {
+        Ok(subscription) => {
+            let id = model::id_from_names(subscription, plan);
+            if id.is_none() {
+                diags.add_error(
+                    summary,
+                    "Its names are not known. This is a bug in the provider.",
+                );
+            }
+            id
+        }
+        Err(problem) => {
+            diags.add_error(summary, problem);
+            None
+        }
+    }
+}
+
+/// Whether Azure's validation finds the connection workable; each problem it reports is an
+/// error at the attribute it is about.
+async fn passes_preflight(
+    api: kusto_arm::DataConnections<'_>,
+    ctx: &CallContext,
+    id: &DataConnectionId,
+    settings: &kusto_arm::EventHubSettings,
+    diags: &mut Diagnostics,
+) -> bool {
+    let summary = "Preflight validation of the Kusto data connection failed";
+    match api.validate(ctx, id, settings).await {
+        Ok(problems) => {
+            for problem in &problems {
+                let detail = format!(
+                    "Azure reports that the data connection cannot work: {problem}. Fix the \
+                     configuration or the Kusto database, or set \
+                     `skip_preflight_validation = true` to create it anyway."
+                );
+                match model::preflight_attribute(problem) {
+                    Some(attribute) => {
+                        diags.add_attribute_error(AttributePath::attr(attribute), summary, detail);
+                    }
+                    None => diags.add_error(summary, detail),
+                }
+            }
+            problems.is_empty()
+        }
+        // Without a token, a connection or time left, skipping the check would not help.
+        Err(
+            error @ (kusto_arm::Error::Credential(_)
+            | kusto_arm::Error::Connect(_)
+            | kusto_arm::Error::Config(_)
+            | kusto_arm::Error::Cancelled
+            | kusto_arm::Error::Timeout { .. }),
+        ) => {
+            failed(diags, "create", id, &error, "");
+            false
+        }
+        Err(error) => {
+            diags.add_error(
+                summary,
+                format!(
+                    "Azure could not validate {id} before creating it.\n\n{}\n\nSet \
+                     `skip_preflight_validation = true` to create it without this check.",
+                    explain(&error)
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// The shared Azure client, or an error diagnostic saying why there is none.
+async fn connect<'a>(
+    provider: &'a AzureHandle,
+    ctx: &CallContext,
+    diags: &mut Diagnostics,
+) -> Option<&'a kusto_arm::Client> {
+    match provider.client(ctx).await {
+        Ok(client) => Some(client),
+        Err(error) => {
+            diags.add_error(
+                "Cannot connect to Azure",
+                format!(
+                    "The provider could not set up its Azure client.\n\n{}\n\nCheck the \
+                     provider configuration and its ARM_* environment variables.",
+                    explain(&error)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// The id stored in state, or an error diagnostic.
+fn id_in_state(state: &Value, diags: &mut Diagnostics) -> Option<DataConnectionId> {
+    let text = state.get_str("id").unwrap_or_default();
+    match DataConnectionId::parse(text) {
+        Ok(id) => Some(id),
+        Err(error) => {
+            diags.add_attribute_error(
+                AttributePath::attr("id"),
+                "Invalid ID in state",
+                format!("{error}. Remove the resource from state and import it again."),
+            );
+            None
+        }
+    }
+}
+
+/// Reports a failed Azure call; `note` (may be empty) says what the state records now.
+fn failed(
+    diags: &mut Diagnostics,
+    operation: &str,
+    id: &DataConnectionId,
+    error: &kusto_arm::Error,
+    note: &str,
+) {
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n{note}")
+    };
+    diags.add_error(
+        format!("Failed to {operation} the Kusto data connection"),
+        format!("{id}\n\n{}{note}", explain(error)),
+    );
+}
+
+/// Whether `state` is an import's, not yet read: [`import`](Resource::import) writes only
+/// the id and the names, while every state a plan or read produced holds the required
+/// `location`.
+fn is_import(state: &Value) -> bool {
+    state.is_null_attr("location")
+}
+
+/// The message for a data connection of another kind.
+pub(crate) fn wrong_kind(id: &DataConnectionId, kind: &str) -> String {
+    format!(
+        "The data connection {id} is of kind {kind:?}, not \"EventHub\": this resource manages only \
+         Event Hub data connections. Manage it with a resource for its kind, or remove it from \
+         this configuration."
+    )
+}
+
+/// `plan` with each unknown attribute replaced by its `prior` value.
+fn fill_unknowns(mut plan: Value, prior: &Value) -> Value {
+    if let Value::Object(attributes) = &mut plan {
+        for (name, value) in attributes.iter_mut() {
+            if value.is_unknown() {
+                *value = prior.attr(name).clone();
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Planning: which values are known before apply, and which changes replace the connection.
+//!
+//! Terraform shows "(known after apply)" for every unknown in a plan, so the plan says as
+//! much as can be known: the `id` is built from the names, `managed_identity_object_id` is
+//! null without an `identity_id` and unchanged while the identity is, `retrieval_start_date`
+//! keeps the value Azure chose, and an update of a ready connection leaves it ready. A
+//! connection in provisioning state `Failed` is planned for an update that re-sends its
+//! settings, so a broken connection never hides behind an empty plan. A
+//! change of spelling that names the same thing (`West Europe` for `westeurope`, an Event
+//! Hub id in other casing) is an in-place update, never a replacement.
+
+use crate::client::AzureHandle;
+use terraform_plugin::planmod::{AttributePlanRequest, AttributePlanResponse, PlanModifier};
+use terraform_plugin::resource::{ModifyPlanRequest, ModifyPlanResponse};
+use terraform_plugin::value::Value;
+
+use super::model;
+
+/// Like the framework's `RequiresReplace`, except that a new spelling of the same value
+/// (as judged by `same`) is updated in place.
+#[derive(Clone, Copy)]
+pub(crate) struct ReplaceUnlessEquivalent {
+    same: fn(&str, &str) -> bool,
+}
+
+impl ReplaceUnlessEquivalent {
+    /// Replaces unless `same(planned, prior)`.
+    pub(crate) fn new(same: fn(&str, &str) -> bool) -> Self {
+        Self { same }
+    }
+}
+
+impl std::fmt::Debug for ReplaceUnlessEquivalent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplaceUnlessEquivalent")
+    }
+}
+
+impl PlanModifier for ReplaceUnlessEquivalent {
+    fn description(&self) -> String {
+        "Changing this value replaces the resource, unless the new value is another spelling of \
+         the same one."
+            .to_owned()
+    }
+
+    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
+        if req.creating || resp.plan == *req.state {
+            return;
+        }
+        let equivalent = match (resp.plan.as_str(), req.state.as_str()) {
+            (Some(planned), Some(prior)) => (self.same)(planned, prior),
+            _ => false,
+        };
+        if !equivalent {
+            resp.requires_replace = true;
+        }
+    }
+
+    fn may_replace(&self) -> bool {
+        true
+    }
+}
+
+/// For an Optional+Computed value Azure chooses once: when the configuration leaves it
+/// unset, an update keeps the prior value (even null) instead of "known after apply".
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeepStateWhenUnset;
+
+impl PlanModifier for KeepStateWhenUnset {
+    fn description(&self) -> String {
+        "When not configured, keeps the value Azure chose.".to_owned()
+    }
+
+    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
+        if !req.creating && req.config.is_null() && resp.plan.is_unknown() {
+            resp.plan = req.state.clone();
+        }
+    }
+
+    fn needs_computed(&self) -> bool {
+        true
+    }
+}
+
+/// The resource-level plan adjustments: the computed values known before apply.
+pub(crate) fn modify(req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyPlanResponse) {
+    let plan = &mut resp.plan;
+    if req.state.is_null() {
+        if let Some(subscription) = req.provider.configured_subscription()
+            && let Some(id) = model::id_from_names(subscription, plan)
+        {
+            plan.set("id", id.to_string());
+        }
+        if plan.is_null_attr("identity_id") {
+            plan.set("managed_identity_object_id", Value::Null);
+        }
+        return;
+    }
+    let same_identity = match (plan.attr("identity_id"), req.state.attr("identity_id")) {
+        (Value::Null, Value::Null) => true,
+        (Value::String(planned), Value::String(prior)) => model::same_identity_id(planned, prior),
+        _ => false,
+    };
+    if same_identity {
+        plan.set(
+            "managed_identity_object_id",
+            req.state.attr("managed_identity_object_id").clone(),
+        );
+    } else if plan.is_null_attr("identity_id") {
+        plan.set("managed_identity_object_id", Value::Null);
+    }
+    match req.state.get_str("provisioning_state") {
+        Some(model::SUCCEEDED) => plan.set("provisioning_state", model::SUCCEEDED),
+        // A connection Azure could not set up is planned for repair: an in-place update that
+        // sends its settings again, even when they equal the prior state.
+        Some(model::FAILED) => plan.set("provisioning_state", Value::Unknown),
+        _ => {}
+    }
+}

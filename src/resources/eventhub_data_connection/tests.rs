@@ -1,0 +1,543 @@
+//! The resource through the framework's server, without Azure: validation, planning and
+//! import, as Terraform would call them.
+
+use std::collections::BTreeMap;
+
+use crate::KustoProvider;
+use crate::config::Env;
+use terraform_plugin::diag::Diagnostics;
+use terraform_plugin::path::AttributePath;
+use terraform_plugin::server::{
+    ApplyResourceChangeRequest, PlanResourceChangeRequest, PlanResourceChangeResponse, Server,
+};
+use terraform_plugin::value::Value;
+
+use super::TYPE_NAME;
+
+const SUB: &str = "00000000-0000-0000-0000-000000000001";
+const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
+const ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1";
+
+async fn server() -> Server<KustoProvider> {
+    server_with(&[]).await
+}
+
+/// A configured server whose provider reads `ARM_SUBSCRIPTION_ID` and `vars`.
+async fn server_with(vars: &[(&str, &str)]) -> Server<KustoProvider> {
+    let mut env = BTreeMap::from([("ARM_SUBSCRIPTION_ID".to_owned(), SUB.to_owned())]);
+    env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let env = Env::Map(env);
+    let server = Server::new(KustoProvider::with_env(env));
+    assert!(
+        server.schema_diagnostics().is_empty(),
+        "{:?}",
+        server.schema_diagnostics()
+    );
+    let config = server.provider_schema().body().empty_value();
+    let diags = server.configure_provider(config, "1.0.3".to_owned()).await;
+    assert!(diags.is_empty(), "{diags:?}");
+    server
+}
+
+fn empty(server: &Server<KustoProvider>) -> Value {
+    let (_, schema) = server
+        .resource_schemas()
+        .find(|(name, _)| *name == TYPE_NAME)
+        .unwrap();
+    schema.body().empty_value()
+}
+
+/// The quickstart's configuration.
+fn config(server: &Server<KustoProvider>, extra: &[(&str, Value)]) -> Value {
+    let mut config = empty(server);
+    for (name, value) in [
+        ("name", "dc1"),
+        ("resource_group_name", "rg-demo"),
+        ("location", "West Europe"),
+        ("cluster_name", "democluster"),
+        ("database_name", "demodb"),
+        ("eventhub_id", HUB),
+        ("consumer_group", "kusto"),
+        ("table_name", "Events"),
+        ("mapping_rule_name", "events_json"),
+        ("data_format", "JSON"),
+    ] {
+        config.set(name, value);
+    }
+    for (name, value) in extra {
+        config.set(name, value.clone());
+    }
+    config
+}
+
+/// Terraform's proposed new state: configuration, with prior values for unset computed
+/// attributes.
+fn proposed(server: &Server<KustoProvider>, prior: &Value, config: &Value) -> Value {
+    let (_, schema) = server
+        .resource_schemas()
+        .find(|(name, _)| *name == TYPE_NAME)
+        .unwrap();
+    let mut proposed = config.clone();
+    for attribute in schema.body().attributes() {
+        if attribute.mode().is_computed() && config.is_null_attr(attribute.name()) {
+            proposed.set(attribute.name(), prior.attr(attribute.name()).clone());
+        }
+    }
+    proposed
+}
+
+fn plan(
+    server: &Server<KustoProvider>,
+    prior: &Value,
+    config: &Value,
+) -> PlanResourceChangeResponse {
+    let resp = server.plan_resource_change(
+        TYPE_NAME,
+        PlanResourceChangeRequest {
+            prior_state: prior.clone(),
+            proposed_state: proposed(server, prior, config),
+            config: config.clone(),
+            prior_private: Vec::new(),
+        },
+    );
+    assert!(!resp.diagnostics.has_error(), "{:?}", resp.diagnostics);
+    resp
+}
+
+/// The state after applying `config`, as Azure answers it (display-name location, a
+/// service-chosen retrieval start date).
+fn applied(server: &Server<KustoProvider>, config: &Value) -> Value {
+    let mut state = plan(server, &Value::Null, config).planned_state;
+    state.set("retrieval_start_date", "2026-01-01T00:00:00Z");
+    state.set("provisioning_state", "Succeeded");
+    state
+}
+
+fn unknown_attributes(value: &Value) -> Vec<String> {
+    value
+        .unknown_paths()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn create_plans_unknowns_only_where_azure_assigns() {
+    let server = server().await;
+    let planned = plan(&server, &Value::Null, &config(&server, &[])).planned_state;
+    assert_eq!(
+        unknown_attributes(&planned),
+        ["provisioning_state", "retrieval_start_date"]
+    );
+    assert_eq!(planned.get_str("id"), Some(ID));
+    assert_eq!(planned.get_str("compression"), Some("None"));
+    assert_eq!(planned.get_str("database_routing_type"), Some("Single"));
+    assert_eq!(
+        planned.attr("event_system_properties"),
+        &Value::List(vec![])
+    );
+    assert!(planned.is_null_attr("managed_identity_object_id"));
+
+    let with_identity = config(
+        &server,
+        &[("identity_id", ID.split("/databases").next().unwrap().into())],
+    );
+    let planned = plan(&server, &Value::Null, &with_identity).planned_state;
+    assert!(planned.is_unknown_attr("managed_identity_object_id"));
+}
+
+#[tokio::test]
+async fn refresh_of_an_unchanged_connection_plans_nothing() {
+    let server = server().await;
+    let config = config(&server, &[]);
+    let state = applied(&server, &config);
+    let resp = plan(&server, &state, &config);
+    assert_eq!(resp.planned_state, state);
+    assert!(resp.requires_replace.is_empty());
+}
+
+#[tokio::test]
+async fn mutable_attributes_update_in_place_without_unknowns() {
+    let server = server().await;
+    let state = applied(&server, &config(&server, &[]));
+    let changes: [(&str, Value); 6] = [
+        ("table_name", "Other".into()),
+        ("mapping_rule_name", Value::Null),
+        ("data_format", "MULTIJSON".into()),
+        ("event_system_properties", Value::strings(["x-opt-offset"])),
+        ("retrieval_start_date", "2024-01-15T08:30:00Z".into()),
+        ("location", "westeurope".into()),
+    ];
+    for (name, value) in changes {
+        let changed = config(&server, &[(name, value.clone())]);
+        let resp = plan(&server, &state, &changed);
+        assert!(
+            resp.requires_replace.is_empty(),
+            "{name}: {:?}",
+            resp.requires_replace
+        );
+        assert_eq!(resp.planned_state.attr(name), &value, "{name}");
+        assert!(
+            unknown_attributes(&resp.planned_state).is_empty(),
+            "{name}: {:?}",
+            unknown_attributes(&resp.planned_state)
+        );
+        assert_eq!(resp.planned_state.get_str("id"), Some(ID));
+        assert_eq!(
+            resp.planned_state.get_str("retrieval_start_date"),
+            if name == "retrieval_start_date" {
+                Some("2024-01-15T08:30:00Z")
+            } else {
+                Some("2026-01-01T00:00:00Z")
+            }
+        );
+    }
+}
+
+#[tokio::test]
+async fn identifying_and_immutable_attributes_replace() {
+    let server = server().await;
+    let state = applied(&server, &config(&server, &[]));
+    let changes: [(&str, Value); 9] = [
+        ("name", "dc2".into()),
+        ("resource_group_name", "rg-other".into()),
+        ("location", "North Europe".into()),
+        ("cluster_name", "othercluster".into()),
+        ("database_name", "otherdb".into()),
+        ("eventhub_id", HUB.replace("events", "other").into()),
+        ("consumer_group", "$Default".into()),
+        ("compression", "GZip".into()),
+        ("database_routing_type", "Multi".into()),
+    ];
+    for (name, value) in changes {
+        let resp = plan(&server, &state, &config(&server, &[(name, value)]));
+        assert_eq!(
+            resp.requires_replace,
+            vec![AttributePath::attr(name)],
+            "{name}"
+        );
+    }
+    let recased = config(&server, &[("eventhub_id", HUB.to_lowercase().into())]);
+    assert!(plan(&server, &state, &recased).requires_replace.is_empty());
+}
+
+#[tokio::test]
+async fn changing_the_identity_leaves_its_object_id_unknown() {
+    let server = server().await;
+    let cluster = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster";
+    let mut state = applied(
+        &server,
+        &config(&server, &[("identity_id", cluster.into())]),
+    );
+    state.set("managed_identity_object_id", "oid");
+    let same = config(
+        &server,
+        &[
+            (
+                "identity_id",
+                cluster.replace("clusters", "Clusters").into(),
+            ),
+            ("table_name", "Other".into()),
+        ],
+    );
+    assert_eq!(
+        plan(&server, &state, &same)
+            .planned_state
+            .get_str("managed_identity_object_id"),
+        Some("oid")
+    );
+    let removed = config(&server, &[]);
+    assert!(
+        plan(&server, &state, &removed)
+            .planned_state
+            .is_null_attr("managed_identity_object_id")
+    );
+}
+
+fn validation_errors(server: &Server<KustoProvider>, config: &Value) -> Vec<(String, String)> {
+    server
+        .validate_resource_config(TYPE_NAME, config)
+        .errors()
+        .map(|d| {
+            (
+                d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                d.detail.clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn invalid_values_are_reported_at_their_attribute() {
+    let server = server().await;
+    assert!(validation_errors(&server, &config(&server, &[])).is_empty());
+    let bad = config(
+        &server,
+        &[
+            ("name", "bad_name".into()),
+            ("cluster_name", "Cluster".into()),
+            ("consumer_group", "$default".into()),
+            ("data_format", "RAW".into()),
+            ("eventhub_id", "/subscriptions/x".into()),
+            ("retrieval_start_date", "yesterday".into()),
+            ("event_system_properties", Value::strings(["ok", " "])),
+        ],
+    );
+    let mut paths: Vec<String> = validation_errors(&server, &bad)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "cluster_name",
+            "consumer_group",
+            "data_format",
+            "event_system_properties[1]",
+            "eventhub_id",
+            "name",
+            "retrieval_start_date"
+        ]
+    );
+    let unknowns = config(
+        &server,
+        &[("name", Value::Unknown), ("data_format", Value::Unknown)],
+    );
+    assert!(validation_errors(&server, &unknowns).is_empty());
+}
+
+#[tokio::test]
+async fn unsupported_combinations_are_reported() {
+    let server = server().await;
+    let gzip = config(
+        &server,
+        &[
+            ("compression", "GZip".into()),
+            ("data_format", "PARQUET".into()),
+            ("event_system_properties", Value::strings(["x-opt-offset"])),
+        ],
+    );
+    let errors = validation_errors(&server, &gzip);
+    let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["compression", "event_system_properties"]);
+}
+
+#[tokio::test]
+async fn import_takes_an_arm_id_in_any_casing() {
+    let server = server().await;
+    let recased = ID
+        .replace("resourceGroups", "resourcegroups")
+        .replace("clusters", "Clusters")
+        .replace("dataConnections", "DataConnections");
+    let resp = server.import_resource_state(TYPE_NAME, &recased);
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let state = resp.state.unwrap();
+    assert_eq!(state.get_str("id"), Some(ID));
+    assert_eq!(state.get_str("name"), Some("dc1"));
+    assert_eq!(state.get_str("database_name"), Some("demodb"));
+    assert_eq!(state.get_str("cluster_name"), Some("democluster"));
+    assert_eq!(state.get_str("resource_group_name"), Some("rg-demo"));
+    assert!(state.is_null_attr("location"));
+}
+
+#[tokio::test]
+async fn import_errors_say_what_is_wrong_with_the_id() {
+    let server = server().await;
+    let cases = [
+        ("", "the ID is empty"),
+        ("dc1", "must start with \"/\""),
+        (
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c/databases/d",
+            "ends before the \"dataConnections\" segment",
+        ),
+        (
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.EventHub/namespaces/n/eventhubs/e",
+            "where \"Microsoft.Kusto\" was expected",
+        ),
+    ];
+    for (id, fragment) in cases {
+        let resp = server.import_resource_state(TYPE_NAME, id);
+        let details: Diagnostics = resp.diagnostics;
+        let detail = &details.iter().next().unwrap().detail;
+        assert!(resp.state.is_none(), "{id}");
+        assert!(detail.contains(fragment), "{id}: {detail}");
+    }
+}
+
+/// StopProvider reaches an operation waiting on Azure: here the first request of the process
+/// (the cloud metadata), sent to a socket that accepts and never answers.
+#[tokio::test]
+async fn stop_provider_cancels_a_create_waiting_on_azure() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = silent.local_addr().unwrap().to_string();
+    let server = std::sync::Arc::new(server_with(&[("ARM_METADATA_HOSTNAME", &host)]).await);
+    let config = config(&server, &[]);
+    let planned = plan(&server, &Value::Null, &config).planned_state;
+    let apply = tokio::spawn({
+        let server = std::sync::Arc::clone(&server);
+        async move {
+            let request = ApplyResourceChangeRequest {
+                prior_state: Value::Null,
+                planned_state: planned,
+                config,
+                planned_private: Vec::new(),
+            };
+            server.apply_resource_change(TYPE_NAME, request).await
+        }
+    });
+    let (_connection, _) = silent.accept().await.unwrap();
+    server.stop();
+    let resp = apply.await.unwrap();
+    assert_eq!(resp.new_state, Value::Null, "nothing was created");
+    let detail = &resp.diagnostics.iter().next().unwrap().detail;
+    assert!(detail.contains("cancelled"), "{detail}");
+}
+
+/// Leaving out an attribute with a documented default plans the default, so a value changed
+/// in Azure shows in the plan and apply sets it back; values Azure chooses stay as they are.
+#[tokio::test]
+async fn omitted_defaults_plan_drifted_values_back() {
+    let server = server().await;
+    let config = config(&server, &[]);
+    let state = applied(&server, &config);
+    let drifts: [(&str, Value, Value, bool); 3] = [
+        ("compression", "GZip".into(), "None".into(), true),
+        (
+            "database_routing_type",
+            "Multi".into(),
+            "Single".into(),
+            true,
+        ),
+        (
+            "event_system_properties",
+            Value::strings(["x-opt-offset"]),
+            Value::List(vec![]),
+            false,
+        ),
+    ];
+    for (name, drifted, default, replaces) in drifts {
+        let mut refreshed = state.clone();
+        refreshed.set(name, drifted);
+        let resp = plan(&server, &refreshed, &config);
+        assert_eq!(resp.planned_state.attr(name), &default, "{name}");
+        let replace = if replaces {
+            vec![AttributePath::attr(name)]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(resp.requires_replace, replace, "{name}");
+        assert_eq!(
+            resp.planned_state.get_str("retrieval_start_date"),
+            Some("2026-01-01T00:00:00Z"),
+            "{name}: the value Azure chose is kept"
+        );
+    }
+}
+
+/// A connection whose provisioning state is Failed is planned for an in-place update, even
+/// when its settings equal the configuration.
+#[tokio::test]
+async fn a_failed_connection_plans_an_in_place_fix() {
+    let server = server().await;
+    let config = config(&server, &[]);
+    let mut state = applied(&server, &config);
+    state.set("provisioning_state", "Failed");
+    let resp = plan(&server, &state, &config);
+    assert!(
+        resp.requires_replace.is_empty(),
+        "{:?}",
+        resp.requires_replace
+    );
+    assert_eq!(
+        unknown_attributes(&resp.planned_state),
+        ["provisioning_state"]
+    );
+    let mut planned = resp.planned_state.clone();
+    planned.set("provisioning_state", "Failed");
+    assert_eq!(planned, state, "nothing else changes");
+}
+
+mod aftermath {
+    use super::*;
+    use crate::resources::eventhub_data_connection::aftermath::{
+        Found, after_create, after_update, note,
+    };
+    use kusto_arm::{DataConnectionId, EventHubDataConnection, EventHubSettings};
+
+    fn id() -> DataConnectionId {
+        DataConnectionId::parse(ID).unwrap()
+    }
+
+    /// What Azure holds after an operation that ended Failed with the new settings applied.
+    fn held(table: &str, state: &str) -> Found {
+        Found::Connection(Box::new(EventHubDataConnection {
+            id: ID.to_owned(),
+            name: "dc1".to_owned(),
+            settings: EventHubSettings {
+                location: "West Europe".into(),
+                event_hub_resource_id: HUB.into(),
+                consumer_group: "kusto".into(),
+                table_name: Some(table.into()),
+                mapping_rule_name: Some("events_json".into()),
+                data_format: Some("JSON".into()),
+                retrieval_start_date: Some("2026-01-01T00:00:00Z".into()),
+                ..EventHubSettings::default()
+            },
+            provisioning_state: Some(state.into()),
+            managed_identity_object_id: None,
+        }))
+    }
+
+    fn unknown() -> Found {
+        Found::Unknown(kusto_arm::Error::Transport("connection reset".into()))
+    }
+
+    #[tokio::test]
+    async fn a_failed_update_records_what_azure_holds() {
+        let server = server().await;
+        let prior = applied(&server, &config(&server, &[]));
+        let recorded = after_update(prior.clone(), &id(), &held("Other", "Failed"));
+        assert_eq!(recorded.get_str("table_name"), Some("Other"));
+        assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
+        assert_eq!(recorded.get_str("location"), Some("West Europe"));
+        assert_eq!(recorded.get_str("id"), Some(ID));
+        assert_eq!(after_update(prior.clone(), &id(), &unknown()), prior);
+        assert_eq!(
+            after_update(prior.clone(), &id(), &Found::Absent),
+            Value::Null
+        );
+        let other = Found::OtherKind("EventGrid".into());
+        assert_eq!(after_update(prior, &id(), &other), Value::Null);
+        let said = note("update", &id(), &held("Other", "Failed"));
+        assert!(
+            said.contains("provisioning state Failed") && said.contains("next plan"),
+            "{said}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_create_keeps_only_what_exists() {
+        let server = server().await;
+        let config = config(&server, &[]);
+        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let recorded = after_create(planned.clone(), &id(), &held("Events", "Failed"));
+        assert!(recorded.is_wholly_known());
+        assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
+        assert_eq!(
+            recorded.get_str("retrieval_start_date"),
+            Some("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            after_create(planned.clone(), &id(), &Found::Absent),
+            Value::Null
+        );
+        let other = Found::OtherKind("EventGrid".into());
+        assert_eq!(after_create(planned.clone(), &id(), &other), Value::Null);
+        let unsure = after_create(planned, &id(), &unknown());
+        assert_eq!(unsure.get_str("id"), Some(ID));
+        assert!(unsure.is_null_attr("provisioning_state"));
+        assert!(note("create", &id(), &unknown()).contains("tainted"));
+        assert!(note("create", &id(), &Found::Absent).contains("none is kept in state"));
+    }
+}
