@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crate::client::AzureHandle;
 use crate::errors::explain;
-use crate::resources::eventhub_data_connection::schema::{Rule, describe};
+use crate::resources::eventhub_data_connection::attributes::{
+    ATTRIBUTES, Attr, Azure, ID, LOCATION,
+};
+use crate::resources::eventhub_data_connection::schema::{Rule, typed};
 use crate::resources::eventhub_data_connection::{TYPE_NAME, model, rules, wrong_kind};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
 use terraform_plugin::datasource::{DataSource, ReadRequest, ReadResponse};
@@ -17,50 +20,53 @@ use terraform_plugin::path::AttributePath;
 use terraform_plugin::schema::{Attribute, Schema};
 use terraform_plugin::value::Value;
 
-/// The resource's rule for a lookup attribute, so a lookup by a name the resource could not
-/// have created fails at validate.
-fn lookup_rule(name: &str) -> fn(&str) -> Result<(), String> {
-    match name {
-        "name" => rules::validate_name,
-        "resource_group_name" => rules::validate_resource_group_name,
-        "cluster_name" => rules::validate_cluster_name,
-        "database_name" => rules::validate_database_name,
-        _ => rules::validate_data_connection_id,
-    }
-}
-
 /// How long a lookup may take (the resource's default read timeout).
 const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
+/// Whether `attr` identifies the connection: `id`, or one of the names that make it up.
+fn is_lookup(attr: &Attr) -> bool {
+    matches!(attr.azure, Azure::Id | Azure::Name(_))
+}
+
+/// The attributes that identify a connection, `id` first.
+fn lookups() -> impl Iterator<Item = &'static Attr> {
+    ATTRIBUTES.iter().filter(|attr| is_lookup(attr))
+}
+
 /// The names that identify a connection, as an alternative to `id`.
-const NAMES: [&str; 4] = [
-    "name",
-    "resource_group_name",
-    "cluster_name",
-    "database_name",
-];
+fn names() -> impl Iterator<Item = &'static str> {
+    lookups()
+        .filter(|attr| matches!(attr.azure, Azure::Name(_)))
+        .map(|attr| attr.name)
+}
 
-/// Every attribute that is only read.
-const EXPORTED: [&str; 13] = [
-    "location",
-    "eventhub_id",
-    "consumer_group",
-    "table_name",
-    "mapping_rule_name",
-    "data_format",
-    "compression",
-    "identity_id",
-    "managed_identity_object_id",
-    "database_routing_type",
-    "retrieval_start_date",
-    "provisioning_state",
-    "event_system_properties",
-];
+/// The schema attribute for `attr`: a lookup takes the resource's rule (so a lookup by a
+/// name the resource could not have created fails at validate); everything Azure holds is
+/// exported; the resource's own arguments are not here.
+fn attribute(attr: &Attr) -> Option<Attribute> {
+    let attribute = typed(attr).description(describe(attr));
+    match attr.azure {
+        Azure::Id => Some(
+            attribute
+                .optional_computed()
+                .validator(Rule(rules::validate_data_connection_id)),
+        ),
+        Azure::Name(_) => {
+            let attribute = attribute.optional_computed();
+            Some(match attr.rule {
+                Some(rule) => attribute.validator(Rule(rule)),
+                None => attribute,
+            })
+        }
+        Azure::Text { .. } | Azure::List { .. } | Azure::Reported(_) => Some(attribute.computed()),
+        Azure::Argument => None,
+    }
+}
 
-/// The resource's description of attribute `name`, but where reading differs from managing.
-fn describe_here(name: &str) -> &'static str {
-    match name {
-        "id" => {
+/// The resource's description of `attr`, but where reading differs from managing.
+fn describe(attr: &Attr) -> &'static str {
+    match attr.name {
+        ID => {
             "The ARM ID of the data connection, \
              `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`, \
              in any casing of its segment names; the alternative to the four names. The \
@@ -68,11 +74,11 @@ fn describe_here(name: &str) -> &'static str {
              it is exported as written (Terraform keeps a configured value); a lookup by names \
              exports the canonical ID."
         }
-        "location" => {
+        LOCATION => {
             "The Azure region of the Kusto cluster, as Azure reports it (a display name such as \
              `West Europe`)."
         }
-        _ => describe(name),
+        _ => attr.description,
     }
 }
 
@@ -86,43 +92,23 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
     }
 
     fn schema(&self) -> Schema {
-        let lookup = ["id"].into_iter().chain(NAMES).fold(
-            Schema::new(0).description(
-                "Reads an existing Azure Data Explorer (Kusto) Event Hub data connection, by its \
-                 ARM ID or by its names.",
-            ),
-            |schema, name| {
-                schema.attribute(
-                    Attribute::string(name)
-                        .optional_computed()
-                        .validator(Rule(lookup_rule(name)))
-                        .description(describe_here(name)),
-                )
-            },
+        let schema = Schema::new(0).description(
+            "Reads an existing Azure Data Explorer (Kusto) Event Hub data connection, by its \
+             ARM ID or by its names.",
         );
-        EXPORTED.into_iter().fold(lookup, |schema, name| {
-            let attribute = if name == "event_system_properties" {
-                Attribute::list_of_strings(name)
-            } else {
-                Attribute::string(name)
-            };
-            schema.attribute(attribute.computed().description(describe_here(name)))
-        })
+        ATTRIBUTES
+            .iter()
+            .filter_map(attribute)
+            .fold(schema, Schema::attribute)
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let any_unknown = ["id"]
-            .into_iter()
-            .chain(NAMES)
-            .any(|name| config.is_unknown_attr(name));
+        let any_unknown = lookups().any(|attr| config.is_unknown_attr(attr.name));
         if any_unknown {
             return;
         }
-        let by_id = !config.is_null_attr("id");
-        let names_given: Vec<&str> = NAMES
-            .into_iter()
-            .filter(|name| !config.is_null_attr(name))
-            .collect();
+        let by_id = !config.is_null_attr(ID);
+        let names_given: Vec<&str> = names().filter(|name| !config.is_null_attr(name)).collect();
         let problem = match (by_id, names_given.len()) {
             (true, 0) | (false, 4) => return,
             (true, _) => "Give either `id` or the names, not both.".to_owned(),
@@ -130,8 +116,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
                            `cluster_name` and `database_name`."
                 .to_owned(),
             (false, _) => {
-                let missing: Vec<String> = NAMES
-                    .into_iter()
+                let missing: Vec<String> = names()
                     .filter(|name| !names_given.contains(name))
                     .map(|name| format!("`{name}`"))
                     .collect();
@@ -190,12 +175,12 @@ async fn lookup_id(
     ctx: &CallContext,
     diags: &mut Diagnostics,
 ) -> Option<DataConnectionId> {
-    if let Some(text) = config.get_str("id") {
+    if let Some(text) = config.get_str(ID) {
         return match DataConnectionId::parse(text) {
             Ok(id) => Some(id),
             Err(error) => {
                 diags.add_attribute_error(
-                    AttributePath::attr("id"),
+                    AttributePath::attr(ID),
                     "Invalid Attribute Value",
                     format!("{error}."),
                 );

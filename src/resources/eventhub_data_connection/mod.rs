@@ -13,15 +13,19 @@
 //!
 //! What a failed write left behind is found out in [`aftermath`].
 //!
-//! The rest lives beside it: [`schema`] (attributes, descriptions, validators), [`plan`] (what
-//! is known before apply), [`model`] (state <-> Azure, with spelling kept), and [`rules`] (the
-//! attribute rules as plain functions).
+//! The rest lives beside it: [`attributes`] (every attribute once: name, description, rule,
+//! what a change does, where it lives in Azure), [`schema`] (the schema derived from it),
+//! [`plan`] (what is known before apply), [`model`] (state <-> Azure, derived from it too),
+//! [`spelling`] (which spellings mean the same value) and [`rules`] (the attribute rules as
+//! plain functions).
 
 mod aftermath;
+pub(crate) mod attributes;
 pub(crate) mod model;
 mod plan;
 pub(crate) mod rules;
 pub(crate) mod schema;
+mod spelling;
 
 use crate::client::AzureHandle;
 use crate::errors::explain;
@@ -36,6 +40,10 @@ use terraform_plugin::resource::{
 use terraform_plugin::schema::Schema;
 use terraform_plugin::value::Value;
 
+use attributes::{
+    CLUSTER_NAME, COMPRESSION, DATA_FORMAT, EVENT_SYSTEM_PROPERTIES, ID, IDENTITY_ID, LOCATION,
+    PROVISIONING_STATE, RESOURCE_GROUP_NAME, SKIP_PREFLIGHT_VALIDATION,
+};
 use schema::TIMEOUTS;
 
 /// The resource type name.
@@ -61,15 +69,15 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             config.get_str(name).filter(|value| rule(value).is_ok())
         };
         let values = rules::Combination {
-            resource_group_name: valid("resource_group_name", rules::validate_resource_group_name),
-            cluster_name: valid("cluster_name", rules::validate_cluster_name),
-            data_format: valid("data_format", rules::validate_data_format),
-            compression: valid("compression", rules::validate_compression),
+            resource_group_name: valid(RESOURCE_GROUP_NAME, rules::validate_resource_group_name),
+            cluster_name: valid(CLUSTER_NAME, rules::validate_cluster_name),
+            data_format: valid(DATA_FORMAT, rules::validate_data_format),
+            compression: valid(COMPRESSION, rules::validate_compression),
             event_system_property_count: config
-                .attr("event_system_properties")
+                .attr(EVENT_SYSTEM_PROPERTIES)
                 .as_elements()
                 .map(<[Value]>::len),
-            identity_id: valid("identity_id", rules::validate_identity_id),
+            identity_id: valid(IDENTITY_ID, rules::validate_identity_id),
         };
         for violation in rules::check_combination(&values) {
             diags.add_attribute_error(
@@ -99,7 +107,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         let settings = model::settings(&req.plan);
         let skip_preflight = req
             .plan
-            .get_bool("skip_preflight_validation")
+            .get_bool(SKIP_PREFLIGHT_VALIDATION)
             .unwrap_or(req.provider.settings().skip_preflight_validation);
         if !skip_preflight && !passes_preflight(api, &ctx, &id, &settings, diags).await {
             return;
@@ -180,7 +188,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             return;
         };
         let settings = model::settings(&req.plan);
-        let failed_before = req.state.get_str("provisioning_state") == Some(model::FAILED);
+        let failed_before = req.state.get_str(PROVISIONING_STATE) == Some(model::FAILED);
         if !failed_before && model::same_settings(&settings, &model::settings(&req.state)) {
             // Only Terraform-side values changed (timeouts, preflight, a spelling): nothing
             // to send; what Azure holds is the prior state.
@@ -363,12 +371,12 @@ async fn connect<'a>(
 
 /// The id stored in state, or an error diagnostic.
 fn id_in_state(state: &Value, diags: &mut Diagnostics) -> Option<DataConnectionId> {
-    let text = state.get_str("id").unwrap_or_default();
+    let text = state.get_str(ID).unwrap_or_default();
     match DataConnectionId::parse(text) {
         Ok(id) => Some(id),
         Err(error) => {
             diags.add_attribute_error(
-                AttributePath::attr("id"),
+                AttributePath::attr(ID),
                 "Invalid ID in state",
                 format!("{error}. Remove the resource from state and import it again."),
             );
@@ -400,7 +408,7 @@ fn failed(
 /// the id and the names, while every state a plan or read produced holds the required
 /// `location`.
 fn is_import(state: &Value) -> bool {
-    state.is_null_attr("location")
+    state.is_null_attr(LOCATION)
 }
 
 /// The message for a data connection of another kind.

@@ -10,15 +10,13 @@
 //! ARM client already reads them so); the service defaults of `compression` and
 //! `databaseRouting` are filled in, as azurerm shows them.
 
-use kusto_arm::{
-    DataConnectionId, EventHubDataConnection, EventHubId, EventHubSettings, ManagedIdentityId,
-};
+use kusto_arm::{DataConnectionId, EventHubDataConnection, EventHubSettings};
 use terraform_plugin::value::Value;
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 
-use super::rules;
-use super::schema::{DEFAULT_COMPRESSION, DEFAULT_DATABASE_ROUTING};
+use super::attributes::{
+    ATTRIBUTES, Azure, CLUSTER_NAME, CONSUMER_GROUP, DATA_FORMAT, DATABASE_NAME, EVENTHUB_ID,
+    IDENTITY_ID, MAPPING_RULE_NAME, NAME, RESOURCE_GROUP_NAME, TABLE_NAME,
+};
 
 /// The provisioning state of a ready connection.
 pub(crate) const SUCCEEDED: &str = "Succeeded";
@@ -31,210 +29,78 @@ pub(crate) const FAILED: &str = "Failed";
 pub(crate) fn id_from_names(subscription: &str, value: &Value) -> Option<DataConnectionId> {
     Some(DataConnectionId::new(
         subscription,
-        value.get_str("resource_group_name")?,
-        value.get_str("cluster_name")?,
-        value.get_str("database_name")?,
-        value.get_str("name")?,
+        value.get_str(RESOURCE_GROUP_NAME)?,
+        value.get_str(CLUSTER_NAME)?,
+        value.get_str(DATABASE_NAME)?,
+        value.get_str(NAME)?,
     ))
 }
 
 /// The settings to send, from a plan (wholly known at apply, except values Azure chooses).
 pub(crate) fn settings(plan: &Value) -> EventHubSettings {
-    EventHubSettings {
-        location: plan.get_string("location").unwrap_or_default(),
-        event_hub_resource_id: plan.get_string("eventhub_id").unwrap_or_default(),
-        consumer_group: plan.get_string("consumer_group").unwrap_or_default(),
-        table_name: plan.get_string("table_name"),
-        mapping_rule_name: plan.get_string("mapping_rule_name"),
-        data_format: plan.get_string("data_format"),
-        event_system_properties: plan
-            .get_strings("event_system_properties")
-            .unwrap_or_default(),
-        compression: plan.get_string("compression"),
-        managed_identity_resource_id: plan.get_string("identity_id"),
-        database_routing: plan.get_string("database_routing_type"),
-        retrieval_start_date: plan.get_string("retrieval_start_date"),
+    let mut settings = EventHubSettings::default();
+    for attr in &ATTRIBUTES {
+        match attr.azure {
+            Azure::Text { write, .. } => write(&mut settings, plan.get_string(attr.name)),
+            Azure::List { write, .. } => {
+                write(
+                    &mut settings,
+                    plan.get_strings(attr.name).unwrap_or_default(),
+                );
+            }
+            Azure::Id | Azure::Name(_) | Azure::Reported(_) | Azure::Argument => {}
+        }
     }
+    settings
 }
 
 /// Whether two settings ask Azure for the same connection, spelling aside.
 pub(crate) fn same_settings(a: &EventHubSettings, b: &EventHubSettings) -> bool {
-    let same_text =
-        |a: &Option<String>, b: &Option<String>, same: fn(&str, &str) -> bool| match (a, b) {
-            (Some(a), Some(b)) => same(a, b),
+    ATTRIBUTES.iter().all(|attr| match attr.azure {
+        Azure::Text { read, .. } => match (read(a), read(b)) {
+            (Some(a), Some(b)) => (attr.same)(&a, &b),
             (a, b) => a == b,
-        };
-    rules::same_location(&a.location, &b.location)
-        && same_eventhub_id(&a.event_hub_resource_id, &b.event_hub_resource_id)
-        && a.consumer_group == b.consumer_group
-        && a.table_name == b.table_name
-        && a.mapping_rule_name == b.mapping_rule_name
-        && a.data_format == b.data_format
-        && a.event_system_properties == b.event_system_properties
-        && a.compression == b.compression
-        && same_text(
-            &a.managed_identity_resource_id,
-            &b.managed_identity_resource_id,
-            same_identity_id,
-        )
-        && a.database_routing == b.database_routing
-        && same_text(
-            &a.retrieval_start_date,
-            &b.retrieval_start_date,
-            rules::same_instant,
-        )
-}
-
-/// Whether two Event Hub ids name the same hub (case-insensitively, as ARM compares).
-pub(crate) fn same_eventhub_id(a: &str, b: &str) -> bool {
-    match (EventHubId::parse(a), EventHubId::parse(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-/// Whether two identity ids name the same managed identity.
-pub(crate) fn same_identity_id(a: &str, b: &str) -> bool {
-    match (ManagedIdentityId::parse(a), ManagedIdentityId::parse(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
+        },
+        Azure::List { read, .. } => read(a) == read(b),
+        Azure::Id | Azure::Name(_) | Azure::Reported(_) | Azure::Argument => true,
+    })
 }
 
 /// Writes the identifying attributes (`id` and the four names) of `id` into `state`,
 /// keeping the spelling already there when it names the same connection.
 pub(crate) fn write_id(state: &mut Value, id: &DataConnectionId) {
-    let same_id = state
-        .get_str("id")
-        .and_then(|current| DataConnectionId::parse(current).ok())
-        .is_some_and(|current| current == *id);
-    if !same_id {
-        state.set("id", id.to_string());
-    }
-    let names = [
-        ("name", id.name.as_str()),
-        ("database_name", id.database.database.as_str()),
-        ("cluster_name", id.cluster().cluster.as_str()),
-        ("resource_group_name", id.cluster().resource_group.as_str()),
-    ];
-    for (attribute, fresh) in names {
-        let value = keep(state.attr(attribute), Some(fresh.to_owned()), |a, b| {
-            a.eq_ignore_ascii_case(b)
-        });
-        state.set(attribute, value);
+    for attr in &ATTRIBUTES {
+        match attr.azure {
+            Azure::Id => {
+                let same_id = state
+                    .get_str(attr.name)
+                    .and_then(|current| DataConnectionId::parse(current).ok())
+                    .is_some_and(|current| current == *id);
+                if !same_id {
+                    state.set(attr.name, id.to_string());
+                }
+            }
+            Azure::Name(name) => {
+                let value = keep(state.attr(attr.name), Some(name(id).to_owned()), attr.same);
+                state.set(attr.name, value);
+            }
+            Azure::Text { .. } | Azure::List { .. } | Azure::Reported(_) | Azure::Argument => {}
+        }
     }
 }
 
 /// Writes what Azure reports about the connection into `state` (which holds the prior,
 /// planned or configured values), keeping equivalent spellings.
 pub(crate) fn write_connection(state: &mut Value, connection: &EventHubDataConnection) {
-    let s = &connection.settings;
-    let exact = |a: &str, b: &str| a == b;
-    let any_case = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    let updates = [
-        (
-            "location",
-            keep(
-                state.attr("location"),
-                Some(s.location.clone()).filter(|l| !l.is_empty()),
-                rules::same_location,
-            ),
-        ),
-        (
-            "eventhub_id",
-            keep(
-                state.attr("eventhub_id"),
-                Some(canonical_eventhub_id(&s.event_hub_resource_id)),
-                same_eventhub_id,
-            ),
-        ),
-        (
-            "consumer_group",
-            keep(
-                state.attr("consumer_group"),
-                Some(s.consumer_group.clone()),
-                exact,
-            ),
-        ),
-        (
-            "table_name",
-            keep(state.attr("table_name"), s.table_name.clone(), exact),
-        ),
-        (
-            "mapping_rule_name",
-            keep(
-                state.attr("mapping_rule_name"),
-                s.mapping_rule_name.clone(),
-                exact,
-            ),
-        ),
-        (
-            "data_format",
-            keep(
-                state.attr("data_format"),
-                s.data_format
-                    .as_deref()
-                    .map(|f| canonical(f, &rules::DATA_FORMATS)),
-                any_case,
-            ),
-        ),
-        (
-            "compression",
-            keep(
-                state.attr("compression"),
-                Some(canonical(
-                    s.compression.as_deref().unwrap_or(DEFAULT_COMPRESSION),
-                    &rules::COMPRESSIONS,
-                )),
-                any_case,
-            ),
-        ),
-        (
-            "event_system_properties",
-            event_system_properties(state.attr("event_system_properties"), s),
-        ),
-        (
-            "identity_id",
-            keep(
-                state.attr("identity_id"),
-                s.managed_identity_resource_id
-                    .as_deref()
-                    .map(canonical_identity_id),
-                same_identity_id,
-            ),
-        ),
-        (
-            "database_routing_type",
-            keep(
-                state.attr("database_routing_type"),
-                Some(canonical(
-                    s.database_routing
-                        .as_deref()
-                        .unwrap_or(DEFAULT_DATABASE_ROUTING),
-                    &rules::DATABASE_ROUTING_TYPES,
-                )),
-                any_case,
-            ),
-        ),
-        (
-            "retrieval_start_date",
-            keep(
-                state.attr("retrieval_start_date"),
-                s.retrieval_start_date.as_deref().map(canonical_instant),
-                rules::same_instant,
-            ),
-        ),
-        (
-            "managed_identity_object_id",
-            Value::from(connection.managed_identity_object_id.clone()),
-        ),
-        (
-            "provisioning_state",
-            Value::from(connection.provisioning_state.clone()),
-        ),
-    ];
-    for (attribute, value) in updates {
-        state.set(attribute, value);
+    let settings = &connection.settings;
+    for attr in &ATTRIBUTES {
+        let value = match attr.azure {
+            Azure::Text { read, .. } => keep(state.attr(attr.name), read(settings), attr.same),
+            Azure::List { read, .. } => listed(state.attr(attr.name), read(settings)),
+            Azure::Reported(report) => Value::from(report(connection)),
+            Azure::Id | Azure::Name(_) | Azure::Argument => continue,
+        };
+        state.set(attr.name, value);
     }
 }
 
@@ -245,19 +111,19 @@ pub(crate) fn preflight_attribute(problem: &str) -> Option<&'static str> {
     let text = problem.to_ascii_lowercase();
     let found = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if found(&["mapping"]) {
-        Some("mapping_rule_name")
+        Some(MAPPING_RULE_NAME)
     } else if found(&["table"]) {
-        Some("table_name")
+        Some(TABLE_NAME)
     } else if found(&["consumer group", "consumergroup"]) {
-        Some("consumer_group")
+        Some(CONSUMER_GROUP)
     } else if found(&["event hub", "eventhub"]) {
-        Some("eventhub_id")
+        Some(EVENTHUB_ID)
     } else if found(&["identity", "permission", "authoriz", "forbidden"]) {
-        Some("identity_id")
+        Some(IDENTITY_ID)
     } else if found(&["format"]) {
-        Some("data_format")
+        Some(DATA_FORMAT)
     } else if found(&["database"]) {
-        Some("database_name")
+        Some(DATABASE_NAME)
     } else {
         None
     }
@@ -272,10 +138,9 @@ fn keep(current: &Value, fresh: Option<String>, same: impl Fn(&str, &str) -> boo
     }
 }
 
-/// The system properties as Azure lists them, in the current order when they are the same
-/// set (the service may reorder them).
-fn event_system_properties(current: &Value, settings: &EventHubSettings) -> Value {
-    let fresh = &settings.event_system_properties;
+/// A list as Azure holds it, in the current order when it is the same set (the service may
+/// reorder event system properties).
+fn listed(current: &Value, fresh: &[String]) -> Value {
     if let Some(elements) = current.as_elements() {
         let current: Vec<&str> = elements.iter().filter_map(Value::as_str).collect();
         let mut a = current.clone();
@@ -287,32 +152,6 @@ fn event_system_properties(current: &Value, settings: &EventHubSettings) -> Valu
         }
     }
     Value::strings(fresh.iter().map(String::as_str))
-}
-
-/// An enumeration value in its documented spelling (`json` → `JSON`); unknown values as
-/// Azure sent them.
-fn canonical(value: &str, allowed: &[&str]) -> String {
-    allowed
-        .iter()
-        .find(|a| a.eq_ignore_ascii_case(value))
-        .map_or_else(|| value.to_owned(), |a| (*a).to_owned())
-}
-
-/// A date-time in UTC with `Z`, the form users write (`2024-01-15T08:30:00+00:00` becomes
-/// `2024-01-15T08:30:00Z`); text that does not parse stays as Azure sent it.
-fn canonical_instant(text: &str) -> String {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .and_then(|instant| instant.to_offset(UtcOffset::UTC).format(&Rfc3339).ok())
-        .unwrap_or_else(|| text.to_owned())
-}
-
-fn canonical_eventhub_id(id: &str) -> String {
-    EventHubId::parse(id).map_or_else(|_| id.to_owned(), |id| id.to_string())
-}
-
-fn canonical_identity_id(id: &str) -> String {
-    ManagedIdentityId::parse(id).map_or_else(|_| id.to_owned(), |id| id.to_string())
 }
 
 #[cfg(test)]
@@ -425,15 +264,6 @@ mod tests {
             state.get_str("retrieval_start_date"),
             Some("2024-01-15T08:30:00Z")
         );
-    }
-
-    #[test]
-    fn instants_are_written_in_utc() {
-        assert_eq!(
-            canonical_instant("2024-01-15T10:30:00.5+02:00"),
-            "2024-01-15T08:30:00.5Z"
-        );
-        assert_eq!(canonical_instant("not a date"), "not a date");
     }
 
     /// The live service's GET after a create (as in the recorded traffic): unset optionals as `""`, `[]` and

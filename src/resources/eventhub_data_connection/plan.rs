@@ -14,7 +14,8 @@ use terraform_plugin::planmod::{AttributePlanRequest, AttributePlanResponse, Pla
 use terraform_plugin::resource::{ModifyPlanRequest, ModifyPlanResponse};
 use terraform_plugin::value::Value;
 
-use super::model;
+use super::attributes::{ID, IDENTITY_ID, MANAGED_IDENTITY_OBJECT_ID, PROVISIONING_STATE};
+use super::{model, spelling};
 
 /// Like the framework's `RequiresReplace`, except that a new spelling of the same value
 /// (as judged by `same`) is updated in place.
@@ -89,31 +90,33 @@ pub(crate) fn modify(req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyP
         if let Some(subscription) = req.provider.configured_subscription()
             && let Some(id) = model::id_from_names(subscription, plan)
         {
-            plan.set("id", id.to_string());
+            plan.set(ID, id.to_string());
         }
-        if plan.is_null_attr("identity_id") {
-            plan.set("managed_identity_object_id", Value::Null);
+        if plan.is_null_attr(IDENTITY_ID) {
+            plan.set(MANAGED_IDENTITY_OBJECT_ID, Value::Null);
         }
         return;
     }
-    let same_identity = match (plan.attr("identity_id"), req.state.attr("identity_id")) {
+    let same_identity = match (plan.attr(IDENTITY_ID), req.state.attr(IDENTITY_ID)) {
         (Value::Null, Value::Null) => true,
-        (Value::String(planned), Value::String(prior)) => model::same_identity_id(planned, prior),
+        (Value::String(planned), Value::String(prior)) => {
+            spelling::same_identity_id(planned, prior)
+        }
         _ => false,
     };
     if same_identity {
         plan.set(
-            "managed_identity_object_id",
-            req.state.attr("managed_identity_object_id").clone(),
+            MANAGED_IDENTITY_OBJECT_ID,
+            req.state.attr(MANAGED_IDENTITY_OBJECT_ID).clone(),
         );
-    } else if plan.is_null_attr("identity_id") {
-        plan.set("managed_identity_object_id", Value::Null);
+    } else if plan.is_null_attr(IDENTITY_ID) {
+        plan.set(MANAGED_IDENTITY_OBJECT_ID, Value::Null);
     }
-    match req.state.get_str("provisioning_state") {
-        Some(model::SUCCEEDED) => plan.set("provisioning_state", model::SUCCEEDED),
+    match req.state.get_str(PROVISIONING_STATE) {
+        Some(model::SUCCEEDED) => plan.set(PROVISIONING_STATE, model::SUCCEEDED),
         // A connection Azure could not set up is planned for repair: an in-place update that
         // sends its settings again, even when they equal the prior state.
-        Some(model::FAILED) => plan.set("provisioning_state", Value::Unknown),
+        Some(model::FAILED) => plan.set(PROVISIONING_STATE, Value::Unknown),
         _ => {}
     }
 }

@@ -21,7 +21,12 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use kusto_arm::DataConnectionId;
+use kusto_arm::{ClusterId, DataConnectionId, EventHubId, IdError, ManagedIdentityId};
+
+use super::attributes::{
+    COMPRESSION, DATA_FORMAT, DATABASE_ROUTING_TYPE, EVENT_SYSTEM_PROPERTIES, EVENTHUB_ID, ID,
+    IDENTITY_ID, LOCATION, RETRIEVAL_START_DATE,
+};
 
 /// `data_format` values of the ARM API (`EventHubDataFormat`, Kusto 2024-04-13 and 2025-02-14).
 pub(crate) const DATA_FORMATS: [&str; 16] = [
@@ -64,31 +69,6 @@ const GZIP_WITH_SYSTEM_PROPERTIES: &str = "event_system_properties cannot be emb
 
 /// The name of the consumer group every Event Hub has, the one exception to the naming rule.
 const DEFAULT_CONSUMER_GROUP: &str = "$Default";
-
-/// Template of an Event Hub id: `(segment key, fixed value)`; `None` marks a name to capture.
-const EVENT_HUB_ID: [(&str, Option<&str>); 5] = [
-    ("subscriptions", None),
-    ("resourceGroups", None),
-    ("providers", Some("Microsoft.EventHub")),
-    ("namespaces", None),
-    ("eventhubs", None),
-];
-
-/// Template of a Kusto cluster id (a cluster's system-assigned identity).
-const CLUSTER_ID: [(&str, Option<&str>); 4] = [
-    ("subscriptions", None),
-    ("resourceGroups", None),
-    ("providers", Some("Microsoft.Kusto")),
-    ("clusters", None),
-];
-
-/// Template of a user-assigned managed identity id.
-const USER_ASSIGNED_IDENTITY_ID: [(&str, Option<&str>); 4] = [
-    ("subscriptions", None),
-    ("resourceGroups", None),
-    ("providers", Some("Microsoft.ManagedIdentity")),
-    ("userAssignedIdentities", None),
-];
 
 /// `name`: 1-40 ASCII letters, digits, spaces, dashes and dots, not starting or ending with a
 /// space (Microsoft's naming rules for `Microsoft.Kusto/clusters/databases/dataConnections`:
@@ -233,17 +213,17 @@ pub(crate) fn validate_data_format(value: &str) -> Result<(), String> {
         .copied()
         .filter(|format| *format != "RAW")
         .collect();
-    one_of("data_format", &event_hub_formats, value)
+    one_of(DATA_FORMAT, &event_hub_formats, value)
 }
 
 /// `compression`: `GZip` or `None` (case-sensitive, as in azurerm).
 pub(crate) fn validate_compression(value: &str) -> Result<(), String> {
-    one_of("compression", &COMPRESSIONS, value)
+    one_of(COMPRESSION, &COMPRESSIONS, value)
 }
 
 /// `database_routing_type`: `Single` or `Multi` (case-sensitive, as in azurerm).
 pub(crate) fn validate_database_routing_type(value: &str) -> Result<(), String> {
-    one_of("database_routing_type", &DATABASE_ROUTING_TYPES, value)
+    one_of(DATABASE_ROUTING_TYPE, &DATABASE_ROUTING_TYPES, value)
 }
 
 /// One element of `event_system_properties`: not empty, no control characters, no leading or
@@ -257,33 +237,41 @@ pub(crate) fn validate_event_system_property(value: &str) -> Result<(), String> 
 
 /// `eventhub_id`: the ARM id of an Event Hub,
 /// `/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.EventHub/namespaces/{namespace}/eventhubs/{eventhub}`.
-///
-/// Only the shape is checked, case-insensitively (unlike azurerm): full parsing into a typed id is
-/// the ARM client's job.
+/// Parsed by the ARM client's id parser, case-insensitively (unlike azurerm).
 pub(crate) fn validate_eventhub_id(value: &str) -> Result<(), String> {
-    clean("eventhub_id", value)?;
-    match arm_id_names(value, &EVENT_HUB_ID) {
-        Some(_) => Ok(()),
-        None => Err(format!(
-            "eventhub_id must be the ID of an Event Hub, {}; got {value:?}",
-            template_text(&EVENT_HUB_ID)
-        )),
-    }
+    clean(EVENTHUB_ID, value)?;
+    exact_id(EVENTHUB_ID, value, EventHubId::parse(value))
+        .map_err(|problem| format!("{EVENTHUB_ID} must be the ID of an Event Hub: {problem}"))
 }
 
 /// `identity_id`: the ARM id of the Kusto cluster (to use its system-assigned identity) or of a
-/// user-assigned managed identity. Shape only, case-insensitive (azurerm parses both insensitively
-/// since its fix for issue #20868).
+/// user-assigned managed identity, in any casing (azurerm parses both insensitively since its fix
+/// for issue #20868).
 pub(crate) fn validate_identity_id(value: &str) -> Result<(), String> {
-    clean("identity_id", value)?;
-    match parse_identity_id(value) {
-        Some(_) => Ok(()),
-        None => Err(format!(
-            "identity_id must be the ID of the Kusto cluster, {}, to use its system-assigned identity, \
-             or of a user-assigned identity, {}; got {value:?}",
-            template_text(&CLUSTER_ID),
-            template_text(&USER_ASSIGNED_IDENTITY_ID)
-        )),
+    clean(IDENTITY_ID, value)?;
+    exact_id(IDENTITY_ID, value, ManagedIdentityId::parse(value)).map_err(|problem| {
+        format!(
+            "{IDENTITY_ID} must be the ID of the Kusto cluster, to use its system-assigned \
+             identity, or of a user-assigned identity: {problem}"
+        )
+    })
+}
+
+/// An id the ARM client parses and that is written exactly as Azure writes it, casing aside
+/// (the parser also reads a trailing `/`, which Azure would store as sent).
+fn exact_id<T: std::fmt::Display>(
+    what: &str,
+    value: &str,
+    parsed: Result<T, IdError>,
+) -> Result<(), String> {
+    let id = parsed.map_err(|error| error.to_string())?;
+    let canonical = id.to_string();
+    if canonical.eq_ignore_ascii_case(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {value:?} is not written as ARM writes it, {canonical:?}"
+        ))
     }
 }
 
@@ -291,7 +279,7 @@ pub(crate) fn validate_identity_id(value: &str) -> Result<(), String> {
 /// `IsRFC3339Time`). Like Go's parser behind it, the date and time must be joined by `T`: the
 /// space RFC 3339 also allows is not an ISO 8601 date-time, which is what ARM expects.
 pub(crate) fn validate_retrieval_start_date(value: &str) -> Result<(), String> {
-    clean("retrieval_start_date", value)?;
+    clean(RETRIEVAL_START_DATE, value)?;
     let problem = match OffsetDateTime::parse(value, &Rfc3339) {
         Ok(_) if value.as_bytes().get(10) == Some(&b'T') => return Ok(()),
         Ok(_) => "the date and the time must be separated by \"T\"".to_string(),
@@ -303,22 +291,9 @@ pub(crate) fn validate_retrieval_start_date(value: &str) -> Result<(), String> {
     ))
 }
 
-/// Whether two `retrieval_start_date` values name the same instant, so that the service writing
-/// `2024-01-15T08:30:00+00:00` back for `2024-01-15T08:30:00Z` is not a change. Values that do not
-/// parse are compared as text.
-pub(crate) fn same_instant(a: &str, b: &str) -> bool {
-    match (
-        OffsetDateTime::parse(a, &Rfc3339),
-        OffsetDateTime::parse(b, &Rfc3339),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
 /// `id` (of the data source's lookup): the ARM id of a data connection, in any casing.
 pub(crate) fn validate_data_connection_id(value: &str) -> Result<(), String> {
-    clean("id", value)?;
+    clean(ID, value)?;
     DataConnectionId::parse(value)
         .map(|_| ())
         .map_err(|error| format!("id must be the ARM ID of a data connection: {error}"))
@@ -328,7 +303,7 @@ pub(crate) fn validate_data_connection_id(value: &str) -> Result<(), String> {
 /// It must be the region of the Kusto cluster (not the Event Hub's; azurerm issue #5329), which
 /// only the service can check.
 pub(crate) fn validate_location(value: &str) -> Result<(), String> {
-    let what = "location";
+    let what = LOCATION;
     not_blank(what, value)?;
     clean(what, value)?;
     only_chars(
@@ -338,22 +313,6 @@ pub(crate) fn validate_location(value: &str) -> Result<(), String> {
         "letters, digits and spaces: the Azure region of the Kusto cluster, such as \"westeurope\" \
          or \"West Europe\"",
     )
-}
-
-/// An Azure region in the form ARM uses in ids: `"West Europe"` and `"WestEurope"` become
-/// `"westeurope"`.
-pub(crate) fn normalize_location(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Whether two spellings name the same region; Kusto answers with the display name
-/// (`"West Europe"`) whatever was sent.
-pub(crate) fn same_location(a: &str, b: &str) -> bool {
-    normalize_location(a) == normalize_location(b)
 }
 
 /// The configured values the cross-field rules look at. `None` means null **or unknown**: a rule
@@ -401,7 +360,7 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
         .filter(|f| gzip && ALREADY_COMPRESSED_FORMATS.contains(f))
     {
         violations.push(Violation {
-            attribute: "compression",
+            attribute: COMPRESSION,
             message: format!(
                 "compression \"GZip\" cannot be used with data_format {format:?}: Azure Data \
                  Explorer does not support GZip for formats that are compressed already ({}); set \
@@ -413,7 +372,7 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
 
     if gzip && values.event_system_property_count.is_some_and(|n| n > 0) {
         violations.push(Violation {
-            attribute: "event_system_properties",
+            attribute: EVENT_SYSTEM_PROPERTIES,
             message: GZIP_WITH_SYSTEM_PROPERTIES.to_string(),
         });
     }
@@ -422,14 +381,15 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
         values.identity_id,
         values.resource_group_name,
         values.cluster_name,
-    ) && let Some(IdentityId::Cluster {
+    ) && let Ok(ManagedIdentityId::Cluster(ClusterId {
         resource_group: id_group,
         cluster: id_cluster,
-    }) = parse_identity_id(identity)
+        ..
+    })) = ManagedIdentityId::parse(identity)
         && !(id_group.eq_ignore_ascii_case(group) && id_cluster.eq_ignore_ascii_case(cluster))
     {
         violations.push(Violation {
-            attribute: "identity_id",
+            attribute: IDENTITY_ID,
             message: format!(
                 "identity_id names the Kusto cluster {id_cluster:?} in resource group {id_group:?}, \
                  but this data connection belongs to cluster {cluster:?} in resource group {group:?}; \
@@ -440,73 +400,6 @@ pub(crate) fn check_combination(values: &Combination<'_>) -> Vec<Violation> {
     }
 
     violations
-}
-
-/// What an `identity_id` points at; only the parts the cross-field rules compare are kept.
-enum IdentityId<'a> {
-    Cluster {
-        resource_group: &'a str,
-        cluster: &'a str,
-    },
-    UserAssigned,
-}
-
-fn parse_identity_id(value: &str) -> Option<IdentityId<'_>> {
-    if let Some(names) = arm_id_names(value, &CLUSTER_ID) {
-        return Some(IdentityId::Cluster {
-            resource_group: names[1],
-            cluster: names[2],
-        });
-    }
-    arm_id_names(value, &USER_ASSIGNED_IDENTITY_ID).map(|_| IdentityId::UserAssigned)
-}
-
-/// Matches `id` against `template` (segment keys and fixed values compared case-insensitively)
-/// and returns the captured names in order, or `None` if the shape differs. Every name must be
-/// non-empty; no leading or trailing text is allowed.
-fn arm_id_names<'a>(id: &'a str, template: &[(&str, Option<&str>)]) -> Option<Vec<&'a str>> {
-    let rest = id.strip_prefix('/')?;
-    let parts: Vec<&str> = rest.split('/').collect();
-    if parts.len() != template.len() * 2 {
-        return None;
-    }
-    let mut names = Vec::new();
-    for (pair, (key, fixed)) in parts.chunks_exact(2).zip(template) {
-        let (segment, value) = (pair[0], pair[1]);
-        if !segment.eq_ignore_ascii_case(key) || value.trim().is_empty() {
-            return None;
-        }
-        match fixed {
-            Some(expected) if !value.eq_ignore_ascii_case(expected) => return None,
-            Some(_) => {}
-            None => names.push(value),
-        }
-    }
-    Some(names)
-}
-
-/// `/subscriptions/{subscriptions}/...` text of a template, for messages.
-fn template_text(template: &[(&str, Option<&str>)]) -> String {
-    template
-        .iter()
-        .map(|(key, fixed)| match fixed {
-            Some(value) => format!("/{key}/{value}"),
-            None => format!("/{key}/{{{}}}", placeholder(key)),
-        })
-        .collect()
-}
-
-/// The placeholder shown for a captured name: the singular of its segment key.
-fn placeholder(key: &str) -> &str {
-    match key {
-        "subscriptions" => "subscriptionId",
-        "resourceGroups" => "resourceGroupName",
-        "namespaces" => "namespaceName",
-        "eventhubs" => "eventHubName",
-        "clusters" => "clusterName",
-        "userAssignedIdentities" => "identityName",
-        other => other,
-    }
 }
 
 /// No control characters (a newline from `file()`, a tab) and no whitespace at either end:
@@ -929,7 +822,7 @@ mod tests {
             &[&canonical, &recased],
             &[
                 ("", "must be the ID of an Event Hub"),
-                (&format!("{canonical}/"), "/eventhubs/{eventHubName}"),
+                (&format!("{canonical}/"), "is not written as ARM writes it"),
                 (canonical.trim_start_matches('/'), "must be the ID"),
                 (&eventhub_id("demo-ns", ""), "must be the ID"),
                 (
@@ -996,21 +889,6 @@ mod tests {
     }
 
     #[test]
-    fn instants_compare_by_time_not_text() {
-        let cases = [
-            ("2024-01-15T08:30:00Z", "2024-01-15T08:30:00+00:00", true),
-            ("2024-01-15T08:30:00Z", "2024-01-15T10:30:00+02:00", true),
-            ("2024-01-15T08:30:00Z", "2024-01-15T08:30:00.0000000Z", true),
-            ("2024-01-15T08:30:00Z", "2024-01-15T08:30:01Z", false),
-            ("garbage", "garbage", true),
-            ("garbage", "2024-01-15T08:30:00Z", false),
-        ];
-        for (a, b, same) in cases {
-            assert_eq!(same_instant(a, b), same, "{a} vs {b}");
-        }
-    }
-
-    #[test]
     fn location() {
         check(
             validate_location,
@@ -1021,16 +899,6 @@ mod tests {
                 ("west-europe", "contains '-'"),
             ],
         );
-    }
-
-    #[test]
-    fn locations_normalise_and_compare() {
-        assert_eq!(normalize_location("West Europe"), "westeurope");
-        assert_eq!(normalize_location("WestEurope"), "westeurope");
-        assert_eq!(normalize_location(" West  US 2 "), "westus2");
-        assert!(same_location("West Europe", "westeurope"));
-        assert!(same_location("East US 2", "eastus2"));
-        assert!(!same_location("West Europe", "North Europe"));
     }
 
     fn messages_for(values: Combination<'_>) -> Vec<(&'static str, String)> {
