@@ -40,9 +40,6 @@ impl Env {
     }
 }
 
-/// The names `environment` accepts (case-insensitively, as azurerm does).
-const ENVIRONMENTS: [&str; 3] = ["public", "usgovernment", "china"];
-
 /// The provider configuration after environment fallbacks and defaults, in the Azure client
 /// layer's own vocabulary: plain settings, no credential acquired and no network used yet.
 #[derive(Debug, Clone)]
@@ -81,130 +78,152 @@ struct Setting {
 }
 
 const UUID_RULE: &str = "must be a UUID such as `00000000-0000-0000-0000-000000000000`";
+const TENANT_RULE: &str = "must be a tenant ID (a UUID) or a domain name";
+const HTTP_URL_RULE: &str = "must be an http or https URL";
+const ENVIRONMENT_RULE: &str = "must be one of: \"public\", \"usgovernment\", \"china\"";
+const METADATA_HOST_RULE: &str =
+    "must be a host name without a scheme or path, such as `management.azure.com`";
 
-const SETTINGS: [Setting; 13] = [
-    Setting {
-        name: "subscription_id",
-        env: "ARM_SUBSCRIPTION_ID",
-        kind: Kind::Text,
-        description: "The ID (a UUID) of the Azure subscription that holds the Kusto clusters. \
-                      Needed by every operation on a resource, unless the Azure CLI signs in, \
-                      whose default subscription then applies.",
-        check: Some((UUID_RULE, check_uuid)),
-    },
-    Setting {
-        name: "tenant_id",
-        env: "ARM_TENANT_ID",
-        kind: Kind::Text,
-        description: "The Microsoft Entra ID tenant to authenticate against: its ID (a UUID) \
-                      or a verified domain name.",
-        check: Some(("must be a UUID or a domain name", check_tenant)),
-    },
-    Setting {
-        name: "client_id",
-        env: "ARM_CLIENT_ID",
-        kind: Kind::Text,
-        description: "The application (client) ID (a UUID) of the service principal, or of the \
-                      user-assigned managed identity when `use_msi` is set.",
-        check: Some((UUID_RULE, check_uuid)),
-    },
-    Setting {
-        name: "client_secret",
-        env: "ARM_CLIENT_SECRET",
-        kind: Kind::Secret,
-        description: "The client secret of the service principal. Conflicts with \
-                      `client_secret_file_path`.",
-        check: None,
-    },
-    Setting {
-        name: "client_secret_file_path",
-        env: "ARM_CLIENT_SECRET_FILE_PATH",
-        kind: Kind::Text,
-        description: "Path to a file holding the client secret of the service principal. \
-                      Conflicts with `client_secret`.",
-        check: None,
-    },
-    Setting {
-        name: "use_cli",
-        env: "ARM_USE_CLI",
-        kind: Kind::Flag,
-        description: "Whether to authenticate with the Azure CLI's signed-in account. Defaults \
-                      to `true`.",
-        check: None,
-    },
-    Setting {
-        name: "use_msi",
-        env: "ARM_USE_MSI",
-        kind: Kind::Flag,
-        description: "Whether to authenticate with a managed identity. Defaults to `false`.",
-        check: None,
-    },
-    Setting {
-        name: "msi_endpoint",
-        env: "ARM_MSI_ENDPOINT",
-        kind: Kind::Text,
-        description: "The managed identity endpoint to use instead of the platform's default, \
-                      as an `http` or `https` URL.",
-        check: Some(("must be an http or https URL", check_http_url)),
-    },
-    Setting {
-        name: "use_oidc",
-        env: "ARM_USE_OIDC",
-        kind: Kind::Flag,
-        description: "Whether to authenticate with an OIDC token (workload identity \
-                      federation). Defaults to `false`.",
-        check: None,
-    },
-    Setting {
-        name: "oidc_token",
-        env: "ARM_OIDC_TOKEN",
-        kind: Kind::Secret,
-        description: "The OIDC token to exchange for an access token. Conflicts with \
-                      `oidc_token_file_path`.",
-        check: None,
-    },
-    Setting {
-        name: "oidc_token_file_path",
-        env: "ARM_OIDC_TOKEN_FILE_PATH",
-        kind: Kind::Text,
-        description: "Path to a file holding the OIDC token. Conflicts with `oidc_token`.",
-        check: None,
-    },
-    Setting {
-        name: "environment",
-        env: "ARM_ENVIRONMENT",
-        kind: Kind::Text,
-        description: "The Azure cloud: `public`, `usgovernment` or `china`. Defaults to \
-                      `public`. Ignored when `metadata_host` is set.",
-        check: Some((
-            "must be one of: \"public\", \"usgovernment\", \"china\"",
-            check_environment,
-        )),
-    },
-    Setting {
-        name: "metadata_host",
-        env: "ARM_METADATA_HOSTNAME",
-        kind: Kind::Text,
-        description: "The host name, with an optional port and without `https://`, serving the \
-                      cloud's endpoint metadata \
-                      (`https://{metadata_host}/metadata/endpoints?api-version=2022-09-01`): for \
-                      Azure Stack, sovereign clouds or the local emulator.",
-        check: Some((
-            "must be a host name without a scheme or path, such as `management.azure.com`",
-            check_metadata_host,
-        )),
-    },
+const SUBSCRIPTION_ID: Setting = Setting {
+    name: "subscription_id",
+    env: "ARM_SUBSCRIPTION_ID",
+    kind: Kind::Text,
+    description: "The ID (a UUID) of the Azure subscription that holds the Kusto clusters. \
+                  Needed by every operation on a resource, unless the Azure CLI signs in, \
+                  whose default subscription then applies.",
+    check: Some((UUID_RULE, check_uuid)),
+};
+
+const TENANT_ID: Setting = Setting {
+    name: "tenant_id",
+    env: "ARM_TENANT_ID",
+    kind: Kind::Text,
+    description: "The Microsoft Entra ID tenant to authenticate against: its ID (a UUID) \
+                  or a verified domain name.",
+    check: Some((TENANT_RULE, check_tenant)),
+};
+
+const CLIENT_ID: Setting = Setting {
+    name: "client_id",
+    env: "ARM_CLIENT_ID",
+    kind: Kind::Text,
+    description: "The application (client) ID (a UUID) of the service principal, or of the \
+                  user-assigned managed identity when `use_msi` is set.",
+    check: Some((UUID_RULE, check_uuid)),
+};
+
+const CLIENT_SECRET: Setting = Setting {
+    name: "client_secret",
+    env: "ARM_CLIENT_SECRET",
+    kind: Kind::Secret,
+    description: "The client secret of the service principal. Conflicts with \
+                  `client_secret_file_path`.",
+    check: None,
+};
+
+const CLIENT_SECRET_FILE_PATH: Setting = Setting {
+    name: "client_secret_file_path",
+    env: "ARM_CLIENT_SECRET_FILE_PATH",
+    kind: Kind::Text,
+    description: "Path to a file holding the client secret of the service principal. \
+                  Conflicts with `client_secret`.",
+    check: None,
+};
+
+const USE_CLI: Setting = Setting {
+    name: "use_cli",
+    env: "ARM_USE_CLI",
+    kind: Kind::Flag,
+    description: "Whether to authenticate with the Azure CLI's signed-in account. Defaults \
+                  to `true`.",
+    check: None,
+};
+
+const USE_MSI: Setting = Setting {
+    name: "use_msi",
+    env: "ARM_USE_MSI",
+    kind: Kind::Flag,
+    description: "Whether to authenticate with a managed identity. Defaults to `false`.",
+    check: None,
+};
+
+const MSI_ENDPOINT: Setting = Setting {
+    name: "msi_endpoint",
+    env: "ARM_MSI_ENDPOINT",
+    kind: Kind::Text,
+    description: "The managed identity endpoint to use instead of the platform's default, \
+                  as an `http` or `https` URL.",
+    check: Some((HTTP_URL_RULE, check_http_url)),
+};
+
+const USE_OIDC: Setting = Setting {
+    name: "use_oidc",
+    env: "ARM_USE_OIDC",
+    kind: Kind::Flag,
+    description: "Whether to authenticate with an OIDC token (workload identity \
+                  federation). Defaults to `false`.",
+    check: None,
+};
+
+const OIDC_TOKEN: Setting = Setting {
+    name: "oidc_token",
+    env: "ARM_OIDC_TOKEN",
+    kind: Kind::Secret,
+    description: "The OIDC token to exchange for an access token. Conflicts with \
+                  `oidc_token_file_path`.",
+    check: None,
+};
+
+const OIDC_TOKEN_FILE_PATH: Setting = Setting {
+    name: "oidc_token_file_path",
+    env: "ARM_OIDC_TOKEN_FILE_PATH",
+    kind: Kind::Text,
+    description: "Path to a file holding the OIDC token. Conflicts with `oidc_token`.",
+    check: None,
+};
+
+const ENVIRONMENT: Setting = Setting {
+    name: "environment",
+    env: "ARM_ENVIRONMENT",
+    kind: Kind::Text,
+    description: "The Azure cloud: `public`, `usgovernment` or `china`. Defaults to \
+                  `public`. Ignored when `metadata_host` is set.",
+    check: Some((ENVIRONMENT_RULE, check_environment)),
+};
+
+const METADATA_HOST: Setting = Setting {
+    name: "metadata_host",
+    env: "ARM_METADATA_HOSTNAME",
+    kind: Kind::Text,
+    description: "The host name, with an optional port and without `https://`, serving the \
+                  cloud's endpoint metadata \
+                  (`https://{metadata_host}/metadata/endpoints?api-version=2022-09-01`): for \
+                  Azure Stack, sovereign clouds or the local emulator.",
+    check: Some((METADATA_HOST_RULE, check_metadata_host)),
+};
+
+/// Every setting, in the order of the schema and the documentation.
+const SETTINGS: [&Setting; 13] = [
+    &SUBSCRIPTION_ID,
+    &TENANT_ID,
+    &CLIENT_ID,
+    &CLIENT_SECRET,
+    &CLIENT_SECRET_FILE_PATH,
+    &USE_CLI,
+    &USE_MSI,
+    &MSI_ENDPOINT,
+    &USE_OIDC,
+    &OIDC_TOKEN,
+    &OIDC_TOKEN_FILE_PATH,
+    &ENVIRONMENT,
+    &METADATA_HOST,
 ];
 
 /// Settings that are two ways of giving one thing.
-const EXCLUSIVE_PAIRS: [(&str, &str); 2] = [
-    ("client_secret", "client_secret_file_path"),
-    ("oidc_token", "oidc_token_file_path"),
+const EXCLUSIVE_PAIRS: [(&Setting, &Setting); 2] = [
+    (&CLIENT_SECRET, &CLIENT_SECRET_FILE_PATH),
+    (&OIDC_TOKEN, &OIDC_TOKEN_FILE_PATH),
 ];
-
-fn setting(name: &str) -> Option<&'static Setting> {
-    SETTINGS.iter().find(|s| s.name == name)
-}
 
 /// The provider-level default of the resources' `skip_preflight_validation`: a Terraform
 /// setting rather than an Azure one, so it has no `ARM_*` variable.
@@ -247,12 +266,15 @@ pub fn schema() -> Schema {
 /// Cross-argument checks of the configuration (unknown values skipped).
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     for (first, second) in EXCLUSIVE_PAIRS {
-        let set = |name| !config.is_null_attr(name);
+        let set = |setting: &Setting| !config.is_null_attr(setting.name);
         if set(first) && set(second) {
             diags.add_attribute_error(
-                AttributePath::attr(second),
+                AttributePath::attr(second.name),
                 "Conflicting provider arguments",
-                format!("Only one of `{first}` and `{second}` may be set."),
+                format!(
+                    "Only one of `{}` and `{}` may be set.",
+                    first.name, second.name
+                ),
             );
         }
     }
@@ -267,23 +289,23 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
         diags: Diagnostics::new(),
         paired_from_config: EXCLUSIVE_PAIRS
             .iter()
-            .filter(|(a, b)| !config.is_null_attr(a) || !config.is_null_attr(b))
-            .flat_map(|(a, b)| [*a, *b])
+            .filter(|(a, b)| !config.is_null_attr(a.name) || !config.is_null_attr(b.name))
+            .flat_map(|(a, b)| [a.name, b.name])
             .collect(),
     };
     validate(config, &mut resolver.diags);
-    let subscription_id = resolver.text("subscription_id");
-    let tenant_id = resolver.text("tenant_id");
-    let client_id = resolver.text("client_id");
+    let subscription_id = resolver.text(&SUBSCRIPTION_ID);
+    let tenant_id = resolver.text(&TENANT_ID);
+    let client_id = resolver.text(&CLIENT_ID);
     let (client_secret, client_secret_file_path) =
-        resolver.secret("client_secret", "client_secret_file_path");
-    let use_cli = resolver.flag("use_cli", true);
-    let use_msi = resolver.flag("use_msi", false);
-    let msi_endpoint = resolver.text("msi_endpoint");
-    let use_oidc = resolver.flag("use_oidc", false);
-    let (oidc_token, oidc_token_file_path) = resolver.secret("oidc_token", "oidc_token_file_path");
-    let environment = resolver.text("environment");
-    let cloud = match resolver.text("metadata_host") {
+        resolver.secret(&CLIENT_SECRET, &CLIENT_SECRET_FILE_PATH);
+    let use_cli = resolver.flag(&USE_CLI, true);
+    let use_msi = resolver.flag(&USE_MSI, false);
+    let msi_endpoint = resolver.text(&MSI_ENDPOINT);
+    let use_oidc = resolver.flag(&USE_OIDC, false);
+    let (oidc_token, oidc_token_file_path) = resolver.secret(&OIDC_TOKEN, &OIDC_TOKEN_FILE_PATH);
+    let environment = resolver.text(&ENVIRONMENT);
+    let cloud = match resolver.text(&METADATA_HOST) {
         Some(host) => Cloud::MetadataHost(host),
         None => environment
             .and_then(|name| Cloud::from_environment(&name).ok())
@@ -324,8 +346,8 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     /// The configuration's value, else the environment's, checked; the raw text.
-    fn raw(&mut self, name: &str) -> Option<String> {
-        let setting = setting(name)?;
+    fn raw(&mut self, setting: &Setting) -> Option<String> {
+        let name = setting.name;
         let value = self.config.attr(name);
         let (text, source) = match value {
             Value::Unknown => {
@@ -364,18 +386,18 @@ impl Resolver<'_> {
         None
     }
 
-    fn text(&mut self, name: &str) -> Option<String> {
-        self.raw(name)
+    fn text(&mut self, setting: &Setting) -> Option<String> {
+        self.raw(setting)
     }
 
-    fn flag(&mut self, name: &str, default: bool) -> bool {
-        let Some(text) = self.raw(name) else {
+    fn flag(&mut self, setting: &Setting, default: bool) -> bool {
+        let Some(text) = self.raw(setting) else {
             return default;
         };
         match parse_bool(&text) {
             Some(flag) => flag,
             None => {
-                let env = setting(name).map_or("", |s| s.env);
+                let (name, env) = (setting.name, setting.env);
                 self.diags.add_error(
                     format!("Invalid environment variable {env}"),
                     format!("The environment variable {env} (used for `{name}`) must be `true` or `false`."),
@@ -386,25 +408,19 @@ impl Resolver<'_> {
     }
 
     /// A secret given directly or as a file path; never both.
-    fn secret(&mut self, value_name: &str, file_name: &str) -> (Option<Secret>, Option<PathBuf>) {
-        let value = self.raw(value_name);
-        let file = self.raw(file_name);
-        if value.is_some() && file.is_some() {
+    fn secret(&mut self, value: &Setting, file: &Setting) -> (Option<Secret>, Option<PathBuf>) {
+        let (secret, path) = (self.raw(value), self.raw(file));
+        if secret.is_some() && path.is_some() {
             // Both in configuration is reported by `validate`, at the attribute.
-            if !self.paired_from_config.contains(&value_name) {
-                let env = |name| setting(name).map_or("", |s| s.env);
+            if !self.paired_from_config.contains(&value.name) {
                 self.diags.add_error(
                     "Conflicting environment variables",
-                    format!(
-                        "Only one of {} and {} may be set.",
-                        env(value_name),
-                        env(file_name)
-                    ),
+                    format!("Only one of {} and {} may be set.", value.env, file.env),
                 );
             }
             return (None, None);
         }
-        (value.map(Secret::new), file.map(PathBuf::from))
+        (secret.map(Secret::new), path.map(PathBuf::from))
     }
 }
 
@@ -422,9 +438,7 @@ fn check_uuid(text: &str) -> Result<(), String> {
     if hyphenated {
         Ok(())
     } else {
-        Err(format!(
-            "must be a UUID such as `00000000-0000-0000-0000-000000000000`, got {text:?}"
-        ))
+        Err(format!("{UUID_RULE}, got {text:?}"))
     }
 }
 
@@ -439,36 +453,26 @@ fn check_tenant(text: &str) -> Result<(), String> {
     if check_uuid(text).is_ok() || is_domain {
         Ok(())
     } else {
-        Err(format!(
-            "must be a tenant ID (a UUID) or a domain name, got {text:?}"
-        ))
+        Err(format!("{TENANT_RULE}, got {text:?}"))
     }
 }
 
 fn check_http_url(text: &str) -> Result<(), String> {
     match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
-        _ => Err(format!("must be an http or https URL, got {text:?}")),
+        _ => Err(format!("{HTTP_URL_RULE}, got {text:?}")),
     }
 }
 
 fn check_environment(text: &str) -> Result<(), String> {
-    if Cloud::from_environment(text).is_ok() {
-        return Ok(());
+    match Cloud::from_environment(text) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!("{ENVIRONMENT_RULE}, got {text:?}")),
     }
-    let names: Vec<String> = ENVIRONMENTS.iter().map(|n| format!("{n:?}")).collect();
-    Err(format!(
-        "must be one of: {}, got {text:?}",
-        names.join(", ")
-    ))
 }
 
 fn check_metadata_host(text: &str) -> Result<(), String> {
-    let problem = || {
-        Err(format!(
-            "must be a host name without a scheme or path, such as `management.azure.com`, got {text:?}"
-        ))
-    };
+    let problem = || Err(format!("{METADATA_HOST_RULE}, got {text:?}"));
     if text.contains("://") || text.contains(['/', '?', '#', '@']) {
         return problem();
     }
@@ -526,7 +530,7 @@ mod tests {
         for attribute in schema.body().attributes() {
             assert_eq!(attribute.mode(), terraform_plugin::schema::Mode::Optional);
             assert!(!attribute.description_text().is_empty());
-            let Some(setting) = setting(attribute.name()) else {
+            let Some(setting) = SETTINGS.iter().find(|s| s.name == attribute.name()) else {
                 assert_eq!(attribute.name(), SKIP_PREFLIGHT_VALIDATION);
                 continue;
             };
