@@ -94,6 +94,7 @@ impl AzureHandle {
 fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
     let mut config = ClientConfig::new(settings.credentials.clone(), settings.cloud.clone());
     config.subscription_id = settings.subscription_id.clone();
+    config.extra_ca_file = settings.extra_ca_file.clone();
     config.user_agent_suffix = user_agent_suffix;
     config
 }
@@ -144,6 +145,7 @@ mod tests {
             },
             cloud: Cloud::MetadataHost("localhost:8443".into()),
             skip_preflight_validation: false,
+            extra_ca_file: Some("/etc/emulator-ca.pem".into()),
         }
     }
 
@@ -160,6 +162,10 @@ mod tests {
             Some("00000000-0000-0000-0000-000000000001")
         );
         assert_eq!(config.user_agent_suffix.as_deref(), Some("terraform/1.0.3"));
+        assert_eq!(
+            config.extra_ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/emulator-ca.pem"))
+        );
         assert!(!format!("{config:?}").contains("hunter2"));
     }
 

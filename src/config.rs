@@ -54,7 +54,14 @@ pub struct ProviderSettings {
     /// Create data connections without the service's preflight validation, unless a
     /// resource says otherwise (default false).
     pub skip_preflight_validation: bool,
+    /// A PEM file of CA certificates to trust besides the platform's, from `SSL_CERT_FILE`
+    /// (the convention of Go, and so of Terraform and azurerm): how a private endpoint or
+    /// the local emulator is trusted.
+    pub extra_ca_file: Option<PathBuf>,
 }
+
+/// The variable naming extra CA certificates to trust.
+const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
 /// Whether a setting is text, a secret or a flag.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -327,6 +334,7 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
         },
         cloud,
         skip_preflight_validation: config.get_bool(SKIP_PREFLIGHT_VALIDATION).unwrap_or(false),
+        extra_ca_file: env.var(SSL_CERT_FILE).map(PathBuf::from),
     };
     if resolver.diags.has_error() {
         Err(resolver.diags)
@@ -505,6 +513,14 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn extra_ca_certificates_come_from_ssl_cert_file() {
+        let settings = resolve(&config(&[]), &env(&[(SSL_CERT_FILE, "/etc/ca.pem")])).unwrap();
+        assert_eq!(settings.extra_ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        let settings = resolve(&config(&[]), &env(&[])).unwrap();
+        assert_eq!(settings.extra_ca_file, None);
     }
 
     /// Errors of ValidateProviderConfig, as (path, detail).
