@@ -23,9 +23,11 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::error::ApiError;
+use super::http::{base_url, query_param};
+use super::state::AppState;
+use super::store::Store;
 use super::token::{self, Claims, TokenProblem};
-use super::world::{Store, UserAssignedIdentity};
-use super::{AppState, base_url, query_param};
+use super::world::{FederatedCredential, UserAssignedIdentity};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -358,7 +360,7 @@ fn issue_client_token(
 fn check_assertion(
     fields: &[(String, String)],
     assertion: &str,
-    trusted: &[super::world::FederatedCredential],
+    trusted: &[FederatedCredential],
     now: OffsetDateTime,
 ) -> Result<(), AadError> {
     let bad = |status: StatusCode, error: &str, code: u32, text: String| {
