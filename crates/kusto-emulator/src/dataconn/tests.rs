@@ -134,56 +134,43 @@ fn identities_resolve_to_object_ids() {
 #[test]
 fn data_problems_name_what_is_missing() {
     let (w, c) = world_and_cluster();
-    let props = |table: &str, mapping: &str, format: &str, group: &str| {
+    let problems = |table: &str, mapping: &str, format: &str, group: &str| {
         let r = request(
             json!({"kind": "EventHub", "properties": {"eventHubResourceId": HUB,
             "consumerGroup": group, "tableName": table, "mappingRuleName": mapping, "dataFormat": format}}),
         );
-        check_write(&w, &c, &r, None, NOW).unwrap().properties
+        let properties = check_write(&w, &c, &r, None, NOW).unwrap().properties;
+        data_problems(&w, &c, "demodb", &properties)
     };
-    assert!(
-        data_problems(
-            &w,
-            &c,
-            "demodb",
-            &props("Events", "events_json", "JSON", "kusto")
-        )
-        .is_empty()
-    );
-    assert!(
-        data_problems(
-            &w,
-            &c,
-            "demodb",
-            &props("events", "EVENTS_CSV", "csv", "$Default")
-        )
-        .is_empty()
-    );
-    assert_eq!(
-        data_problems(&w, &c, "demodb", &props("Nope", "", "", "$Default")),
-        ["table does not exist"]
-    );
-    assert_eq!(
-        data_problems(
-            &w,
-            &c,
-            "demodb",
-            &props("Events", "nope", "JSON", "$Default")
+    let none: [&str; 0] = [];
+    for (table, mapping, format, group, expected) in [
+        ("Events", "events_json", "JSON", "kusto", &none[..]),
+        ("events", "EVENTS_CSV", "csv", "$Default", &none[..]),
+        ("Nope", "", "", "$Default", &["table does not exist"][..]),
+        (
+            "Events",
+            "nope",
+            "JSON",
+            "$Default",
+            &["mapping does not exist"][..],
         ),
-        ["mapping does not exist"]
-    );
-    assert_eq!(
-        data_problems(
-            &w,
-            &c,
-            "demodb",
-            &props("Events", "events_csv", "JSON", "other")
+        (
+            "Events",
+            "events_csv",
+            "JSON",
+            "other",
+            &[
+                "consumer group does not exist",
+                "mapping kind 'Csv' does not match data format 'JSON'",
+            ][..],
         ),
-        [
-            "consumer group does not exist",
-            "mapping kind 'Csv' does not match data format 'JSON'"
-        ]
-    );
+    ] {
+        assert_eq!(
+            problems(table, mapping, format, group),
+            expected,
+            "{table} {mapping} {format} {group}"
+        );
+    }
     assert_eq!(
         problems_message(&["table does not exist".into()]),
         "[BadRequest] Validation Errors found: table does not exist"

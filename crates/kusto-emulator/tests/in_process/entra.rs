@@ -296,11 +296,7 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
         ),
     ];
     for (authorization, code) in cases {
-        let headers: Vec<(&str, &str)> = authorization
-            .iter()
-            .map(|value| ("authorization", value.as_str()))
-            .collect();
-        let response = emu.send(Method::GET, &url, &headers, Body::empty()).await;
+        let response = emu.get_authorized(&url, authorization.as_deref()).await;
         assert_eq!(response.status(), 401, "{authorization:?}");
         assert!(header(&response, "www-authenticate").starts_with("Bearer authorization_uri="));
         let body: Value = response.json();

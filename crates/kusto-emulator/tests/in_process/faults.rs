@@ -10,10 +10,6 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 
-fn events() -> Value {
-    body("Events", "events_json", "JSON")
-}
-
 #[tokio::test]
 async fn a_504_after_processing_then_a_duplicate_put_is_refused_as_busy() {
     let emu = Emulator::start(lro(30)).await;

@@ -41,6 +41,11 @@ pub fn body(table: &str, mapping: &str, format: &str) -> Value {
         "tableName": table, "mappingRuleName": mapping, "dataFormat": format}})
 }
 
+/// A create body for the `Events` table with its JSON mapping.
+pub fn events() -> Value {
+    body("Events", "events_json", "JSON")
+}
+
 pub fn form(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
@@ -204,6 +209,15 @@ impl Emulator {
     pub async fn arm(&self, method: Method, path: &str, body: Option<&Value>) -> Answer {
         let bearer = format!("Bearer {}", self.token);
         self.send_json(method, path, Some(&bearer), body).await
+    }
+
+    /// A GET of `path` with `authorization` as the `Authorization` header, if any.
+    pub async fn get_authorized(&self, path: &str, authorization: Option<&str>) -> Answer {
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("authorization", *value))
+            .collect();
+        self.send(Method::GET, path, &headers, Body::empty()).await
     }
 
     /// A request to `path` without any credential.

@@ -2,16 +2,11 @@
 //! API, and names with spaces. Time moves through the admin clock or the manual clock,
 //! never by sleeping.
 
-use axum::body::Body;
 use axum::http::Method;
 use kusto_emulator::Settings;
 use serde_json::{Value, json};
 
 use super::harness::*;
-
-fn events() -> Value {
-    body("Events", "events_json", "JSON")
-}
 
 #[tokio::test]
 async fn operations_run_then_finish_and_block_concurrent_writes() {
@@ -163,11 +158,7 @@ async fn the_admin_api_needs_the_admin_token_and_hides_client_secrets() {
         ),
     ] {
         for url in [world_url.clone(), emu.url("/_emulator/no-such-route")] {
-            let headers: Vec<(&str, &str)> = authorization
-                .iter()
-                .map(|value| ("authorization", value.as_str()))
-                .collect();
-            let response = emu.send(Method::GET, &url, &headers, Body::empty()).await;
+            let response = emu.get_authorized(&url, authorization.as_deref()).await;
             assert_eq!(response.status(), 401, "{what} on {url}");
             assert!(response.headers().contains_key("www-authenticate"));
             let body: Value = response.json();
