@@ -38,7 +38,7 @@ mod state;
 mod store;
 pub mod tls;
 mod token;
-pub mod world;
+mod world;
 
 use axum::Router;
 use axum::middleware;

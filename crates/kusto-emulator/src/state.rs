@@ -116,7 +116,7 @@ impl AppState {
         lock(&self.inner.store).clone()
     }
 
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         &self.inner.settings
     }
 
@@ -133,7 +133,7 @@ impl AppState {
         }
     }
 
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
 

@@ -71,22 +71,15 @@ fn create_defaults_and_update_nulls() {
         updated.properties.retrieval_start_date, default_start,
         "kept by updates"
     );
-    let moved = request(json!({"kind": "EventHub", "location": "northeurope",
-        "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
-    assert!(
-        check_write(&w, &c, &moved, Some(&existing), NOW)
-            .unwrap_err()
-            .message
-            .contains("'location'")
-    );
-    let regrouped = request(json!({"kind": "EventHub", "location": "West Europe",
-        "properties": {"eventHubResourceId": HUB, "consumerGroup": "kusto"}}));
-    assert!(
-        check_write(&w, &c, &regrouped, Some(&existing), NOW)
-            .unwrap_err()
-            .message
-            .contains("'consumerGroup'")
-    );
+    for (location, group, immutable) in [
+        ("northeurope", "$Default", "'location'"),
+        ("West Europe", "kusto", "'consumerGroup'"),
+    ] {
+        let changed = request(json!({"kind": "EventHub", "location": location,
+            "properties": {"eventHubResourceId": HUB, "consumerGroup": group}}));
+        let refusal = check_write(&w, &c, &changed, Some(&existing), NOW).unwrap_err();
+        assert!(refusal.message.contains(immutable), "{}", refusal.message);
+    }
 }
 
 #[test]

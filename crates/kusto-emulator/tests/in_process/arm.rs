@@ -98,8 +98,7 @@ async fn create_get_list_delete_follow_the_recording() {
 #[tokio::test]
 async fn updates_by_put_and_patch() {
     let emu = Emulator::start(lro(0)).await;
-    emu.create("dc", &body("Events", "events_json", "JSON"))
-        .await;
+    emu.create("dc", &events()).await;
     let put = emu.put_dc("dc", &body("Events", "events_csv", "CSV")).await;
     assert_eq!(
         put.status(),
@@ -149,7 +148,7 @@ async fn updates_by_put_and_patch() {
         ("databaseRouting", json!("Multi")),
         ("eventHubResourceId", json!(HUB.replace("events", "other"))),
     ] {
-        let mut changed = body("Events", "events_json", "JSON");
+        let mut changed = events();
         changed["properties"][field] = value;
         let response = emu.put_dc("dc", &changed).await;
         assert_eq!(response.status(), 400, "{field}");
@@ -159,7 +158,7 @@ async fn updates_by_put_and_patch() {
             "{error}"
         );
     }
-    let mut moved = body("Events", "events_json", "JSON");
+    let mut moved = events();
     moved["location"] = json!("northeurope");
     assert_eq!(
         emu.arm(Method::PATCH, &dc("dc"), Some(&moved))
@@ -357,7 +356,7 @@ async fn data_problems_fail_the_operation_and_leave_a_failed_connection() {
 async fn identities_must_belong_to_the_cluster() {
     let emu = Emulator::start(lro(0)).await;
     let cluster = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/Clusters/democluster";
-    let mut with_system = body("Events", "events_json", "JSON");
+    let mut with_system = events();
     with_system["properties"]["managedIdentityResourceId"] = json!(cluster);
     assert_eq!(emu.create("sys", &with_system).await["status"], "Succeeded");
     let (_, got) = emu.get_json(&dc("sys")).await;
@@ -367,7 +366,7 @@ async fn identities_must_belong_to_the_cluster() {
     );
 
     let uai = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-identity";
-    let mut with_uai = body("Events", "events_json", "JSON");
+    let mut with_uai = events();
     with_uai["properties"]["managedIdentityResourceId"] = json!(uai);
     let refused = emu.put_dc("uai", &with_uai).await;
     assert_eq!(
@@ -395,8 +394,7 @@ async fn identities_must_belong_to_the_cluster() {
 #[tokio::test]
 async fn check_name_availability_and_validation() {
     let emu = Emulator::start(lro(0)).await;
-    emu.create("taken", &body("Events", "events_json", "JSON"))
-        .await;
+    emu.create("taken", &events()).await;
     let check = |name: &'static str| {
         let request =
             json!({"name": name, "type": "Microsoft.Kusto/clusters/databases/dataConnections"});
@@ -449,8 +447,7 @@ async fn check_name_availability_and_validation() {
         result,
         json!({"Value": [{"errorMessage": "table does not exist"}]})
     );
-    let good =
-        json!({"dataConnectionName": "v", "properties": body("Events", "events_json", "JSON")});
+    let good = json!({"dataConnectionName": "v", "properties": events()});
     let response = emu
         .arm(
             Method::POST,
@@ -466,8 +463,7 @@ async fn check_name_availability_and_validation() {
 async fn lists_are_paged_with_next_links() {
     let emu = Emulator::start(lro(0)).await;
     for name in ["a", "b", "c"] {
-        emu.create(name, &body("Events", "events_json", "JSON"))
-            .await;
+        emu.create(name, &events()).await;
     }
     let mut url = format!("{DB}/dataConnections?{V2024}");
     let mut names = Vec::new();
@@ -524,7 +520,7 @@ async fn request_ids_and_regions_are_handled_like_arm() {
     assert!(plain.headers().get("x-ms-client-request-id").is_none());
     assert!(!header(&plain, "x-ms-correlation-request-id").is_empty());
 
-    let mut b = body("Events", "events_json", "JSON");
+    let mut b = events();
     b["location"] = json!("West Europe");
     let put = emu.put_dc("spaced", &b).await;
     let aao = header(&put, "azure-asyncoperation");

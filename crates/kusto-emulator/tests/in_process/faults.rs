@@ -39,7 +39,7 @@ async fn a_504_after_processing_then_a_duplicate_put_is_refused_as_busy() {
         "{message}"
     );
 
-    emu.advance(30).await;
+    emu.advance(30);
     assert_eq!(
         emu.get_json(&dc("dup")).await.1["properties"]["provisioningState"],
         "Succeeded"
@@ -232,9 +232,7 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
          "action": {"type": "status", "status": 503, "code": "ServiceUnavailable", "message": "try later"}}
     ]}))
     .await;
-    let throttled = emu
-        .put_dc("f", &body("Events", "events_json", "JSON"))
-        .await;
+    let throttled = emu.put_dc("f", &events()).await;
     assert_eq!(throttled.status(), 429);
     assert_eq!(header(&throttled, "retry-after"), "3");
     let error: Value = throttled.json();
@@ -245,12 +243,7 @@ async fn status_faults_answer_with_arm_errors_then_let_requests_through() {
         "{message}"
     );
     assert!(message.contains("after '3' seconds"), "{message}");
-    assert_eq!(
-        emu.put_dc("f", &body("Events", "events_json", "JSON"))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(emu.put_dc("f", &events()).await.status(), 201);
     assert_eq!(emu.get_json(&dc("f")).await.0, 200);
     let (status, error) = emu.get_json(&dc("f")).await;
     assert_eq!(
@@ -291,9 +284,7 @@ async fn lro_faults_end_operations_failed_or_canceled() {
         {"method": "DELETE", "path": "*", "action": {"type": "lro", "outcome": "Canceled"}}
     ]}))
     .await;
-    let op = emu
-        .create("failme", &body("Events", "events_json", "JSON"))
-        .await;
+    let op = emu.create("failme", &events()).await;
     assert_eq!(op["status"], "Failed");
     assert_eq!(
         op["error"],

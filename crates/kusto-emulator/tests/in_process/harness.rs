@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use kusto_emulator::{AppState, Config, FaultPlan, ManualClock, Settings, World, app};
+use kusto_emulator::{AppState, Clock as _, Config, FaultPlan, ManualClock, Settings, World, app};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -306,24 +306,9 @@ impl Emulator {
         assert_eq!(answer.status(), 204, "{}", answer.json());
     }
 
-    /// Moves the emulator's clock `seconds` ahead through the admin API.
-    pub async fn advance(&self, seconds: i64) {
-        let answer = self
-            .admin(
-                Method::POST,
-                "/clock/advance",
-                Some(&json!({"seconds": seconds})),
-            )
-            .await;
-        assert_eq!(answer.status(), 200);
-    }
-
-    /// The long-running operations the admin API lists.
-    pub async fn operations(&self) -> Vec<Value> {
-        self.admin_json("/operations").await["operations"]
-            .as_array()
-            .unwrap()
-            .clone()
+    /// Moves the emulator's clock `seconds` ahead.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(time::Duration::seconds(seconds));
     }
 
     /// The request log (`GET /_emulator/requests`).
