@@ -30,11 +30,14 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::clock::arm_timestamp;
-use super::dataconn::DataConnection;
+use super::dataconn::model::DataConnection;
+use super::dataconn::request::invalid_content;
 use super::error::ApiError;
 use super::faults::FaultPlan;
-use super::world::{Store, World};
-use super::{AppState, query_param};
+use super::http::query_param;
+use super::state::AppState;
+use super::store::Store;
+use super::world::World;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -117,21 +120,11 @@ fn world_from(mut value: Value, current: &World) -> Result<World, ApiError> {
             }
         }
     }
-    serde_json::from_value(value).map_err(|e| {
-        ApiError::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })
+    serde_json::from_value(value).map_err(invalid_content)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })
+    serde_json::from_slice(body).map_err(invalid_content)
 }
 
 fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
@@ -189,7 +182,7 @@ async fn patch_world(State(app): State<AppState>, body: Bytes) -> Result<Json<Va
 }
 
 async fn reset(State(app): State<AppState>) -> Result<StatusCode, ApiError> {
-    let initial = app.inner.initial_world.clone();
+    let initial = app.initial_world().clone();
     app.write(|store, _| {
         let key = std::mem::take(&mut store.signing_key);
         *store = Store::new(initial);

@@ -23,9 +23,11 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::error::ApiError;
+use super::http::{base_url, query_param};
+use super::state::AppState;
+use super::store::Store;
 use super::token::{self, Claims, TokenProblem};
-use super::world::{Store, UserAssignedIdentity};
-use super::{AppState, base_url, query_param};
+use super::world::{FederatedCredential, UserAssignedIdentity};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
@@ -358,7 +360,7 @@ fn issue_client_token(
 fn check_assertion(
     fields: &[(String, String)],
     assertion: &str,
-    trusted: &[super::world::FederatedCredential],
+    trusted: &[FederatedCredential],
     now: OffsetDateTime,
 ) -> Result<(), AadError> {
     let bad = |status: StatusCode, error: &str, code: u32, text: String| {
@@ -508,17 +510,16 @@ pub async fn app_service_identity(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.read(|store, now| {
-        let presented = headers
-            .get("x-identity-header")
-            .and_then(|v| v.to_str().ok());
-        if presented != Some(store.world.identity_header.as_str()) {
-            return identity_error(
+    let presented = headers
+        .get("x-identity-header")
+        .and_then(|v| v.to_str().ok());
+    managed_identity(&app, &uri, false, |store| {
+        (presented != Some(store.world.identity_header.as_str())).then(|| {
+            identity_error(
                 StatusCode::UNAUTHORIZED,
                 "The X-IDENTITY-HEADER header is missing or wrong.",
-            );
-        }
-        identity_token(&app, store, &uri, now, false)
+            )
+        })
     })
 }
 
@@ -528,15 +529,27 @@ pub async fn imds_identity(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.read(|store, now| {
-        let metadata = headers.get("metadata").and_then(|v| v.to_str().ok());
-        if !metadata.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-            return identity_error(
+    let metadata = headers.get("metadata").and_then(|v| v.to_str().ok());
+    let asked = metadata.is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    managed_identity(&app, &uri, true, |_| {
+        (!asked).then(|| {
+            identity_error(
                 StatusCode::BAD_REQUEST,
                 "Required metadata header not specified",
-            );
-        }
-        identity_token(&app, store, &uri, now, true)
+            )
+        })
+    })
+}
+
+/// A managed-identity token, unless `refusal` answers the request instead.
+fn managed_identity(
+    app: &AppState,
+    uri: &Uri,
+    imds: bool,
+    refusal: impl FnOnce(&Store) -> Option<Response>,
+) -> Result<Response, ApiError> {
+    app.read(|store, now| {
+        refusal(store).unwrap_or_else(|| identity_token(app, store, uri, now, imds))
     })
 }
 

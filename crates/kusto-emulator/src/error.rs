@@ -12,7 +12,6 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
-    pub retry_after: Option<u64>,
     pub www_authenticate: Option<String>,
 }
 
@@ -22,7 +21,6 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
-            retry_after: None,
             www_authenticate: None,
         }
     }
@@ -34,25 +32,19 @@ impl ApiError {
     pub fn not_found(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
-
-    /// `{"code","message"}` without the outer `error` key, as used inside operation results.
-    pub fn body(&self) -> serde_json::Value {
-        json!({"code": self.code, "message": self.message})
-    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(json!({"error": self.body()}))).into_response();
-        let headers = response.headers_mut();
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(value) = self
             .www_authenticate
             .and_then(|v| HeaderValue::try_from(v).ok())
         {
-            headers.insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -126,10 +118,13 @@ mod tests {
             "SubscriptionRequestsThrottled",
             "slow down",
         );
-        e.retry_after = Some(7);
+        e.www_authenticate = Some("Bearer realm=\"r\"".to_owned());
         let response = e.into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        assert_eq!(
+            response.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"r\""
+        );
         let body = to_bytes(response.into_body(), 1 << 16).await.unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(

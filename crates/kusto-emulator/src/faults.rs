@@ -75,6 +75,14 @@ pub enum LroOutcome {
     Canceled,
 }
 
+/// An operation outcome forced by the fault plan, for the handler that starts the operation.
+#[derive(Debug, Clone)]
+pub struct ForcedOutcome {
+    pub outcome: LroOutcome,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
 /// The `retry_after` of a status action: seconds, or a header value sent verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

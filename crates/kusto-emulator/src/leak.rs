@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::observe::percent_decode;
+use super::http::percent_decode;
 
 /// Whether any of `secrets` occurs anywhere in the request.
 pub fn secret_seen(uri: &Uri, headers: &HeaderMap, body: &[u8], secrets: &[String]) -> bool {

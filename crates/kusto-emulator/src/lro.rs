@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::clock::arm_timestamp;
-use super::dataconn::DataConnection;
+use super::dataconn::model::DataConnection;
 use super::faults::CLUSTER_BUSY_CODE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
-use super::base_url;
+use super::http::base_url;
 
 /// Serves the cloud metadata document for the address the client used.
 pub async fn endpoints(uri: Uri, headers: HeaderMap) -> Json<Value> {

@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::error::Error;
-use super::world::Store;
+use super::store::Store;
 
 /// The writer's pause after each write, during which changes only accumulate.
 pub const WRITE_INTERVAL: Duration = Duration::from_millis(100);

@@ -38,18 +38,33 @@ fn tls_error(e: impl std::fmt::Display) -> Error {
     Error::Tls(e.to_string())
 }
 
-/// The CA's name and usages; also what identifies it as the issuer of server certificates.
-fn ca_params() -> Result<CertificateParams, Error> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+/// Certificate parameters for the subject alternative `names`, with common name
+/// `common_name` and the key `usages`.
+fn named_params(
+    names: Vec<String>,
+    common_name: &str,
+    usages: Vec<KeyUsagePurpose>,
+) -> Result<CertificateParams, Error> {
+    let mut params = CertificateParams::new(names).map_err(tls_error)?;
     params
         .distinguished_name
-        .push(DnType::CommonName, "kusto-emulator local CA");
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+        .push(DnType::CommonName, common_name);
+    params.key_usages = usages;
+    Ok(params)
+}
+
+/// The CA's name and usages; also what identifies it as the issuer of server certificates.
+fn ca_params() -> Result<CertificateParams, Error> {
+    let mut params = named_params(
+        Vec::new(),
+        "kusto-emulator local CA",
+        vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ],
+    )?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     Ok(params)
 }
 
@@ -102,14 +117,14 @@ impl Ca {
             "127.0.0.1".to_owned(),
             "::1".to_owned(),
         ];
-        let mut params = CertificateParams::new(names).map_err(tls_error)?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
+        let mut params = named_params(
+            names,
+            "localhost",
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ],
+        )?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
         params.not_before = now - Duration::days(1);

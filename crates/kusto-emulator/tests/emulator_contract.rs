@@ -1,26 +1,17 @@
-//! The emulator's start-up contract, persistence, cloud metadata and Entra ID endpoints,
-//! and ARM's token checks, driven over HTTPS against the real binary.
+//! What only the running binary can show, driven over HTTPS: the start-up contract and the
+//! command line, SIGTERM, persistence across a restart, the request log on stderr, and the
+//! fault plan's actions that need a real connection (a dropped answer, a new connection
+//! after a drop) or a file (`--faults`). The API's logic is tested in process
+//! (`tests/in_process`).
 
 mod emulator;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use emulator::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn claims(token: &str) -> Value {
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
-}
-
-fn unsigned_jwt(payload: &Value) -> String {
-    let head = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
-    format!(
-        "{head}.{}.c2ln",
-        URL_SAFE_NO_PAD.encode(payload.to_string())
-    )
+fn events() -> Value {
+    body("Events", "events_json", "JSON")
 }
 
 #[tokio::test]
@@ -142,299 +133,6 @@ async fn state_survives_a_restart() {
         "the resource and the token signing key survive: {dc}"
     );
     assert_eq!(dc["properties"]["provisioningState"], "Succeeded");
-}
-
-#[tokio::test]
-async fn metadata_points_every_endpoint_at_the_emulator() {
-    let emu = Emulator::start(&[]).await;
-    let (status, doc) = emu
-        .get_json("/metadata/endpoints?api-version=2022-09-01")
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        doc["authentication"]["loginEndpoint"],
-        emu.endpoint(),
-        "no trailing slash"
-    );
-    assert_eq!(doc["authentication"]["tenant"], "common");
-    assert_eq!(doc["authentication"]["identityProvider"], "AAD");
-    assert_eq!(doc["resourceManager"], format!("{}/", emu.endpoint()));
-    assert!(
-        doc["microsoftGraphResourceId"]
-            .as_str()
-            .unwrap()
-            .starts_with(emu.endpoint())
-    );
-    assert!(doc["suffixes"]["keyVaultDns"].is_string() && doc["suffixes"]["storage"].is_string());
-    assert!(doc["name"].as_str().is_some_and(|n| !n.is_empty()));
-}
-
-#[tokio::test]
-async fn openid_configuration_and_client_secret_tokens() {
-    let emu = Emulator::start(&[]).await;
-    let response = emu
-        .client()
-        .get(emu.url(&format!("/{TENANT}/v2.0/.well-known/openid-configuration")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let oidc: Value = response.json().await.unwrap();
-    assert_eq!(
-        oidc["token_endpoint"],
-        emu.url(&format!("/{TENANT}/oauth2/v2.0/token"))
-    );
-    assert!(oidc["authorization_endpoint"].is_string() && oidc["issuer"].is_string());
-
-    let response = emu
-        .token_request(&[
-            ("client_id", CLIENT_ID),
-            ("grant_type", "client_credentials"),
-            ("client_info", "1"),
-            ("client_secret", SECRET),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "cache-control"), "no-store, no-cache");
-    let token: Value = response.json().await.unwrap();
-    assert_eq!(token["token_type"], "Bearer");
-    assert_eq!(token["expires_in"], 3599);
-    let c = claims(token["access_token"].as_str().unwrap());
-    assert_eq!(c["tid"], TENANT);
-    assert_eq!(c["appid"], CLIENT_ID);
-    assert_eq!(c["oid"], "00000000-0000-0000-0000-000000000004");
-    assert_eq!(c["aud"], "https://management.azure.com/");
-    assert!(c["exp"].as_i64().unwrap() > c["iat"].as_i64().unwrap());
-    assert!(c.get("scp").is_none());
-}
-
-/// Form fields, expected status, OAuth error, AADSTS code.
-type TokenCase<'a> = (&'a [(&'a str, &'a str)], u16, &'a str, u64);
-
-#[tokio::test]
-async fn token_errors_use_real_aadsts_codes() {
-    let emu = Emulator::start(&[]).await;
-    let cases: [TokenCase; 4] = [
-        (
-            &[
-                ("client_id", CLIENT_ID),
-                ("client_secret", "wrong"),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://management.azure.com/.default"),
-            ],
-            401,
-            "invalid_client",
-            7000215,
-        ),
-        (
-            &[
-                ("client_id", "11111111-1111-1111-1111-111111111111"),
-                ("client_secret", SECRET),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://management.azure.com/.default"),
-            ],
-            400,
-            "unauthorized_client",
-            700016,
-        ),
-        (
-            &[
-                ("client_id", CLIENT_ID),
-                ("client_secret", SECRET),
-                ("grant_type", "client_credentials"),
-                ("scope", "https://management.azure.com/user_impersonation"),
-            ],
-            400,
-            "invalid_scope",
-            1002012,
-        ),
-        (
-            &[
-                ("client_id", CLIENT_ID),
-                ("client_secret", SECRET),
-                ("grant_type", "password"),
-                ("scope", "https://management.azure.com/.default"),
-            ],
-            400,
-            "unsupported_grant_type",
-            70003,
-        ),
-    ];
-    for (pairs, status, error, code) in cases {
-        let response = emu.token_request(pairs).await;
-        assert_eq!(response.status(), status, "{error}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["error"], error);
-        assert_eq!(body["error_codes"], json!([code]));
-        assert!(
-            body["error_description"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("AADSTS{code}: "))
-        );
-        assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
-    }
-    let unknown_tenant = emu
-        .client()
-        .post(emu.url("/99999999-9999-9999-9999-999999999999/oauth2/v2.0/token"))
-        .body(form(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", SECRET),
-            ("grant_type", "client_credentials"),
-            ("scope", "x/.default"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown_tenant.status(), 400);
-    let body: Value = unknown_tenant.json().await.unwrap();
-    assert_eq!(body["error_codes"], json!([90002]));
-}
-
-#[tokio::test]
-async fn federated_client_assertions_are_checked_against_the_world() {
-    let emu = Emulator::start(&[]).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let assertion = |sub: &str, exp: u64| {
-        unsigned_jwt(
-            &json!({"iss": "https://token.actions.githubusercontent.com", "sub": sub,
-            "aud": "api://AzureADTokenExchange", "exp": exp, "iat": now}),
-        )
-    };
-    let emu = &emu;
-    let request = |jwt: String| async move {
-        emu.token_request(&[
-            ("client_id", CLIENT_ID),
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &jwt),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await
-    };
-    let ok = request(assertion(
-        "repo:example/kusto:environment:emulator",
-        now + 600,
-    ))
-    .await;
-    assert_eq!(ok.status(), 200);
-    let token: Value = ok.json().await.unwrap();
-    assert_eq!(
-        claims(token["access_token"].as_str().unwrap())["appid"],
-        CLIENT_ID
-    );
-
-    let stranger: Value = request(assertion("repo:evil/repo:ref:main", now + 600))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(stranger["error_codes"], json!([70021]));
-    let expired: Value = request(assertion(
-        "repo:example/kusto:environment:emulator",
-        now - 10,
-    ))
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(expired["error_codes"], json!([700024]));
-    let garbage: Value = request("not-a-jwt".to_owned()).await.json().await.unwrap();
-    assert_eq!(garbage["error_codes"], json!([50027]));
-}
-
-#[tokio::test]
-async fn managed_identity_endpoints_issue_tokens_for_the_identity() {
-    let emu = Emulator::start(&[]).await;
-    let url = emu.url("/msi/token?api-version=2019-08-01&resource=https://management.azure.com");
-    let refused = emu.client().get(&url).send().await.unwrap();
-    assert_eq!(refused.status(), 401);
-    let response = emu
-        .client()
-        .get(&url)
-        .header("X-IDENTITY-HEADER", "kusto-emulator-identity-header")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert!(body["expires_on"].is_string());
-    let c = claims(body["access_token"].as_str().unwrap());
-    assert_eq!(c["oid"], "00000000-0000-0000-0000-000000000007");
-    assert_eq!(c["appid"], "00000000-0000-0000-0000-000000000006");
-
-    let imds = emu
-        .client()
-        .get(emu.url("/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com"))
-        .header("Metadata", "true")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imds.status(), 200);
-    let body: Value = imds.json().await.unwrap();
-    assert!(body["expires_in"].is_string() && body["expires_on"].is_string());
-    // A managed-identity token works against ARM.
-    let mut emu = emu;
-    emu.token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        emu.get_json(&format!("{DB}/dataConnections?{V2024}"))
-            .await
-            .0,
-        200
-    );
-}
-
-#[tokio::test]
-async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
-    let emu = Emulator::start(&["--token-lifetime", "0"]).await;
-    let expired = emu.token.clone();
-    let mut emu = emu;
-    let url = emu.url(&dc("x"));
-    let cases = [
-        (None, "AuthenticationFailed"),
-        (Some("Basic abc".to_owned()), "AuthenticationFailed"),
-        (
-            Some("Bearer not.a-token".to_owned()),
-            "InvalidAuthenticationToken",
-        ),
-        (
-            Some(format!("Bearer {}", unsigned_jwt(&claims(&expired)))),
-            "InvalidAuthenticationToken",
-        ),
-        (
-            Some(format!("Bearer {expired}")),
-            "ExpiredAuthenticationToken",
-        ),
-    ];
-    for (authorization, code) in cases {
-        let mut request = emu.client().get(&url);
-        if let Some(value) = &authorization {
-            request = request.header("authorization", value);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 401, "{authorization:?}");
-        assert!(header(&response, "www-authenticate").starts_with("Bearer authorization_uri="));
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["error"]["code"], code, "{authorization:?}");
-    }
-    drop(emu);
-    emu = Emulator::start(&[]).await;
-    emu.token = emu.token_for("https://graph.microsoft.com/.default").await;
-    let response = emu.arm(Method::GET, &dc("x"), None).await;
-    assert_eq!(response.status(), 401);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
-    assert_error_mentions(&body, "wrong audience");
-    // A token for the emulator's own address (what the metadata advertises) is accepted.
-    emu.token = emu.token_for(&format!("{}/.default", emu.endpoint())).await;
-    assert_eq!(emu.arm(Method::GET, &dc("x"), None).await.status(), 404);
 }
 
 /// The lines of the request log on stderr that are about `target` (path and api-version).
@@ -634,4 +332,119 @@ async fn quiet_prints_no_request_lines() {
         !emu.requests().await.is_empty(),
         "the admin API's request log still records them"
     );
+}
+#[tokio::test]
+async fn a_lost_response_leaves_the_write_done_and_its_operation_running() {
+    let emu = Emulator::start(&["--lro-seconds", "30"]).await;
+    emu.set_faults(
+        json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*", "times": 1,
+            "action": {"type": "drop", "after_processing": true}}]}),
+    )
+    .await;
+    let sent = emu.try_put_dc("lost", &events()).await;
+    assert!(sent.is_err(), "the answer is lost: {sent:?}");
+
+    let (status, got) = emu.get_json(&dc("lost")).await;
+    assert_eq!(status, 200, "the PUT was processed: {got}");
+    assert_eq!(got["properties"]["provisioningState"], "Creating");
+    let ops = emu.operations().await;
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(ops[0]["kind"], "Create");
+    assert_eq!(ops[0]["status"], "Running");
+    assert_eq!(ops[0]["resourceId"], got["id"]);
+    let log = emu.requests().await;
+    let put = log.iter().find(|e| e["method"] == "PUT").unwrap();
+    assert_eq!(put["fault"], "drop_after_processing");
+    assert_eq!(put["status"], 0);
+
+    // Without the flag the request is not processed at all.
+    emu.set_faults(
+        json!({"rules": [{"method": "PUT", "path": "*", "times": 1, "action": {"type": "drop"}}]}),
+    )
+    .await;
+    emu.advance(60).await;
+    assert!(emu.try_put_dc("never", &events()).await.is_err());
+    assert_eq!(emu.get_json(&dc("never")).await.0, 404);
+}
+
+#[tokio::test]
+async fn dropped_connections_delays_and_the_request_log() {
+    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    emu.set_faults(json!({"rules": [
+        {"method": "GET", "path": "*/dataConnections/dropme*", "times": 1, "action": {"type": "drop"}},
+        {"method": "GET", "path": "*/dataConnections/slowme*", "times": 1, "action": {"type": "delay", "ms": 50}}
+    ]}))
+    .await;
+    let dropped = emu
+        .client()
+        .get(emu.url(&dc("dropme")))
+        .bearer_auth(&emu.token)
+        .send()
+        .await;
+    assert!(dropped.is_err(), "the connection closes without a response");
+    let fresh = support::client_trusting(emu.ca_pem());
+    let again = fresh
+        .get(emu.url(&dc("dropme")))
+        .bearer_auth(&emu.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    let delayed = emu.get_json(&dc("slowme")).await;
+    assert_eq!(delayed.0, 404);
+    let op = emu
+        .create("logged", &body("Events", "events_json", "JSON"))
+        .await;
+    assert_eq!(op["status"], "Succeeded");
+    emu.token_for("https://management.azure.com/.default").await;
+
+    let leaky = emu
+        .client()
+        .get(emu.url(&dc("leaky")))
+        .bearer_auth(&emu.token)
+        .header("x-debug", SECRET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leaky.status(), 404);
+
+    let log = emu.requests().await;
+    for entry in &log {
+        let leaked =
+            entry["kind"] == "token" || entry["path"].as_str().unwrap().ends_with("/leaky");
+        assert_eq!(entry["client_secret_seen"], leaked, "{entry}");
+    }
+    let dropped_entry = log.iter().find(|e| e["fault"] == "drop").unwrap();
+    assert_eq!(dropped_entry["status"], 0);
+    assert_eq!(log.iter().filter(|e| e["fault"] == "delay").count(), 1);
+    assert_eq!(log.iter().filter(|e| e["kind"] == "token").count(), 1);
+    assert_eq!(log.iter().filter(|e| e["kind"] == "poll").count(), 1);
+    let connections: std::collections::BTreeSet<u64> = log
+        .iter()
+        .map(|e| e["connection"].as_u64().unwrap())
+        .collect();
+    assert!(
+        connections.len() >= 2,
+        "the drop forced a new connection: {connections:?}"
+    );
+    let put = log.iter().find(|e| e["method"] == "PUT").unwrap();
+    assert_eq!(put["status"], 201);
+    assert!(
+        put["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/dataConnections/logged")
+    );
+    assert!(put["time"].is_string());
+}
+
+#[tokio::test]
+async fn faults_load_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("faults.json");
+    std::fs::write(&path, r#"{"rules":[{"path":"/metadata/endpoints","times":1,"action":{"type":"status","status":500}}]}"#).unwrap();
+    let emu = Emulator::start(&["--faults", path.to_str().unwrap()]).await;
+    let url = "/metadata/endpoints?api-version=2022-09-01";
+    assert_eq!(emu.get_json(url).await.0, 500);
+    assert_eq!(emu.get_json(url).await.0, 200);
 }

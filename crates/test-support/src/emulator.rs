@@ -200,7 +200,7 @@ impl EmulatorProcess {
         assert_eq!(status, StatusCode::NO_CONTENT, "clearing the request log");
     }
 
-    /// Replaces the fault plan (see `src/emulator/faults.rs` for its JSON).
+    /// Replaces the fault plan (see `crates/kusto-emulator/src/faults.rs` for its JSON).
     pub async fn set_faults(&self, plan: &Value) {
         let (status, body) = self.admin_json(Method::POST, "/faults", Some(plan)).await;
         assert!(status.is_success(), "fault plan refused ({status}): {body}");
@@ -269,7 +269,7 @@ pub fn run_to_exit(flags: &[&str]) -> Output {
 }
 
 /// The `kusto-emulator` binary of this build.
-pub fn emulator_binary() -> PathBuf {
+fn emulator_binary() -> PathBuf {
     crate::binary("kusto-emulator", "kusto-emulator")
 }
 

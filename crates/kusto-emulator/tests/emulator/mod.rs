@@ -170,8 +170,7 @@ impl Emulator {
 
     /// Replaces the fault plan through the admin API.
     pub async fn set_faults(&self, plan: Value) {
-        let response = self.admin(Method::POST, "/faults", Some(&plan)).await;
-        assert_eq!(response.status(), 204, "{:?}", response.text().await);
+        self.process.set_faults(&plan).await;
     }
 
     /// Moves the emulator's clock `seconds` ahead.
@@ -194,13 +193,6 @@ impl Emulator {
             .clone()
     }
 
-    /// The operation status behind a write's `Azure-AsyncOperation` header.
-    pub async fn operation_of(&self, write: &Response) -> Value {
-        self.get_json(&header(write, "azure-asyncoperation"))
-            .await
-            .1
-    }
-
     pub async fn requests(&self) -> Vec<Value> {
         self.process.requests().await
     }
@@ -210,20 +202,10 @@ impl Emulator {
         self.process.stderr()
     }
 
-    pub async fn clear_log(&self) {
-        self.process.clear_requests().await;
-    }
-
     /// Sends SIGTERM and returns whether the process exited successfully.
     pub async fn terminate(mut self) -> bool {
         self.process.terminate().success()
     }
-}
-
-/// The ARM or operation error in `body` has a message that mentions `text`.
-pub fn assert_error_mentions(body: &Value, text: &str) {
-    let message = body["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(text), "{text:?} not in {body}");
 }
 
 pub fn header(response: &Response, name: &str) -> String {

@@ -137,6 +137,16 @@ def initial_response(check: env.Checks, wire: WireLog, mark: int, method: str, w
     return None
 
 
+def check_accepted(check: env.Checks, wire: WireLog, mark: int, method: str, what: str) -> None:
+    """The first response to `method` after `mark` is 202 with both operation headers and
+    Retry-After, as the live service answers a PATCH or a DELETE."""
+    response = initial_response(check, wire, mark, method, what)
+    if response:
+        check.equal(response[2], 202, f"{what}: {method} answers 202 like the live service")
+        for header in ("azure-asyncoperation", "location", "retry-after"):
+            check.that(header in response[3], f"{what}: {method} carries {header}", sorted(response[3]))
+
+
 def check_polls(check: env.Checks, wire: WireLog, mark: int, what: str) -> None:
     polls = [entry for entry in wire.since(mark) if "/operationResults/" in entry[1]]
     check.that(bool(polls), f"{what}: the SDK polled the operation", [entry[1] for entry in wire.since(mark)])
@@ -189,11 +199,7 @@ def main() -> None:
     mark = wire.mark()
     update = how_to_parameters(emulator, kind="EventHub", mapping_rule_name=env.JSON_MAPPING, data_format="json")
     updated = operations.begin_update(*where, name, update).result()
-    patch = initial_response(check, wire, mark, "PATCH", "update")
-    if patch:
-        check.equal(patch[2], 202, "update: PATCH answers 202 like the live service")
-        for header in ("azure-asyncoperation", "location", "retry-after"):
-            check.that(header in patch[3], f"update: PATCH carries {header}", sorted(patch[3]))
+    check_accepted(check, wire, mark, "PATCH", "update")
     check_polls(check, wire, mark, "update")
     check_resource(check, emulator, updated, name, "update result", env.JSON_MAPPING, "json")
     check_resource(check, emulator, operations.get(*where, name), name, "get after update", env.JSON_MAPPING, "json")
@@ -244,11 +250,7 @@ def main() -> None:
     check.step("delete, wait")
     mark = wire.mark()
     check.equal(operations.begin_delete(*where, name).result(), None, "delete: poller result")
-    delete = initial_response(check, wire, mark, "DELETE", "delete")
-    if delete:
-        check.equal(delete[2], 202, "delete: DELETE answers 202 like the live service")
-        for header in ("azure-asyncoperation", "location", "retry-after"):
-            check.that(header in delete[3], f"delete: DELETE carries {header}", sorted(delete[3]))
+    check_accepted(check, wire, mark, "DELETE", "delete")
     check_polls(check, wire, mark, "delete")
     try:
         operations.get(*where, name)

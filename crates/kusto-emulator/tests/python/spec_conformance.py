@@ -135,22 +135,23 @@ def retry_after(response) -> float:
         return 0.2
 
 
+def event_hub_body(emulator, **properties) -> dict:
+    """A create body for the world's event hub and `$Default`, with `properties` added."""
+    return {
+        "kind": "EventHub",
+        "location": "westeurope",
+        "properties": {"eventHubResourceId": emulator.eventhub_id, "consumerGroup": "$Default", **properties},
+    }
+
+
 def lifecycle(run: Conformance) -> None:
     check = run.check
     emulator = run.emulator
     name = env.unique_name("spec")
     path = emulator.data_connection_path(name)
-    body = {
-        "kind": "EventHub",
-        "location": "westeurope",
-        "properties": {
-            "eventHubResourceId": emulator.eventhub_id,
-            "consumerGroup": "$Default",
-            "tableName": env.TABLE,
-            "mappingRuleName": env.JSON_MAPPING,
-            "dataFormat": "JSON",
-        },
-    }
+    body = event_hub_body(
+        emulator, tableName=env.TABLE, mappingRuleName=env.JSON_MAPPING, dataFormat="JSON"
+    )
     put_op = run.operation_of("PUT", path)
     patch_op = run.operation_of("PATCH", path)
     delete_op = run.operation_of("DELETE", path)
@@ -209,11 +210,7 @@ def error_responses(run: Conformance) -> None:
     emulator = run.emulator
     name = env.unique_name("bad")
     path = emulator.data_connection_path(name)
-    good = {
-        "kind": "EventHub",
-        "location": "westeurope",
-        "properties": {"eventHubResourceId": emulator.eventhub_id, "consumerGroup": "$Default"},
-    }
+    good = event_hub_body(emulator)
     check.step("error responses")
     # Error codes: those ARM is documented or observed to send (ARM's docs, the recording, public
     # issue reports); the rest only need the ErrorResponse shape.

@@ -1,15 +1,16 @@
 //! The data-connection API as the recorded Kusto traffic shows it: status codes, headers,
-//! bodies, id casing, validation and error shapes; against the real binary over HTTPS.
+//! bodies, id casing, validation and error shapes.
 
-mod emulator;
-
-use emulator::*;
-use reqwest::Method;
+use axum::body::Body;
+use axum::http::Method;
+use kusto_emulator::Settings;
 use serde_json::{Value, json};
+
+use super::harness::*;
 
 #[tokio::test]
 async fn create_get_list_delete_follow_the_recording() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let emu = Emulator::start(lro(0)).await;
     let request = json!({"kind": "EventHub", "location": "westeurope", "properties": {
         "eventHubResourceId": HUB, "consumerGroup": "$Default"}});
     let put = emu.put_dc("Conn1", &request).await;
@@ -26,10 +27,10 @@ async fn create_get_list_delete_follow_the_recording() {
     let aao = header(&put, "azure-asyncoperation");
     assert!(aao.starts_with(&format!(
         "{}/subscriptions/{SUB}/providers/Microsoft.Kusto/locations/westeurope/operationResults/",
-        emu.endpoint()
+        ENDPOINT
     )));
     assert!(aao.ends_with(&format!("?{V2024}")));
-    let created: Value = put.json().await.unwrap();
+    let created: Value = put.json();
     assert_eq!(
         created["location"], "westeurope",
         "the create echoes the location as sent"
@@ -86,7 +87,7 @@ async fn create_get_list_delete_follow_the_recording() {
         header(&delete, "x-ms-ratelimit-remaining-subscription-deletes"),
         "14999"
     );
-    assert!(delete.bytes().await.unwrap().is_empty());
+    assert!(delete.bytes().is_empty());
     assert_eq!(emu.get_json(&dc("conn1")).await.0, 404);
     assert_eq!(
         emu.arm(Method::DELETE, &dc("conn1"), None).await.status(),
@@ -96,9 +97,8 @@ async fn create_get_list_delete_follow_the_recording() {
 
 #[tokio::test]
 async fn updates_by_put_and_patch() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    emu.create("dc", &body("Events", "events_json", "JSON"))
-        .await;
+    let emu = Emulator::start(lro(0)).await;
+    emu.create("dc", &events()).await;
     let put = emu.put_dc("dc", &body("Events", "events_csv", "CSV")).await;
     assert_eq!(
         put.status(),
@@ -106,7 +106,7 @@ async fn updates_by_put_and_patch() {
         "a PUT on an existing connection is an update"
     );
     assert!(put.headers().get("azure-asyncoperation").is_some());
-    let updated: Value = put.json().await.unwrap();
+    let updated: Value = put.json();
     assert_eq!(updated["properties"]["mappingRuleName"], "events_csv");
 
     let patch_body = json!({"kind": "EventHub", "location": "West Europe", "properties": {
@@ -124,7 +124,7 @@ async fn updates_by_put_and_patch() {
             && location.ends_with("&operationResultResponseType=Location")
     );
     assert_eq!(header(&patch, "retry-after"), "1");
-    let accepted: Value = patch.json().await.unwrap();
+    let accepted: Value = patch.json();
     assert_eq!(accepted["properties"]["provisioningState"], "Accepted");
     assert_eq!(
         accepted["properties"]["mappingRuleName"], "events_csv",
@@ -148,17 +148,17 @@ async fn updates_by_put_and_patch() {
         ("databaseRouting", json!("Multi")),
         ("eventHubResourceId", json!(HUB.replace("events", "other"))),
     ] {
-        let mut changed = body("Events", "events_json", "JSON");
+        let mut changed = events();
         changed["properties"][field] = value;
         let response = emu.put_dc("dc", &changed).await;
         assert_eq!(response.status(), 400, "{field}");
-        let error: Value = response.json().await.unwrap();
+        let error: Value = response.json();
         assert!(
             error["error"]["message"].as_str().unwrap().contains(field),
             "{error}"
         );
     }
-    let mut moved = body("Events", "events_json", "JSON");
+    let mut moved = events();
     moved["location"] = json!("northeurope");
     assert_eq!(
         emu.arm(Method::PATCH, &dc("dc"), Some(&moved))
@@ -176,32 +176,32 @@ async fn updates_by_put_and_patch() {
 
 #[tokio::test]
 async fn bad_requests_get_arm_errors() {
-    let emu = Emulator::start(&[]).await;
+    let emu = Emulator::start(Settings::default()).await;
+    let bearer = format!("Bearer {}", emu.token);
     let raw = |path: String, body: &'static str| {
-        emu.client()
-            .put(emu.url(&path))
-            .bearer_auth(&emu.token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
+        let headers = [
+            ("authorization", bearer.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let emu = &emu;
+        async move {
+            emu.send(Method::PUT, &path, &headers, Body::from(body))
+                .await
+        }
     };
     let cases = [
         (
-            raw(dc("x"), "{not json").await.unwrap(),
+            raw(dc("x"), "{not json").await,
             400,
             "InvalidRequestContent",
         ),
         (
-            raw(dc("x"), r#"{"location":"westeurope","properties":{}}"#)
-                .await
-                .unwrap(),
+            raw(dc("x"), r#"{"location":"westeurope","properties":{}}"#).await,
             400,
             "BadRequest",
         ),
         (
-            raw(dc("x"), r#"{"kind":"EventGrid","properties":{}}"#)
-                .await
-                .unwrap(),
+            raw(dc("x"), r#"{"kind":"EventGrid","properties":{}}"#).await,
             400,
             "BadRequest",
         ),
@@ -210,8 +210,7 @@ async fn bad_requests_get_arm_errors() {
                 dc("x"),
                 r#"{"kind":"EventHub","properties":{"consumerGroup":"$Default"}}"#,
             )
-            .await
-            .unwrap(),
+            .await,
             400,
             "BadRequest",
         ),
@@ -220,20 +219,17 @@ async fn bad_requests_get_arm_errors() {
                 dc("x"),
                 r#"{"kind":"EventHub","location":"atlantis","properties":{}}"#,
             )
-            .await
-            .unwrap(),
+            .await,
             400,
             "BadRequest",
         ),
         (
-            raw(format!("{DB}/dataConnections/x"), "{}").await.unwrap(),
+            raw(format!("{DB}/dataConnections/x"), "{}").await,
             400,
             "MissingApiVersionParameter",
         ),
         (
-            raw(format!("{DB}/dataConnections/x?api-version=latest"), "{}")
-                .await
-                .unwrap(),
+            raw(format!("{DB}/dataConnections/x?api-version=latest"), "{}").await,
             400,
             "InvalidApiVersionParameter",
         ),
@@ -242,8 +238,7 @@ async fn bad_requests_get_arm_errors() {
                 format!("{DB}/dataConnections/x?api-version=2023-08-15"),
                 "{}",
             )
-            .await
-            .unwrap(),
+            .await,
             400,
             "NoRegisteredProviderFound",
         ),
@@ -251,7 +246,7 @@ async fn bad_requests_get_arm_errors() {
     for (response, status, code) in cases {
         assert_eq!(response.status(), status);
         assert!(response.headers().get("x-ms-request-id").is_some());
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.json();
         assert_eq!(body["error"]["code"], code, "{body}");
         assert!(body["error"]["message"].is_string());
     }
@@ -287,7 +282,7 @@ async fn bad_requests_get_arm_errors() {
                 )
                 .await;
             assert_eq!(response.status(), 404);
-            let error: Value = response.json().await.unwrap();
+            let error: Value = response.json();
             assert_eq!(error["error"]["code"], code);
             assert!(
                 error["error"]["message"].as_str().unwrap().contains(named),
@@ -317,7 +312,7 @@ async fn bad_requests_get_arm_errors() {
 
 #[tokio::test]
 async fn data_problems_fail_the_operation_and_leave_a_failed_connection() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let emu = Emulator::start(lro(0)).await;
     let op = emu.create("bad", &body("NoSuchTable", "", "JSON")).await;
     assert_eq!(op["status"], "Failed");
     assert_eq!(op["error"]["code"], "EventHubValidationErorFound");
@@ -359,9 +354,9 @@ async fn data_problems_fail_the_operation_and_leave_a_failed_connection() {
 
 #[tokio::test]
 async fn identities_must_belong_to_the_cluster() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let emu = Emulator::start(lro(0)).await;
     let cluster = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/Clusters/democluster";
-    let mut with_system = body("Events", "events_json", "JSON");
+    let mut with_system = events();
     with_system["properties"]["managedIdentityResourceId"] = json!(cluster);
     assert_eq!(emu.create("sys", &with_system).await["status"], "Succeeded");
     let (_, got) = emu.get_json(&dc("sys")).await;
@@ -371,7 +366,7 @@ async fn identities_must_belong_to_the_cluster() {
     );
 
     let uai = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.ManagedIdentity/userAssignedIdentities/demo-identity";
-    let mut with_uai = body("Events", "events_json", "JSON");
+    let mut with_uai = events();
     with_uai["properties"]["managedIdentityResourceId"] = json!(uai);
     let refused = emu.put_dc("uai", &with_uai).await;
     assert_eq!(
@@ -398,9 +393,8 @@ async fn identities_must_belong_to_the_cluster() {
 
 #[tokio::test]
 async fn check_name_availability_and_validation() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
-    emu.create("taken", &body("Events", "events_json", "JSON"))
-        .await;
+    let emu = Emulator::start(lro(0)).await;
+    emu.create("taken", &events()).await;
     let check = |name: &'static str| {
         let request =
             json!({"name": name, "type": "Microsoft.Kusto/clusters/databases/dataConnections"});
@@ -414,7 +408,7 @@ async fn check_name_availability_and_validation() {
                 )
                 .await;
             assert_eq!(response.status(), 200);
-            response.json::<Value>().await.unwrap()
+            response.json()
         }
     };
     assert_eq!(
@@ -446,15 +440,14 @@ async fn check_name_availability_and_validation() {
     assert_eq!(response.status(), 202);
     assert!(header(&response, "azure-asyncoperation").contains("/locations/West Europe/"));
     let location = header(&response, "location");
-    assert!(response.bytes().await.unwrap().is_empty());
+    assert!(response.bytes().is_empty());
     let (status, result) = emu.get_json(&location).await;
     assert_eq!(status, 200);
     assert_eq!(
         result,
         json!({"Value": [{"errorMessage": "table does not exist"}]})
     );
-    let good =
-        json!({"dataConnectionName": "v", "properties": body("Events", "events_json", "JSON")});
+    let good = json!({"dataConnectionName": "v", "properties": events()});
     let response = emu
         .arm(
             Method::POST,
@@ -468,10 +461,9 @@ async fn check_name_availability_and_validation() {
 
 #[tokio::test]
 async fn lists_are_paged_with_next_links() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let emu = Emulator::start(lro(0)).await;
     for name in ["a", "b", "c"] {
-        emu.create(name, &body("Events", "events_json", "JSON"))
-            .await;
+        emu.create(name, &events()).await;
     }
     let mut url = format!("{DB}/dataConnections?{V2024}");
     let mut names = Vec::new();
@@ -505,17 +497,21 @@ async fn lists_are_paged_with_next_links() {
 
 #[tokio::test]
 async fn request_ids_and_regions_are_handled_like_arm() {
-    let emu = Emulator::start(&["--lro-seconds", "0"]).await;
+    let emu = Emulator::start(lro(0)).await;
+    let bearer = format!("Bearer {}", emu.token);
     let response = emu
-        .client()
-        .get(emu.url(&dc("x")))
-        .bearer_auth(&emu.token)
-        .header("x-ms-correlation-request-id", "corr-1")
-        .header("x-ms-client-request-id", "client-1")
-        .header("x-ms-return-client-request-id", "true")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::GET,
+            &dc("x"),
+            &[
+                ("authorization", &bearer),
+                ("x-ms-correlation-request-id", "corr-1"),
+                ("x-ms-client-request-id", "client-1"),
+                ("x-ms-return-client-request-id", "true"),
+            ],
+            Body::empty(),
+        )
+        .await;
     assert_eq!(header(&response, "x-ms-correlation-request-id"), "corr-1");
     assert_eq!(header(&response, "x-ms-client-request-id"), "client-1");
     assert!(header(&response, "x-ms-routing-request-id").starts_with("WESTEUROPE:"));
@@ -524,7 +520,7 @@ async fn request_ids_and_regions_are_handled_like_arm() {
     assert!(plain.headers().get("x-ms-client-request-id").is_none());
     assert!(!header(&plain, "x-ms-correlation-request-id").is_empty());
 
-    let mut b = body("Events", "events_json", "JSON");
+    let mut b = events();
     b["location"] = json!("West Europe");
     let put = emu.put_dc("spaced", &b).await;
     let aao = header(&put, "azure-asyncoperation");
