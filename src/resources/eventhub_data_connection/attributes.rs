@@ -128,7 +128,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     Attr {
         name: ID,
         description: "The ARM ID of the data connection, \
-        `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`.",
+            `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}/databases/{databaseName}/dataConnections/{name}`.",
         presence: Presence::Computed,
         rule: None,
         change: Change::InPlace,
@@ -137,9 +137,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: NAME,
-        description: "The name of the data connection: 1 to 40 ASCII letters, digits, spaces, hyphens (`-`) \
-        and periods (`.`), not starting or ending with a space (Microsoft's naming rule for \
-        Kusto data connections).",
+        description: "The name of the data connection: 1 to 40 ASCII letters, digits, spaces, \
+            hyphens (`-`) and periods (`.`), not starting or ending with a space (Microsoft's \
+            naming rule for Kusto data connections).",
         presence: Presence::Required,
         rule: Some(rules::validate_name),
         change: Change::Replaces,
@@ -158,8 +158,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     Attr {
         name: LOCATION,
         description: "The Azure region of the **Kusto cluster** (not of the Event Hub), as a name \
-        (`westeurope`) or a display name (`West Europe`). Both spellings name the same region: \
-        changing one into the other is an in-place update that sends nothing to Azure.",
+            (`westeurope`) or a display name (`West Europe`). Both spellings name the same \
+            region: changing one into the other is an in-place update that sends nothing to \
+            Azure.",
         presence: Presence::Required,
         rule: Some(rules::validate_location),
         change: Change::ReplacesUnlessSame,
@@ -171,8 +172,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: CLUSTER_NAME,
-        description: "The name of the Kusto cluster: 4 to 22 lower-case letters, digits and dashes, \
-        starting with a letter.",
+        description: "The name of the Kusto cluster: 4 to 22 lower-case letters, digits and \
+            dashes, starting with a letter.",
         presence: Presence::Required,
         rule: Some(rules::validate_cluster_name),
         change: Change::Replaces,
@@ -191,8 +192,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     Attr {
         name: EVENTHUB_ID,
         description: "The ARM ID of the Event Hub to read, \
-        `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`. \
-        Compared case-insensitively, so Azure returning it in another casing is not a change.",
+            `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.EventHub/namespaces/{namespaceName}/eventhubs/{eventHubName}`. \
+            Compared case-insensitively, so Azure returning it in another casing is not a change.",
         presence: Presence::Required,
         rule: Some(rules::validate_eventhub_id),
         change: Change::ReplacesUnlessSame,
@@ -204,9 +205,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: CONSUMER_GROUP,
-        description: "The Event Hub consumer group the connection reads through: `$Default`, or 1 to 50 \
-        letters, digits, dots, underscores and dashes that start and end with a letter or digit. \
-        Give each data connection its own consumer group.",
+        description: "The Event Hub consumer group the connection reads through: `$Default`, or 1 \
+            to 50 letters, digits, dots, underscores and dashes that start and end with a letter \
+            or digit. Give each data connection its own consumer group.",
         presence: Presence::Required,
         rule: Some(rules::validate_consumer_group),
         change: Change::Replaces,
@@ -218,8 +219,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: TABLE_NAME,
-        description: "The table the events are ingested into. When omitted, each event names its table in \
-        its `Table` property.",
+        description: "The table the events are ingested into. When omitted, each event names its \
+            table in its `Table` property.",
         presence: Presence::Optional,
         rule: Some(rules::validate_table_name),
         change: Change::InPlace,
@@ -231,8 +232,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: MAPPING_RULE_NAME,
-        description: "The ingestion mapping of the table that maps event fields to columns. When omitted, \
-        each event may name its mapping in its `IngestionMappingReference` property.",
+        description: "The ingestion mapping of the table that maps event fields to columns. When \
+            omitted, each event may name its mapping in its `IngestionMappingReference` property.",
         presence: Presence::Optional,
         rule: Some(rules::validate_mapping_rule_name),
         change: Change::InPlace,
@@ -244,10 +245,11 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: DATA_FORMAT,
-        description: "The format of the events: `APACHEAVRO`, `AVRO`, `CSV`, `JSON`, `MULTIJSON`, `ORC`, \
-        `PARQUET`, `PSV`, `SCSV`, `SINGLEJSON`, `SOHSV`, `TSV`, `TSVE`, `TXT` or `W3CLOGFILE` \
-        (case-sensitive). When omitted, each event names its format in its `Format` property. \
-        `RAW`, although part of the ARM API, is refused: Event Hub ingestion does not support it.",
+        description: "The format of the events: `APACHEAVRO`, `AVRO`, `CSV`, `JSON`, `MULTIJSON`, \
+            `ORC`, `PARQUET`, `PSV`, `SCSV`, `SINGLEJSON`, `SOHSV`, `TSV`, `TSVE`, `TXT` or \
+            `W3CLOGFILE` (case-sensitive). When omitted, each event names its format in its \
+            `Format` property. `RAW`, although part of the ARM API, is refused: Event Hub \
+            ingestion does not support it.",
         presence: Presence::Optional,
         rule: Some(rules::validate_data_format),
         change: Change::InPlace,
@@ -263,9 +265,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: COMPRESSION,
-        description: "How event bodies are compressed: `None` or `GZip` (case-sensitive). `GZip` cannot be \
-        combined with an already-compressed `data_format` (`AVRO`, `APACHEAVRO`, `PARQUET`, \
-        `ORC`, `W3CLOGFILE`) nor with `event_system_properties`.",
+        description: "How event bodies are compressed: `None` or `GZip` (case-sensitive). `GZip` \
+            cannot be combined with an already-compressed `data_format` (`AVRO`, `APACHEAVRO`, \
+            `PARQUET`, `ORC`, `W3CLOGFILE`) nor with `event_system_properties`.",
         presence: Presence::Default(ServiceDefault::Text(DEFAULT_COMPRESSION)),
         rule: Some(rules::validate_compression),
         change: Change::Replaces,
@@ -281,8 +283,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     Attr {
         name: EVENT_SYSTEM_PROPERTIES,
         description: "Event Hub system properties to add to every ingested record, such as \
-        `x-opt-enqueued-time`, `x-opt-sequence-number`, `x-opt-offset`, `x-opt-publisher`, \
-        `x-opt-partition-key` or `message-id`. The table's mapping must have columns for them.",
+            `x-opt-enqueued-time`, `x-opt-sequence-number`, `x-opt-offset`, `x-opt-publisher`, \
+            `x-opt-partition-key` or `message-id`. The table's mapping must have columns for \
+            them.",
         presence: Presence::Default(ServiceDefault::EmptyList),
         rule: Some(rules::validate_event_system_property),
         change: Change::InPlace,
@@ -294,13 +297,13 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: IDENTITY_ID,
-        description: "The managed identity the connection reads the Event Hub with: the ARM ID of the Kusto \
-        cluster itself (its system-assigned identity, \
-        `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}`) \
-        or of a user-assigned identity assigned to the cluster \
-        (`/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identityName}`). \
-        A cluster ID must name this connection's own cluster. When omitted, the connection \
-        reads with a key of the Event Hub namespace.",
+        description: "The managed identity the connection reads the Event Hub with: the ARM ID of \
+            the Kusto cluster itself (its system-assigned identity, \
+            `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Kusto/clusters/{clusterName}`) \
+            or of a user-assigned identity assigned to the cluster \
+            (`/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{identityName}`). \
+            A cluster ID must name this connection's own cluster. When omitted, the connection \
+            reads with a key of the Event Hub namespace.",
         presence: Presence::Optional,
         rule: Some(rules::validate_identity_id),
         change: Change::InPlace,
@@ -316,8 +319,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: DATABASE_ROUTING_TYPE,
-        description: "`Single`: every event goes to `database_name`; `Multi`: an event may name another \
-        database of the cluster in its `Database` property (case-sensitive values).",
+        description: "`Single`: every event goes to `database_name`; `Multi`: an event may name \
+            another database of the cluster in its `Database` property (case-sensitive values).",
         presence: Presence::Default(ServiceDefault::Text(DEFAULT_DATABASE_ROUTING)),
         rule: Some(rules::validate_database_routing_type),
         change: Change::Replaces,
@@ -335,10 +338,10 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: RETRIEVAL_START_DATE,
-        description: "An RFC 3339 date-time such as `2024-01-15T08:30:00Z`: the connection also ingests the \
-        events enqueued since then that the Event Hub still retains. When omitted, Azure \
-        chooses, and its value is shown in state. Equal instants written differently (`Z` or \
-        `+00:00`) are not a change.",
+        description: "An RFC 3339 date-time such as `2024-01-15T08:30:00Z`: the connection also \
+            ingests the events enqueued since then that the Event Hub still retains. When \
+            omitted, Azure chooses, and its value is shown in state. Equal instants written \
+            differently (`Z` or `+00:00`) are not a change.",
         presence: Presence::AzureChooses,
         rule: Some(rules::validate_retrieval_start_date),
         change: Change::InPlace,
@@ -354,10 +357,10 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: SKIP_PREFLIGHT_VALIDATION,
-        description: "`true` to create the connection without first asking Azure to validate it (the Kusto \
-        `dataConnectionValidation` operation, which reports a missing table, mapping or \
-        consumer group before anything is created). Overrides the provider's \
-        `skip_preflight_validation` when set; defaults to the provider's setting (`false`).",
+        description: "`true` to create the connection without first asking Azure to validate it \
+            (the Kusto `dataConnectionValidation` operation, which reports a missing table, \
+            mapping or consumer group before anything is created). Overrides the provider's \
+            `skip_preflight_validation` when set; defaults to the provider's setting (`false`).",
         presence: Presence::Optional,
         rule: None,
         change: Change::InPlace,
@@ -366,8 +369,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: MANAGED_IDENTITY_OBJECT_ID,
-        description: "The object (principal) ID of the managed identity named by `identity_id`; not set when \
-        the connection uses a key. Use it to grant the identity a role on the Event Hub.",
+        description: "The object (principal) ID of the managed identity named by `identity_id`; \
+            not set when the connection uses a key. Use it to grant the identity a role on the \
+            Event Hub.",
         presence: Presence::Computed,
         rule: None,
         change: Change::InPlace,
@@ -376,7 +380,8 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: PROVISIONING_STATE,
-        description: "The provisioning state Azure reports for the connection, `Succeeded` once it is ready.",
+        description: "The provisioning state Azure reports for the connection, `Succeeded` once \
+            it is ready.",
         presence: Presence::Computed,
         rule: None,
         change: Change::InPlace,
