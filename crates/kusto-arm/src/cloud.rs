@@ -12,8 +12,8 @@ use std::fmt;
 use serde::Deserialize;
 use url::Url;
 
+use super::context::CallContext;
 use super::error::{Error, Result};
-use super::pipeline::CallContext;
 use super::transport::{HttpClient, Request};
 
 /// The cloud configuration.

@@ -32,8 +32,8 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::cloud::Endpoints;
+use super::context::CallContext;
 use super::error::{Error, Result, with_causes};
-use super::pipeline::CallContext;
 use super::transport::{HttpClient, Request};
 
 /// A secret string (client secret, OIDC token). Its `Debug` never shows the value.

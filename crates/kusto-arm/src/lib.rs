@@ -55,11 +55,13 @@
 //! `error` the one error type of the layer.
 
 mod cloud;
+mod context;
 mod credential;
 mod error;
 mod ids;
 mod kusto;
 mod pipeline;
+mod policies;
 mod poller;
 mod retry;
 mod transport;
@@ -75,6 +77,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use cloud::Cloud;
+pub use context::CallContext;
 pub use credential::{Credentials, Secret};
 pub use error::{Error, Result};
 pub use ids::{
@@ -84,13 +87,12 @@ pub use ids::{
 pub use kusto::{
     DataConnection, DataConnections, EventHubDataConnection, EventHubSettings, NameAvailability,
 };
-pub use pipeline::CallContext;
 pub use retry::RetryOptions;
 
 use cloud::Endpoints;
 use credential::{TokenCache, TokenSource};
-use pipeline::{Pipeline, RequestIdPolicy};
-use retry::RetryPolicy;
+use pipeline::Pipeline;
+use policies::request_id::RequestIdPolicy;
 use transport::HttpClient;
 
 /// The Kusto api-version used when none is configured (newest stable).
@@ -197,7 +199,7 @@ impl Client {
         }
         let pipeline = Pipeline::new(
             RequestIdPolicy::new(&correlation_id, &user_agent)?,
-            RetryPolicy::new(config.retry.clone()),
+            config.retry.clone(),
             tokens.clone(),
             http,
         );

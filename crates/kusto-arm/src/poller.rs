@@ -26,8 +26,10 @@ use http::{HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
+use super::context::CallContext;
 use super::error::{Error, Result};
-use super::pipeline::{CLIENT_REQUEST_ID, CallContext, Pipeline};
+use super::pipeline::Pipeline;
+use super::policies::request_id::CLIENT_REQUEST_ID;
 use super::retry::{next_wait, warn_past_deadline};
 use super::transport::{Request, Response};
 
@@ -338,10 +340,7 @@ impl Poller<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::TokenCache;
-    use crate::pipeline::RequestIdPolicy;
-    use crate::retry::{RetryOptions, RetryPolicy};
-    use crate::testing::{CountingTokens, MockHttp, response};
+    use crate::testing::{MockHttp, response};
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
     use tokio_util::sync::CancellationToken;
@@ -350,16 +349,7 @@ mod tests {
     const AAO: &str = "https://arm.example/subscriptions/s/providers/Microsoft.Kusto/locations/westeurope/operationResults/op1?api-version=2025-02-14";
 
     fn pipeline(http: Arc<MockHttp>) -> Pipeline {
-        let tokens = Arc::new(TokenCache::new(
-            Arc::new(CountingTokens::default()),
-            "scope".into(),
-        ));
-        Pipeline::new(
-            RequestIdPolicy::new("corr", "test-agent").unwrap(),
-            RetryPolicy::new(RetryOptions::default()),
-            tokens,
-            http,
-        )
+        crate::testing::pipeline_over(http).0
     }
 
     fn accepted(method: Method, initial: Result<Response>) -> Accepted {

@@ -32,9 +32,10 @@ use url::Url;
 pub use model::{DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability};
 
 use super::Client;
+use super::context::CallContext;
 use super::error::{Error, Result};
 use super::ids::DataConnectionId;
-use super::pipeline::{CLIENT_REQUEST_ID, CallContext, new_request_id};
+use super::policies::request_id::{CLIENT_REQUEST_ID, new_request_id};
 use super::poller::{self, Accepted, Finished};
 use super::retry::RetryClass;
 use super::transport::{Request, Response};

@@ -39,9 +39,9 @@ use http::{Method, StatusCode};
 use url::Url;
 
 use super::DataConnections;
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::ids::DataConnectionId;
-use crate::pipeline::CallContext;
 use crate::poller::{self, Finished};
 use crate::retry::{MAX_WAIT, RetryClass, is_retryable_status, next_wait, warn_past_deadline};
 use crate::transport::{Request, Response};
