@@ -68,7 +68,7 @@ mod tests {
     use std::time::Duration;
     use url::Url;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn logs_carry_request_ids_but_never_the_token() {
         use crate::testing::{Capture, MockHttp, response};
         use tracing_subscriber::layer::SubscriberExt;

@@ -361,6 +361,11 @@ mod tests {
         }
     }
 
+    /// A 202 pointing at the operation `url` with `header`.
+    fn accepted_at(header: &str, url: &str) -> Result<Response> {
+        response(202, &[(header, url)], "")
+    }
+
     /// Waits for the operation `initial` started, through `http`, polling every 10 s unless
     /// the service says otherwise.
     async fn wait_on(
@@ -530,13 +535,9 @@ mod tests {
             }
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let initial = response(
-            202,
-            &[(
-                "location",
-                "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location",
-            )],
-            "",
+        let initial = accepted_at(
+            "location",
+            "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location",
         );
         let finished = wait_on(http.clone(), &ctx, Method::POST, initial)
             .await
@@ -604,13 +605,9 @@ mod tests {
     async fn foreign_hosts_in_headers_are_redirected_to_the_arm_endpoint() {
         let http = timed_operation(Duration::ZERO, 0, r#"{"status":"Succeeded"}"#);
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
-        let initial = response(
-            202,
-            &[(
-                "azure-asyncoperation",
-                "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1",
-            )],
-            "",
+        let initial = accepted_at(
+            "azure-asyncoperation",
+            "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1",
         );
         wait(
             &pipeline(http.clone()),

@@ -8,7 +8,7 @@
 //! (`dataFormat`, `compression`, `databaseRouting`) stay strings, so a value added by the
 //! service later still round-trips.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -19,7 +19,8 @@ use crate::ids::DataConnectionId;
 pub struct EventHubSettings {
     /// Region; must be the cluster's.
     pub location: String,
-    /// Event Hub resource id (required).
+    /// Event Hub resource id (required):
+    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces/{ns}/eventhubs/{eh}`.
     pub event_hub_resource_id: String,
     /// Consumer group (required).
     pub consumer_group: String,
@@ -48,10 +49,10 @@ pub struct EventHubDataConnection {
     pub id: String,
     /// Short name (the last segment of the id; ARM reports `cluster/database/name`).
     pub name: String,
-    /// The settings, as stored by the service.
-    pub settings: EventHubSettings,
     /// `Creating`, `Succeeded`, `Failed`, ...
     pub provisioning_state: Option<String>,
+    /// The settings, as stored by the service.
+    pub settings: EventHubSettings,
     /// Object id of the identity used (read-only).
     pub managed_identity_object_id: Option<String>,
 }
@@ -68,17 +69,6 @@ pub enum DataConnection {
         /// The kind the service reported.
         kind: String,
     },
-}
-
-/// The answer of `checkNameAvailability`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameAvailability {
-    /// Whether the name can be used.
-    pub available: bool,
-    /// `Invalid` or `AlreadyExists` when not available.
-    pub reason: Option<String>,
-    /// The service's explanation.
-    pub message: Option<String>,
 }
 
 /// Wire form of [`EventHubSettings`]; `None`/empty fields are omitted, so a full PUT clears
@@ -278,26 +268,6 @@ pub(crate) fn validation_errors(body: Option<&[u8]>) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Decodes a `checkNameAvailability` result.
-pub(crate) fn name_availability(body: &[u8]) -> Result<NameAvailability> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Wire {
-        name_available: Option<bool>,
-        reason: Option<String>,
-        message: Option<String>,
-    }
-    let wire: Wire = serde_json::from_slice(body)
-        .map_err(|e| Error::Decode(format!("the name check result is not valid JSON: {e}")))?;
-    Ok(NameAvailability {
-        available: wire
-            .name_available
-            .ok_or_else(|| Error::Decode("the name check result has no nameAvailable".into()))?,
-        reason: wire.reason.filter(|s| !s.is_empty()),
-        message: wire.message.filter(|s| !s.is_empty()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,19 +369,20 @@ mod tests {
 
     #[test]
     fn bodies_carry_kind_and_every_set_field() {
-        let settings = EventHubSettings {
-            location: "westeurope".into(),
+        let mut settings = EventHubSettings {
             event_hub_resource_id: "/eh".into(),
             consumer_group: "$Default".into(),
-            table_name: Some("Events".into()),
-            mapping_rule_name: Some("".into()),
-            data_format: Some("JSON".into()),
-            event_system_properties: vec!["x-opt-offset".into()],
-            compression: Some("None".into()),
-            managed_identity_resource_id: None,
-            database_routing: Some("Single".into()),
-            retrieval_start_date: Some("2026-01-01T00:00:00Z".into()),
+            ..EventHubSettings::default()
         };
+        settings.location = "westeurope".into();
+        settings.table_name = Some("Events".into());
+        settings.mapping_rule_name = Some("".into());
+        settings.data_format = Some("JSON".into());
+        settings.event_system_properties = vec!["x-opt-offset".into()];
+        settings.compression = Some("None".into());
+        settings.managed_identity_resource_id = None;
+        settings.database_routing = Some("Single".into());
+        settings.retrieval_start_date = Some("2026-01-01T00:00:00Z".into());
         let body: Value = serde_json::from_slice(&settings.to_body().unwrap()).unwrap();
         assert_eq!(
             body,
@@ -434,15 +405,5 @@ mod tests {
             serde_json::from_slice(&settings.to_validation_body("dc1").unwrap()).unwrap();
         assert_eq!(validation["dataConnectionName"], "dc1");
         assert_eq!(validation["properties"]["kind"], "EventHub");
-    }
-
-    #[test]
-    fn name_check_decodes() {
-        let answer = name_availability(
-            br#"{"nameAvailable":false,"name":"dc1","reason":"AlreadyExists","message":"taken"}"#,
-        )
-        .unwrap();
-        assert!(!answer.available);
-        assert_eq!(answer.reason.as_deref(), Some("AlreadyExists"));
     }
 }

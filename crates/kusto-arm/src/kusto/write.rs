@@ -53,8 +53,6 @@ pub(super) enum Intent {
     Create,
     /// PUT of every setting over an existing connection.
     Replace,
-    /// PATCH carrying every setting.
-    Patch,
     /// DELETE.
     Delete,
 }
@@ -63,7 +61,6 @@ impl Intent {
     fn method(self) -> Method {
         match self {
             Intent::Create | Intent::Replace => Method::PUT,
-            Intent::Patch => Method::PATCH,
             Intent::Delete => Method::DELETE,
         }
     }
@@ -72,7 +69,6 @@ impl Intent {
         match self {
             Intent::Create => RetryClass::Create,
             Intent::Replace | Intent::Delete => RetryClass::Idempotent,
-            Intent::Patch => RetryClass::NotIdempotent,
         }
     }
 
@@ -386,7 +382,7 @@ impl DataConnections<'_> {
                          create request was lost, so the service's reason is not known"
                     ),
                 }),
-                Intent::Replace | Intent::Patch | Intent::Delete => Ok(Found::SendAgain),
+                Intent::Replace | Intent::Delete => Ok(Found::SendAgain),
             };
         }
     }

@@ -27,6 +27,11 @@ impl Emulator {
         }
     }
 
+    /// An emulator whose operations finish at once and which asks for no waits.
+    pub fn instant() -> Self {
+        Self::start(&["--lro-seconds", "0", "--retry-after", "0"])
+    }
+
     /// What the emulator printed when it became ready.
     pub fn info(&self) -> &Ready {
         self.process.ready()
@@ -42,7 +47,9 @@ impl Emulator {
         self.process.ca_file()
     }
 
-    /// A client configuration: client secret, cloud from the metadata host, the emulator's CA.
+    /// A client configuration: client secret, cloud from the metadata host, the emulator's CA,
+    /// and short waits where the emulator does not ask for any (its `Retry-After` is obeyed):
+    /// 50 ms before the first retry, 100 ms between polls and busy-cluster retries.
     pub fn config(&self) -> ClientConfig {
         let credentials = Credentials {
             tenant_id: Some(self.info().tenant_id.clone()),
@@ -54,9 +61,9 @@ impl Emulator {
             credentials,
             Cloud::MetadataHost(self.info().metadata_host.clone()),
         );
-        config.subscription_id = Some(self.info().subscription_id.clone());
         config.extra_ca_file = Some(self.ca_file());
-        config.poll_interval = Duration::from_secs(1);
+        config.poll_interval = Duration::from_millis(100);
+        config.retry.initial_delay = Duration::from_millis(50);
         config
     }
 
