@@ -16,6 +16,9 @@ use serde_json::json;
 
 const CHILD_ENV: &str = "AZURE_CLIENT_TEST_CHILD_INFO";
 
+/// Emulator flags: operations take a second, and Azure asks to be polled every second.
+const POLLED_EVERY_SECOND: [&str; 4] = ["--lro-seconds", "1", "--retry-after", "1"];
+
 #[tokio::test]
 async fn client_secret_auth_through_metadata_host() {
     let emulator = Emulator::instant();
@@ -333,19 +336,11 @@ async fn twenty_parallel_operations_make_one_token_request() {
 
 #[tokio::test]
 async fn throttling_is_retried_after_retry_after() {
-    let emulator = Emulator::instant();
-    emulator
-        .set_faults(
-            json!({"rules": [first_put(json!({"type": "status", "status": 429, "retry_after": 1}))]}),
-        )
-        .await;
-    let client = emulator.client().await;
+    let throttled = first_put(json!({"type": "status", "status": 429, "retry_after": 1}));
+    let instant = ["--lro-seconds", "0", "--retry-after", "0"];
+    let emulator = Emulator::with_faults(&instant, json!([throttled])).await;
     let started = Instant::now();
-    client
-        .data_connections()
-        .create_or_update(&ctx(), &emulator.id("throttled"), &emulator.settings())
-        .await
-        .unwrap();
+    emulator.put("throttled").await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1));
     let puts: Vec<u64> = emulator
         .requests()
@@ -360,20 +355,11 @@ async fn throttling_is_retried_after_retry_after() {
 
 #[tokio::test]
 async fn failed_operation_is_surfaced_verbatim() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
-    emulator
-        .set_faults(
-            json!({"rules": [{"method": "PUT", "path": "*/dataConnections/*",
-            "action": {"type": "lro", "outcome": "Failed", "code": "EventHubValidationErorFound",
-                       "message": "[BadRequest] Validation Errors found: table does not exist"}}]}),
-        )
-        .await;
-    let client = emulator.client().await;
-    let err = client
-        .data_connections()
-        .create_or_update(&ctx(), &emulator.id("doomed"), &emulator.settings())
-        .await
-        .unwrap_err();
+    let failing = json!([{"method": "PUT", "path": "*/dataConnections/*",
+        "action": {"type": "lro", "outcome": "Failed", "code": "EventHubValidationErorFound",
+                   "message": "[BadRequest] Validation Errors found: table does not exist"}}]);
+    let emulator = Emulator::with_faults(&POLLED_EVERY_SECOND, failing).await;
+    let err = emulator.put("doomed").await.unwrap_err();
     assert!(err.resource_may_exist(), "{err}");
     let Error::Accepted(inner) = &err else {
         panic!("{err:?}")
@@ -404,15 +390,10 @@ async fn put_as_another_writer(emulator: &Emulator, name: &str) -> DataConnectio
 #[tokio::test]
 async fn busy_cluster_conflict_is_waited_out() {
     let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
-    let client = emulator.client().await;
-    // Another writer (not this client, so not serialised by it) starts an operation.
+    // Another writer (not the client below, so not serialised by it) starts an operation.
     put_as_another_writer(&emulator, "other-writer").await;
 
-    let created = client
-        .data_connections()
-        .create_or_update(&ctx(), &emulator.id("patient"), &emulator.settings())
-        .await
-        .unwrap();
+    let created = emulator.put("patient").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     let statuses: Vec<u64> = emulator
         .requests()
@@ -453,19 +434,12 @@ async fn validation_reports_missing_table() {
 
 #[tokio::test]
 async fn dropped_connections_and_token_outages_are_retried() {
-    let emulator = Emulator::start(&["--lro-seconds", "1", "--retry-after", "1"]);
-    emulator
-        .set_faults(json!({"rules": [
-            {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 503}},
-            {"method": "GET", "path": "*/operationResults/*", "times": 1, "action": {"type": "drop"}}
-        ]}))
-        .await;
-    let client = emulator.client().await;
-    let created = client
-        .data_connections()
-        .create_or_update(&ctx(), &emulator.id("resilient"), &emulator.settings())
-        .await
-        .unwrap();
+    let outages = json!([
+        {"path": "*/oauth2/v2.0/token", "times": 1, "action": {"type": "status", "status": 503}},
+        {"method": "GET", "path": "*/operationResults/*", "times": 1, "action": {"type": "drop"}}
+    ]);
+    let emulator = Emulator::with_faults(&POLLED_EVERY_SECOND, outages).await;
+    let created = emulator.put("resilient").await.unwrap();
     assert_eq!(created.provisioning_state.as_deref(), Some("Succeeded"));
     let log = emulator.requests().await;
     let statuses = |kind: &str| -> Vec<u64> {
@@ -505,8 +479,8 @@ async fn create_under(
     name: &str,
     lro_seconds: &str,
 ) -> (Vec<String>, Emulator) {
-    let emulator = Emulator::start(&["--lro-seconds", lro_seconds, "--retry-after", "1"]);
-    emulator.set_faults(json!({"rules": [rule]})).await;
+    let flags = ["--lro-seconds", lro_seconds, "--retry-after", "1"];
+    let emulator = Emulator::with_faults(&flags, json!([rule])).await;
     let client = emulator.client().await;
     let created = client
         .data_connections()

@@ -9,6 +9,7 @@
 //! service later still round-trips.
 
 use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -71,29 +72,57 @@ pub enum DataConnection {
     },
 }
 
-/// Wire form of [`EventHubSettings`]; `None`/empty fields are omitted, so a full PUT clears
-/// what the caller cleared.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireProperties<'a> {
-    event_hub_resource_id: &'a str,
-    consumer_group: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    table_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mapping_rule_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_format: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    event_system_properties: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compression: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    managed_identity_resource_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    database_routing: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retrieval_start_date: Option<&'a str>,
+/// Wire form of [`EventHubSettings`]'s `properties`, in the REST specification's order; unset
+/// and empty values are omitted, so a full PUT clears what the caller cleared.
+struct WireProperties<'a>(&'a EventHubSettings);
+
+impl Serialize for WireProperties<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let settings = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("eventHubResourceId", &settings.event_hub_resource_id)?;
+        map.serialize_entry("consumerGroup", &settings.consumer_group)?;
+        set_entries(
+            &mut map,
+            [
+                ("tableName", &settings.table_name),
+                ("mappingRuleName", &settings.mapping_rule_name),
+                ("dataFormat", &settings.data_format),
+            ],
+        )?;
+        if !settings.event_system_properties.is_empty() {
+            map.serialize_entry("eventSystemProperties", &settings.event_system_properties)?;
+        }
+        set_entries(
+            &mut map,
+            [
+                ("compression", &settings.compression),
+                (
+                    "managedIdentityResourceId",
+                    &settings.managed_identity_resource_id,
+                ),
+                ("databaseRouting", &settings.database_routing),
+                ("retrievalStartDate", &settings.retrieval_start_date),
+            ],
+        )?;
+        map.end()
+    }
+}
+
+/// Adds the `entries` that are set and not blank to `map`.
+fn set_entries<M: SerializeMap, const N: usize>(
+    map: &mut M,
+    entries: [(&str, &Option<String>); N],
+) -> std::result::Result<(), M::Error> {
+    for (key, value) in entries {
+        if let Some(value) = non_empty(value) {
+            map.serialize_entry(key, value)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -112,22 +141,11 @@ impl EventHubSettings {
         WireConnection {
             kind: "EventHub",
             location: &self.location,
-            properties: WireProperties {
-                event_hub_resource_id: &self.event_hub_resource_id,
-                consumer_group: &self.consumer_group,
-                table_name: non_empty(&self.table_name),
-                mapping_rule_name: non_empty(&self.mapping_rule_name),
-                data_format: non_empty(&self.data_format),
-                event_system_properties: &self.event_system_properties,
-                compression: non_empty(&self.compression),
-                managed_identity_resource_id: non_empty(&self.managed_identity_resource_id),
-                database_routing: non_empty(&self.database_routing),
-                retrieval_start_date: non_empty(&self.retrieval_start_date),
-            },
+            properties: WireProperties(self),
         }
     }
 
-    /// The PUT/PATCH body: `{"kind":"EventHub","location":…,"properties":{…}}`.
+    /// The PUT body: `{"kind":"EventHub","location":…,"properties":{…}}`.
     pub(crate) fn to_body(&self) -> Result<Vec<u8>> {
         serde_json::to_vec(&self.wire())
             .map_err(|e| Error::Decode(format!("cannot encode the data connection: {e}")))

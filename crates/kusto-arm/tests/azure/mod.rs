@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kusto_arm::{
-    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId, EventHubSettings,
-    Secret,
+    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId,
+    EventHubDataConnection, EventHubSettings, Secret,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use test_support::emulator as support;
 
@@ -30,6 +30,13 @@ impl Emulator {
     /// An emulator whose operations finish at once and which asks for no waits.
     pub fn instant() -> Self {
         Self::start(&["--lro-seconds", "0", "--retry-after", "0"])
+    }
+
+    /// An emulator with `flags` and the fault-plan `rules` installed.
+    pub async fn with_faults(flags: &[&str], rules: Value) -> Self {
+        let emulator = Self::start(flags);
+        emulator.set_faults(json!({ "rules": rules })).await;
+        emulator
     }
 
     /// What the emulator printed when it became ready.
@@ -70,6 +77,15 @@ impl Emulator {
     /// A connected client.
     pub async fn client(&self) -> Client {
         Client::connect(self.config(), &ctx()).await.unwrap()
+    }
+
+    /// Writes data connection `name` with the default settings through a new client, with
+    /// the full PUT of an update.
+    pub async fn put(&self, name: &str) -> kusto_arm::Result<EventHubDataConnection> {
+        let client = self.client().await;
+        let ops = client.data_connections();
+        ops.create_or_update(&ctx(), &self.id(name), &self.settings())
+            .await
     }
 
     /// The id of data connection `name` in the default world's database.
