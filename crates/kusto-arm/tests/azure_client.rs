@@ -148,21 +148,14 @@ async fn app_service_managed_identity_from_the_environment() {
 #[tokio::test]
 async fn managed_identity_through_msi_endpoint() {
     let emulator = Emulator::instant();
-    let mut config = emulator.config();
-    config.credentials = Credentials {
-        use_msi: true,
-        msi_endpoint: Some(format!(
-            "{}/metadata/identity/oauth2/token",
-            emulator.info().endpoint.trim_end_matches('/')
-        )),
-        ..Default::default()
-    };
-    let client = Client::connect(config, &ctx()).await.unwrap();
-    client
-        .data_connections()
-        .get(&ctx(), &emulator.id("absent"))
-        .await
-        .unwrap();
+    let endpoint = emulator.info().endpoint.trim_end_matches('/');
+    emulator
+        .read_absent_as(Credentials {
+            use_msi: true,
+            msi_endpoint: Some(format!("{endpoint}/metadata/identity/oauth2/token")),
+            ..Default::default()
+        })
+        .await;
     assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
     assert!(emulator.requests_of_kind("token").await.is_empty());
 }
@@ -197,32 +190,22 @@ async fn oidc_token_inline_and_from_a_file() {
         use_oidc: true,
         ..Default::default()
     };
-    let mut config = emulator.config();
-    config.credentials = Credentials {
-        oidc_token: Some(Secret::new(github_oidc_token())),
-        ..base.clone()
-    };
-    let client = Client::connect(config, &ctx()).await.unwrap();
-    client
-        .data_connections()
-        .get(&ctx(), &emulator.id("absent"))
-        .await
-        .unwrap();
+    emulator
+        .read_absent_as(Credentials {
+            oidc_token: Some(Secret::new(github_oidc_token())),
+            ..base.clone()
+        })
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("oidc-token");
     std::fs::write(&file, github_oidc_token()).unwrap();
-    let mut config = emulator.config();
-    config.credentials = Credentials {
-        oidc_token_file_path: Some(file),
-        ..base
-    };
-    let client = Client::connect(config, &ctx()).await.unwrap();
-    client
-        .data_connections()
-        .get(&ctx(), &emulator.id("absent"))
-        .await
-        .unwrap();
+    emulator
+        .read_absent_as(Credentials {
+            oidc_token_file_path: Some(file),
+            ..base
+        })
+        .await;
     let tokens = emulator.requests_of_kind("token").await;
     assert_eq!(tokens.len(), 2);
     assert!(

@@ -79,6 +79,16 @@ impl Emulator {
         Client::connect(self.config(), &ctx()).await.unwrap()
     }
 
+    /// Connects a client that signs in with `credentials` and reads a data connection that
+    /// does not exist.
+    pub async fn read_absent_as(&self, credentials: Credentials) {
+        let mut config = self.config();
+        config.credentials = credentials;
+        let client = Client::connect(config, &ctx()).await.unwrap();
+        let ops = client.data_connections();
+        assert_eq!(ops.get(&ctx(), &self.id("absent")).await.unwrap(), None);
+    }
+
     /// Writes data connection `name` with the default settings through a new client, with
     /// the full PUT of an update.
     pub async fn put(&self, name: &str) -> kusto_arm::Result<EventHubDataConnection> {
