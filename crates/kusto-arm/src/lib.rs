@@ -11,7 +11,7 @@
 //! be tested against the emulator alone, and keeps its public surface the few types below.
 //!
 //! A [`Client`] is built once per provider process from a [`ClientConfig`] (credentials, cloud,
-//! api-version, retry and polling settings). It owns the process's single HTTP connection pool
+//! retry and polling settings, `User-Agent`). It owns the process's single HTTP connection pool
 //! and token cache, so any number of concurrent operations share one token request. Operations
 //! are create, read, update and delete, and wait for Azure to finish:
 //!
@@ -104,8 +104,9 @@ use pipeline::Pipeline;
 use policies::request_id::RequestIdPolicy;
 use transport::HttpClient;
 
-/// The Kusto api-version used when none is configured (newest stable).
-const DEFAULT_API_VERSION: &str = "2025-02-14";
+/// The Kusto api-version of every request: the newest stable one, whose shapes the `kusto`
+/// models follow.
+const API_VERSION: &str = "2025-02-14";
 
 /// Everything needed to build a [`Client`].
 #[derive(Debug, Clone)]
@@ -114,8 +115,6 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     /// Which cloud (or metadata host) to use.
     pub cloud: Cloud,
-    /// Kusto api-version sent on every request.
-    pub api_version: String,
     /// Retry of transient failures.
     pub retry: RetryOptions,
     /// Wait between polls of a long-running operation when Azure gives no `Retry-After`
@@ -131,14 +130,12 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults: the newest stable api-version (2025-02-14), default retries, 10 s poll interval,
-    /// the extra CA file named by `SSL_CERT_FILE` if that variable is set, and this crate as
-    /// the `User-Agent` product.
+    /// Defaults: default retries, 10 s poll interval, the extra CA file named by
+    /// `SSL_CERT_FILE` if that variable is set, and this crate as the `User-Agent` product.
     pub fn new(credentials: Credentials, cloud: Cloud) -> Self {
         Self {
             credentials,
             cloud,
-            api_version: DEFAULT_API_VERSION.to_string(),
             retry: RetryOptions::default(),
             poll_interval: Duration::from_secs(10),
             extra_ca_file: std::env::var_os("SSL_CERT_FILE")
@@ -161,7 +158,6 @@ pub struct Client {
 struct Inner {
     pipeline: Pipeline,
     resource_manager: Url,
-    api_version: String,
     poll_interval: Duration,
     /// The retry settings, also for the pause before a write is sent again after a lookup.
     retry: RetryOptions,
@@ -207,7 +203,6 @@ impl Client {
             inner: Arc::new(Inner {
                 pipeline,
                 resource_manager: endpoints.resource_manager,
-                api_version: config.api_version,
                 poll_interval: config.poll_interval,
                 retry: config.retry,
                 cluster_locks: std::sync::Mutex::new(HashMap::new()),
@@ -223,7 +218,7 @@ impl Client {
             path.pop_if_empty().extend(segments);
         }
         url.query_pairs_mut()
-            .append_pair("api-version", &self.inner.api_version);
+            .append_pair("api-version", API_VERSION);
         url
     }
 

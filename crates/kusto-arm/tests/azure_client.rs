@@ -372,7 +372,7 @@ async fn put_as_another_writer(emulator: &Emulator, name: &str) -> DataConnectio
 
 #[tokio::test]
 async fn busy_cluster_conflict_is_waited_out() {
-    let emulator = Emulator::start(&["--lro-seconds", "3", "--retry-after", "1"]);
+    let emulator = Emulator::start(&["--lro-seconds", "2", "--retry-after", "1"]);
     // Another writer (not the client below, so not serialised by it) starts an operation.
     put_as_another_writer(&emulator, "other-writer").await;
 
@@ -603,7 +603,7 @@ async fn an_update_answered_504_after_processing_converges() {
     let _ = update_under(
         first_put(json!({"type": "status", "status": 504, "after_processing": true})),
         "update-504",
-        "3",
+        "2",
     )
     .await;
 }
@@ -639,7 +639,7 @@ puts_under_first_put_fault! {
 
 puts_under_first_put_fault! {
     a_create_answered_504_after_processing_is_adopted: create_under(
-        "adopted-504", "3",
+        "adopted-504", "2",
         {"type": "status", "status": 504, "after_processing": true}
     ) => 1
 }
