@@ -21,9 +21,8 @@
 //! effect. Each request carries a [`RetryClass`]:
 //!
 //! - [`RetryClass::Idempotent`]: GET, DELETE, the full PUT of an update, and side-effect-free
-//!   POSTs (`dataConnectionValidation`, `checkNameAvailability`). Sending them twice ends in the
-//!   same state as sending them once, so every transient failure is retried, dropped
-//!   connections included.
+//!   POSTs (`dataConnectionValidation`). Sending them twice ends in the same state as sending
+//!   them once, so every transient failure is retried, dropped connections included.
 //! - [`RetryClass::Create`]: the PUT that creates a data connection. If a first try was
 //!   processed and its answer lost, a second try would be answered 200 ("updated") and look
 //!   like somebody else's object, or be refused because the first is still running. So it is

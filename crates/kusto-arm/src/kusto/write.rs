@@ -1,6 +1,6 @@
 //! Writes to a data connection, and what to do when their outcome is not known.
 //!
-//! A write is one PUT, PATCH or DELETE, sent under the process's per-cluster lock and then
+//! A write is one PUT or DELETE, sent under the process's per-cluster lock and then
 //! waited for. Most tries end plainly: Azure finishes the operation, or refuses the request
 //! with an error that is final. Two kinds of answer are not plain:
 //!
