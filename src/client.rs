@@ -93,8 +93,8 @@ impl AzureHandle {
 /// The ARM client's configuration for `settings`.
 fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
     let mut config = ClientConfig::new(settings.credentials.clone(), settings.cloud.clone());
-    config.subscription_id = settings.subscription_id.clone();
     config.extra_ca_file = settings.extra_ca_file.clone();
+    config.user_agent_product = format!("terraform-provider-kusto/{}", env!("CARGO_PKG_VERSION"));
     config.user_agent_suffix = user_agent_suffix;
     config
 }
@@ -158,8 +158,8 @@ mod tests {
         );
         assert_eq!(config.cloud, Cloud::MetadataHost("localhost:8443".into()));
         assert_eq!(
-            config.subscription_id.as_deref(),
-            Some("00000000-0000-0000-0000-000000000001")
+            config.user_agent_product,
+            format!("terraform-provider-kusto/{}", env!("CARGO_PKG_VERSION"))
         );
         assert_eq!(config.user_agent_suffix.as_deref(), Some("terraform/1.0.3"));
         assert_eq!(

@@ -12,8 +12,8 @@ use std::fmt;
 use serde::Deserialize;
 use url::Url;
 
+use super::context::CallContext;
 use super::error::{Error, Result};
-use super::pipeline::CallContext;
 use super::transport::{HttpClient, Request};
 
 /// The cloud configuration.
@@ -143,14 +143,13 @@ async fn fetch_metadata(host: &str, http: &dyn HttpClient, ctx: &CallContext) ->
     let response = ctx
         .run("the cloud metadata", http.execute(request))
         .await
-        .map_err(|e| match e {
-            Error::Transport(msg) => {
-                Error::Transport(format!("reading cloud metadata from {address}: {msg}"))
+        .map_err(|e| {
+            let reading = |msg| format!("reading cloud metadata from {address}: {msg}");
+            match e {
+                Error::Transport(msg) => Error::Transport(reading(msg)),
+                Error::Connect(msg) => Error::Connect(reading(msg)),
+                other => other,
             }
-            Error::Connect(msg) => {
-                Error::Connect(format!("reading cloud metadata from {address}: {msg}"))
-            }
-            other => other,
         })?;
     if !response.status.is_success() {
         return Err(Error::Config(format!(
@@ -169,22 +168,21 @@ async fn fetch_metadata(host: &str, http: &dyn HttpClient, ctx: &CallContext) ->
     })?;
     let missing =
         |field: &str| Error::Decode(format!("the cloud metadata from {address} has no {field}"));
-    let resource_manager = metadata
-        .resource_manager
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| missing("resourceManager"))?;
-    let authentication = metadata
-        .authentication
-        .ok_or_else(|| missing("authentication"))?;
-    let login = authentication
-        .login_endpoint
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| missing("authentication.loginEndpoint"))?;
-    let audience = authentication
-        .audiences
-        .into_iter()
-        .find(|a| !a.is_empty())
-        .ok_or_else(|| missing("authentication.audiences"))?;
+    let required = |value: Option<String>, field: &str| {
+        value
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing(field))
+    };
+    let resource_manager = required(metadata.resource_manager, "resourceManager")?;
+    let Some(authentication) = metadata.authentication else {
+        return Err(missing("authentication"));
+    };
+    let login = required(
+        authentication.login_endpoint,
+        "authentication.loginEndpoint",
+    )?;
+    let first_audience = authentication.audiences.into_iter().find(|a| !a.is_empty());
+    let audience = required(first_audience, "authentication.audiences")?;
     Endpoints::new(&login, &resource_manager, &audience)
 }
 
@@ -209,7 +207,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn public_cloud_needs_no_request() {
         let http = MockHttp::new(vec![]);
         let ctx = CallContext::with_timeout(Duration::from_secs(5));
@@ -218,7 +216,7 @@ mod tests {
         assert_eq!(http.requests().len(), 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn metadata_host_is_read_like_azurerm() {
         let body = "\u{feff}{\"name\":\"Emu\",\"resourceManager\":\"https://localhost:8443\",\
             \"authentication\":{\"loginEndpoint\":\"https://localhost:8443\",\
@@ -242,7 +240,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn bad_metadata_is_explained() {
         let ctx = CallContext::with_timeout(Duration::from_secs(5));
         let http = MockHttp::new(vec![response(404, &[], "")]);

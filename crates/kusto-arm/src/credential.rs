@@ -17,7 +17,6 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use azure_core::credentials::{AccessToken, TokenCredential};
 use azure_core::time::{Duration as AzDuration, OffsetDateTime};
@@ -32,8 +31,8 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::cloud::Endpoints;
+use super::context::CallContext;
 use super::error::{Error, Result, with_causes};
-use super::pipeline::CallContext;
 use super::transport::{HttpClient, Request};
 
 /// A secret string (client secret, OIDC token). Its `Debug` never shows the value.
@@ -102,7 +101,6 @@ pub(crate) struct TokenCache {
     source: Arc<dyn TokenSource>,
     scope: String,
     slot: Mutex<Option<AccessToken>>,
-    fetches: AtomicUsize,
 }
 
 const REFRESH_MARGIN: AzDuration = AzDuration::minutes(5);
@@ -113,7 +111,6 @@ impl TokenCache {
             source,
             scope,
             slot: Mutex::new(None),
-            fetches: AtomicUsize::new(0),
         }
     }
 
@@ -128,7 +125,6 @@ impl TokenCache {
         {
             return Ok(token.token.clone());
         }
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let fresh = ctx
             .run("an access token", self.source.fetch(&self.scope))
             .await?;
@@ -148,11 +144,6 @@ impl TokenCache {
         {
             *slot = None;
         }
-    }
-
-    /// How many token requests this cache has made (for diagnostics and tests).
-    pub fn fetches(&self) -> usize {
-        self.fetches.load(Ordering::Relaxed)
     }
 }
 
@@ -508,6 +499,7 @@ impl TokenSource for MsiEndpoint {
 mod tests {
     use super::*;
     use crate::testing::{CountingTokens, MockHttp, response};
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
 
     fn endpoints() -> Endpoints {
@@ -622,14 +614,19 @@ mod tests {
         );
     }
 
+    /// A cache over `tokens`, with the counter of its token requests.
+    fn cache_over(tokens: CountingTokens) -> (TokenCache, Arc<std::sync::atomic::AtomicUsize>) {
+        let calls = tokens.calls.clone();
+        (TokenCache::new(Arc::new(tokens), "scope".into()), calls)
+    }
+
     #[tokio::test(start_paused = true)]
     async fn concurrent_callers_share_one_token_request() {
-        let source = Arc::new(CountingTokens {
+        let (cache, calls) = cache_over(CountingTokens {
             delay: Duration::from_millis(300),
             ..Default::default()
         });
-        let calls = source.calls.clone();
-        let cache = Arc::new(TokenCache::new(source, "scope".into()));
+        let cache = Arc::new(cache);
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
         let tasks: Vec<_> = (0..20)
             .map(|_| {
@@ -642,17 +639,14 @@ mod tests {
             assert_eq!(task.await.unwrap(), "test-token");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert_eq!(cache.fetches(), 1);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn tokens_close_to_expiry_are_refreshed() {
-        let source = Arc::new(CountingTokens {
+        let (cache, calls) = cache_over(CountingTokens {
             lifetime: AzDuration::minutes(4),
             ..Default::default()
         });
-        let calls = source.calls.clone();
-        let cache = TokenCache::new(source, "scope".into());
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
         cache.token(&ctx).await.unwrap();
         cache.token(&ctx).await.unwrap();
@@ -663,7 +657,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn msi_endpoint_speaks_imds() {
         let http = Arc::new(MockHttp::new(vec![response(
             200,
@@ -689,7 +683,7 @@ mod tests {
         assert_eq!(request.headers["metadata"], "true");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn hostile_token_lifetimes_never_panic() {
         let now = OffsetDateTime::now_utc();
         for (body, expect_about_an_hour) in [

@@ -75,15 +75,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status of an ARM error response, if this is one.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Http { status, .. } => Some(*status),
-            Error::Accepted(inner) => inner.status(),
-            _ => None,
-        }
-    }
-
     /// True when Azure accepted a write whose outcome is unknown or failed later: the caller
     /// should keep the resource (e.g. in Terraform state, tainted) rather than forget it.
     pub fn resource_may_exist(&self) -> bool {

@@ -1,4 +1,4 @@
-//! ARM resource ids and region names.
+//! ARM resource ids.
 //!
 //! ARM treats segment names (`resourceGroups`, `clusters`, ...) and resource names
 //! case-insensitively, and Kusto echoes ids re-cased (`.../Clusters/c/Databases/d/DataConnections/n`).
@@ -146,13 +146,6 @@ const KUSTO_CLUSTER: &[Segment] = &[
     fixed("providers", "Microsoft.Kusto"),
     free("clusters", "clusterName"),
 ];
-const KUSTO_DATABASE: &[Segment] = &[
-    free("subscriptions", "subscriptionId"),
-    free("resourceGroups", "resourceGroupName"),
-    fixed("providers", "Microsoft.Kusto"),
-    free("clusters", "clusterName"),
-    free("databases", "databaseName"),
-];
 const KUSTO_DATA_CONNECTION: &[Segment] = &[
     free("subscriptions", "subscriptionId"),
     free("resourceGroups", "resourceGroupName"),
@@ -175,44 +168,79 @@ const USER_ASSIGNED_IDENTITY: &[Segment] = &[
     free("userAssignedIdentities", "identityName"),
 ];
 
-/// A Kusto cluster: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`.
-#[derive(Debug, Clone, Eq)]
-pub struct ClusterId {
-    /// Subscription id.
-    pub subscription_id: String,
-    /// Resource group name.
-    pub resource_group: String,
-    /// Cluster name.
-    pub cluster: String,
+/// Declares an id type whose values are all free segments of `$template`, in order: parsed
+/// case-insensitively, compared case-insensitively, formatted canonically from the template.
+macro_rules! flat_id {
+    ($(#[$doc:meta])* $name:ident = $kind:literal, $template:ident { $($(#[$field_doc:meta])* $field:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Eq)]
+        pub struct $name {
+            $($(#[$field_doc])* pub $field: String,)+
+        }
+
+        impl $name {
+            #[doc = concat!("Parses a ", $kind, " id, case-insensitively.")]
+            pub fn parse(input: &str) -> Result<Self, IdError> {
+                let mut v = parse_with($kind, input, $template)?.into_iter();
+                Ok(Self { $($field: take(&mut v),)+ })
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& eq_ci(&self.$field, &other.$field))+
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_id(f, $template, &[$(&self.$field),+])
+            }
+        }
+    };
 }
 
-impl ClusterId {
-    /// Parses a cluster id, case-insensitively.
-    pub fn parse(input: &str) -> Result<Self, IdError> {
-        let mut v = parse_with("Kusto cluster", input, KUSTO_CLUSTER)?.into_iter();
-        Ok(Self {
-            subscription_id: take(&mut v),
-            resource_group: take(&mut v),
-            cluster: take(&mut v),
-        })
+/// Writes the canonical form of an id: `template`'s keys and fixed values, `values` in the
+/// free places.
+fn write_id(f: &mut fmt::Formatter<'_>, template: &[Segment], values: &[&str]) -> fmt::Result {
+    let mut values = values.iter();
+    for segment in template {
+        let value = segment
+            .fixed
+            .or_else(|| values.next().copied())
+            .unwrap_or_default();
+        write!(f, "/{}/{value}", segment.key)?;
     }
+    Ok(())
 }
 
-impl PartialEq for ClusterId {
-    fn eq(&self, other: &Self) -> bool {
-        eq_ci(&self.subscription_id, &other.subscription_id)
-            && eq_ci(&self.resource_group, &other.resource_group)
-            && eq_ci(&self.cluster, &other.cluster)
-    }
+/// Implements equality and the canonical form of an id that is its `$parent` id plus one
+/// `$key/{$name}` pair: the parent's equality, and the name compared case-insensitively.
+macro_rules! child_id {
+    ($id:ident: $parent:ident, $key:literal, $name:ident) => {
+        impl PartialEq for $id {
+            fn eq(&self, other: &Self) -> bool {
+                self.$parent == other.$parent && eq_ci(&self.$name, &other.$name)
+            }
+        }
+
+        impl fmt::Display for $id {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!("{}/", $key, "/{}"), self.$parent, self.$name)
+            }
+        }
+    };
 }
 
-impl fmt::Display for ClusterId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Kusto/clusters/{}",
-            self.subscription_id, self.resource_group, self.cluster
-        )
+flat_id! {
+    /// A Kusto cluster: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Kusto/clusters/{c}`.
+    ClusterId = "Kusto cluster", KUSTO_CLUSTER {
+        /// Subscription id.
+        subscription_id,
+        /// Resource group name.
+        resource_group,
+        /// Cluster name.
+        cluster,
     }
 }
 
@@ -227,7 +255,7 @@ pub struct DatabaseId {
 
 impl DatabaseId {
     /// Builds a database id from its names.
-    pub fn new(
+    fn new(
         subscription_id: impl Into<String>,
         resource_group: impl Into<String>,
         cluster: impl Into<String>,
@@ -243,19 +271,8 @@ impl DatabaseId {
         }
     }
 
-    /// Parses a database id, case-insensitively.
-    pub fn parse(input: &str) -> Result<Self, IdError> {
-        let mut v = parse_with("Kusto database", input, KUSTO_DATABASE)?.into_iter();
-        Ok(Self::new(
-            take(&mut v),
-            take(&mut v),
-            take(&mut v),
-            take(&mut v),
-        ))
-    }
-
     /// The id of the data connection `name` in this database.
-    pub fn data_connection(&self, name: impl Into<String>) -> DataConnectionId {
+    fn data_connection(&self, name: impl Into<String>) -> DataConnectionId {
         DataConnectionId {
             database: self.clone(),
             name: name.into(),
@@ -280,17 +297,7 @@ impl DatabaseId {
     }
 }
 
-impl PartialEq for DatabaseId {
-    fn eq(&self, other: &Self) -> bool {
-        self.cluster == other.cluster && eq_ci(&self.database, &other.database)
-    }
-}
-
-impl fmt::Display for DatabaseId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/databases/{}", self.cluster, self.database)
-    }
-}
+child_id!(DatabaseId: cluster, "databases", database);
 
 /// A Kusto data connection: the id Terraform keeps in state and accepts on import.
 #[derive(Debug, Clone, Eq)]
@@ -339,102 +346,31 @@ impl DataConnectionId {
     }
 }
 
-impl PartialEq for DataConnectionId {
-    fn eq(&self, other: &Self) -> bool {
-        self.database == other.database && eq_ci(&self.name, &other.name)
+child_id!(DataConnectionId: database, "dataConnections", name);
+
+flat_id! {
+    /// An Event Hub: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces/{ns}/eventhubs/{eh}`.
+    EventHubId = "Event Hub", EVENT_HUB {
+        /// Subscription id.
+        subscription_id,
+        /// Resource group name.
+        resource_group,
+        /// Event Hubs namespace name.
+        namespace,
+        /// Event hub name.
+        event_hub,
     }
 }
 
-impl fmt::Display for DataConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/dataConnections/{}", self.database, self.name)
-    }
-}
-
-/// An Event Hub: `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces/{ns}/eventhubs/{eh}`.
-#[derive(Debug, Clone, Eq)]
-pub struct EventHubId {
-    /// Subscription id.
-    pub subscription_id: String,
-    /// Resource group name.
-    pub resource_group: String,
-    /// Event Hubs namespace name.
-    pub namespace: String,
-    /// Event hub name.
-    pub event_hub: String,
-}
-
-impl EventHubId {
-    /// Parses an Event Hub id, case-insensitively.
-    pub fn parse(input: &str) -> Result<Self, IdError> {
-        let mut v = parse_with("Event Hub", input, EVENT_HUB)?.into_iter();
-        Ok(Self {
-            subscription_id: take(&mut v),
-            resource_group: take(&mut v),
-            namespace: take(&mut v),
-            event_hub: take(&mut v),
-        })
-    }
-}
-
-impl PartialEq for EventHubId {
-    fn eq(&self, other: &Self) -> bool {
-        eq_ci(&self.subscription_id, &other.subscription_id)
-            && eq_ci(&self.resource_group, &other.resource_group)
-            && eq_ci(&self.namespace, &other.namespace)
-            && eq_ci(&self.event_hub, &other.event_hub)
-    }
-}
-
-impl fmt::Display for EventHubId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.EventHub/namespaces/{}/eventhubs/{}",
-            self.subscription_id, self.resource_group, self.namespace, self.event_hub
-        )
-    }
-}
-
-/// A user-assigned managed identity.
-#[derive(Debug, Clone, Eq)]
-pub struct UserAssignedIdentityId {
-    /// Subscription id.
-    pub subscription_id: String,
-    /// Resource group name.
-    pub resource_group: String,
-    /// Identity name.
-    pub name: String,
-}
-
-impl UserAssignedIdentityId {
-    /// Parses a user-assigned identity id, case-insensitively.
-    pub fn parse(input: &str) -> Result<Self, IdError> {
-        let mut v =
-            parse_with("user-assigned identity", input, USER_ASSIGNED_IDENTITY)?.into_iter();
-        Ok(Self {
-            subscription_id: take(&mut v),
-            resource_group: take(&mut v),
-            name: take(&mut v),
-        })
-    }
-}
-
-impl PartialEq for UserAssignedIdentityId {
-    fn eq(&self, other: &Self) -> bool {
-        eq_ci(&self.subscription_id, &other.subscription_id)
-            && eq_ci(&self.resource_group, &other.resource_group)
-            && eq_ci(&self.name, &other.name)
-    }
-}
-
-impl fmt::Display for UserAssignedIdentityId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
-            self.subscription_id, self.resource_group, self.name
-        )
+flat_id! {
+    /// A user-assigned managed identity.
+    UserAssignedIdentityId = "user-assigned identity", USER_ASSIGNED_IDENTITY {
+        /// Subscription id.
+        subscription_id,
+        /// Resource group name.
+        resource_group,
+        /// Identity name.
+        name,
     }
 }
 
@@ -475,16 +411,6 @@ impl fmt::Display for ManagedIdentityId {
             Self::UserAssigned(u) => u.fmt(f),
         }
     }
-}
-
-/// Normalises an Azure region name: `"West Europe"`, `"westeurope"` and `"WestEurope"` all
-/// become `"westeurope"`, the form ARM uses in ids and `az account list-locations`.
-pub fn normalize_location(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 #[cfg(test)]
@@ -578,13 +504,6 @@ mod tests {
     }
 
     #[test]
-    fn locations_normalise() {
-        assert_eq!(normalize_location("West Europe"), "westeurope");
-        assert_eq!(normalize_location("westeurope"), "westeurope");
-        assert_eq!(normalize_location(" West US 2 "), "westus2");
-    }
-
-    #[test]
     fn values_with_surrounding_whitespace_are_refused() {
         // Such a name could not be formatted back into an id that parses (the input is
         // trimmed), and ARM names never start or end with whitespace.
@@ -635,7 +554,6 @@ mod tests {
             };
         }
         round_trip!(ClusterId);
-        round_trip!(DatabaseId);
         round_trip!(DataConnectionId);
         round_trip!(EventHubId);
         round_trip!(UserAssignedIdentityId);

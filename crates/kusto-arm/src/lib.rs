@@ -1,10 +1,19 @@
-//! The ARM client: everything the provider needs to manage Kusto data connections over Azure
-//! Resource Manager, and nothing of Terraform.
+//! The ARM client: everything needed to manage Kusto data connections over Azure Resource
+//! Manager.
+//!
+//! What it knows: ARM (endpoints of each cloud, resource ids, long-running operations,
+//! throttling and retries), Entra ID tokens (azurerm's credential precedence, one shared token
+//! cache) and Kusto (the data-connection models and the rules of writing to a cluster).
+//!
+//! What it must never know: Terraform. It has no tonic, prost or plugin-framework dependency
+//! and names no Terraform product; its caller (the provider) maps Terraform's verbs,
+//! timeouts and `User-Agent` onto [`ClientConfig`] and [`CallContext`]. Keeping it so lets it
+//! be tested against the emulator alone, and keeps its public surface the few types below.
 //!
 //! A [`Client`] is built once per provider process from a [`ClientConfig`] (credentials, cloud,
-//! api-version, retry and polling settings). It owns the process's single HTTP connection pool
+//! retry and polling settings, `User-Agent`). It owns the process's single HTTP connection pool
 //! and token cache, so any number of concurrent operations share one token request. Operations
-//! read like the Terraform verbs that call them and wait for Azure to finish:
+//! are create, read, update and delete, and wait for Azure to finish:
 //!
 //! ```no_run
 //! # use std::time::Duration;
@@ -47,19 +56,23 @@
 //!   is [`Error::Accepted`]) and never taken over from someone else ([`Error::AlreadyExists`]).
 //!
 //! A rejected token (401 with a Bearer challenge) is replaced and the request sent once more
-//! (`pipeline` module), so an expired or revoked token is not an error.
+//! (`policies::bearer`), so an expired or revoked token is not an error.
 //!
-//! Layout: `pipeline` (ordered policies) over `transport` (reqwest), with `retry` and
-//! `credential` (azure_identity + the shared token cache); `poller` waits for long-running
-//! operations; `kusto` holds the models and operations; `ids` and `cloud` the vocabulary;
-//! `error` the one error type of the layer.
+//! Layout: `context` (an operation's deadline and cancellation); `pipeline` orders the stages
+//! of `policies` (request ids, retry, bearer token, logging, transport) over `transport`
+//! (reqwest); `retry` says what is retried and how long to wait; `credential` chooses the
+//! token source (azure_identity) and holds the shared token cache; `poller` waits for
+//! long-running operations; `kusto` holds the models and operations; `ids` and `cloud` the
+//! vocabulary; `error` the one error type of the layer.
 
 mod cloud;
+mod context;
 mod credential;
 mod error;
 mod ids;
 mod kusto;
 mod pipeline;
+mod policies;
 mod poller;
 mod retry;
 mod transport;
@@ -75,26 +88,25 @@ use std::time::Duration;
 use url::Url;
 
 pub use cloud::Cloud;
+pub use context::CallContext;
 pub use credential::{Credentials, Secret};
 pub use error::{Error, Result};
 pub use ids::{
     ClusterId, DataConnectionId, DatabaseId, EventHubId, IdError, ManagedIdentityId,
-    UserAssignedIdentityId, normalize_location,
+    UserAssignedIdentityId,
 };
-pub use kusto::{
-    DataConnection, DataConnections, EventHubDataConnection, EventHubSettings, NameAvailability,
-};
-pub use pipeline::CallContext;
+pub use kusto::{DataConnection, DataConnections, EventHubDataConnection, EventHubSettings};
 pub use retry::RetryOptions;
 
 use cloud::Endpoints;
 use credential::{TokenCache, TokenSource};
-use pipeline::{Pipeline, RequestIdPolicy};
-use retry::RetryPolicy;
+use pipeline::Pipeline;
+use policies::request_id::RequestIdPolicy;
 use transport::HttpClient;
 
-/// The Kusto api-version used when none is configured (newest stable).
-pub const DEFAULT_API_VERSION: &str = "2025-02-14";
+/// The Kusto api-version of every request: the newest stable one, whose shapes the `kusto`
+/// models follow.
+const API_VERSION: &str = "2025-02-14";
 
 /// Everything needed to build a [`Client`].
 #[derive(Debug, Clone)]
@@ -103,10 +115,6 @@ pub struct ClientConfig {
     pub credentials: Credentials,
     /// Which cloud (or metadata host) to use.
     pub cloud: Cloud,
-    /// Default subscription, for callers that build ids from names.
-    pub subscription_id: Option<String>,
-    /// Kusto api-version sent on every request.
-    pub api_version: String,
     /// Retry of transient failures.
     pub retry: RetryOptions,
     /// Wait between polls of a long-running operation when Azure gives no `Retry-After`
@@ -114,27 +122,26 @@ pub struct ClientConfig {
     pub poll_interval: Duration,
     /// A PEM file of extra CA certificates trusted on top of the platform roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// `x-ms-correlation-request-id` sent on every request (one per process by default).
-    pub correlation_id: Option<String>,
-    /// Appended to the `User-Agent` (e.g. the Terraform version).
+    /// The product token the `User-Agent` starts with (`name/version`): the program using
+    /// this client, so ARM's logs and throttling name it. `kusto-arm/<version>` by default.
+    pub user_agent_product: String,
+    /// Appended to the `User-Agent` (e.g. the version of the program's host).
     pub user_agent_suffix: Option<String>,
 }
 
 impl ClientConfig {
-    /// Defaults: api-version [`DEFAULT_API_VERSION`], default retries, 10 s poll interval, and
-    /// the extra CA file named by `SSL_CERT_FILE` if that variable is set.
+    /// Defaults: default retries, 10 s poll interval, the extra CA file named by
+    /// `SSL_CERT_FILE` if that variable is set, and this crate as the `User-Agent` product.
     pub fn new(credentials: Credentials, cloud: Cloud) -> Self {
         Self {
             credentials,
             cloud,
-            subscription_id: None,
-            api_version: DEFAULT_API_VERSION.to_string(),
             retry: RetryOptions::default(),
             poll_interval: Duration::from_secs(10),
             extra_ca_file: std::env::var_os("SSL_CERT_FILE")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
-            correlation_id: None,
+            user_agent_product: format!("kusto-arm/{}", env!("CARGO_PKG_VERSION")),
             user_agent_suffix: None,
         }
     }
@@ -150,14 +157,10 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     pipeline: Pipeline,
-    tokens: Arc<TokenCache>,
     resource_manager: Url,
-    api_version: String,
     poll_interval: Duration,
     /// The retry settings, also for the pause before a write is sent again after a lookup.
     retry: RetryOptions,
-    subscription_id: Option<String>,
-    auth_method: &'static str,
     cluster_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// The data connections this process created (lower-cased ids), to tell "two resource
     /// blocks with one name" from "an object created elsewhere".
@@ -173,68 +176,39 @@ impl Client {
         let endpoints = config.cloud.resolve(&http, ctx).await?;
         let (source, auth_method) = credential::select(&config.credentials, &endpoints, &http)?;
         tracing::info!(%endpoints, auth_method, "Azure client configured");
-        Self::from_parts(config, endpoints, source, auth_method, Arc::new(http))
+        Self::from_parts(config, endpoints, source, Arc::new(http))
     }
 
     fn from_parts(
         config: ClientConfig,
         endpoints: Endpoints,
         source: Arc<dyn TokenSource>,
-        auth_method: &'static str,
         http: Arc<dyn HttpClient>,
     ) -> Result<Self> {
         let tokens = Arc::new(TokenCache::new(source, endpoints.scope.clone()));
-        let correlation_id = config
-            .correlation_id
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let mut user_agent = format!(
-            "terraform-provider-kusto/{} (rust)",
-            env!("CARGO_PKG_VERSION")
-        );
+        // One correlation id per client, so per provider process: ARM's logs tie its calls together.
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let mut user_agent = format!("{} (rust)", config.user_agent_product);
         if let Some(suffix) = config.user_agent_suffix.filter(|s| !s.is_empty()) {
             user_agent.push(' ');
             user_agent.push_str(&suffix);
         }
         let pipeline = Pipeline::new(
             RequestIdPolicy::new(&correlation_id, &user_agent)?,
-            RetryPolicy::new(config.retry.clone()),
-            tokens.clone(),
+            config.retry.clone(),
+            tokens,
             http,
         );
         Ok(Self {
             inner: Arc::new(Inner {
                 pipeline,
-                tokens,
                 resource_manager: endpoints.resource_manager,
-                api_version: config.api_version,
                 poll_interval: config.poll_interval,
                 retry: config.retry,
-                subscription_id: config.subscription_id,
-                auth_method,
                 cluster_locks: std::sync::Mutex::new(HashMap::new()),
                 created: std::sync::Mutex::new(HashSet::new()),
             }),
         })
-    }
-
-    /// The configured default subscription.
-    pub fn subscription_id(&self) -> Option<&str> {
-        self.inner.subscription_id.as_deref()
-    }
-
-    /// The ARM endpoint in use.
-    pub fn resource_manager_url(&self) -> &Url {
-        &self.inner.resource_manager
-    }
-
-    /// Which authentication method was chosen ("client secret", "Azure CLI", ...).
-    pub fn auth_method(&self) -> &'static str {
-        self.inner.auth_method
-    }
-
-    /// How many access tokens this client has requested so far.
-    pub fn token_requests(&self) -> usize {
-        self.inner.tokens.fetches()
     }
 
     /// The URL of ARM path `segments` (percent-encoded) with the api-version.
@@ -244,7 +218,7 @@ impl Client {
             path.pop_if_empty().extend(segments);
         }
         url.query_pairs_mut()
-            .append_pair("api-version", &self.inner.api_version);
+            .append_pair("api-version", API_VERSION);
         url
     }
 

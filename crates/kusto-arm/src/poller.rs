@@ -26,8 +26,10 @@ use http::{HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
+use super::context::CallContext;
 use super::error::{Error, Result};
-use super::pipeline::{CLIENT_REQUEST_ID, CallContext, Pipeline};
+use super::pipeline::Pipeline;
+use super::policies::request_id::CLIENT_REQUEST_ID;
 use super::retry::{next_wait, warn_past_deadline};
 use super::transport::{Request, Response};
 
@@ -338,10 +340,7 @@ impl Poller<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credential::TokenCache;
-    use crate::pipeline::RequestIdPolicy;
-    use crate::retry::{RetryOptions, RetryPolicy};
-    use crate::testing::{CountingTokens, MockHttp, response};
+    use crate::testing::{MockHttp, response};
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
     use tokio_util::sync::CancellationToken;
@@ -350,16 +349,7 @@ mod tests {
     const AAO: &str = "https://arm.example/subscriptions/s/providers/Microsoft.Kusto/locations/westeurope/operationResults/op1?api-version=2025-02-14";
 
     fn pipeline(http: Arc<MockHttp>) -> Pipeline {
-        let tokens = Arc::new(TokenCache::new(
-            Arc::new(CountingTokens::default()),
-            "scope".into(),
-        ));
-        Pipeline::new(
-            RequestIdPolicy::new("corr", "test-agent").unwrap(),
-            RetryPolicy::new(RetryOptions::default()),
-            tokens,
-            http,
-        )
+        crate::testing::pipeline_over(http).0
     }
 
     fn accepted(method: Method, initial: Result<Response>) -> Accepted {
@@ -369,6 +359,11 @@ mod tests {
             response: initial.unwrap(),
             client_request_id: Some(HeaderValue::from_static("op-request-id")),
         }
+    }
+
+    /// A 202 pointing at the operation `url` with `header`.
+    fn accepted_at(header: &str, url: &str) -> Result<Response> {
+        response(202, &[(header, url)], "")
     }
 
     /// Waits for the operation `initial` started, through `http`, polling every 10 s unless
@@ -540,13 +535,9 @@ mod tests {
             }
         }));
         let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let initial = response(
-            202,
-            &[(
-                "location",
-                "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location",
-            )],
-            "",
+        let initial = accepted_at(
+            "location",
+            "/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?operationResultResponseType=Location",
         );
         let finished = wait_on(http.clone(), &ctx, Method::POST, initial)
             .await
@@ -614,13 +605,9 @@ mod tests {
     async fn foreign_hosts_in_headers_are_redirected_to_the_arm_endpoint() {
         let http = timed_operation(Duration::ZERO, 0, r#"{"status":"Succeeded"}"#);
         let ctx = CallContext::with_timeout(Duration::from_secs(60));
-        let initial = response(
-            202,
-            &[(
-                "azure-asyncoperation",
-                "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1",
-            )],
-            "",
+        let initial = accepted_at(
+            "azure-asyncoperation",
+            "https://evil.example/subscriptions/s/providers/Microsoft.Kusto/locations/w/operationResults/op1?x=1",
         );
         wait(
             &pipeline(http.clone()),

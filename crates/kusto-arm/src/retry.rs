@@ -21,9 +21,8 @@
 //! effect. Each request carries a [`RetryClass`]:
 //!
 //! - [`RetryClass::Idempotent`]: GET, DELETE, the full PUT of an update, and side-effect-free
-//!   POSTs (`dataConnectionValidation`, `checkNameAvailability`). Sending them twice ends in the
-//!   same state as sending them once, so every transient failure is retried, dropped
-//!   connections included.
+//!   POSTs (`dataConnectionValidation`). Sending them twice ends in the same state as sending
+//!   them once, so every transient failure is retried, dropped connections included.
 //! - [`RetryClass::Create`]: the PUT that creates a data connection. If a first try was
 //!   processed and its answer lost, a second try would be answered 200 ("updated") and look
 //!   like somebody else's object, or be refused because the first is still running. So it is
@@ -33,15 +32,13 @@
 //! - [`RetryClass::NotIdempotent`]: PATCH and other POSTs: retried on an error status (the
 //!   service answered, refusing), never after a dropped connection.
 
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
 
 use super::error::{Error, Result};
-use super::pipeline::{CallContext, Policy};
+use super::transport::Response;
 pub(crate) use super::transport::RetryClass;
-use super::transport::{Request, Response};
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +93,7 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 
 impl RetryClass {
     /// Whether a request of this class may be sent again after `result`.
-    fn may_retry(self, result: &Result<Response>) -> bool {
+    pub(crate) fn may_retry(self, result: &Result<Response>) -> bool {
         match (self, result) {
             (Self::Create, Ok(response)) => response.status == StatusCode::TOO_MANY_REQUESTS,
             (_, Ok(response)) => is_retryable_status(response.status),
@@ -182,69 +179,10 @@ pub(crate) fn warn_past_deadline(
     );
 }
 
-/// The pipeline stage that repeats the rest of the pipeline on transient failures.
-#[derive(Debug)]
-pub(crate) struct RetryPolicy {
-    options: RetryOptions,
-}
-
-impl RetryPolicy {
-    pub fn new(options: RetryOptions) -> Self {
-        Self { options }
-    }
-}
-
-#[async_trait::async_trait]
-impl Policy for RetryPolicy {
-    async fn send(
-        &self,
-        ctx: &CallContext,
-        request: &mut Request,
-        next: &[Arc<dyn Policy>],
-    ) -> Result<Response> {
-        let mut attempt = 0;
-        loop {
-            let mut this_try = request.clone();
-            let result = super::pipeline::send_next(ctx, &mut this_try, next).await;
-            if !request.retry.may_retry(&result) || attempt >= self.options.max_retries {
-                return result;
-            }
-            let backoff = self.options.backoff(attempt);
-            let delay = match &result {
-                Ok(response) => next_wait(response, backoff, "retrying the request"),
-                Err(_) => backoff,
-            };
-            if !ctx.has_time_for(delay) {
-                warn_past_deadline(
-                    delay,
-                    ctx.remaining(),
-                    "retrying the request",
-                    "not retrying; returning the last answer",
-                );
-                return result;
-            }
-            let reason = match &result {
-                Ok(response) => response.status.to_string(),
-                Err(err) => err.to_string(),
-            };
-            tracing::warn!(
-                method = %request.method,
-                path = request.url.path(),
-                attempt = attempt + 1,
-                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                %reason,
-                "retrying Azure request"
-            );
-            ctx.sleep(delay, "a retry of an Azure request").await?;
-            attempt += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::{HeaderValue, Method};
+    use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -388,98 +326,6 @@ mod tests {
             text.contains("retry_after=\"18446744073709551615\""),
             "{text}"
         );
-    }
-
-    fn transport(
-        class: RetryClass,
-        results: Vec<Result<Response>>,
-    ) -> (
-        Arc<crate::testing::MockHttp>,
-        crate::pipeline::Pipeline,
-        Request,
-    ) {
-        let http = Arc::new(crate::testing::MockHttp::new(results));
-        let (pipeline, _) = crate::testing::pipeline_over(http.clone());
-        let url = url::Url::parse("https://arm.example/subscriptions/s/x?api-version=1").unwrap();
-        (
-            http,
-            pipeline,
-            Request::new(Method::PUT, url).retried_as(class),
-        )
-    }
-
-    /// How many requests one call of `class` makes when the transport answers `first` and
-    /// then 200.
-    async fn tries(class: RetryClass, first: Result<Response>) -> usize {
-        let ok = crate::testing::response(200, &[], "{}");
-        let (http, pipeline, request) = transport(class, vec![first, ok]);
-        let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let _ = pipeline.send(&ctx, request).await;
-        http.requests().len()
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn each_retry_class_repeats_only_what_it_may() {
-        let dropped = || {
-            Err(Error::Transport(
-                "connection closed before message completed".into(),
-            ))
-        };
-        let refused = || {
-            Err(Error::Connect(
-                "tcp connect error: Connection refused".into(),
-            ))
-        };
-        let status = |code| Ok(answer(code, "1"));
-        use RetryClass::*;
-        // Idempotent: everything transient.
-        assert_eq!(tries(Idempotent, dropped()).await, 2);
-        assert_eq!(tries(Idempotent, refused()).await, 2);
-        assert_eq!(tries(Idempotent, status(504)).await, 2);
-        // A create: only what Azure cannot have processed.
-        assert_eq!(tries(Create, status(429)).await, 2);
-        assert_eq!(tries(Create, refused()).await, 2);
-        assert_eq!(tries(Create, dropped()).await, 1);
-        assert_eq!(tries(Create, status(504)).await, 1);
-        assert_eq!(tries(Create, status(500)).await, 1);
-        // Not idempotent: error statuses and refused connections, never a dropped one.
-        assert_eq!(tries(NotIdempotent, status(503)).await, 2);
-        assert_eq!(tries(NotIdempotent, refused()).await, 2);
-        assert_eq!(tries(NotIdempotent, dropped()).await, 1);
-        // Requests get their method's class unless told otherwise.
-        let url = url::Url::parse("https://arm.example/").unwrap();
-        assert_eq!(Request::new(Method::PUT, url.clone()).retry, Idempotent);
-        assert_eq!(Request::new(Method::POST, url.clone()).retry, NotIdempotent);
-        assert_eq!(Request::new(Method::PATCH, url).retry, NotIdempotent);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_hostile_retry_after_waits_the_cap_and_never_past_the_deadline() {
-        let (http, pipeline, request) = transport(
-            RetryClass::Idempotent,
-            vec![
-                Ok(answer(503, "18446744073709551615")),
-                Ok(answer(200, "0")),
-            ],
-        );
-        let start = tokio::time::Instant::now();
-        let ctx = CallContext::with_timeout(Duration::from_secs(600));
-        let response = pipeline.send(&ctx, request.clone()).await.unwrap();
-        assert_eq!(response.status, StatusCode::OK);
-        assert_eq!(start.elapsed(), MAX_WAIT);
-        assert_eq!(http.requests().len(), 2);
-
-        // With less time left than the (capped) wait, the answer is returned at once.
-        let (http, pipeline, request) = transport(
-            RetryClass::Idempotent,
-            vec![Ok(answer(503, "1800")), Ok(answer(200, "0"))],
-        );
-        let start = tokio::time::Instant::now();
-        let ctx = CallContext::with_timeout(Duration::from_secs(30));
-        let response = pipeline.send(&ctx, request).await.unwrap();
-        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(start.elapsed(), Duration::ZERO);
-        assert_eq!(http.requests().len(), 1);
     }
 
     proptest::proptest! {

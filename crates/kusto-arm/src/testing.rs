@@ -176,8 +176,8 @@ pub(crate) fn pipeline_with_tokens(
         "scope".into(),
     ));
     let pipeline = super::pipeline::Pipeline::new(
-        super::pipeline::RequestIdPolicy::new("corr", "test-agent").unwrap(),
-        super::retry::RetryPolicy::new(super::retry::RetryOptions::default()),
+        super::policies::request_id::RequestIdPolicy::new("corr", "test-agent").unwrap(),
+        super::retry::RetryOptions::default(),
         cache,
         http,
     );

@@ -6,7 +6,7 @@
 //! replacement). These functions decide what is the same; [`super::attributes`] says which
 //! one applies to which attribute.
 
-use kusto_arm::{EventHubId, ManagedIdentityId, normalize_location};
+use kusto_arm::{EventHubId, ManagedIdentityId};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -21,6 +21,16 @@ pub(crate) fn same_instant(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
+}
+
+/// An Azure region in the form ARM uses in ids: `"West Europe"` and `"WestEurope"` become
+/// `"westeurope"`.
+fn normalize_location(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Whether two spellings name the same region; Kusto answers with the display name

@@ -29,12 +29,13 @@ mod write;
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
 
-pub use model::{DataConnection, EventHubDataConnection, EventHubSettings, NameAvailability};
+pub use model::{DataConnection, EventHubDataConnection, EventHubSettings};
 
 use super::Client;
+use super::context::CallContext;
 use super::error::{Error, Result};
 use super::ids::DataConnectionId;
-use super::pipeline::{CLIENT_REQUEST_ID, CallContext, new_request_id};
+use super::policies::request_id::{CLIENT_REQUEST_ID, new_request_id};
 use super::poller::{self, Accepted, Finished};
 use super::retry::RetryClass;
 use super::transport::{Request, Response};
@@ -113,21 +114,9 @@ impl DataConnections<'_> {
         id: &DataConnectionId,
         settings: &EventHubSettings,
     ) -> Result<EventHubDataConnection> {
-        let body = settings.to_body()?;
-        let finished = self.write(ctx, id, Intent::Replace, Some(body)).await?;
-        self.stored(ctx, id, finished).await
-    }
-
-    /// Updates an existing Event Hub data connection in place (PATCH carrying every setting,
-    /// so nothing the caller changed is dropped) and waits until Azure has finished.
-    pub async fn update(
-        &self,
-        ctx: &CallContext,
-        id: &DataConnectionId,
-        settings: &EventHubSettings,
-    ) -> Result<EventHubDataConnection> {
-        let body = settings.to_body()?;
-        let finished = self.write(ctx, id, Intent::Patch, Some(body)).await?;
+        let finished = self
+            .write(ctx, id, Intent::Replace, Some(settings.to_body()?))
+            .await?;
         self.stored(ctx, id, finished).await
     }
 
@@ -168,34 +157,6 @@ impl DataConnections<'_> {
             .wait(ctx, Method::POST, url, response, request_id)
             .await?;
         model::validation_errors(finished.body.as_deref())
-    }
-
-    /// Whether the name of `id` is free in its database.
-    pub async fn check_name_availability(
-        &self,
-        ctx: &CallContext,
-        id: &DataConnectionId,
-    ) -> Result<NameAvailability> {
-        let mut segments = id.database.segments();
-        segments.push("checkNameAvailability");
-        let url = self.client.url(&segments);
-        let body = serde_json::json!({
-            "name": id.name,
-            "type": "Microsoft.Kusto/clusters/databases/dataConnections",
-        });
-        let (response, _) = self
-            .send(
-                ctx,
-                Method::POST,
-                url,
-                Some(body.to_string().into_bytes()),
-                RetryClass::Idempotent,
-            )
-            .await?;
-        if !response.status.is_success() {
-            return Err(response.into_error());
-        }
-        model::name_availability(&response.body)
     }
 
     /// The connection after a finished write: the final body, or a fresh GET when the

@@ -8,7 +8,8 @@
 //! (`dataFormat`, `compression`, `databaseRouting`) stay strings, so a value added by the
 //! service later still round-trips.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::ser::SerializeMap;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -19,7 +20,8 @@ use crate::ids::DataConnectionId;
 pub struct EventHubSettings {
     /// Region; must be the cluster's.
     pub location: String,
-    /// Event Hub resource id (required).
+    /// Event Hub resource id (required):
+    /// `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.EventHub/namespaces/{ns}/eventhubs/{eh}`.
     pub event_hub_resource_id: String,
     /// Consumer group (required).
     pub consumer_group: String,
@@ -48,10 +50,10 @@ pub struct EventHubDataConnection {
     pub id: String,
     /// Short name (the last segment of the id; ARM reports `cluster/database/name`).
     pub name: String,
-    /// The settings, as stored by the service.
-    pub settings: EventHubSettings,
     /// `Creating`, `Succeeded`, `Failed`, ...
     pub provisioning_state: Option<String>,
+    /// The settings, as stored by the service.
+    pub settings: EventHubSettings,
     /// Object id of the identity used (read-only).
     pub managed_identity_object_id: Option<String>,
 }
@@ -70,40 +72,57 @@ pub enum DataConnection {
     },
 }
 
-/// The answer of `checkNameAvailability`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NameAvailability {
-    /// Whether the name can be used.
-    pub available: bool,
-    /// `Invalid` or `AlreadyExists` when not available.
-    pub reason: Option<String>,
-    /// The service's explanation.
-    pub message: Option<String>,
+/// Wire form of [`EventHubSettings`]'s `properties`, in the REST specification's order; unset
+/// and empty values are omitted, so a full PUT clears what the caller cleared.
+struct WireProperties<'a>(&'a EventHubSettings);
+
+impl Serialize for WireProperties<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let settings = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("eventHubResourceId", &settings.event_hub_resource_id)?;
+        map.serialize_entry("consumerGroup", &settings.consumer_group)?;
+        set_entries(
+            &mut map,
+            [
+                ("tableName", &settings.table_name),
+                ("mappingRuleName", &settings.mapping_rule_name),
+                ("dataFormat", &settings.data_format),
+            ],
+        )?;
+        if !settings.event_system_properties.is_empty() {
+            map.serialize_entry("eventSystemProperties", &settings.event_system_properties)?;
+        }
+        set_entries(
+            &mut map,
+            [
+                ("compression", &settings.compression),
+                (
+                    "managedIdentityResourceId",
+                    &settings.managed_identity_resource_id,
+                ),
+                ("databaseRouting", &settings.database_routing),
+                ("retrievalStartDate", &settings.retrieval_start_date),
+            ],
+        )?;
+        map.end()
+    }
 }
 
-/// Wire form of [`EventHubSettings`]; `None`/empty fields are omitted, so a full PUT clears
-/// what the caller cleared.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireProperties<'a> {
-    event_hub_resource_id: &'a str,
-    consumer_group: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    table_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mapping_rule_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data_format: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    event_system_properties: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compression: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    managed_identity_resource_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    database_routing: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retrieval_start_date: Option<&'a str>,
+/// Adds the `entries` that are set and not blank to `map`.
+fn set_entries<M: SerializeMap, const N: usize>(
+    map: &mut M,
+    entries: [(&str, &Option<String>); N],
+) -> std::result::Result<(), M::Error> {
+    for (key, value) in entries {
+        if let Some(value) = non_empty(value) {
+            map.serialize_entry(key, value)?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -122,22 +141,11 @@ impl EventHubSettings {
         WireConnection {
             kind: "EventHub",
             location: &self.location,
-            properties: WireProperties {
-                event_hub_resource_id: &self.event_hub_resource_id,
-                consumer_group: &self.consumer_group,
-                table_name: non_empty(&self.table_name),
-                mapping_rule_name: non_empty(&self.mapping_rule_name),
-                data_format: non_empty(&self.data_format),
-                event_system_properties: &self.event_system_properties,
-                compression: non_empty(&self.compression),
-                managed_identity_resource_id: non_empty(&self.managed_identity_resource_id),
-                database_routing: non_empty(&self.database_routing),
-                retrieval_start_date: non_empty(&self.retrieval_start_date),
-            },
+            properties: WireProperties(self),
         }
     }
 
-    /// The PUT/PATCH body: `{"kind":"EventHub","location":…,"properties":{…}}`.
+    /// The PUT body: `{"kind":"EventHub","location":…,"properties":{…}}`.
     pub(crate) fn to_body(&self) -> Result<Vec<u8>> {
         serde_json::to_vec(&self.wire())
             .map_err(|e| Error::Decode(format!("cannot encode the data connection: {e}")))
@@ -278,26 +286,6 @@ pub(crate) fn validation_errors(body: Option<&[u8]>) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Decodes a `checkNameAvailability` result.
-pub(crate) fn name_availability(body: &[u8]) -> Result<NameAvailability> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Wire {
-        name_available: Option<bool>,
-        reason: Option<String>,
-        message: Option<String>,
-    }
-    let wire: Wire = serde_json::from_slice(body)
-        .map_err(|e| Error::Decode(format!("the name check result is not valid JSON: {e}")))?;
-    Ok(NameAvailability {
-        available: wire
-            .name_available
-            .ok_or_else(|| Error::Decode("the name check result has no nameAvailable".into()))?,
-        reason: wire.reason.filter(|s| !s.is_empty()),
-        message: wire.message.filter(|s| !s.is_empty()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,19 +387,20 @@ mod tests {
 
     #[test]
     fn bodies_carry_kind_and_every_set_field() {
-        let settings = EventHubSettings {
-            location: "westeurope".into(),
+        let mut settings = EventHubSettings {
             event_hub_resource_id: "/eh".into(),
             consumer_group: "$Default".into(),
-            table_name: Some("Events".into()),
-            mapping_rule_name: Some("".into()),
-            data_format: Some("JSON".into()),
-            event_system_properties: vec!["x-opt-offset".into()],
-            compression: Some("None".into()),
-            managed_identity_resource_id: None,
-            database_routing: Some("Single".into()),
-            retrieval_start_date: Some("2026-01-01T00:00:00Z".into()),
+            ..EventHubSettings::default()
         };
+        settings.location = "westeurope".into();
+        settings.table_name = Some("Events".into());
+        settings.mapping_rule_name = Some("".into());
+        settings.data_format = Some("JSON".into());
+        settings.event_system_properties = vec!["x-opt-offset".into()];
+        settings.compression = Some("None".into());
+        settings.managed_identity_resource_id = None;
+        settings.database_routing = Some("Single".into());
+        settings.retrieval_start_date = Some("2026-01-01T00:00:00Z".into());
         let body: Value = serde_json::from_slice(&settings.to_body().unwrap()).unwrap();
         assert_eq!(
             body,
@@ -434,15 +423,5 @@ mod tests {
             serde_json::from_slice(&settings.to_validation_body("dc1").unwrap()).unwrap();
         assert_eq!(validation["dataConnectionName"], "dc1");
         assert_eq!(validation["properties"]["kind"], "EventHub");
-    }
-
-    #[test]
-    fn name_check_decodes() {
-        let answer = name_availability(
-            br#"{"nameAvailable":false,"name":"dc1","reason":"AlreadyExists","message":"taken"}"#,
-        )
-        .unwrap();
-        assert!(!answer.available);
-        assert_eq!(answer.reason.as_deref(), Some("AlreadyExists"));
     }
 }

@@ -1,6 +1,6 @@
 //! Writes to a data connection, and what to do when their outcome is not known.
 //!
-//! A write is one PUT, PATCH or DELETE, sent under the process's per-cluster lock and then
+//! A write is one PUT or DELETE, sent under the process's per-cluster lock and then
 //! waited for. Most tries end plainly: Azure finishes the operation, or refuses the request
 //! with an error that is final. Two kinds of answer are not plain:
 //!
@@ -39,9 +39,9 @@ use http::{Method, StatusCode};
 use url::Url;
 
 use super::DataConnections;
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::ids::DataConnectionId;
-use crate::pipeline::CallContext;
 use crate::poller::{self, Finished};
 use crate::retry::{MAX_WAIT, RetryClass, is_retryable_status, next_wait, warn_past_deadline};
 use crate::transport::{Request, Response};
@@ -53,8 +53,6 @@ pub(super) enum Intent {
     Create,
     /// PUT of every setting over an existing connection.
     Replace,
-    /// PATCH carrying every setting.
-    Patch,
     /// DELETE.
     Delete,
 }
@@ -63,7 +61,6 @@ impl Intent {
     fn method(self) -> Method {
         match self {
             Intent::Create | Intent::Replace => Method::PUT,
-            Intent::Patch => Method::PATCH,
             Intent::Delete => Method::DELETE,
         }
     }
@@ -72,7 +69,6 @@ impl Intent {
         match self {
             Intent::Create => RetryClass::Create,
             Intent::Replace | Intent::Delete => RetryClass::Idempotent,
-            Intent::Patch => RetryClass::NotIdempotent,
         }
     }
 
@@ -386,7 +382,7 @@ impl DataConnections<'_> {
                          create request was lost, so the service's reason is not known"
                     ),
                 }),
-                Intent::Replace | Intent::Patch | Intent::Delete => Ok(Found::SendAgain),
+                Intent::Replace | Intent::Delete => Ok(Found::SendAgain),
             };
         }
     }

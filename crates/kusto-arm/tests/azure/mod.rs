@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kusto_arm::{
-    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId, EventHubSettings,
-    Secret,
+    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId,
+    EventHubDataConnection, EventHubSettings, Secret,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use test_support::emulator as support;
 
@@ -27,6 +27,18 @@ impl Emulator {
         }
     }
 
+    /// An emulator whose operations finish at once and which asks for no waits.
+    pub fn instant() -> Self {
+        Self::start(&["--lro-seconds", "0", "--retry-after", "0"])
+    }
+
+    /// An emulator with `flags` and the fault-plan `rules` installed.
+    pub async fn with_faults(flags: &[&str], rules: Value) -> Self {
+        let emulator = Self::start(flags);
+        emulator.set_faults(json!({ "rules": rules })).await;
+        emulator
+    }
+
     /// What the emulator printed when it became ready.
     pub fn info(&self) -> &Ready {
         self.process.ready()
@@ -42,7 +54,9 @@ impl Emulator {
         self.process.ca_file()
     }
 
-    /// A client configuration: client secret, cloud from the metadata host, the emulator's CA.
+    /// A client configuration: client secret, cloud from the metadata host, the emulator's CA,
+    /// and short waits where the emulator does not ask for any (its `Retry-After` is obeyed):
+    /// 50 ms before the first retry, 100 ms between polls and busy-cluster retries.
     pub fn config(&self) -> ClientConfig {
         let credentials = Credentials {
             tenant_id: Some(self.info().tenant_id.clone()),
@@ -54,15 +68,34 @@ impl Emulator {
             credentials,
             Cloud::MetadataHost(self.info().metadata_host.clone()),
         );
-        config.subscription_id = Some(self.info().subscription_id.clone());
         config.extra_ca_file = Some(self.ca_file());
-        config.poll_interval = Duration::from_secs(1);
+        config.poll_interval = Duration::from_millis(100);
+        config.retry.initial_delay = Duration::from_millis(50);
         config
     }
 
     /// A connected client.
     pub async fn client(&self) -> Client {
         Client::connect(self.config(), &ctx()).await.unwrap()
+    }
+
+    /// Connects a client that signs in with `credentials` and reads a data connection that
+    /// does not exist.
+    pub async fn read_absent_as(&self, credentials: Credentials) {
+        let mut config = self.config();
+        config.credentials = credentials;
+        let client = Client::connect(config, &ctx()).await.unwrap();
+        let ops = client.data_connections();
+        assert_eq!(ops.get(&ctx(), &self.id("absent")).await.unwrap(), None);
+    }
+
+    /// Writes data connection `name` with the default settings through a new client, with
+    /// the full PUT of an update.
+    pub async fn put(&self, name: &str) -> kusto_arm::Result<EventHubDataConnection> {
+        let client = self.client().await;
+        let ops = client.data_connections();
+        ops.create_or_update(&ctx(), &self.id(name), &self.settings())
+            .await
     }
 
     /// The id of data connection `name` in the default world's database.
