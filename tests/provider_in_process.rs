@@ -1,0 +1,322 @@
+//! The provider's fast tier: the framework server drives the real provider and its real ARM
+//! client against the emulator served from inside this process, over HTTPS. No Terraform
+//! and no process is started, so the whole lifecycle and the fault handling run in about a
+//! second and can be stepped through in a debugger.
+//!
+//! What the end-to-end tests check with the `terraform` binary, these check one level down:
+//! the state each RPC returns, and what Azure (the emulator's store) holds afterwards.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use kusto_emulator::{AppState, Config, FaultPlan, Settings, SystemClock, World, tls};
+use serde_json::json;
+use tempfile::TempDir;
+use terraform_plugin::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
+use terraform_plugin::value::Value;
+use terraform_provider_kusto::KustoProvider;
+use terraform_provider_kusto::config::Env;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const TYPE_NAME: &str = "kusto_eventhub_data_connection";
+const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
+
+/// The emulator, served on a loopback port by a task of this test's runtime; stopped when
+/// dropped.
+struct Emulator {
+    state: AppState,
+    env: BTreeMap<String, String>,
+    stop: Option<oneshot::Sender<()>>,
+    _ca_dir: TempDir,
+}
+
+impl Emulator {
+    /// Operations end at the next poll and Azure asks for no wait between polls, so that
+    /// every test runs at the speed of its requests.
+    async fn start(faults: FaultPlan) -> Emulator {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let ca = tls::Ca::generate().unwrap();
+        let ca_dir = tempfile::tempdir().unwrap();
+        let ca_file = ca_dir.path().join("ca.pem");
+        tls::write_ca(&ca_file, &ca.cert_pem).unwrap();
+        let world = World::default();
+        let state = AppState::new(Config {
+            settings: Settings {
+                lro_seconds: 0,
+                retry_after: 0,
+                ..Settings::default()
+            },
+            world: world.clone(),
+            restored: None,
+            state_file: None,
+            faults,
+            clock: Arc::new(SystemClock::default()),
+            print_requests: false,
+        })
+        .unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(kusto_emulator::run(
+            listener,
+            ca.server_config().unwrap(),
+            kusto_emulator::app(state.clone()),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let application = &world.applications[0];
+        let env = BTreeMap::from(
+            [
+                ("ARM_TENANT_ID", world.tenant_id.clone()),
+                ("ARM_SUBSCRIPTION_ID", world.subscriptions[0].clone()),
+                ("ARM_CLIENT_ID", application.client_id.clone()),
+                ("ARM_CLIENT_SECRET", application.client_secret.clone()),
+                ("ARM_USE_CLI", "false".to_owned()),
+                ("ARM_METADATA_HOSTNAME", address.to_string()),
+                ("SSL_CERT_FILE", ca_file.display().to_string()),
+            ]
+            .map(|(name, value)| (name.to_owned(), value)),
+        );
+        Emulator {
+            state,
+            env,
+            stop: Some(stop),
+            _ca_dir: ca_dir,
+        }
+    }
+
+    /// A framework server for the provider, configured to use this emulator.
+    async fn provider(&self) -> Server<KustoProvider> {
+        let server = Server::new(KustoProvider::with_env(Env::Map(self.env.clone())));
+        let config = server.provider_schema().body().empty_value();
+        let diags = server.configure_provider(config, "1.11.4".to_owned()).await;
+        assert!(diags.is_empty(), "{diags:?}");
+        server
+    }
+
+    /// The data connections Azure holds, by lower-cased id.
+    fn connections(&self) -> Vec<String> {
+        self.state
+            .snapshot()
+            .world
+            .data_connections
+            .into_keys()
+            .collect()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The quickstart's data connection, with `extra` settings.
+fn config(server: &Server<KustoProvider>, extra: &[(&str, &str)]) -> Value {
+    let (_, schema) = server
+        .resource_schemas()
+        .find(|(name, _)| *name == TYPE_NAME)
+        .unwrap();
+    let mut config = schema.body().empty_value();
+    let base = [
+        ("name", "dc1"),
+        ("resource_group_name", "rg-demo"),
+        ("location", "westeurope"),
+        ("cluster_name", "democluster"),
+        ("database_name", "demodb"),
+        ("eventhub_id", HUB),
+        ("consumer_group", "kusto"),
+        ("table_name", "Events"),
+        ("mapping_rule_name", "events_json"),
+        ("data_format", "JSON"),
+    ];
+    for (name, value) in base.iter().chain(extra) {
+        config.set(name, *value);
+    }
+    config
+}
+
+/// Terraform's proposed new state: the configuration, with prior values for computed
+/// attributes it leaves unset.
+fn proposed(server: &Server<KustoProvider>, prior: &Value, config: &Value) -> Value {
+    let (_, schema) = server
+        .resource_schemas()
+        .find(|(name, _)| *name == TYPE_NAME)
+        .unwrap();
+    let mut proposed = config.clone();
+    for attribute in schema.body().attributes() {
+        if attribute.mode().is_computed() && config.is_null_attr(attribute.name()) {
+            proposed.set(attribute.name(), prior.attr(attribute.name()).clone());
+        }
+    }
+    proposed
+}
+
+/// Plans `config` (null: destroy) over `prior` and applies the plan, as `terraform apply`
+/// does; returns the new state and the error details.
+async fn apply(
+    server: &Server<KustoProvider>,
+    prior: &Value,
+    config: &Value,
+) -> (Value, Vec<String>) {
+    let proposed = if config.is_null() {
+        Value::Null
+    } else {
+        proposed(server, prior, config)
+    };
+    let plan = server.plan_resource_change(
+        TYPE_NAME,
+        PlanResourceChangeRequest {
+            prior_state: prior.clone(),
+            proposed_state: proposed,
+            config: config.clone(),
+            prior_private: Vec::new(),
+        },
+    );
+    assert!(!plan.diagnostics.has_error(), "{:?}", plan.diagnostics);
+    let applied = server
+        .apply_resource_change(
+            TYPE_NAME,
+            ApplyResourceChangeRequest {
+                prior_state: prior.clone(),
+                planned_state: plan.planned_state,
+                config: config.clone(),
+                planned_private: plan.planned_private,
+            },
+        )
+        .await;
+    let errors = applied
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect();
+    (applied.new_state, errors)
+}
+
+/// Whether planning `config` over `state` changes nothing, as after a converged apply.
+fn plans_nothing(server: &Server<KustoProvider>, state: &Value, config: &Value) -> bool {
+    let plan = server.plan_resource_change(
+        TYPE_NAME,
+        PlanResourceChangeRequest {
+            prior_state: state.clone(),
+            proposed_state: proposed(server, state, config),
+            config: config.clone(),
+            prior_private: Vec::new(),
+        },
+    );
+    assert!(!plan.diagnostics.has_error(), "{:?}", plan.diagnostics);
+    plan.planned_state == *state && plan.requires_replace.is_empty()
+}
+
+#[tokio::test]
+async fn create_read_update_and_delete_converge_with_azure() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+
+    let created = config(&server, &[]);
+    let (state, errors) = apply(&server, &Value::Null, &created).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(state.get_str("provisioning_state"), Some("Succeeded"));
+    assert_eq!(emulator.connections().len(), 1);
+    assert!(plans_nothing(&server, &state, &created));
+
+    let read = server
+        .read_resource(TYPE_NAME, state.clone(), Vec::new())
+        .await;
+    assert!(!read.diagnostics.has_error(), "{:?}", read.diagnostics);
+    assert_eq!(
+        read.new_state, state,
+        "a refresh right after apply is not a change"
+    );
+
+    let updated = config(
+        &server,
+        &[("mapping_rule_name", "events_csv"), ("data_format", "CSV")],
+    );
+    let (state, errors) = apply(&server, &state, &updated).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(state.get_str("data_format"), Some("CSV"));
+    let held = emulator.state.snapshot().world.data_connections;
+    let held = serde_json::to_value(held.values().next().unwrap()).unwrap();
+    assert_eq!(
+        held["properties"]["mappingRuleName"], "events_csv",
+        "{held}"
+    );
+    assert!(plans_nothing(&server, &state, &updated));
+
+    let (state, errors) = apply(&server, &state, &Value::Null).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(state.is_null());
+    assert!(emulator.connections().is_empty());
+}
+
+#[tokio::test]
+async fn throttled_and_unavailable_answers_are_retried() {
+    let faults: FaultPlan = serde_json::from_value(json!({"rules": [
+        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
+         "action": {"type": "status", "status": 429, "retry_after": 0}},
+        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
+         "action": {"type": "status", "status": 503, "retry_after": 0}},
+    ]}))
+    .unwrap();
+    let emulator = Emulator::start(faults).await;
+    let server = emulator.provider().await;
+
+    let (state, errors) = apply(&server, &Value::Null, &config(&server, &[])).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(state.get_str("provisioning_state"), Some("Succeeded"));
+    assert_eq!(emulator.connections().len(), 1);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_found_in_azure_not_orphaned() {
+    let faults: FaultPlan = serde_json::from_value(json!({"rules": [
+        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
+         "action": {"type": "drop", "after_processing": true}},
+    ]}))
+    .unwrap();
+    let emulator = Emulator::start(faults).await;
+    let server = emulator.provider().await;
+
+    let created = config(&server, &[]);
+    let (state, errors) = apply(&server, &Value::Null, &created).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        emulator.connections().len(),
+        1,
+        "exactly one connection in Azure"
+    );
+    let id = state
+        .get_str("id")
+        .expect("the connection Azure holds is in state");
+    assert_eq!(vec![id.to_ascii_lowercase()], emulator.connections());
+    assert!(plans_nothing(&server, &state, &created));
+}
+
+#[tokio::test]
+async fn a_connection_that_exists_already_is_not_taken_over() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let created = config(&server, &[]);
+    let (first, errors) = apply(&server, &Value::Null, &created).await;
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let (second, errors) = apply(&server, &Value::Null, &created).await;
+    assert!(
+        second.is_null(),
+        "the second owner records nothing: {second:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("already exists")),
+        "{errors:?}"
+    );
+    assert_eq!(emulator.connections().len(), 1);
+    assert!(
+        plans_nothing(&server, &first, &created),
+        "the first owner still converges"
+    );
+}
