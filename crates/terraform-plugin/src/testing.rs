@@ -1,6 +1,7 @@
 //! A test provider with one resource exercising every framework feature, shared by the
-//! server and protocol tests. The resource's behaviour is chosen by its `behaviour`
-//! attribute, so each test states in configuration what it is about.
+//! server and protocol tests. What the resource's create does is a Rust value
+//! ([`CreateOutcome`]) each test chooses when it builds the provider, so the resource's
+//! schema holds nothing but what it tests.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,10 +32,38 @@ pub struct TestData {
     pub started: Arc<Notify>,
 }
 
+/// What `test_widget`'s create does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// Creates the widget and fills in every computed value.
+    #[default]
+    Succeeds,
+    /// Fails before anything exists.
+    FailsBeforeCreating,
+    /// Fails after the widget exists, with only its `id` known.
+    FailsAfterCreating,
+    /// Succeeds but leaves computed values unknown (a provider bug).
+    LeavesUnknowns,
+    /// Sets the `id`, notifies `started`, then waits for Terraform to stop the provider.
+    WaitsForCancel,
+}
+
 /// The provider; `started` is handed to every configured [`TestData`].
 #[derive(Default)]
 pub struct TestProvider {
     pub started: Arc<Notify>,
+    /// What every create does.
+    pub create: CreateOutcome,
+}
+
+impl TestProvider {
+    /// A provider whose widget creates end with `create`.
+    pub fn creating(create: CreateOutcome) -> Self {
+        Self {
+            create,
+            ..Self::default()
+        }
+    }
 }
 
 impl Provider for TestProvider {
@@ -67,7 +96,12 @@ impl Provider for TestProvider {
     }
 
     fn resources(&self) -> Vec<ResourceHandle<TestData>> {
-        vec![ResourceHandle::new(Widget), ResourceHandle::new(Plain)]
+        vec![
+            ResourceHandle::new(Widget {
+                create: self.create,
+            }),
+            ResourceHandle::new(Plain),
+        ]
     }
 
     fn data_sources(&self) -> Vec<datasource::DataSourceHandle<TestData>> {
@@ -83,7 +117,10 @@ pub const TIMEOUTS: Timeouts = Timeouts {
 };
 
 /// `test_widget`: the resource under test.
-pub struct Widget;
+pub struct Widget {
+    /// What its create does.
+    pub create: CreateOutcome,
+}
 
 impl Resource<TestData> for Widget {
     fn type_name(&self) -> &'static str {
@@ -130,12 +167,7 @@ impl Resource<TestData> for Widget {
                     .sensitive()
                     .validator(Matches::new("^[0-9]{4}$", "must be four digits")),
             )
-            .attribute(Attribute::string("behaviour").validator(OneOf::new([
-                "fail_after_create",
-                "fail_before_create",
-                "leave_unknown",
-                "wait_for_cancel",
-            ])))
+            .attribute(Attribute::string("shape").validator(OneOf::new(["round", "square"])))
             .block(TIMEOUTS.block())
     }
 
@@ -157,31 +189,28 @@ impl Resource<TestData> for Widget {
 
     async fn create(&self, req: CreateRequest<TestData>, resp: &mut CreateResponse) {
         let name = req.plan.get_string("name").unwrap_or_default();
-        match req.config.get_str("behaviour") {
-            Some("fail_before_create") => {
-                resp.state = Value::Null;
-                resp.diagnostics
-                    .add_error("Create failed", "nothing was created");
-                return;
-            }
-            Some("wait_for_cancel") => {
-                resp.state.set("id", format!("w-{name}"));
+        if self.create == CreateOutcome::FailsBeforeCreating {
+            resp.state = Value::Null;
+            resp.diagnostics
+                .add_error("Create failed", "nothing was created");
+            return;
+        }
+        resp.state.set("id", format!("w-{name}"));
+        match self.create {
+            CreateOutcome::WaitsForCancel => {
                 req.provider.started.notify_one();
                 req.cancel.cancelled().await;
                 resp.diagnostics
                     .add_error("Create interrupted", "stopped by Terraform");
                 return;
             }
-            _ => {}
-        }
-        resp.state.set("id", format!("w-{name}"));
-        if let Some("fail_after_create") = req.config.get_str("behaviour") {
-            resp.diagnostics
-                .add_error("Create failed", "the widget exists but is broken");
-            return;
-        }
-        if req.config.get_str("behaviour") == Some("leave_unknown") {
-            return;
+            CreateOutcome::FailsAfterCreating => {
+                resp.diagnostics
+                    .add_error("Create failed", "the widget exists but is broken");
+                return;
+            }
+            CreateOutcome::LeavesUnknowns => return,
+            CreateOutcome::Succeeds | CreateOutcome::FailsBeforeCreating => {}
         }
         resp.state.set("etag", "1");
         if resp.state.is_unknown_attr("size") {
@@ -225,7 +254,7 @@ impl Resource<TestData> for Widget {
         ]));
         match codec::from_json(req.raw_json, &v0) {
             Ok(old) => {
-                let mut state = self.schema().body().empty_value();
+                let mut state = widget_schema().body().empty_value();
                 state.set("id", old.attr("id").clone());
                 state.set("name", old.attr("title").clone());
                 state.set("tags", Value::List(Vec::new()));
@@ -298,10 +327,17 @@ pub fn object(attrs: &[(&str, Value)]) -> Value {
 
 /// A widget configuration: `name` plus extra attributes, everything else null.
 pub fn widget_config(name: &str, extra: &[(&str, Value)]) -> Value {
-    let mut config = Widget.schema().body().empty_value();
+    let mut config = widget_schema().body().empty_value();
     config.set("name", name);
     for (key, value) in extra {
         config.set(key, value.clone());
     }
     config
+}
+
+/// `test_widget`'s schema.
+pub fn widget_schema() -> Schema {
+    Resource::schema(&Widget {
+        create: CreateOutcome::Succeeds,
+    })
 }
