@@ -4,7 +4,7 @@
 //! schema holds nothing but what it tests.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -16,9 +16,9 @@ use super::planmod::{
 };
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
-    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
-    ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource, ResourceHandle,
-    UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
+    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ErasedResource, ImportRequest,
+    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource,
+    ResourceHandle, UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
 };
 use super::schema::{Attribute, Schema};
 use super::timeouts::Timeouts;
@@ -30,6 +30,20 @@ pub struct TestData {
     pub endpoint: String,
     /// Notified when a create starts, so tests can stop the provider mid-operation.
     pub started: Arc<Notify>,
+    /// Each widget operation with the time limit it was given, in order.
+    pub time_limits: TimeLimits,
+}
+
+/// Widget operations and the time limits they were given.
+pub type TimeLimits = Arc<Mutex<Vec<(&'static str, Duration)>>>;
+
+impl TestData {
+    fn record(&self, operation: &'static str, timeout: Duration) {
+        self.time_limits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((operation, timeout));
+    }
 }
 
 /// What `test_widget`'s create does.
@@ -52,6 +66,8 @@ pub enum CreateOutcome {
 #[derive(Default)]
 pub struct TestProvider {
     pub started: Arc<Notify>,
+    /// Shared with every configured [`TestData`].
+    pub time_limits: TimeLimits,
     /// What every create does.
     pub create: CreateOutcome,
 }
@@ -86,6 +102,7 @@ impl Provider for TestProvider {
             Some(endpoint) => Ok(TestData {
                 endpoint,
                 started: Arc::clone(&self.started),
+                time_limits: Arc::clone(&self.time_limits),
             }),
             None => {
                 let mut diags = Diagnostics::new();
@@ -168,7 +185,10 @@ impl Resource<TestData> for Widget {
                     .validator(Matches::new("^[0-9]{4}$", "must be four digits")),
             )
             .attribute(Attribute::string("shape").validator(OneOf::new(["round", "square"])))
-            .block(TIMEOUTS.block())
+    }
+
+    fn timeouts(&self) -> Option<Timeouts> {
+        Some(TIMEOUTS)
     }
 
     fn modify_plan(&self, req: ModifyPlanRequest<'_, TestData>, resp: &mut ModifyPlanResponse) {
@@ -188,6 +208,7 @@ impl Resource<TestData> for Widget {
     }
 
     async fn create(&self, req: CreateRequest<TestData>, resp: &mut CreateResponse) {
+        req.provider.record("create", req.timeout);
         let name = req.plan.get_string("name").unwrap_or_default();
         if self.create == CreateOutcome::FailsBeforeCreating {
             resp.state = Value::Null;
@@ -220,19 +241,23 @@ impl Resource<TestData> for Widget {
     }
 
     async fn read(&self, req: ReadRequest<TestData>, resp: &mut ReadResponse) {
+        req.provider.record("read", req.timeout);
         if req.state.get_str("name") == Some("gone") {
             resp.remove();
         }
     }
 
     async fn update(&self, req: UpdateRequest<TestData>, resp: &mut UpdateResponse) {
+        req.provider.record("update", req.timeout);
         resp.state.set("etag", "2");
         if resp.state.is_unknown_attr("size") {
             resp.state.set("size", req.state.attr("size").clone());
         }
     }
 
-    async fn delete(&self, _req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {}
+    async fn delete(&self, req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {
+        req.provider.record("delete", req.timeout);
+    }
 
     fn import(&self, req: ImportRequest<'_, TestData>, resp: &mut ImportResponse) {
         match req.id.strip_prefix("w-") {
@@ -335,9 +360,9 @@ pub fn widget_config(name: &str, extra: &[(&str, Value)]) -> Value {
     config
 }
 
-/// `test_widget`'s schema.
+/// `test_widget`'s schema, with the `timeouts` block the framework adds.
 pub fn widget_schema() -> Schema {
-    Resource::schema(&Widget {
+    ErasedResource::schema(&Widget {
         create: CreateOutcome::Succeeds,
     })
 }

@@ -1,7 +1,7 @@
 //! ApplyResourceChange: create, update or delete, chosen by which state is null; a failure
 //! returns its diagnostics together with the state that exists.
 
-use super::core::{Server, settle};
+use super::core::{Server, settle, time_limits};
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::resource::{
@@ -63,6 +63,7 @@ impl<P: Provider> Server<P> {
             }
             let mut out = DeleteResponse::default();
             let request = DeleteRequest {
+                timeout: time_limits(&**implementation, &req.prior_state).delete,
                 state: req.prior_state,
                 private: req.planned_private,
                 provider,
@@ -83,6 +84,7 @@ impl<P: Provider> Server<P> {
                 diagnostics: Diagnostics::new(),
             };
             let request = CreateRequest {
+                timeout: time_limits(&**implementation, &req.planned_state).create,
                 config: req.config,
                 plan: req.planned_state,
                 provider,
@@ -97,6 +99,7 @@ impl<P: Provider> Server<P> {
                 diagnostics: Diagnostics::new(),
             };
             let request = UpdateRequest {
+                timeout: time_limits(&**implementation, &req.planned_state).update,
                 config: req.config,
                 plan: req.planned_state,
                 state: req.prior_state,
@@ -127,6 +130,7 @@ impl<P: Provider> Server<P> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use super::*;
     use crate::server::fixtures::{apply, configured, configured_creating, created, plan};
@@ -220,6 +224,54 @@ mod tests {
         assert!(
             !server.cancellation().is_cancelled(),
             "later operations start fresh"
+        );
+    }
+
+    /// Create and update take their limit from the plan, read from the current state,
+    /// delete from the prior state; unset values take the resource's defaults.
+    #[tokio::test]
+    async fn operations_receive_their_resolved_time_limits() {
+        let provider = TestProvider::default();
+        let time_limits = Arc::clone(&provider.time_limits);
+        let server = Server::new(provider);
+        server
+            .configure_provider(object(&[("endpoint", "https://x".into())]), String::new())
+            .await;
+        let timeouts = |create: &str, update: Value, delete: &str| {
+            object(&[
+                ("create", create.into()),
+                ("read", Value::Null),
+                ("update", update),
+                ("delete", delete.into()),
+            ])
+        };
+        let config = widget_config("w1", &[("timeouts", timeouts("5m", Value::Null, "2m"))]);
+        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let state = apply(&server, &Value::Null, &planned, &config)
+            .await
+            .new_state;
+        server
+            .read_resource("test_widget", state.clone(), Vec::new())
+            .await;
+        let config = widget_config(
+            "w1",
+            &[
+                ("timeouts", timeouts("5m", "90s".into(), "3m")),
+                ("tags", Value::strings(["t"])),
+            ],
+        );
+        let planned = plan(&server, &state, &config).planned_state;
+        let state = apply(&server, &state, &planned, &config).await.new_state;
+        apply(&server, &state, &Value::Null, &Value::Null).await;
+        let seconds = Duration::from_secs;
+        assert_eq!(
+            *time_limits.lock().unwrap(),
+            [
+                ("create", seconds(300)),
+                ("read", seconds(60)),
+                ("update", seconds(90)),
+                ("delete", seconds(180)),
+            ]
         );
     }
 }

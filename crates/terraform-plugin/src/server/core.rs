@@ -12,6 +12,7 @@ use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::resource::ErasedResource;
 use crate::schema::Schema;
+use crate::timeouts::{MAX_DURATION, Timeouts};
 use crate::value::{Type, Value};
 
 pub(super) struct Registered<T: ?Sized> {
@@ -214,4 +215,19 @@ pub(super) fn settle(
         state.unknowns_to_null()
     };
     schema.body().normalize(state)
+}
+
+/// The time limits of `resource`'s operations on `object` (the plan of a create or update,
+/// the state of a read or delete): the `timeouts` block's values over the resource's
+/// defaults, or [`MAX_DURATION`] for a resource without timeouts.
+pub(super) fn time_limits<C>(resource: &dyn ErasedResource<C>, object: &Value) -> Timeouts {
+    match resource.timeouts() {
+        Some(defaults) => defaults.resolve(object),
+        None => Timeouts {
+            create: MAX_DURATION,
+            read: MAX_DURATION,
+            update: MAX_DURATION,
+            delete: MAX_DURATION,
+        },
+    }
 }

@@ -1,7 +1,7 @@
 //! The RPCs on stored state: ReadResource (refresh), ImportResourceState and
 //! UpgradeResourceState. Private state is echoed unless the resource changes it.
 
-use super::core::{Server, settle};
+use super::core::{Server, settle, time_limits};
 use crate::codec;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
@@ -152,6 +152,7 @@ impl<P: Provider> Server<P> {
             diagnostics: Diagnostics::new(),
         };
         let request = ReadRequest {
+            timeout: time_limits(&*resource.implementation, &state).read,
             state,
             private,
             provider,
