@@ -45,14 +45,13 @@ impl<P: Provider> Server<P> {
             private: req.planned_private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        let (resource, provider) = match self
-            .resource(type_name)
-            .and_then(|r| Ok((r, self.provider_data()?)))
-        {
+        let (resource, provider) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
+            Err(diagnostics) => {
+                return ApplyResourceChangeResponse {
+                    diagnostics,
+                    ..resp
+                };
             }
         };
         let cancel = self.cancellation();

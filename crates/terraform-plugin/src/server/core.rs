@@ -149,6 +149,22 @@ impl<P: Provider> Server<P> {
         })
     }
 
+    /// Resource `type_name` with the configured provider's data, or why there is none.
+    pub(super) fn configured_resource(
+        &self,
+        type_name: &str,
+    ) -> Result<(&Registered<dyn ErasedResource<P::Data>>, Arc<P::Data>), Diagnostics> {
+        Ok((self.resource(type_name)?, self.provider_data()?))
+    }
+
+    /// Data source `type_name` with the configured provider's data, or why there is none.
+    pub(super) fn configured_data_source(
+        &self,
+        type_name: &str,
+    ) -> Result<(&Registered<dyn ErasedDataSource<P::Data>>, Arc<P::Data>), Diagnostics> {
+        Ok((self.data_source(type_name)?, self.provider_data()?))
+    }
+
     /// The value type of resource `type_name`, or the "unknown resource type" diagnostic.
     pub fn resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
         self.resource(type_name).map(|r| &r.value_type)

@@ -29,14 +29,13 @@ impl<P: Provider> Server<P> {
     /// ReadDataSource: the data source fills in every computed attribute.
     pub async fn read_data_source(&self, type_name: &str, config: Value) -> StateResponse {
         let mut resp = StateResponse::default();
-        let (data_source, provider) = match self
-            .data_source(type_name)
-            .and_then(|d| Ok((d, self.provider_data()?)))
-        {
+        let (data_source, provider) = match self.configured_data_source(type_name) {
             Ok(found) => found,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
+            Err(diagnostics) => {
+                return StateResponse {
+                    diagnostics,
+                    ..resp
+                };
             }
         };
         let mut state = config.clone();

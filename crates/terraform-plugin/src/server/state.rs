@@ -136,14 +136,13 @@ impl<P: Provider> Server<P> {
         if state.is_null() {
             return resp;
         }
-        let (resource, provider) = match self
-            .resource(type_name)
-            .and_then(|r| Ok((r, self.provider_data()?)))
-        {
+        let (resource, provider) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
+            Err(diagnostics) => {
+                return ReadResourceResponse {
+                    diagnostics,
+                    ..resp
+                };
             }
         };
         let mut out = ReadResponse {
@@ -172,14 +171,13 @@ impl<P: Provider> Server<P> {
     /// that Terraform then reads.
     pub fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResourceStateResponse {
         let mut resp = ImportResourceStateResponse::default();
-        let (resource, provider) = match self
-            .resource(type_name)
-            .and_then(|r| Ok((r, self.provider_data()?)))
-        {
+        let (resource, provider) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
+            Err(diagnostics) => {
+                return ImportResourceStateResponse {
+                    diagnostics,
+                    ..resp
+                };
             }
         };
         let mut out = ImportResponse {
