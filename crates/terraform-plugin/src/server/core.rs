@@ -21,6 +21,15 @@ pub(super) struct Registered<T: ?Sized> {
     pub(super) value_type: Type,
 }
 
+/// A registered resource type, for provider data `C`.
+pub(super) type RegisteredResource<C> = Registered<dyn ErasedResource<C>>;
+
+/// A registered data source type, for provider data `C`.
+pub(super) type RegisteredDataSource<C> = Registered<dyn ErasedDataSource<C>>;
+
+/// A registered type with the configured provider data `C` its operations receive.
+pub(super) type WithData<'a, T, C> = (&'a T, Arc<C>);
+
 impl<T: ?Sized> Registered<T> {
     fn new(implementation: Arc<T>, schema: Schema) -> Self {
         let value_type = schema.value_type();
@@ -36,8 +45,8 @@ pub struct Server<P: Provider> {
     pub(super) provider: P,
     pub(super) provider_schema: Schema,
     provider_type: Type,
-    resources: BTreeMap<&'static str, Registered<dyn ErasedResource<P::Data>>>,
-    data_sources: BTreeMap<&'static str, Registered<dyn ErasedDataSource<P::Data>>>,
+    resources: BTreeMap<&'static str, RegisteredResource<P::Data>>,
+    data_sources: BTreeMap<&'static str, RegisteredDataSource<P::Data>>,
     schema_diagnostics: Diagnostics,
     /// Set by ConfigureProvider; read by every resource operation. A std lock: never held
     /// across an await.
@@ -118,7 +127,7 @@ impl<P: Provider> Server<P> {
     pub(super) fn resource(
         &self,
         type_name: &str,
-    ) -> Result<&Registered<dyn ErasedResource<P::Data>>, Diagnostics> {
+    ) -> Result<&RegisteredResource<P::Data>, Diagnostics> {
         self.resources.get(type_name).ok_or_else(|| {
             let mut diags = Diagnostics::new();
             diags.add_error(
@@ -135,7 +144,7 @@ impl<P: Provider> Server<P> {
     pub(super) fn data_source(
         &self,
         type_name: &str,
-    ) -> Result<&Registered<dyn ErasedDataSource<P::Data>>, Diagnostics> {
+    ) -> Result<&RegisteredDataSource<P::Data>, Diagnostics> {
         self.data_sources.get(type_name).ok_or_else(|| {
             let mut diags = Diagnostics::new();
             diags.add_error(
@@ -153,7 +162,7 @@ impl<P: Provider> Server<P> {
     pub(super) fn configured_resource(
         &self,
         type_name: &str,
-    ) -> Result<(&Registered<dyn ErasedResource<P::Data>>, Arc<P::Data>), Diagnostics> {
+    ) -> Result<WithData<'_, RegisteredResource<P::Data>, P::Data>, Diagnostics> {
         Ok((self.resource(type_name)?, self.provider_data()?))
     }
 
@@ -161,7 +170,7 @@ impl<P: Provider> Server<P> {
     pub(super) fn configured_data_source(
         &self,
         type_name: &str,
-    ) -> Result<(&Registered<dyn ErasedDataSource<P::Data>>, Arc<P::Data>), Diagnostics> {
+    ) -> Result<WithData<'_, RegisteredDataSource<P::Data>, P::Data>, Diagnostics> {
         Ok((self.data_source(type_name)?, self.provider_data()?))
     }
 
