@@ -37,12 +37,13 @@ pub struct CreateRequest<C> {
     pub timeout: Duration,
 }
 
-/// The outcome of a create.
+/// The outcome of a create or an update.
 #[derive(Debug)]
-pub struct CreateResponse {
-    /// Starts as the plan. Replace every unknown with the real value. On failure after the
-    /// remote object exists, leave the identifying attributes set: Terraform saves the state
-    /// and marks it tainted. On failure before anything exists, set it to [`Value::Null`].
+pub struct ApplyResponse {
+    /// Starts as the plan. Replace every unknown with the real value. On failure, set what
+    /// is known to exist: after a create whose remote object exists, its identifying
+    /// attributes (Terraform saves the state and marks it tainted); before anything exists,
+    /// [`Value::Null`]; after an update that changed nothing, the prior state.
     pub state: Value,
     /// Opaque bytes stored with the state; starts as the planned private data.
     pub private: Vec<u8>,
@@ -50,10 +51,17 @@ pub struct CreateResponse {
     pub diagnostics: Diagnostics,
 }
 
-/// Refreshing a resource from the remote API.
+/// The outcome of a create.
+pub type CreateResponse = ApplyResponse;
+
+/// The outcome of an update.
+pub type UpdateResponse = ApplyResponse;
+
+/// An operation on an existing remote object: a read (refreshing it from the remote API)
+/// or a delete (an object that is already gone counts as deleted).
 #[derive(Debug)]
-pub struct ReadRequest<C> {
-    /// The state Terraform holds.
+pub struct ObjectRequest<C> {
+    /// The state Terraform holds (for a delete, the prior state).
     pub state: Value,
     /// The private data stored with it.
     pub private: Vec<u8>,
@@ -64,6 +72,12 @@ pub struct ReadRequest<C> {
     /// Its time limit: see [`Resource::timeouts`].
     pub timeout: Duration,
 }
+
+/// Refreshing a resource from the remote API.
+pub type ReadRequest<C> = ObjectRequest<C>;
+
+/// Deleting a resource. An object that is already gone counts as deleted.
+pub type DeleteRequest<C> = ObjectRequest<C>;
 
 /// The outcome of a read.
 #[derive(Debug)]
@@ -95,33 +109,6 @@ pub struct UpdateRequest<C> {
     /// The prior state.
     pub state: Value,
     /// The planned private data.
-    pub private: Vec<u8>,
-    /// The provider's configured data.
-    pub provider: Arc<C>,
-    /// Cancelled when Terraform asks the provider to stop.
-    pub cancel: CancellationToken,
-    /// Its time limit: see [`Resource::timeouts`].
-    pub timeout: Duration,
-}
-
-/// The outcome of an update.
-#[derive(Debug)]
-pub struct UpdateResponse {
-    /// Starts as the plan. Replace unknowns with real values; on failure, set what is
-    /// known to exist (for instance the prior state if nothing changed).
-    pub state: Value,
-    /// Starts as the planned private data.
-    pub private: Vec<u8>,
-    /// Problems found.
-    pub diagnostics: Diagnostics,
-}
-
-/// Deleting a resource. An object that is already gone counts as deleted.
-#[derive(Debug)]
-pub struct DeleteRequest<C> {
-    /// The prior state.
-    pub state: Value,
-    /// The private data stored with it.
     pub private: Vec<u8>,
     /// The provider's configured data.
     pub provider: Arc<C>,

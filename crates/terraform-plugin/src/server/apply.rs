@@ -4,9 +4,7 @@
 use super::core::{Server, settle, time_limits};
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
-use crate::resource::{
-    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, UpdateRequest, UpdateResponse,
-};
+use crate::resource::{ApplyResponse, CreateRequest, DeleteRequest, DeleteResponse, UpdateRequest};
 use crate::value::Value;
 
 /// ApplyResourceChange input.
@@ -76,29 +74,25 @@ impl<P: Provider> Server<P> {
             resp.diagnostics = out.diagnostics;
             return resp;
         }
-        let (state, private, mut diagnostics, operation) = if req.prior_state.is_null() {
-            let mut out = CreateResponse {
-                state: req.planned_state.clone(),
-                private: req.planned_private.clone(),
-                diagnostics: Diagnostics::new(),
-            };
+        let mut out = ApplyResponse {
+            state: req.planned_state.clone(),
+            private: req.planned_private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let limits = time_limits(&**implementation, &req.planned_state);
+        let operation = if req.prior_state.is_null() {
             let request = CreateRequest {
-                timeout: time_limits(&**implementation, &req.planned_state).create,
+                timeout: limits.create,
                 config: req.config,
                 plan: req.planned_state,
                 provider,
                 cancel,
             };
             implementation.create(request, &mut out).await;
-            (out.state, out.private, out.diagnostics, "create")
+            "create"
         } else {
-            let mut out = UpdateResponse {
-                state: req.planned_state.clone(),
-                private: req.planned_private.clone(),
-                diagnostics: Diagnostics::new(),
-            };
             let request = UpdateRequest {
-                timeout: time_limits(&**implementation, &req.planned_state).update,
+                timeout: limits.update,
                 config: req.config,
                 plan: req.planned_state,
                 state: req.prior_state,
@@ -107,8 +101,13 @@ impl<P: Provider> Server<P> {
                 cancel,
             };
             implementation.update(request, &mut out).await;
-            (out.state, out.private, out.diagnostics, "update")
+            "update"
         };
+        let ApplyResponse {
+            state,
+            private,
+            mut diagnostics,
+        } = out;
         if state.is_null() && !diagnostics.has_error() {
             diagnostics.add_error(
                 "Provider returned no state",
