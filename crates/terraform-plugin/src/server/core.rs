@@ -11,7 +11,7 @@ use crate::datasource::ErasedDataSource;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::resource::ErasedResource;
-use crate::schema::Schema;
+use crate::schema::{Schema, SchemaError};
 use crate::timeouts::{MAX_DURATION, Timeouts};
 use crate::value::{Type, Value};
 
@@ -65,28 +65,25 @@ impl<P: Provider> Server<P> {
         if let Err(error) = provider_schema.check() {
             schema_diagnostics.add_error("Invalid provider schema", error.to_string());
         }
-        let mut resources = BTreeMap::new();
-        for handle in provider.resources() {
-            let implementation = handle.0;
-            let schema = implementation.schema();
-            let name = implementation.type_name();
-            if let Err(error) = schema.check_resource() {
-                schema_diagnostics
-                    .add_error(format!("Invalid schema for {name}"), error.to_string());
-            }
-            resources.insert(name, Registered::new(implementation, schema));
-        }
-        let mut data_sources = BTreeMap::new();
-        for handle in provider.data_sources() {
-            let implementation = handle.0;
-            let schema = implementation.schema();
-            let name = implementation.type_name();
-            if let Err(error) = schema.check() {
-                schema_diagnostics
-                    .add_error(format!("Invalid schema for {name}"), error.to_string());
-            }
-            data_sources.insert(name, Registered::new(implementation, schema));
-        }
+        let resources = register(
+            provider.resources().into_iter().map(|handle| {
+                let schema = handle.0.schema();
+                (
+                    handle.0.type_name(),
+                    schema.check_resource(),
+                    handle.0,
+                    schema,
+                )
+            }),
+            &mut schema_diagnostics,
+        );
+        let data_sources = register(
+            provider.data_sources().into_iter().map(|handle| {
+                let schema = handle.0.schema();
+                (handle.0.type_name(), schema.check(), handle.0, schema)
+            }),
+            &mut schema_diagnostics,
+        );
         Self {
             provider_type: provider_schema.value_type(),
             provider,
@@ -211,6 +208,22 @@ impl<P: Provider> Server<P> {
         token.cancel();
         *token = CancellationToken::new();
     }
+}
+
+/// The registry of resource or data source types: each `(name, check, implementation,
+/// schema)` by name, with every failed schema check reported in `diagnostics`.
+fn register<T: ?Sized>(
+    types: impl Iterator<Item = (&'static str, Result<(), SchemaError>, Arc<T>, Schema)>,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<&'static str, Registered<T>> {
+    let mut registry = BTreeMap::new();
+    for (name, check, implementation, schema) in types {
+        if let Err(error) = check {
+            diagnostics.add_error(format!("Invalid schema for {name}"), error.to_string());
+        }
+        registry.insert(name, Registered::new(implementation, schema));
+    }
+    registry
 }
 
 /// Makes a state returned by a resource fit to send: unknowns become null (with an error
