@@ -9,9 +9,10 @@
 //! failures return diagnostics together with the state that exists, and StopProvider
 //! cancels in-flight operations and then re-arms for later ones.
 //!
-//! One module per RPC family, each with its tests: [`provider`](self) configuration,
-//! resource validation and planning, apply, the RPCs on stored state (read, import,
-//! upgrade), and data sources. `core` holds the registry they share.
+//! One module per RPC family, each with its tests: `provider` (the provider block),
+//! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade) and
+//! `data_source`. `core` holds the registry they share; `validation` and `blocks` the
+//! schema walks several families need.
 
 mod apply;
 mod blocks;
