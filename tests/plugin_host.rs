@@ -1,38 +1,29 @@
 //! Black-box tests of the go-plugin host: the real binary, started the way Terraform
 //! starts it, reached over the socket named in its handshake line.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Address, ClientIdentity, Handshake, Provider, Security, guarded};
-use terraform_plugin::proto::plugin::Empty;
-use terraform_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_plugin::harness::{
+    self, Address, ClientIdentity, Launched, PluginProcess, Security, guarded,
+};
 use terraform_plugin::proto::plugin::grpc_stdio_client::GrpcStdioClient;
 use tonic_health::pb::health_check_response::ServingStatus;
+
+/// The provider binary under test.
+const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-kusto");
 
 /// Terraform kills a provider that has not exited two seconds after `Shutdown`.
 const TERRAFORM_KILL_DELAY: Duration = Duration::from_secs(2);
 
-fn tls<'a>(handshake: &Handshake, client: Option<&'a ClientIdentity>) -> Security<'a> {
-    Security::Tls {
-        server: handshake
-            .server_certificate()
-            .expect("a server certificate"),
-        client,
-    }
-}
-
-/// Calls `GRPCController.Shutdown`, as Terraform does when it is done with a process.
-async fn shutdown(address: &Address, security: Security<'_>) {
-    let channel = common::channel(address, security).await.unwrap();
-    guarded(
-        "Shutdown",
-        GrpcControllerClient::new(channel).shutdown(Empty {}),
+/// Calls `GRPCController.Shutdown` on a plaintext plugin, as a reattaching Terraform does.
+async fn shutdown_plaintext(address: &Address) {
+    harness::shutdown(
+        harness::channel(address, Security::Plaintext)
+            .await
+            .unwrap(),
     )
-    .await
-    .unwrap();
+    .await;
 }
 
 fn socket_path(address: &Address) -> &Path {
@@ -51,16 +42,15 @@ fn hclog_lines(stderr: &str) -> Vec<serde_json::Map<String, serde_json::Value>> 
 
 #[tokio::test]
 async fn handshake_line_announces_protocol_6_on_a_unix_socket_with_tls() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
+    let provider = Launched::new(PROVIDER, &[]).await;
+    let handshake = &provider.handshake;
 
     assert_eq!(handshake.fields[0], "1");
     assert_eq!(handshake.fields[1], "6");
     assert_eq!(handshake.fields[2], "unix");
     assert_eq!(handshake.fields[4], "grpc");
     let socket = Path::new(&handshake.fields[3]);
-    assert_eq!(socket.parent(), Some(provider.socket_dir.path()));
+    assert_eq!(socket.parent(), Some(provider.process.socket_dir.path()));
     let name = socket.file_name().unwrap().to_str().unwrap();
     assert!(
         name.strip_prefix("plugin")
@@ -75,51 +65,40 @@ async fn handshake_line_announces_protocol_6_on_a_unix_socket_with_tls() {
     assert!(!handshake.fields[5].contains('='));
     assert!(handshake.server_certificate().is_some());
 
-    shutdown(&handshake.address(), tls(&handshake, Some(&client))).await;
-    provider.wait().await;
+    provider.shutdown().await;
 }
 
 #[tokio::test]
 async fn terraforms_certificate_gets_a_health_answer() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
-    let address = handshake.address();
-
-    let status = common::health(&address, tls(&handshake, Some(&client))).await;
-    assert_eq!(status, Ok(ServingStatus::Serving));
-
-    shutdown(&address, tls(&handshake, Some(&client))).await;
-    provider.wait().await;
+    let provider = Launched::new(PROVIDER, &[]).await;
+    assert_eq!(provider.health().await, Ok(ServingStatus::Serving));
+    provider.shutdown().await;
 }
 
 #[tokio::test]
 async fn clients_without_terraforms_certificate_are_refused_and_the_server_survives() {
-    let client = ClientIdentity::like_terraform();
     let stranger = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
+    let provider = Launched::new(PROVIDER, &[]).await;
+    let handshake = &provider.handshake;
     let address = handshake.address();
 
-    let no_certificate = common::health(&address, tls(&handshake, None)).await;
+    let no_certificate = harness::health(&address, handshake.tls(None)).await;
     assert!(
         no_certificate.is_err(),
         "no client certificate: {no_certificate:?}"
     );
-    let other_certificate = common::health(&address, tls(&handshake, Some(&stranger))).await;
+    let other_certificate = harness::health(&address, handshake.tls(Some(&stranger))).await;
     assert!(
         other_certificate.is_err(),
         "other certificate: {other_certificate:?}"
     );
-    let plaintext = common::health(&address, Security::Plaintext).await;
+    let plaintext = harness::health(&address, Security::Plaintext).await;
     assert!(plaintext.is_err(), "plaintext: {plaintext:?}");
 
     // None of the failed handshakes took the server down.
-    let status = common::health(&address, tls(&handshake, Some(&client))).await;
-    assert_eq!(status, Ok(ServingStatus::Serving));
+    assert_eq!(provider.health().await, Ok(ServingStatus::Serving));
 
-    shutdown(&address, tls(&handshake, Some(&client))).await;
-    let exit = provider.wait().await;
+    let exit = provider.shutdown().await;
     assert!(exit.status.success());
     // The refusals happened in the server's TLS handshake, each for its own reason.
     let refusals: Vec<String> = hclog_lines(&exit.stderr)
@@ -147,15 +126,11 @@ async fn clients_without_terraforms_certificate_are_refused_and_the_server_survi
 
 #[tokio::test]
 async fn shutdown_ends_the_process_promptly_and_removes_the_socket() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
-    let address = handshake.address();
+    let provider = Launched::new(PROVIDER, &[]).await;
+    let address = provider.handshake.address();
 
     // Terraform opens the stdio stream first and keeps it open; it must not hold up exit.
-    let channel = common::channel(&address, tls(&handshake, Some(&client)))
-        .await
-        .unwrap();
+    let channel = provider.channel().await;
     let mut stdio = GrpcStdioClient::new(channel.clone())
         .stream_stdio(())
         .await
@@ -163,12 +138,7 @@ async fn shutdown_ends_the_process_promptly_and_removes_the_socket() {
         .into_inner();
 
     let asked = Instant::now();
-    guarded(
-        "Shutdown",
-        GrpcControllerClient::new(channel).shutdown(Empty {}),
-    )
-    .await
-    .unwrap();
+    harness::shutdown(channel).await;
     // The stream ends without ever carrying data.
     assert!(
         guarded("the stdio stream to end", stdio.message())
@@ -178,7 +148,7 @@ async fn shutdown_ends_the_process_promptly_and_removes_the_socket() {
     );
     drop(stdio);
 
-    let exit = provider.wait().await;
+    let exit = provider.process.wait().await;
     assert!(
         asked.elapsed() < TERRAFORM_KILL_DELAY,
         "took {:?}",
@@ -191,36 +161,29 @@ async fn shutdown_ends_the_process_promptly_and_removes_the_socket() {
 
 #[tokio::test]
 async fn sigint_is_ignored_when_managed_by_terraform() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
-    let address = handshake.address();
-
-    provider.signal("INT");
+    let provider = Launched::new(PROVIDER, &[]).await;
+    provider.process.signal("INT");
     // The answer needs the provider's threads to run, so the signal has been delivered.
-    let status = common::health(&address, tls(&handshake, Some(&client))).await;
-    assert_eq!(status, Ok(ServingStatus::Serving));
+    assert_eq!(provider.health().await, Ok(ServingStatus::Serving));
 
-    shutdown(&address, tls(&handshake, Some(&client))).await;
-    let exit = provider.wait().await;
+    let exit = provider.shutdown().await;
     assert_eq!(exit.status.code(), Some(0));
 }
 
 #[tokio::test]
 async fn sigterm_stops_the_server_and_removes_the_socket() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[]);
-    let handshake = provider.handshake().await;
+    let provider = Launched::new(PROVIDER, &[]).await;
+    let address = provider.handshake.address();
 
-    provider.signal("TERM");
-    let exit = provider.wait().await;
+    provider.process.signal("TERM");
+    let exit = provider.process.wait().await;
     assert_eq!(exit.status.code(), Some(0));
-    assert!(!socket_path(&handshake.address()).exists());
+    assert!(!socket_path(&address).exists());
 }
 
 #[tokio::test]
 async fn without_the_magic_cookie_it_explains_and_exits_1() {
-    let provider = Provider::spawn(&[], &[("PLUGIN_PROTOCOL_VERSIONS", "5,6")]);
+    let provider = PluginProcess::spawn(PROVIDER, &[], &[("PLUGIN_PROTOCOL_VERSIONS", "5,6")]);
     let exit = provider.wait().await;
     assert_eq!(exit.status.code(), Some(1));
     assert_eq!(exit.stdout, "");
@@ -231,7 +194,11 @@ async fn without_the_magic_cookie_it_explains_and_exits_1() {
         exit.stderr
     );
 
-    let wrong = Provider::spawn(&[], &[("TF_PLUGIN_MAGIC_COOKIE", "chocolate-chip")]);
+    let wrong = PluginProcess::spawn(
+        PROVIDER,
+        &[],
+        &[("TF_PLUGIN_MAGIC_COOKIE", "chocolate-chip")],
+    );
     let exit = wrong.wait().await;
     assert_eq!(exit.status.code(), Some(1));
     assert_eq!(exit.stdout, "");
@@ -240,10 +207,11 @@ async fn without_the_magic_cookie_it_explains_and_exits_1() {
 #[tokio::test]
 async fn protocol_versions_are_split_not_compared() {
     for offered in ["6,5", "6", " 5 , 6 ", "7,6,5"] {
-        let mut provider = Provider::launch(None, &[("PLUGIN_PROTOCOL_VERSIONS", offered)]);
+        let mut provider =
+            PluginProcess::launch(PROVIDER, None, &[("PLUGIN_PROTOCOL_VERSIONS", offered)]);
         let handshake = provider.handshake().await;
         assert_eq!(handshake.fields[1], "6", "offered {offered:?}");
-        shutdown(&handshake.address(), Security::Plaintext).await;
+        shutdown_plaintext(&handshake.address()).await;
         let exit = provider.wait().await;
         assert_eq!(exit.stderr, "", "offered {offered:?}");
     }
@@ -251,11 +219,11 @@ async fn protocol_versions_are_split_not_compared() {
 
 #[tokio::test]
 async fn without_protocol_6_on_offer_it_still_announces_6_and_warns() {
-    let mut provider = Provider::launch(None, &[("PLUGIN_PROTOCOL_VERSIONS", "5")]);
+    let mut provider = PluginProcess::launch(PROVIDER, None, &[("PLUGIN_PROTOCOL_VERSIONS", "5")]);
     let handshake = provider.handshake().await;
     // As go-plugin servers do: Terraform then reports the incompatible versions itself.
     assert_eq!(handshake.fields[1], "6");
-    shutdown(&handshake.address(), Security::Plaintext).await;
+    shutdown_plaintext(&handshake.address()).await;
     let exit = provider.wait().await;
     let lines = hclog_lines(&exit.stderr);
     assert!(
@@ -269,52 +237,49 @@ async fn without_protocol_6_on_offer_it_still_announces_6_and_warns() {
 
 #[tokio::test]
 async fn without_a_client_certificate_it_serves_plaintext() {
-    let mut provider = Provider::launch(None, &[]);
+    let mut provider = PluginProcess::launch(PROVIDER, None, &[]);
     let handshake = provider.handshake().await;
     assert_eq!(handshake.fields[5], "");
     assert!(handshake.line.ends_with("|grpc|\n"));
     let address = handshake.address();
 
-    let status = common::health(&address, Security::Plaintext).await;
+    let status = harness::health(&address, Security::Plaintext).await;
     assert_eq!(status, Ok(ServingStatus::Serving));
 
-    shutdown(&address, Security::Plaintext).await;
+    shutdown_plaintext(&address).await;
     assert!(provider.wait().await.status.success());
 }
 
 #[tokio::test]
 async fn falls_back_to_tcp_in_the_port_range_when_no_socket_can_be_made() {
-    let client = ClientIdentity::like_terraform();
     let missing = tempfile::tempdir().unwrap().path().join("gone");
-    let mut provider = Provider::launch(
-        Some(&client),
+    let provider = Launched::new(
+        PROVIDER,
         &[("PLUGIN_UNIX_SOCKET_DIR", missing.to_str().unwrap())],
-    );
-    let handshake = provider.handshake().await;
+    )
+    .await;
+    let handshake = &provider.handshake;
     assert_eq!(handshake.fields[2], "tcp");
     let (host, port) = handshake.fields[3].rsplit_once(':').unwrap();
     assert_eq!(host, "127.0.0.1");
     assert!((10000..=25000).contains(&port.parse::<u16>().unwrap()));
 
-    let address = handshake.address();
-    let status = common::health(&address, tls(&handshake, Some(&client))).await;
-    assert_eq!(status, Ok(ServingStatus::Serving));
-    shutdown(&address, tls(&handshake, Some(&client))).await;
-    assert!(provider.wait().await.status.success());
+    assert_eq!(provider.health().await, Ok(ServingStatus::Serving));
+    assert!(provider.shutdown().await.status.success());
 }
 
 #[tokio::test]
 async fn the_port_range_is_only_read_when_falling_back_to_tcp() {
     let inverted = [("PLUGIN_MIN_PORT", "25000"), ("PLUGIN_MAX_PORT", "10000")];
-    let mut provider = Provider::launch(None, &inverted);
+    let mut provider = PluginProcess::launch(PROVIDER, None, &inverted);
     let handshake = provider.handshake().await;
     assert_eq!(handshake.fields[2], "unix");
-    shutdown(&handshake.address(), Security::Plaintext).await;
+    shutdown_plaintext(&handshake.address()).await;
     assert!(provider.wait().await.status.success());
 
     let missing = tempfile::tempdir().unwrap().path().join("gone");
     let socket_dir = ("PLUGIN_UNIX_SOCKET_DIR", missing.to_str().unwrap());
-    let provider = Provider::launch(None, &[inverted[0], inverted[1], socket_dir]);
+    let provider = PluginProcess::launch(PROVIDER, None, &[inverted[0], inverted[1], socket_dir]);
     let exit = provider.wait().await;
     assert_eq!(exit.status.code(), Some(1));
     assert_eq!(exit.stdout, "");
@@ -327,14 +292,9 @@ async fn the_port_range_is_only_read_when_falling_back_to_tcp() {
 
 #[tokio::test]
 async fn with_tf_log_stderr_is_hclog_json_and_every_call_is_traced() {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), &[("TF_LOG", "TRACE")]);
-    let handshake = provider.handshake().await;
-    let address = handshake.address();
-    let status = common::health(&address, tls(&handshake, Some(&client))).await;
-    assert_eq!(status, Ok(ServingStatus::Serving));
-    shutdown(&address, tls(&handshake, Some(&client))).await;
-    let exit = provider.wait().await;
+    let provider = Launched::new(PROVIDER, &[("TF_LOG", "TRACE")]).await;
+    assert_eq!(provider.health().await, Ok(ServingStatus::Serving));
+    let exit = provider.shutdown().await;
 
     let lines = hclog_lines(&exit.stderr);
     assert!(!lines.is_empty());
@@ -359,19 +319,20 @@ async fn with_tf_log_stderr_is_hclog_json_and_every_call_is_traced() {
 
 #[tokio::test]
 async fn the_provider_specific_level_wins_over_tf_log() {
-    let mut provider = Provider::launch(
+    let mut provider = PluginProcess::launch(
+        PROVIDER,
         None,
         &[("TF_LOG", "TRACE"), ("TF_LOG_PROVIDER_KUSTO", "off")],
     );
     let handshake = provider.handshake().await;
-    shutdown(&handshake.address(), Security::Plaintext).await;
+    shutdown_plaintext(&handshake.address()).await;
     assert_eq!(provider.wait().await.stderr, "");
 }
 
 #[tokio::test]
 async fn debug_mode_prints_a_reattach_value_naming_a_live_socket() {
     // No cookie, no client certificate: a user starts it by hand.
-    let mut provider = Provider::spawn(&["--debug"], &[]);
+    let mut provider = PluginProcess::spawn(PROVIDER, &["--debug"], &[]);
     let intro = provider.read_line().await;
     assert!(
         intro.starts_with(
@@ -394,7 +355,7 @@ async fn debug_mode_prints_a_reattach_value_naming_a_live_socket() {
     let address = Address::Unix(entry["Addr"]["String"].as_str().unwrap().to_owned());
 
     // Reattaching Terraform speaks plaintext.
-    let status = common::health(&address, Security::Plaintext).await;
+    let status = harness::health(&address, Security::Plaintext).await;
     assert_eq!(status, Ok(ServingStatus::Serving));
 
     // Ctrl-C stops a provider in debug mode.

@@ -2,44 +2,22 @@
 //! to it: schema, provider-configuration validation and configuration, with the
 //! environment fallbacks, all through go-plugin's mTLS socket.
 
-// Shared with the plugin-host tests, which use the helpers this file does not.
-#[allow(dead_code)]
-mod common;
-
-use common::{ClientIdentity, Provider, Security, guarded};
 use pb::provider_client::ProviderClient;
 use terraform_plugin::codec;
-use terraform_plugin::proto::plugin::Empty;
-use terraform_plugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_plugin::harness::{Launched, guarded};
 use terraform_plugin::proto::tfplugin6 as pb;
 use terraform_provider_kusto::config;
 use tonic::transport::Channel;
 
 /// Starts the provider with `env` and connects like Terraform.
-async fn connect(env: &[(&str, &str)]) -> (Provider, Channel) {
-    let client = ClientIdentity::like_terraform();
-    let mut provider = Provider::launch(Some(&client), env);
-    let handshake = provider.handshake().await;
-    let security = Security::Tls {
-        server: handshake
-            .server_certificate()
-            .expect("a server certificate"),
-        client: Some(&client),
-    };
-    let channel = common::channel(&handshake.address(), security)
-        .await
-        .unwrap();
+async fn connect(env: &[(&str, &str)]) -> (Launched, Channel) {
+    let provider = Launched::new(env!("CARGO_BIN_EXE_terraform-provider-kusto"), env).await;
+    let channel = provider.channel().await;
     (provider, channel)
 }
 
-async fn finish(provider: Provider, channel: Channel) {
-    guarded(
-        "Shutdown",
-        GrpcControllerClient::new(channel).shutdown(Empty {}),
-    )
-    .await
-    .unwrap();
-    assert!(provider.wait().await.status.success());
+async fn finish(provider: Launched) {
+    assert!(provider.shutdown().await.status.success());
 }
 
 /// The provider block with `attrs` set, as Terraform encodes it.
@@ -85,7 +63,7 @@ async fn serves_the_provider_schema() {
         .unwrap();
     assert!(secret.sensitive && secret.optional);
     assert!(secret.description.contains("ARM_CLIENT_SECRET"));
-    finish(provider, channel).await;
+    finish(provider).await;
 }
 
 #[tokio::test]
@@ -111,7 +89,7 @@ async fn rejects_invalid_arguments_at_their_attribute() {
     names.sort();
     assert_eq!(names, ["client_secret_file_path", "environment"]);
     assert!(diagnostics.iter().all(|d| !d.detail.contains("not-used")));
-    finish(provider, channel).await;
+    finish(provider).await;
 }
 
 #[tokio::test]
@@ -150,5 +128,5 @@ async fn configures_from_arm_environment_variables() {
         "{:?}",
         accepted.diagnostics
     );
-    finish(provider, channel).await;
+    finish(provider).await;
 }

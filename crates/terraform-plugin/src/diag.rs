@@ -181,6 +181,20 @@ impl<'a> IntoIterator for &'a Diagnostics {
     }
 }
 
+/// `problem` as a sentence: a capital first letter and a final full stop, for messages
+/// whose text is the whole detail of a diagnostic.
+pub fn sentence(problem: &str) -> String {
+    let mut chars = problem.chars();
+    let mut text: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +214,15 @@ mod tests {
     fn displays_path_and_detail() {
         let d = Diagnostic::error("Invalid value", "must be x").at(AttributePath::attr("a"));
         assert_eq!(d.to_string(), "error: Invalid value (at a): must be x");
+    }
+
+    #[test]
+    fn sentences_start_capitalised_and_end_with_one_full_stop() {
+        assert_eq!(
+            sentence("values are case-sensitive"),
+            "Values are case-sensitive."
+        );
+        assert_eq!(sentence("ärger."), "Ärger.");
+        assert_eq!(sentence(""), ".");
     }
 }

@@ -21,6 +21,8 @@
 //! - [`server`]: every RPC on framework types, with Terraform's semantics.
 //! - [`proto6`]: the tfplugin6 gRPC service; with [`host`], the only modules that see
 //!   generated types.
+//! - `harness` (feature `testing`): Terraform's side of a plugin launch, for tests of a
+//!   provider binary.
 //!
 //! A resource, in short:
 //!
@@ -62,6 +64,8 @@ pub mod codec;
 pub mod datasource;
 pub mod diag;
 pub mod docs;
+#[cfg(feature = "testing")]
+pub mod harness;
 pub mod host;
 pub mod number;
 pub mod path;

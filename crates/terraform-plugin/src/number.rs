@@ -136,11 +136,6 @@ impl Number {
         Some(Self::normalized(negative, &big.to_decimal(), exponent))
     }
 
-    /// Whether the number has no fractional part.
-    pub fn is_integer(&self) -> bool {
-        self.exponent >= 0
-    }
-
     /// The value as an `i64`, if it is an integer in range.
     pub fn to_i64(&self) -> Option<i64> {
         if self.digits.is_empty() {

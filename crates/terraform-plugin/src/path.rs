@@ -65,11 +65,6 @@ impl AttributePath {
     pub fn is_root(&self) -> bool {
         self.steps.is_empty()
     }
-
-    /// Builds a path from protocol steps.
-    pub fn from_steps(steps: Vec<PathStep>) -> Self {
-        Self { steps }
-    }
 }
 
 /// Renders the path the way Terraform users write references: `a.b[0]["k"]`.

@@ -11,7 +11,7 @@ use std::fmt;
 
 use regex::Regex;
 
-use super::diag::Diagnostics;
+use super::diag::{Diagnostics, sentence};
 use super::path::AttributePath;
 use super::value::Value;
 
@@ -86,6 +86,51 @@ impl PlanModifier for RequiresReplace {
     }
 }
 
+/// Like [`RequiresReplace`], except that a new spelling of the same value is updated in
+/// place: a change replaces the resource unless `same(planned, prior)` says both strings
+/// name the same thing (a region's display name for its short name, an id in other
+/// casing).
+#[derive(Clone, Copy)]
+pub struct RequiresReplaceUnlessEquivalent {
+    same: fn(&str, &str) -> bool,
+}
+
+impl RequiresReplaceUnlessEquivalent {
+    /// Replaces unless `same(planned, prior)`.
+    pub fn new(same: fn(&str, &str) -> bool) -> Self {
+        Self { same }
+    }
+}
+
+impl fmt::Debug for RequiresReplaceUnlessEquivalent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RequiresReplaceUnlessEquivalent")
+    }
+}
+
+impl PlanModifier for RequiresReplaceUnlessEquivalent {
+    fn description(&self) -> String {
+        "Changing this value replaces the resource, unless the new value is another spelling of \
+         the same one."
+            .to_owned()
+    }
+
+    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
+        if req.creating || resp.plan == *req.state {
+            return;
+        }
+        let equivalent = match (resp.plan.as_str(), req.state.as_str()) {
+            (Some(planned), Some(prior)) => (self.same)(planned, prior),
+            _ => false,
+        };
+        resp.requires_replace |= !equivalent;
+    }
+
+    fn may_replace(&self) -> bool {
+        true
+    }
+}
+
 /// Keeps the prior state's value instead of "known after apply" when the attribute is not
 /// configured: for computed values that never change after creation, such as `id`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -101,6 +146,28 @@ impl PlanModifier for UseStateForUnknown {
             return;
         }
         resp.plan = req.state.clone();
+    }
+
+    fn needs_computed(&self) -> bool {
+        true
+    }
+}
+
+/// For an optional and computed value the remote API chooses once: when the configuration
+/// leaves it unset, an update keeps the prior value (even null) instead of "known after
+/// apply".
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeepStateWhenUnset;
+
+impl PlanModifier for KeepStateWhenUnset {
+    fn description(&self) -> String {
+        "When not configured, keeps the value chosen when the resource was created.".to_owned()
+    }
+
+    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
+        if !req.creating && req.config.is_null() && resp.plan.is_unknown() {
+            resp.plan = req.state.clone();
+        }
     }
 
     fn needs_computed(&self) -> bool {
@@ -315,6 +382,33 @@ impl Validator for StringCheck {
     }
 }
 
+/// A rule on a string value whose message is the whole diagnostic: the rule's error text,
+/// as a [`sentence`], is the detail of an "Invalid Attribute Value" error. For rules whose
+/// messages name the attribute themselves or read better alone than after "Attribute
+/// `path`" (compare [`StringCheck`]).
+#[derive(Clone, Copy)]
+pub struct Rule(pub fn(&str) -> Result<(), String>);
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Rule")
+    }
+}
+
+impl Validator for Rule {
+    fn description(&self) -> String {
+        "must satisfy the attribute's rule".to_owned()
+    }
+
+    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
+        if let Some(text) = value.as_str()
+            && let Err(problem) = (self.0)(text)
+        {
+            invalid(diags, path, sentence(&problem));
+        }
+    }
+}
+
 /// Applies a validator to each known element of a list or set, and refuses null elements
 /// (`[null]`, or a variable that is null), which no element rule can accept and which the
 /// remote API cannot store. List elements are reported at their index; set elements cannot
@@ -485,5 +579,75 @@ mod tests {
             Value::Unknown,
         );
         assert_eq!(configured_unknown.plan, Value::Unknown);
+    }
+
+    fn same_ignoring_case(a: &str, b: &str) -> bool {
+        a.eq_ignore_ascii_case(b)
+    }
+
+    #[test]
+    fn requires_replace_unless_equivalent_updates_new_spellings_in_place() {
+        let modifier = RequiresReplaceUnlessEquivalent::new(same_ignoring_case);
+        let replaces = |planned: Value, prior: Value| {
+            plan(&modifier, planned.clone(), prior, planned).requires_replace
+        };
+        assert!(!replaces("a".into(), Value::Null), "creating");
+        assert!(!replaces("a".into(), "a".into()), "unchanged");
+        assert!(!replaces("A".into(), "a".into()), "another spelling");
+        assert!(replaces("b".into(), "a".into()), "another value");
+        assert!(replaces(Value::Null, "a".into()), "removed");
+        assert!(replaces(Value::Unknown, "a".into()), "not yet known");
+        assert!(modifier.may_replace());
+    }
+
+    #[test]
+    fn keep_state_when_unset_keeps_prior_values_of_unconfigured_updates() {
+        let kept = plan(
+            &KeepStateWhenUnset,
+            Value::Null,
+            "chosen".into(),
+            Value::Unknown,
+        );
+        assert_eq!(kept.plan, "chosen".into());
+        let creating = plan(
+            &KeepStateWhenUnset,
+            Value::Null,
+            Value::Null,
+            Value::Unknown,
+        );
+        assert_eq!(creating.plan, Value::Unknown);
+        let configured = plan(
+            &KeepStateWhenUnset,
+            "new".into(),
+            "chosen".into(),
+            "new".into(),
+        );
+        assert_eq!(configured.plan, "new".into());
+        assert!(KeepStateWhenUnset.needs_computed());
+    }
+
+    #[test]
+    fn rule_messages_become_the_whole_detail_as_a_sentence() {
+        let rule = Rule(|text| {
+            if text == "gzip" {
+                Err("compression values are case-sensitive: use GZip".to_owned())
+            } else {
+                Ok(())
+            }
+        });
+        assert!(run(&rule, "GZip".into()).is_empty());
+        let diags = run(&rule, "gzip".into());
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.path.clone(), d.summary.as_str(), d.detail.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Some(AttributePath::attr("a")),
+                "Invalid Attribute Value",
+                "Compression values are case-sensitive: use GZip."
+            )]
+        );
     }
 }

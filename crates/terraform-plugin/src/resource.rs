@@ -5,17 +5,21 @@
 //! starts as the plan, a read's as the current state, private state as received), so an
 //! operation only writes what it learns. The provider's configured data reaches each
 //! operation as a typed `Arc<C>`; cancellation (Terraform's StopProvider) as a
-//! [`CancellationToken`].
+//! [`CancellationToken`]; its time limit, for a resource that declares
+//! [`Resource::timeouts`], as a resolved `timeout` (the `timeouts` block convention:
+//! create and update read the plan, read the current state, delete the prior state).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
 use super::path::AttributePath;
 use super::schema::Schema;
+use super::timeouts::Timeouts;
 use super::value::Value;
 
 /// Creating a resource.
@@ -29,14 +33,17 @@ pub struct CreateRequest<C> {
     pub provider: Arc<C>,
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
+    /// Its time limit: see [`Resource::timeouts`].
+    pub timeout: Duration,
 }
 
-/// The outcome of a create.
+/// The outcome of a create or an update.
 #[derive(Debug)]
-pub struct CreateResponse {
-    /// Starts as the plan. Replace every unknown with the real value. On failure after the
-    /// remote object exists, leave the identifying attributes set: Terraform saves the state
-    /// and marks it tainted. On failure before anything exists, set it to [`Value::Null`].
+pub struct ApplyResponse {
+    /// Starts as the plan. Replace every unknown with the real value. On failure, set what
+    /// is known to exist: after a create whose remote object exists, its identifying
+    /// attributes (Terraform saves the state and marks it tainted); before anything exists,
+    /// [`Value::Null`]; after an update that changed nothing, the prior state.
     pub state: Value,
     /// Opaque bytes stored with the state; starts as the planned private data.
     pub private: Vec<u8>,
@@ -44,10 +51,17 @@ pub struct CreateResponse {
     pub diagnostics: Diagnostics,
 }
 
-/// Refreshing a resource from the remote API.
+/// The outcome of a create.
+pub type CreateResponse = ApplyResponse;
+
+/// The outcome of an update.
+pub type UpdateResponse = ApplyResponse;
+
+/// An operation on an existing remote object: a read (refreshing it from the remote API)
+/// or a delete (an object that is already gone counts as deleted).
 #[derive(Debug)]
-pub struct ReadRequest<C> {
-    /// The state Terraform holds.
+pub struct ObjectRequest<C> {
+    /// The state Terraform holds (for a delete, the prior state).
     pub state: Value,
     /// The private data stored with it.
     pub private: Vec<u8>,
@@ -55,7 +69,15 @@ pub struct ReadRequest<C> {
     pub provider: Arc<C>,
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
+    /// Its time limit: see [`Resource::timeouts`].
+    pub timeout: Duration,
 }
+
+/// Refreshing a resource from the remote API.
+pub type ReadRequest<C> = ObjectRequest<C>;
+
+/// Deleting a resource. An object that is already gone counts as deleted.
+pub type DeleteRequest<C> = ObjectRequest<C>;
 
 /// The outcome of a read.
 #[derive(Debug)]
@@ -92,31 +114,8 @@ pub struct UpdateRequest<C> {
     pub provider: Arc<C>,
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
-}
-
-/// The outcome of an update.
-#[derive(Debug)]
-pub struct UpdateResponse {
-    /// Starts as the plan. Replace unknowns with real values; on failure, set what is
-    /// known to exist (for instance the prior state if nothing changed).
-    pub state: Value,
-    /// Starts as the planned private data.
-    pub private: Vec<u8>,
-    /// Problems found.
-    pub diagnostics: Diagnostics,
-}
-
-/// Deleting a resource. An object that is already gone counts as deleted.
-#[derive(Debug)]
-pub struct DeleteRequest<C> {
-    /// The prior state.
-    pub state: Value,
-    /// The private data stored with it.
-    pub private: Vec<u8>,
-    /// The provider's configured data.
-    pub provider: Arc<C>,
-    /// Cancelled when Terraform asks the provider to stop.
-    pub cancel: CancellationToken,
+    /// Its time limit: see [`Resource::timeouts`].
+    pub timeout: Duration,
 }
 
 /// The outcome of a delete: without errors the state is removed.
@@ -199,8 +198,17 @@ pub trait Resource<C>: Send + Sync + 'static {
     /// The full type name, such as `kusto_eventhub_data_connection`.
     fn type_name(&self) -> &'static str;
 
-    /// The schema; called once when the provider server is built.
+    /// The schema; called once when the provider server is built. The `timeouts` block
+    /// is added by the framework when [`Resource::timeouts`] declares one.
     fn schema(&self) -> Schema;
+
+    /// The operations' default time limits. With `Some`, the framework adds the
+    /// `timeouts` block to the schema and gives each operation its `timeout`: the block's
+    /// value for it, or this default. With `None` (the default), no block is added and
+    /// every `timeout` is [`MAX_DURATION`](super::timeouts::MAX_DURATION).
+    fn timeouts(&self) -> Option<Timeouts> {
+        None
+    }
 
     /// Cross-attribute checks beyond the schema's validators. The configuration may hold
     /// unknowns: skip checks on them.
@@ -267,7 +275,9 @@ type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 /// registry.
 pub(crate) trait ErasedResource<C>: Send + Sync {
     fn type_name(&self) -> &'static str;
+    /// The full schema: the resource's own, with the `timeouts` block it declares.
     fn schema(&self) -> Schema;
+    fn timeouts(&self) -> Option<Timeouts>;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
     fn modify_plan(&self, req: ModifyPlanRequest<'_, C>, resp: &mut ModifyPlanResponse);
     fn create<'a>(&'a self, req: CreateRequest<C>, resp: &'a mut CreateResponse) -> BoxFuture<'a>;
@@ -283,7 +293,14 @@ impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
         Resource::type_name(self)
     }
     fn schema(&self) -> Schema {
-        Resource::schema(self)
+        let schema = Resource::schema(self);
+        match Resource::timeouts(self) {
+            Some(timeouts) => schema.block(timeouts.block()),
+            None => schema,
+        }
+    }
+    fn timeouts(&self) -> Option<Timeouts> {
+        Resource::timeouts(self)
     }
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         Resource::validate(self, config, diags);

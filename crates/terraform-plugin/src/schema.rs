@@ -97,11 +97,6 @@ impl Attribute {
         Self::new(name, Type::list(Type::String))
     }
 
-    /// A set-of-strings attribute.
-    pub fn set_of_strings(name: impl Into<String>) -> Self {
-        Self::new(name, Type::set(Type::String))
-    }
-
     /// The user must set it.
     pub fn required(mut self) -> Self {
         self.mode = Mode::Required;

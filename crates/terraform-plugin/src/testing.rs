@@ -1,9 +1,10 @@
 //! A test provider with one resource exercising every framework feature, shared by the
-//! server and protocol tests. The resource's behaviour is chosen by its `behaviour`
-//! attribute, so each test states in configuration what it is about.
+//! server and protocol tests. What the resource's create does is a Rust value
+//! ([`CreateOutcome`]) each test chooses when it builds the provider, so the resource's
+//! schema holds nothing but what it tests.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -15,9 +16,9 @@ use super::planmod::{
 };
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
-    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
-    ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource, ResourceHandle,
-    UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
+    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ErasedResource, ImportRequest,
+    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource,
+    ResourceHandle, UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
 };
 use super::schema::{Attribute, Schema};
 use super::timeouts::Timeouts;
@@ -29,12 +30,56 @@ pub struct TestData {
     pub endpoint: String,
     /// Notified when a create starts, so tests can stop the provider mid-operation.
     pub started: Arc<Notify>,
+    /// Each widget operation with the time limit it was given, in order.
+    pub time_limits: TimeLimits,
+}
+
+/// Widget operations and the time limits they were given.
+pub type TimeLimits = Arc<Mutex<Vec<(&'static str, Duration)>>>;
+
+impl TestData {
+    fn record(&self, operation: &'static str, timeout: Duration) {
+        self.time_limits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((operation, timeout));
+    }
+}
+
+/// What `test_widget`'s create does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// Creates the widget and fills in every computed value.
+    #[default]
+    Succeeds,
+    /// Fails before anything exists.
+    FailsBeforeCreating,
+    /// Fails after the widget exists, with only its `id` known.
+    FailsAfterCreating,
+    /// Succeeds but leaves computed values unknown (a provider bug).
+    LeavesUnknowns,
+    /// Sets the `id`, notifies `started`, then waits for Terraform to stop the provider.
+    WaitsForCancel,
 }
 
 /// The provider; `started` is handed to every configured [`TestData`].
 #[derive(Default)]
 pub struct TestProvider {
     pub started: Arc<Notify>,
+    /// Shared with every configured [`TestData`].
+    pub time_limits: TimeLimits,
+    /// What every create does.
+    pub create: CreateOutcome,
+}
+
+impl TestProvider {
+    /// A provider whose widget creates end with `create`.
+    pub fn creating(create: CreateOutcome) -> Self {
+        Self {
+            create,
+            ..Self::default()
+        }
+    }
 }
 
 impl Provider for TestProvider {
@@ -57,6 +102,7 @@ impl Provider for TestProvider {
             Some(endpoint) => Ok(TestData {
                 endpoint,
                 started: Arc::clone(&self.started),
+                time_limits: Arc::clone(&self.time_limits),
             }),
             None => {
                 let mut diags = Diagnostics::new();
@@ -67,7 +113,12 @@ impl Provider for TestProvider {
     }
 
     fn resources(&self) -> Vec<ResourceHandle<TestData>> {
-        vec![ResourceHandle::new(Widget), ResourceHandle::new(Plain)]
+        vec![
+            ResourceHandle::new(Widget {
+                create: self.create,
+            }),
+            ResourceHandle::new(Plain),
+        ]
     }
 
     fn data_sources(&self) -> Vec<datasource::DataSourceHandle<TestData>> {
@@ -83,7 +134,10 @@ pub const TIMEOUTS: Timeouts = Timeouts {
 };
 
 /// `test_widget`: the resource under test.
-pub struct Widget;
+pub struct Widget {
+    /// What its create does.
+    pub create: CreateOutcome,
+}
 
 impl Resource<TestData> for Widget {
     fn type_name(&self) -> &'static str {
@@ -130,13 +184,11 @@ impl Resource<TestData> for Widget {
                     .sensitive()
                     .validator(Matches::new("^[0-9]{4}$", "must be four digits")),
             )
-            .attribute(Attribute::string("behaviour").validator(OneOf::new([
-                "fail_after_create",
-                "fail_before_create",
-                "leave_unknown",
-                "wait_for_cancel",
-            ])))
-            .block(TIMEOUTS.block())
+            .attribute(Attribute::string("shape").validator(OneOf::new(["round", "square"])))
+    }
+
+    fn timeouts(&self) -> Option<Timeouts> {
+        Some(TIMEOUTS)
     }
 
     fn modify_plan(&self, req: ModifyPlanRequest<'_, TestData>, resp: &mut ModifyPlanResponse) {
@@ -156,32 +208,30 @@ impl Resource<TestData> for Widget {
     }
 
     async fn create(&self, req: CreateRequest<TestData>, resp: &mut CreateResponse) {
+        req.provider.record("create", req.timeout);
         let name = req.plan.get_string("name").unwrap_or_default();
-        match req.config.get_str("behaviour") {
-            Some("fail_before_create") => {
-                resp.state = Value::Null;
-                resp.diagnostics
-                    .add_error("Create failed", "nothing was created");
-                return;
-            }
-            Some("wait_for_cancel") => {
-                resp.state.set("id", format!("w-{name}"));
+        if self.create == CreateOutcome::FailsBeforeCreating {
+            resp.state = Value::Null;
+            resp.diagnostics
+                .add_error("Create failed", "nothing was created");
+            return;
+        }
+        resp.state.set("id", format!("w-{name}"));
+        match self.create {
+            CreateOutcome::WaitsForCancel => {
                 req.provider.started.notify_one();
                 req.cancel.cancelled().await;
                 resp.diagnostics
                     .add_error("Create interrupted", "stopped by Terraform");
                 return;
             }
-            _ => {}
-        }
-        resp.state.set("id", format!("w-{name}"));
-        if let Some("fail_after_create") = req.config.get_str("behaviour") {
-            resp.diagnostics
-                .add_error("Create failed", "the widget exists but is broken");
-            return;
-        }
-        if req.config.get_str("behaviour") == Some("leave_unknown") {
-            return;
+            CreateOutcome::FailsAfterCreating => {
+                resp.diagnostics
+                    .add_error("Create failed", "the widget exists but is broken");
+                return;
+            }
+            CreateOutcome::LeavesUnknowns => return,
+            CreateOutcome::Succeeds | CreateOutcome::FailsBeforeCreating => {}
         }
         resp.state.set("etag", "1");
         if resp.state.is_unknown_attr("size") {
@@ -191,19 +241,23 @@ impl Resource<TestData> for Widget {
     }
 
     async fn read(&self, req: ReadRequest<TestData>, resp: &mut ReadResponse) {
+        req.provider.record("read", req.timeout);
         if req.state.get_str("name") == Some("gone") {
             resp.remove();
         }
     }
 
     async fn update(&self, req: UpdateRequest<TestData>, resp: &mut UpdateResponse) {
+        req.provider.record("update", req.timeout);
         resp.state.set("etag", "2");
         if resp.state.is_unknown_attr("size") {
             resp.state.set("size", req.state.attr("size").clone());
         }
     }
 
-    async fn delete(&self, _req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {}
+    async fn delete(&self, req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {
+        req.provider.record("delete", req.timeout);
+    }
 
     fn import(&self, req: ImportRequest<'_, TestData>, resp: &mut ImportResponse) {
         match req.id.strip_prefix("w-") {
@@ -225,7 +279,7 @@ impl Resource<TestData> for Widget {
         ]));
         match codec::from_json(req.raw_json, &v0) {
             Ok(old) => {
-                let mut state = self.schema().body().empty_value();
+                let mut state = widget_schema().body().empty_value();
                 state.set("id", old.attr("id").clone());
                 state.set("name", old.attr("title").clone());
                 state.set("tags", Value::List(Vec::new()));
@@ -298,10 +352,17 @@ pub fn object(attrs: &[(&str, Value)]) -> Value {
 
 /// A widget configuration: `name` plus extra attributes, everything else null.
 pub fn widget_config(name: &str, extra: &[(&str, Value)]) -> Value {
-    let mut config = Widget.schema().body().empty_value();
+    let mut config = widget_schema().body().empty_value();
     config.set("name", name);
     for (key, value) in extra {
         config.set(key, value.clone());
     }
     config
+}
+
+/// `test_widget`'s schema, with the `timeouts` block the framework adds.
+pub fn widget_schema() -> Schema {
+    ErasedResource::schema(&Widget {
+        create: CreateOutcome::Succeeds,
+    })
 }

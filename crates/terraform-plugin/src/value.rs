@@ -330,21 +330,6 @@ impl Value {
             attrs.insert(name.to_owned(), value.into());
         }
     }
-
-    /// The value at `path`, if every step exists (sets cannot be indexed).
-    pub fn at_path(&self, path: &AttributePath) -> Option<&Value> {
-        use super::path::PathStep;
-        path.steps()
-            .iter()
-            .try_fold(self, |value, step| match (value, step) {
-                (Self::Object(attrs), PathStep::Attribute(name)) => attrs.get(name),
-                (Self::Map(items), PathStep::Key(key)) => items.get(key),
-                (Self::List(items) | Self::Tuple(items), PathStep::Index(i)) => {
-                    usize::try_from(*i).ok().and_then(|i| items.get(i))
-                }
-                _ => None,
-            })
-    }
 }
 
 impl From<&str> for Value {

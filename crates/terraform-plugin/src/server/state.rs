@@ -1,0 +1,289 @@
+//! The RPCs on stored state: ReadResource (refresh), ImportResourceState and
+//! UpgradeResourceState. Private state is echoed unless the resource changes it.
+
+use super::core::{Server, settle, time_limits};
+use crate::codec;
+use crate::diag::Diagnostics;
+use crate::provider::Provider;
+use crate::resource::{
+    ImportRequest, ImportResponse, ReadRequest, ReadResponse, UpgradeStateRequest,
+    UpgradeStateResponse,
+};
+use crate::value::Value;
+
+/// ReadResource output.
+#[derive(Debug, Clone, Default)]
+pub struct ReadResourceResponse {
+    /// The refreshed state; null if the object is gone.
+    pub new_state: Value,
+    /// Private data to store with it.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// ImportResourceState output.
+#[derive(Debug, Clone, Default)]
+pub struct ImportResourceStateResponse {
+    /// The imported state, if the import succeeded.
+    pub state: Option<Value>,
+    /// Private data for it.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// UpgradeResourceState and ReadDataSource output: one value plus diagnostics.
+#[derive(Debug, Clone, Default)]
+pub struct StateResponse {
+    /// The resulting value.
+    pub state: Value,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+impl<P: Provider> Server<P> {
+    /// UpgradeResourceState: a state of the current version is decoded as is (attributes
+    /// missing from it become null, attributes the schema no longer has are dropped);
+    /// older versions go through the resource's upgrade.
+    pub fn upgrade_resource_state(
+        &self,
+        type_name: &str,
+        version: i64,
+        raw_json: &[u8],
+        has_flatmap: bool,
+    ) -> StateResponse {
+        let mut resp = StateResponse::default();
+        let resource = match self.resource(type_name) {
+            Ok(resource) => resource,
+            Err(diags) => {
+                return StateResponse {
+                    state: Value::Null,
+                    diagnostics: diags,
+                };
+            }
+        };
+        let current = resource.schema.version();
+        if raw_json.is_empty() {
+            let detail = if has_flatmap {
+                "The state was written by Terraform before 0.12 (flatmap format), which this \
+                 provider cannot read. Upgrade it with an older Terraform release first."
+            } else {
+                "Terraform sent no stored state to upgrade."
+            };
+            resp.diagnostics
+                .add_error("Unable to Upgrade Resource State", detail);
+            return resp;
+        }
+        if version > current {
+            resp.diagnostics.add_error(
+                "Unable to Upgrade Resource State",
+                format!(
+                    "The state was written by schema version {version}, newer than this \
+                     provider's version {current}. Use a newer provider release."
+                ),
+            );
+            return resp;
+        }
+        let state = if version == current {
+            match codec::from_json(raw_json, &resource.value_type) {
+                Ok(state) => state,
+                Err(error) => {
+                    resp.diagnostics.add_error(
+                        "Unable to Read Stored State",
+                        format!("The stored state does not match the schema: {error}."),
+                    );
+                    return resp;
+                }
+            }
+        } else {
+            let mut out = UpgradeStateResponse {
+                state: Value::Null,
+                diagnostics: Diagnostics::new(),
+            };
+            let request = UpgradeStateRequest { version, raw_json };
+            resource.implementation.upgrade_state(request, &mut out);
+            resp.diagnostics = out.diagnostics;
+            out.state
+        };
+        if resp.diagnostics.has_error() {
+            return resp;
+        }
+        if state.is_null() || !state.is_wholly_known() {
+            resp.diagnostics.add_error(
+                "Unable to Upgrade Resource State",
+                "The upgraded state is null or holds unknown values. This is a bug in the provider.",
+            );
+            return resp;
+        }
+        resp.state = resource.schema.body().normalize(state);
+        resp
+    }
+
+    /// ReadResource: refreshes a state; private data is echoed unless the resource
+    /// changes it.
+    pub async fn read_resource(
+        &self,
+        type_name: &str,
+        state: Value,
+        private: Vec<u8>,
+    ) -> ReadResourceResponse {
+        let mut resp = ReadResourceResponse {
+            new_state: state.clone(),
+            private: private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        if state.is_null() {
+            return resp;
+        }
+        let (resource, provider) = match self.configured_resource(type_name) {
+            Ok(found) => found,
+            Err(diagnostics) => {
+                return ReadResourceResponse {
+                    diagnostics,
+                    ..resp
+                };
+            }
+        };
+        let mut out = ReadResponse {
+            state: state.clone(),
+            private: private.clone(),
+            diagnostics: Diagnostics::new(),
+        };
+        let request = ReadRequest {
+            timeout: time_limits(&*resource.implementation, &state).read,
+            state,
+            private,
+            provider,
+            cancel: self.cancellation(),
+        };
+        resource.implementation.read(request, &mut out).await;
+        resp.diagnostics = out.diagnostics;
+        resp.private = out.private;
+        resp.new_state = if out.state.is_null() {
+            Value::Null
+        } else {
+            settle(&resource.schema, out.state, &mut resp.diagnostics, "read")
+        };
+        resp
+    }
+
+    /// that Terraform then reads.
+    pub fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResourceStateResponse {
+        let mut resp = ImportResourceStateResponse::default();
+        let (resource, provider) = match self.configured_resource(type_name) {
+            Ok(found) => found,
+            Err(diagnostics) => {
+                return ImportResourceStateResponse {
+                    diagnostics,
+                    ..resp
+                };
+            }
+        };
+        let mut out = ImportResponse {
+            state: resource.schema.body().empty_value(),
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        resource.implementation.import(
+            ImportRequest {
+                id,
+                provider: &*provider,
+            },
+            &mut out,
+        );
+        resp.diagnostics = out.diagnostics;
+        if resp.diagnostics.has_error() {
+            return resp;
+        }
+        if out.state.is_null() || !out.state.is_wholly_known() {
+            resp.diagnostics.add_error(
+                "Import produced no usable state",
+                "The imported state is null or holds unknown values. This is a bug in the provider.",
+            );
+            return resp;
+        }
+        resp.state = Some(resource.schema.body().normalize(out.state));
+        resp.private = out.private;
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::fixtures::{configured, created};
+
+    #[tokio::test]
+    async fn read_echoes_private_and_drops_vanished_objects() {
+        let server = configured().await;
+        let state = created(&server, "w1").await;
+        let read = server
+            .read_resource("test_widget", state.clone(), b"p".to_vec())
+            .await;
+        assert_eq!(read.new_state, state);
+        assert_eq!(read.private, b"p");
+
+        let gone = created(&server, "gone").await;
+        let read = server.read_resource("test_widget", gone, Vec::new()).await;
+        assert!(read.diagnostics.is_empty());
+        assert_eq!(read.new_state, Value::Null);
+    }
+
+    #[tokio::test]
+    async fn import_uses_the_resource_or_explains_it_is_unsupported() {
+        let server = configured().await;
+        let imported = server.import_resource_state("test_widget", "w-w1");
+        let state = imported.state.unwrap();
+        assert_eq!(state.get_str("name"), Some("w1"));
+        assert!(state.is_null_attr("timeouts"));
+        assert!(state.is_null_attr("etag"));
+
+        let bad = server.import_resource_state("test_widget", "nope");
+        assert!(bad.state.is_none() && bad.diagnostics.has_error());
+
+        let unsupported = server.import_resource_state("test_plain", "x");
+        assert!(unsupported.state.is_none());
+        assert_eq!(
+            unsupported.diagnostics.iter().next().unwrap().summary,
+            "Resource Import Not Implemented"
+        );
+    }
+
+    #[tokio::test]
+    async fn upgrade_decodes_current_states_and_upgrades_old_ones() {
+        let server = configured().await;
+        let current = server.upgrade_resource_state(
+            "test_widget",
+            1,
+            br#"{"id":"w-a","name":"a","size":3,"dropped_attribute":true}"#,
+            false,
+        );
+        assert!(current.diagnostics.is_empty(), "{:?}", current.diagnostics);
+        assert_eq!(current.state.get_str("id"), Some("w-a"));
+        assert!(
+            current.state.is_null_attr("etag"),
+            "missing attributes become null"
+        );
+
+        let old =
+            server.upgrade_resource_state("test_widget", 0, br#"{"id":"w-a","title":"a"}"#, false);
+        assert!(old.diagnostics.is_empty(), "{:?}", old.diagnostics);
+        assert_eq!(old.state.get_str("name"), Some("a"));
+
+        let newer = server.upgrade_resource_state("test_widget", 2, b"{}", false);
+        assert!(newer.diagnostics.has_error());
+        let flatmap = server.upgrade_resource_state("test_widget", 1, b"", true);
+        assert!(
+            flatmap
+                .diagnostics
+                .iter()
+                .next()
+                .unwrap()
+                .detail
+                .contains("flatmap")
+        );
+        let unsupported = server.upgrade_resource_state("test_plain", 0, br#"{"id":"x"}"#, false);
+        assert!(unsupported.diagnostics.is_empty());
+    }
+}
