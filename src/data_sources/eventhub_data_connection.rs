@@ -11,12 +11,13 @@ use crate::errors::explain;
 use crate::resources::eventhub_data_connection::attributes::{
     ATTRIBUTES, Attr, Azure, ID, LOCATION,
 };
-use crate::resources::eventhub_data_connection::schema::{Rule, typed};
+use crate::resources::eventhub_data_connection::schema::typed;
 use crate::resources::eventhub_data_connection::{TYPE_NAME, model, rules, wrong_kind};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
 use terraform_plugin::datasource::{DataSource, ReadRequest, ReadResponse};
 use terraform_plugin::diag::Diagnostics;
 use terraform_plugin::path::AttributePath;
+use terraform_plugin::planmod::Rule;
 use terraform_plugin::schema::{Attribute, Schema};
 use terraform_plugin::value::Value;
 

@@ -30,7 +30,7 @@ mod spelling;
 use crate::client::AzureHandle;
 use crate::errors::explain;
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
-use terraform_plugin::diag::Diagnostics;
+use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
     CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
@@ -38,13 +38,13 @@ use terraform_plugin::resource::{
     UpdateResponse,
 };
 use terraform_plugin::schema::Schema;
+use terraform_plugin::timeouts::Timeouts;
 use terraform_plugin::value::Value;
 
 use attributes::{
     CLUSTER_NAME, COMPRESSION, DATA_FORMAT, EVENT_SYSTEM_PROPERTIES, ID, IDENTITY_ID, LOCATION,
     PROVISIONING_STATE, RESOURCE_GROUP_NAME, SKIP_PREFLIGHT_VALIDATION,
 };
-use schema::TIMEOUTS;
 
 /// The resource type name.
 pub(crate) const TYPE_NAME: &str = "kusto_eventhub_data_connection";
@@ -60,6 +60,10 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
 
     fn schema(&self) -> Schema {
         schema::schema()
+    }
+
+    fn timeouts(&self) -> Option<Timeouts> {
+        Some(schema::TIMEOUTS)
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -83,7 +87,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             diags.add_attribute_error(
                 AttributePath::attr(violation.attribute),
                 "Unsupported combination of arguments",
-                schema::sentence(&violation.message),
+                sentence(&violation.message),
             );
         }
     }
@@ -96,7 +100,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         // Nothing exists until Azure accepts the PUT.
         resp.state = Value::Null;
         let diags = &mut resp.diagnostics;
-        let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).create, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel);
         let Some(id) = new_id(&req.provider, &req.plan, &ctx, diags).await else {
             return;
         };
@@ -136,7 +140,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 
     async fn read(&self, req: ReadRequest<AzureHandle>, resp: &mut ReadResponse) {
-        let ctx = CallContext::new(TIMEOUTS.resolve(&req.state).read, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel);
         let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
             return;
         };
@@ -195,7 +199,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             resp.state = fill_unknowns(req.plan, &req.state);
             return;
         }
-        let ctx = CallContext::new(TIMEOUTS.resolve(&req.plan).update, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel);
         let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
             resp.state = req.state;
             return;
@@ -220,7 +224,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 
     async fn delete(&self, req: DeleteRequest<AzureHandle>, resp: &mut DeleteResponse) {
-        let ctx = CallContext::new(TIMEOUTS.resolve(&req.state).delete, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel);
         let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
             return;
         };

@@ -10,78 +10,11 @@
 //! Hub id in other casing) is an in-place update, never a replacement.
 
 use crate::client::AzureHandle;
-use terraform_plugin::planmod::{AttributePlanRequest, AttributePlanResponse, PlanModifier};
 use terraform_plugin::resource::{ModifyPlanRequest, ModifyPlanResponse};
 use terraform_plugin::value::Value;
 
 use super::attributes::{ID, IDENTITY_ID, MANAGED_IDENTITY_OBJECT_ID, PROVISIONING_STATE};
 use super::{model, spelling};
-
-/// Like the framework's `RequiresReplace`, except that a new spelling of the same value
-/// (as judged by `same`) is updated in place.
-#[derive(Clone, Copy)]
-pub(crate) struct ReplaceUnlessEquivalent {
-    same: fn(&str, &str) -> bool,
-}
-
-impl ReplaceUnlessEquivalent {
-    /// Replaces unless `same(planned, prior)`.
-    pub(crate) fn new(same: fn(&str, &str) -> bool) -> Self {
-        Self { same }
-    }
-}
-
-impl std::fmt::Debug for ReplaceUnlessEquivalent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ReplaceUnlessEquivalent")
-    }
-}
-
-impl PlanModifier for ReplaceUnlessEquivalent {
-    fn description(&self) -> String {
-        "Changing this value replaces the resource, unless the new value is another spelling of \
-         the same one."
-            .to_owned()
-    }
-
-    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
-        if req.creating || resp.plan == *req.state {
-            return;
-        }
-        let equivalent = match (resp.plan.as_str(), req.state.as_str()) {
-            (Some(planned), Some(prior)) => (self.same)(planned, prior),
-            _ => false,
-        };
-        if !equivalent {
-            resp.requires_replace = true;
-        }
-    }
-
-    fn may_replace(&self) -> bool {
-        true
-    }
-}
-
-/// For an Optional+Computed value Azure chooses once: when the configuration leaves it
-/// unset, an update keeps the prior value (even null) instead of "known after apply".
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KeepStateWhenUnset;
-
-impl PlanModifier for KeepStateWhenUnset {
-    fn description(&self) -> String {
-        "When not configured, keeps the value Azure chose.".to_owned()
-    }
-
-    fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
-        if !req.creating && req.config.is_null() && resp.plan.is_unknown() {
-            resp.plan = req.state.clone();
-        }
-    }
-
-    fn needs_computed(&self) -> bool {
-        true
-    }
-}
 
 /// The resource-level plan adjustments: the computed values known before apply.
 pub(crate) fn modify(req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyPlanResponse) {

@@ -4,17 +4,18 @@
 
 use std::time::Duration;
 
-use terraform_plugin::diag::Diagnostics;
-use terraform_plugin::path::AttributePath;
-use terraform_plugin::planmod::{Each, RequiresReplace, UseStateForUnknown, Validator};
+use terraform_plugin::planmod::{
+    Each, KeepStateWhenUnset, RequiresReplace, RequiresReplaceUnlessEquivalent, Rule,
+    UseStateForUnknown,
+};
 use terraform_plugin::schema::{Attribute, Schema};
 use terraform_plugin::timeouts::Timeouts;
 use terraform_plugin::value::Value;
 
 use super::attributes::{ATTRIBUTES, Attr, Azure, Change, Presence, ServiceDefault};
-use super::plan::{KeepStateWhenUnset, ReplaceUnlessEquivalent};
 
-/// azurerm's defaults: create, update and delete 60 minutes, read 5 minutes.
+/// azurerm's defaults: create, update and delete 60 minutes, read 5 minutes. The framework
+/// adds the `timeouts` block and resolves each operation's limit from them.
 pub(crate) const TIMEOUTS: Timeouts = Timeouts {
     create: Duration::from_secs(60 * 60),
     read: Duration::from_secs(5 * 60),
@@ -31,7 +32,6 @@ pub(crate) fn schema() -> Schema {
         ),
         |schema, attr| schema.attribute(attribute(attr)),
     )
-    .block(TIMEOUTS.block())
 }
 
 /// The schema attribute `attr` describes.
@@ -63,7 +63,7 @@ fn attribute(attr: &Attr) -> Attribute {
     match attr.change {
         Change::Replaces => attribute.plan_modifier(RequiresReplace),
         Change::ReplacesUnlessSame => {
-            attribute.plan_modifier(ReplaceUnlessEquivalent::new(attr.same))
+            attribute.plan_modifier(RequiresReplaceUnlessEquivalent::new(attr.same))
         }
         Change::InPlace => attribute,
     }
@@ -79,47 +79,9 @@ pub(crate) fn typed(attr: &Attr) -> Attribute {
     }
 }
 
-/// A rule of [`rules`] as a schema validator: its message is the diagnostic's detail.
-#[derive(Clone, Copy)]
-pub(crate) struct Rule(pub fn(&str) -> Result<(), String>);
-
-impl std::fmt::Debug for Rule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Rule")
-    }
-}
-
-impl Validator for Rule {
-    fn description(&self) -> String {
-        "must satisfy the attribute's naming or format rule".to_owned()
-    }
-
-    fn validate(&self, path: &AttributePath, value: &Value, diags: &mut Diagnostics) {
-        if let Some(text) = value.as_str()
-            && let Err(problem) = (self.0)(text)
-        {
-            diags.add_attribute_error(path.clone(), "Invalid Attribute Value", sentence(&problem));
-        }
-    }
-}
-
-/// `problem` with a capital first letter and a final full stop.
-pub(crate) fn sentence(problem: &str) -> String {
-    let mut chars = problem.chars();
-    let mut text: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !text.ends_with('.') {
-        text.push('.');
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::eventhub_data_connection::rules;
     use terraform_plugin::schema::Mode;
 
     #[test]
@@ -159,21 +121,5 @@ mod tests {
         assert_eq!(mode("retrieval_start_date"), Mode::OptionalComputed);
         assert_eq!(mode("table_name"), Mode::Optional);
         assert_eq!(mode("provisioning_state"), Mode::Computed);
-    }
-
-    #[test]
-    fn rule_messages_become_sentences() {
-        let mut diags = Diagnostics::new();
-        Rule(rules::validate_compression).validate(
-            &AttributePath::attr("compression"),
-            &"gzip".into(),
-            &mut diags,
-        );
-        let detail = &diags.iter().next().unwrap().detail;
-        assert!(
-            detail.starts_with("Compression values are case-sensitive"),
-            "{detail}"
-        );
-        assert!(detail.ends_with('.'));
     }
 }
