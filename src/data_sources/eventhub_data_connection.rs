@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use crate::client::AzureHandle;
 use crate::errors::explain;
-use crate::resources::eventhub_data_connection::attributes::{
-    ATTRIBUTES, Attr, Azure, ID, LOCATION,
-};
+use crate::resources::eventhub_data_connection::attributes::{ATTRIBUTES, Attr, Azure};
+use crate::resources::eventhub_data_connection::names::{ID, LOCATION};
 use crate::resources::eventhub_data_connection::schema::typed;
 use crate::resources::eventhub_data_connection::{TYPE_NAME, model, rules, wrong_kind};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};

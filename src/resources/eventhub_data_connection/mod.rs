@@ -22,6 +22,7 @@
 mod aftermath;
 pub(crate) mod attributes;
 pub(crate) mod model;
+pub(crate) mod names;
 mod plan;
 pub(crate) mod rules;
 pub(crate) mod schema;
@@ -41,7 +42,7 @@ use terraform_plugin::schema::Schema;
 use terraform_plugin::timeouts::Timeouts;
 use terraform_plugin::value::Value;
 
-use attributes::{
+use names::{
     CLUSTER_NAME, COMPRESSION, DATA_FORMAT, EVENT_SYSTEM_PROPERTIES, ID, IDENTITY_ID, LOCATION,
     PROVISIONING_STATE, RESOURCE_GROUP_NAME, SKIP_PREFLIGHT_VALIDATION,
 };

@@ -13,9 +13,10 @@
 use kusto_arm::{DataConnectionId, EventHubDataConnection, EventHubSettings};
 use terraform_plugin::value::Value;
 
-use super::attributes::{
-    ATTRIBUTES, Azure, CLUSTER_NAME, CONSUMER_GROUP, DATA_FORMAT, DATABASE_NAME, EVENTHUB_ID,
-    IDENTITY_ID, MAPPING_RULE_NAME, NAME, RESOURCE_GROUP_NAME, TABLE_NAME,
+use super::attributes::{ATTRIBUTES, Azure};
+use super::names::{
+    CLUSTER_NAME, CONSUMER_GROUP, DATA_FORMAT, DATABASE_NAME, EVENTHUB_ID, IDENTITY_ID,
+    MAPPING_RULE_NAME, NAME, RESOURCE_GROUP_NAME, TABLE_NAME,
 };
 
 /// The provisioning state of a ready connection.

@@ -13,7 +13,7 @@ use crate::client::AzureHandle;
 use terraform_plugin::resource::{ModifyPlanRequest, ModifyPlanResponse};
 use terraform_plugin::value::Value;
 
-use super::attributes::{ID, IDENTITY_ID, MANAGED_IDENTITY_OBJECT_ID, PROVISIONING_STATE};
+use super::names::{ID, IDENTITY_ID, MANAGED_IDENTITY_OBJECT_ID, PROVISIONING_STATE};
 use super::{model, spelling};
 
 /// The resource-level plan adjustments: the computed values known before apply.

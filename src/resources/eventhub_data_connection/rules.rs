@@ -23,7 +23,7 @@ use time::format_description::well_known::Rfc3339;
 
 use kusto_arm::{ClusterId, DataConnectionId, EventHubId, IdError, ManagedIdentityId};
 
-use super::attributes::{
+use super::names::{
     COMPRESSION, DATA_FORMAT, DATABASE_ROUTING_TYPE, EVENT_SYSTEM_PROPERTIES, EVENTHUB_ID, ID,
     IDENTITY_ID, LOCATION, RETRIEVAL_START_DATE,
 };
