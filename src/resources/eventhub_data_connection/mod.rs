@@ -35,8 +35,8 @@ use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
     CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
-    ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource, UpdateRequest,
-    UpdateResponse,
+    ModifyPlanRequest, ModifyPlanResponse, ObjectRequest, ReadRequest, ReadResponse, Resource,
+    UpdateRequest, UpdateResponse,
 };
 use terraform_plugin::schema::Schema;
 use terraform_plugin::timeouts::Timeouts;
@@ -141,11 +141,8 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 
     async fn read(&self, req: ReadRequest<AzureHandle>, resp: &mut ReadResponse) {
-        let ctx = CallContext::new(req.timeout, req.cancel);
-        let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
-            return;
-        };
-        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+        let ctx = CallContext::new(req.timeout, req.cancel.clone());
+        let Some((id, client)) = existing(&req, &ctx, &mut resp.diagnostics).await else {
             return;
         };
         match client.data_connections().get(&ctx, &id).await {
@@ -225,11 +222,8 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
     }
 
     async fn delete(&self, req: DeleteRequest<AzureHandle>, resp: &mut DeleteResponse) {
-        let ctx = CallContext::new(req.timeout, req.cancel);
-        let Some(id) = id_in_state(&req.state, &mut resp.diagnostics) else {
-            return;
-        };
-        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+        let ctx = CallContext::new(req.timeout, req.cancel.clone());
+        let Some((id, client)) = existing(&req, &ctx, &mut resp.diagnostics).await else {
             return;
         };
         let api = client.data_connections();
@@ -353,6 +347,18 @@ async fn passes_preflight(
 }
 
 /// The shared Azure client, or an error diagnostic saying why there is none.
+/// The connection an existing state names and the Azure client to reach it, for a read or a
+/// delete; `None` once `diags` says why not.
+async fn existing<'a>(
+    req: &'a ObjectRequest<AzureHandle>,
+    ctx: &CallContext,
+    diags: &mut Diagnostics,
+) -> Option<(DataConnectionId, &'a kusto_arm::Client)> {
+    let id = id_in_state(&req.state, diags)?;
+    let client = connect(&req.provider, ctx, diags).await?;
+    Some((id, client))
+}
+
 async fn connect<'a>(
     provider: &'a AzureHandle,
     ctx: &CallContext,
