@@ -218,11 +218,13 @@ mod tests {
 
     #[test]
     fn sentences_start_capitalised_and_end_with_one_full_stop() {
-        assert_eq!(
-            sentence("values are case-sensitive"),
-            "Values are case-sensitive."
-        );
-        assert_eq!(sentence("ärger."), "Ärger.");
-        assert_eq!(sentence(""), ".");
+        let cases = [
+            ("values are case-sensitive", "Values are case-sensitive."),
+            ("ärger.", "Ärger."),
+            ("", "."),
+        ];
+        for (problem, expected) in cases {
+            assert_eq!(sentence(problem), expected);
+        }
     }
 }

@@ -76,11 +76,8 @@ mod tests {
     #[test]
     fn declared_schemas_obey_terraform_rules() {
         let server = Server::new(TestProvider::default());
-        assert!(
-            server.schema_diagnostics().is_empty(),
-            "{:?}",
-            server.schema_diagnostics()
-        );
+        let problems = server.schema_diagnostics();
+        assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(server.resource_schemas().count(), 2);
     }
 }
