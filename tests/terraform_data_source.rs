@@ -1,10 +1,8 @@
 //! The `kusto_eventhub_data_connection` data source end to end: reading a connection made
 //! elsewhere by its names or by its id, and the errors for a missing one or another kind.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::scenario::*;
+use test_support::terraform::scenario::*;
 
 fn by_names(label: &str, name: &str) -> String {
     format!(

@@ -9,14 +9,12 @@
 //! - examples/quickstart, written for the emulator's default world, is applied, planned (no
 //!   changes) and destroyed against a running emulator.
 
-mod terraform;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use terraform::Workspace;
-use terraform::emulator::Emulator;
-use terraform::scenario::{APPLY, DESTROY, PLAN_DETAILED, workspace_for};
+use test_support::terraform::Workspace;
+use test_support::terraform::emulator::Emulator;
+use test_support::terraform::scenario::{APPLY, DESTROY, PLAN_DETAILED, workspace_for};
 
 /// The provider requirement added to an example that has none.
 const REQUIRED_PROVIDERS: &str = r#"terraform {

@@ -7,64 +7,42 @@
 //! agree (no orphan, no double owner, nothing lost), that the next apply with the fault
 //! cleared converges, and that the plan after it is empty.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::emulator::Emulator;
-use terraform::scenario::*;
+use test_support::terraform;
+use test_support::terraform::emulator::{Emulator, statuses_on};
+use test_support::terraform::faults::*;
+use test_support::terraform::scenario::*;
 
 /// The emulator's refusal of a write while the cluster runs another operation.
 const BUSY: &str = "ServiceIsInMaintenance";
 
 /// PUTs of data connection `name` in the request log, with their statuses.
 fn puts_of(scenario: &Scenario, name: &str) -> Vec<u16> {
-    let id = connection_id(name);
-    let requests = scenario.emulator.requests();
-    requests
-        .iter()
-        .filter(|r| r.is_on("PUT", &id))
-        .map(|r| r.status)
-        .collect()
-}
-
-/// How many operations of `kind` (`Create`, `Delete`, ...) the emulator started.
-fn operations_of(scenario: &Scenario, kind: &str) -> usize {
-    scenario
-        .emulator
-        .operations()
-        .iter()
-        .filter(|o| o.kind == kind)
-        .count()
+    statuses_on(&scenario.emulator.requests(), "PUT", &connection_id(name))
 }
 
 /// Applies `name` under `rules`; the apply must succeed with the connection in state, untainted
 /// and Succeeded, created by one operation. Returns the run (for its log).
 #[track_caller]
 fn create_survives(scenario: &Scenario, name: &str, rules: &[Value]) -> terraform::Run {
-    scenario.faults(rules);
     let hcl = connection("test", name, &[]);
-    let run = scenario.apply_run(&hcl);
-    assert_exit(&run, 0);
-    let state = scenario.state();
-    let entry = state.entry(&address("test"));
-    assert_ne!(entry["tainted"], json!(true), "{entry:#}");
+    let (run, state) = scenario.apply_despite(rules, &hcl, "test");
     assert_attributes(
-        &entry["values"],
+        state.values(&address("test")),
         &[
             ("id", json!(connection_id(name))),
             ("provisioning_state", json!("Succeeded")),
         ],
     );
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
     assert_eq!(
-        operations_of(scenario, "Create"),
+        scenario.emulator.operations_of("Create"),
         1,
         "{:#?}",
         scenario.emulator.operations()
     );
     scenario.assert_converges(&hcl);
     assert_eq!(
-        operations_of(scenario, "Delete"),
+        scenario.emulator.operations_of("Delete"),
         0,
         "a healthy connection was replaced"
     );
@@ -197,19 +175,16 @@ fn a_busy_cluster_refusing_the_create_is_waited_out() {
 #[test]
 fn a_create_failing_because_the_cluster_was_busy_is_retried() {
     let scenario = Scenario::new();
-    scenario.faults(&[rule(
+    let busy = rule(
         "PUT",
         CONNECTION_PATH,
         1,
         json!({"type": "lro", "outcome": "Failed", "code": BUSY,
                "message": "Cluster 'democluster' is busy with another operation. Retry later."}),
-    )]);
+    );
     let hcl = connection("test", "rolled-back", &[]);
-    assert_exit(&scenario.apply_run(&hcl), 0);
+    scenario.apply_despite(&[busy], &hcl, "test");
     assert_eq!(puts_of(&scenario, "rolled-back"), [201, 201]);
-    let state = scenario.state();
-    assert_ne!(state.entry(&address("test"))["tainted"], json!(true));
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
     scenario.assert_converges(&hcl);
 }
 
@@ -223,14 +198,8 @@ fn a_create_timing_out_keeps_what_azure_holds() {
         ("timeouts", json!({"create": "1s"})),
     ];
     let run = scenario.apply_failing(&connection("test", "late", &args));
-    assert_exit(&run, 1);
-    assert_names_cause(&run, &["timed out"]);
-    let state = scenario.state();
-    assert_attributes(
-        state.values(&address("test")),
-        &[("id", json!(connection_id("late")))],
-    );
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
+    let state = scenario.assert_failed_consistently(&run, &["timed out"]);
+    state.assert_holds("test", "late");
     scenario.assert_converges(&connection("test", "late", &args[..1]));
     scenario.destroy();
 }
@@ -254,10 +223,7 @@ fn an_interrupted_create_keeps_the_connection_in_state() {
         assert_names_cause(&run, &["interrupt"]);
     }
     let state = scenario.state();
-    assert_attributes(
-        state.values(&address("test")),
-        &[("id", json!(connection_id("interrupted")))],
-    );
+    state.assert_holds("test", "interrupted");
     assert_state_matches_azure(&scenario.emulator, &[&state]);
     scenario.assert_converges(&hcl);
     scenario.destroy();
@@ -308,7 +274,7 @@ fn after_the_provider_was_killed_an_import_recovers_the_connection() {
         [(address("test"), id.to_ascii_lowercase())]
     );
     assert_eq!(
-        operations_of(&scenario, "Create"),
+        scenario.emulator.operations_of("Create"),
         1,
         "the connection was replaced"
     );

@@ -5,10 +5,16 @@
 //! Each case asserts the exit code, that the error names the cause, that Azure and the state
 //! agree, and that the next apply (the fault cleared) converges with an empty plan.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::scenario::*;
+use test_support::terraform::faults::*;
+use test_support::terraform::scenario::*;
+
+/// A scenario for `step` (`create`, `update`, `delete`) ending `outcome`, and the name of its
+/// connection (`update-failed`).
+fn scenario_for(step: &str, outcome: &str) -> (Scenario, String) {
+    let name = format!("{step}-{}", outcome.to_ascii_lowercase());
+    (Scenario::new(), name)
+}
 
 /// An `lro` action ending the operation with `outcome` and a message naming it.
 fn ending(outcome: &str) -> (Value, String) {
@@ -16,48 +22,52 @@ fn ending(outcome: &str) -> (Value, String) {
     (operation_ending(outcome, &message), message)
 }
 
+/// Two tests of each `case`: its operation ending `Failed`, then `Canceled`.
+macro_rules! failed_and_canceled {
+    ($($case:ident: $failed:ident, $canceled:ident;)*) => {$(
+        #[test]
+        fn $failed() {
+            $case("Failed");
+        }
+
+        #[test]
+        fn $canceled() {
+            $case("Canceled");
+        }
+    )*};
+}
+
+failed_and_canceled! {
+    create_ending: a_create_ending_failed_is_kept_tainted_and_replaced, a_create_ending_canceled_is_kept_tainted_and_replaced;
+    update_ending: a_failed_update_shows_in_the_next_plan_and_heals, a_canceled_update_shows_in_the_next_plan_and_heals;
+    delete_ending: a_failed_delete_keeps_the_connection_until_the_next_destroy, a_canceled_delete_keeps_the_connection_until_the_next_destroy;
+}
+
 /// The create's operation ends `outcome`: the error is the service's, the connection Azure
 /// keeps is in state, tainted, and the next apply replaces it.
 #[track_caller]
 fn create_ending(outcome: &str) {
-    let scenario = Scenario::new();
+    let (scenario, name) = scenario_for("create", outcome);
     let (action, message) = ending(outcome);
-    scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, action)]);
-    let name = format!("create-{}", outcome.to_ascii_lowercase());
     let hcl = connection("test", &name, &[]);
-    let run = scenario.apply_failing(&hcl);
-    assert_exit(&run, 1);
-    assert_names_cause(&run, &[&message]);
-    let state = scenario.state();
-    assert_eq!(state.entry(&address("test"))["tainted"], json!(true));
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
+    let run = scenario.apply_failing_under(&[rule("PUT", CONNECTION_PATH, 1, action)], &hcl);
+    let state = scenario.assert_failed_consistently(&run, &[&message]);
+    assert!(state.is_tainted(&address("test")));
     scenario.assert_converges(&hcl);
     scenario.destroy();
-}
-
-#[test]
-fn a_create_ending_failed_is_kept_tainted_and_replaced() {
-    create_ending("Failed");
-}
-
-#[test]
-fn a_create_ending_canceled_is_kept_tainted_and_replaced() {
-    create_ending("Canceled");
 }
 
 /// The update's operation ends `outcome`: the error is the service's, state records what
 /// Azure holds so that the next plan is not empty, and the next apply heals the connection.
 #[track_caller]
 fn update_ending(outcome: &str) {
-    let scenario = Scenario::new();
-    let name = format!("update-{}", outcome.to_ascii_lowercase());
+    let (scenario, name) = scenario_for("update", outcome);
     scenario.apply(&connection(
         "test",
         &name,
         &[("mapping_rule_name", json!("events_json"))],
     ));
     let (action, message) = ending(outcome);
-    scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, action)]);
     let changed = connection(
         "test",
         &name,
@@ -66,16 +76,12 @@ fn update_ending(outcome: &str) {
             ("data_format", json!("CSV")),
         ],
     );
-    let run = scenario.apply_failing(&changed);
-    assert_exit(&run, 1);
-    assert_names_cause(&run, &[&message]);
-    let state = scenario.state();
-    assert_ne!(
-        state.entry(&address("test"))["tainted"],
-        json!(true),
+    let run = scenario.apply_failing_under(&[rule("PUT", CONNECTION_PATH, 1, action)], &changed);
+    let state = scenario.assert_failed_consistently(&run, &[&message]);
+    assert!(
+        !state.is_tainted(&address("test")),
         "an update is no reason to replace"
     );
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
 
     scenario.emulator.clear_faults();
     let plan = scenario.workspace.terraform(&PLAN_DETAILED);
@@ -93,48 +99,24 @@ fn update_ending(outcome: &str) {
     scenario.destroy();
 }
 
-#[test]
-fn a_failed_update_shows_in_the_next_plan_and_heals() {
-    update_ending("Failed");
-}
-
-#[test]
-fn a_canceled_update_shows_in_the_next_plan_and_heals() {
-    update_ending("Canceled");
-}
-
 /// The delete's operation ends `outcome`: destroy fails with the service's error, the
 /// connection stays in Azure and in state, and the next destroy removes it.
 #[track_caller]
 fn delete_ending(outcome: &str) {
-    let scenario = Scenario::new();
-    let name = format!("delete-{}", outcome.to_ascii_lowercase());
+    let (scenario, name) = scenario_for("delete", outcome);
     scenario.apply(&connection("test", &name, &[]));
     let (action, message) = ending(outcome);
     scenario.faults(&[rule("DELETE", CONNECTION_PATH, 1, action)]);
     let run = scenario.destroy_run(&[]);
-    assert_exit(&run, 1);
-    assert_names_cause(&run, &[&message]);
-    let state = scenario.state();
+    let state = scenario.assert_failed_consistently(&run, &[&message]);
     assert_eq!(
         managed_connections(&state).len(),
         1,
         "the connection left the state"
     );
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
     scenario.emulator.clear_faults();
     scenario.destroy();
     assert!(scenario.state().addresses().is_empty());
-}
-
-#[test]
-fn a_failed_delete_keeps_the_connection_until_the_next_destroy() {
-    delete_ending("Failed");
-}
-
-#[test]
-fn a_canceled_delete_keeps_the_connection_until_the_next_destroy() {
-    delete_ending("Canceled");
 }
 
 /// Omitted arguments with documented defaults plan those defaults: changed in Azure, they show
@@ -161,15 +143,12 @@ fn defaults_changed_outside_terraform_are_planned_back() {
             run.stdout
         );
     }
-    scenario.apply_saved_plan();
-    scenario.assert_azure_holds(
-        &id,
-        &[
-            ("compression", json!("None")),
-            ("databaseRouting", json!("Single")),
-            ("eventSystemProperties", json!([])),
-        ],
-    );
+    let defaults = [
+        ("compression", json!("None")),
+        ("databaseRouting", json!("Single")),
+        ("eventSystemProperties", json!([])),
+    ];
+    scenario.apply_saved_plan_holding(&id, &defaults);
     scenario.assert_converges(&hcl);
     scenario.destroy();
 }

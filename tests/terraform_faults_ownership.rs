@@ -6,10 +6,9 @@
 //! Azure has exactly one owner (or is known to be foreign), and that the next apply converges
 //! with an empty plan.
 
-mod terraform;
-
 use serde_json::json;
-use terraform::scenario::*;
+use test_support::terraform::faults::*;
+use test_support::terraform::scenario::*;
 
 /// Two blocks, one name: one is created, the other fails naming the clash; Azure holds one
 /// connection and the state one owner of it. Keeping one block converges.

@@ -6,11 +6,10 @@
 //! Each case asserts the exit code, that Azure and the state agree, that the next apply with
 //! the fault cleared converges with an empty plan, and what the provider sent (the retries).
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::emulator::{Emulator, LoggedRequest};
-use terraform::scenario::*;
+use test_support::terraform::emulator::{Emulator, LoggedRequest, statuses_on};
+use test_support::terraform::faults::*;
+use test_support::terraform::scenario::*;
 
 /// Applies `name` under `rules`: the apply succeeds as if nothing happened, Azure and state
 /// agree, and the next apply converges. Returns the request log of the first apply.
@@ -27,13 +26,9 @@ fn create_with_despite(
     args: &[(&str, Value)],
     rules: &[Value],
 ) -> Vec<LoggedRequest> {
-    scenario.faults(rules);
     let hcl = connection("test", name, args);
-    assert_exit(&scenario.apply_run(&hcl), 0);
+    scenario.apply_despite(rules, &hcl, "test");
     let requests = scenario.emulator.requests();
-    let state = scenario.state();
-    assert_ne!(state.entry(&address("test"))["tainted"], json!(true));
-    assert_state_matches_azure(&scenario.emulator, &[&state]);
     scenario.assert_converges(&hcl);
     requests
 }
@@ -120,11 +115,22 @@ fn dropped(method: &str, path: &str) -> Value {
     rule(method, path, 1, json!({"type": "drop"}))
 }
 
+/// Creating `name` survives one connection dropped on `method` `path`, which was retried.
+#[track_caller]
+fn one_drop_is_retried(name: &str, method: &str, path: &str) {
+    let scenario = Scenario::new();
+    let requests = create_despite(&scenario, name, &[dropped(method, path)]);
+    assert_eq!(faulted(&requests, "drop"), 1);
+}
+
 #[test]
 fn a_dropped_read_is_retried() {
-    let scenario = Scenario::new();
-    let requests = create_despite(&scenario, "dropped-get", &[dropped("GET", CONNECTION_PATH)]);
-    assert_eq!(faulted(&requests, "drop"), 1);
+    one_drop_is_retried("dropped-get", "GET", CONNECTION_PATH);
+}
+
+#[test]
+fn a_dropped_poll_is_retried() {
+    one_drop_is_retried("dropped-poll", "GET", POLL_PATH);
 }
 
 #[test]
@@ -132,19 +138,7 @@ fn a_dropped_create_that_never_arrived_is_sent_again() {
     let scenario = Scenario::new();
     let requests = create_despite(&scenario, "dropped-put", &[dropped("PUT", CONNECTION_PATH)]);
     let id = connection_id("dropped-put");
-    let puts: Vec<u16> = requests
-        .iter()
-        .filter(|r| r.is_on("PUT", &id))
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(puts, [0, 201]);
-}
-
-#[test]
-fn a_dropped_poll_is_retried() {
-    let scenario = Scenario::new();
-    let requests = create_despite(&scenario, "dropped-poll", &[dropped("GET", POLL_PATH)]);
-    assert_eq!(faulted(&requests, "drop"), 1);
+    assert_eq!(statuses_on(&requests, "PUT", &id), [0, 201]);
 }
 
 /// The preflight validation has no side effects, so a dropped one is simply sent again.
@@ -264,9 +258,8 @@ fn a_refused_credential_is_reported_once() {
     let words = "Invalid client secret provided (refused by the test)";
     let refused =
         json!({"type": "status", "status": 401, "code": "invalid_client", "message": words});
-    scenario.faults(&[rule("POST", TOKEN_PATH, 1000, refused)]);
     let hcl = connection("test", "refused", &[]);
-    let run = scenario.apply_failing(&hcl);
+    let run = scenario.apply_failing_under(&[rule("POST", TOKEN_PATH, 1000, refused)], &hcl);
     assert_exit(&run, 1);
     assert_names_cause(&run, &[words]);
     assert_eq!(

@@ -2,12 +2,11 @@
 //! every admin call the resource tests rely on does what they expect, and a configuration
 //! written by the harness is valid HCL for Terraform.
 
-mod terraform;
-
 use reqwest::Certificate;
 use serde_json::{Value, json};
-use terraform::emulator::Emulator;
-use terraform::scenario::*;
+use test_support::terraform;
+use test_support::terraform::emulator::Emulator;
+use test_support::terraform::scenario::*;
 
 #[test]
 fn the_emulator_starts_with_the_world_the_tests_are_written_for() {

@@ -2,10 +2,9 @@
 //! schema, and validating and planning provider configurations. No Azure endpoint is involved:
 //! a provider block alone must never make a network call.
 
-mod terraform;
-
 use serde_json::Value;
-use terraform::{PROVIDER_VERSION, Workspace};
+use test_support::terraform;
+use test_support::terraform::{PROVIDER_VERSION, Workspace};
 
 const REQUIRED_PROVIDERS: &str = r#"
 terraform {

@@ -9,8 +9,6 @@
 //! providers lock` for every released platform, `terraform init`) and the quickstart through
 //! it against the released emulator; and a second build giving the same bytes, signed.
 
-mod terraform;
-
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
@@ -24,9 +22,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use terraform::Workspace;
-use terraform::emulator::Emulator;
-use terraform::scenario::{APPLY, DESTROY, PLAN_DETAILED};
+use test_support::terraform;
+use test_support::terraform::Workspace;
+use test_support::terraform::emulator::Emulator;
+use test_support::terraform::scenario::{APPLY, DESTROY, PLAN_DETAILED};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -106,6 +105,16 @@ impl Release {
     fn manifest(&self) -> PathBuf {
         self.file(&format!("terraform-provider-kusto_{VERSION}_manifest.json"))
     }
+
+    /// The names of the zips built: the provider's and the emulator's for each platform.
+    fn zip_names(&self) -> impl Iterator<Item = String> {
+        self.platforms.iter().flat_map(|p| {
+            [
+                format!("terraform-provider-kusto_{VERSION}_{p}.zip"),
+                format!("kusto-emulator_{VERSION}_{p}.zip"),
+            ]
+        })
+    }
 }
 
 /// The release every test checks, built on first use.
@@ -159,16 +168,6 @@ fn run_release(args: &[&OsStr], env: &[(&str, &Path)]) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     log
-}
-
-/// The platform this machine is, in Terraform's OS_ARCH form.
-fn host_platform() -> String {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("{}_{arch}", std::env::consts::OS)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -320,7 +319,7 @@ fn locked_hashes(lock_file: &str) -> BTreeSet<String> {
 #[test]
 fn every_platform_is_built_or_skipped_with_a_reason() {
     let release = release();
-    let host = host_platform();
+    let host = terraform::platform();
     assert!(
         release.platforms.contains(&host.as_str()),
         "the host platform {host} was not built:\n{}",
@@ -348,16 +347,7 @@ fn every_platform_is_built_or_skipped_with_a_reason() {
         }
     }
 
-    let mut expected: BTreeSet<String> = release
-        .platforms
-        .iter()
-        .flat_map(|p| {
-            [
-                format!("terraform-provider-kusto_{VERSION}_{p}.zip"),
-                format!("kusto-emulator_{VERSION}_{p}.zip"),
-            ]
-        })
-        .collect();
+    let mut expected: BTreeSet<String> = release.zip_names().collect();
     expected.insert(format!("terraform-provider-kusto_{VERSION}_SHA256SUMS"));
     expected.insert(format!("terraform-provider-kusto_{VERSION}_manifest.json"));
     let written: BTreeSet<String> = fs::read_dir(release.dist.path())
@@ -420,16 +410,7 @@ fn the_manifest_and_sha256sums_describe_the_release() {
     let mut sorted = listed.clone();
     sorted.sort();
     assert_eq!(listed, sorted, "SHA256SUMS is sorted by name");
-    let mut expected: Vec<String> = release
-        .platforms
-        .iter()
-        .flat_map(|p| {
-            [
-                format!("terraform-provider-kusto_{VERSION}_{p}.zip"),
-                format!("kusto-emulator_{VERSION}_{p}.zip"),
-            ]
-        })
-        .collect();
+    let mut expected: Vec<String> = release.zip_names().collect();
     expected.push(format!("terraform-provider-kusto_{VERSION}_manifest.json"));
     expected.sort();
     assert_eq!(listed, expected);
@@ -468,7 +449,7 @@ fn each_zip_holds_one_executable_for_its_platform() {
 #[test]
 fn terraform_installs_the_release_from_the_packed_mirror_and_runs_the_quickstart() {
     let release = release();
-    let host = host_platform();
+    let host = terraform::platform();
     let config_dir = tempfile::tempdir().expect("CLI configuration directory");
     let config = config_dir.path().join("kusto.tfrc");
     let mirror = release.mirror.path().to_str().expect("UTF-8 mirror path");

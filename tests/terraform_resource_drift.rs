@@ -1,10 +1,8 @@
 //! `kusto_eventhub_data_connection` and the world outside Terraform: connections deleted or
 //! changed behind Terraform's back, connections that already exist, and `terraform import`.
 
-mod terraform;
-
 use serde_json::json;
-use terraform::scenario::*;
+use test_support::terraform::scenario::*;
 
 #[test]
 fn deleted_outside_terraform_is_planned_for_creation() {
@@ -15,10 +13,8 @@ fn deleted_outside_terraform_is_planned_for_creation() {
     scenario.emulator.delete_data_connection(&id);
 
     scenario.assert_plans(&hcl, &address("test"), &["create"]);
-    scenario.apply_saved_plan();
-    scenario.assert_azure_holds(&id, &[("tableName", json!("Events"))]);
-    scenario.assert_no_changes();
-    scenario.destroy();
+    scenario.apply_saved_plan_holding(&id, &[("tableName", json!("Events"))]);
+    scenario.assert_no_changes_then_destroy();
 }
 
 #[test]
@@ -38,16 +34,12 @@ fn changed_outside_terraform_is_planned_back_in_place() {
         "the plan does not show the drifted value being set back:\n{}",
         run.stdout
     );
-    scenario.apply_saved_plan();
-    scenario.assert_azure_holds(
-        &id,
-        &[
-            ("mappingRuleName", json!("events_json")),
-            ("dataFormat", json!("JSON")),
-        ],
-    );
-    scenario.assert_no_changes();
-    scenario.destroy();
+    let fixed = [
+        ("mappingRuleName", json!("events_json")),
+        ("dataFormat", json!("JSON")),
+    ];
+    scenario.apply_saved_plan_holding(&id, &fixed);
+    scenario.assert_no_changes_then_destroy();
 }
 
 #[test]
@@ -129,8 +121,7 @@ fn import_of_an_existing_connection_in_any_casing() {
             ("provisioning_state", json!("Succeeded")),
         ],
     );
-    scenario.assert_no_changes();
-    scenario.destroy();
+    scenario.assert_no_changes_then_destroy();
 }
 
 #[test]
@@ -233,8 +224,7 @@ fn omitted_defaults_are_enforced_against_drift() {
     );
     let run = scenario.assert_plans(&hcl, &address("test"), &["update"]);
     assert!(run.stdout.contains("x-opt-offset"), "{}", run.stdout);
-    scenario.apply_saved_plan();
-    scenario.assert_azure_holds(&id, &[("eventSystemProperties", json!([]))]);
+    scenario.apply_saved_plan_holding(&id, &[("eventSystemProperties", json!([]))]);
     scenario.assert_no_changes();
 
     // `compression` and `database_routing_type` force a new connection, as in azurerm.

@@ -2,11 +2,10 @@
 //! plan, the preflight validation, an operation that fails after Azure accepted the create,
 //! and throttling.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::emulator::Emulator;
-use terraform::scenario::*;
+use test_support::terraform::emulator::{Emulator, LoggedRequest, statuses_on};
+use test_support::terraform::faults::*;
+use test_support::terraform::scenario::*;
 
 /// Each invalid configuration fails `terraform plan` with a diagnostic on the offending
 /// argument (Terraform then quotes its line) before any request reaches Azure.
@@ -51,8 +50,11 @@ fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
         ),
     ];
     for (case, args) in cases {
-        scenario.write(&connection("test", "invalid", &args));
-        let run = scenario.workspace.plan().failure();
+        let run = scenario.assert_refused_offline(
+            &connection("test", "invalid", &args),
+            &PLAN,
+            &format!("{case}: plan-time validation"),
+        );
         let quoted = args
             .iter()
             .any(|(argument, value)| run.stderr.contains(&line(argument, value)));
@@ -61,8 +63,21 @@ fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
             "{case}: the error is not reported at the argument:\n{}",
             run.output()
         );
-        scenario.assert_sent_nothing(&format!("{case}: plan-time validation"));
     }
+}
+
+/// Applies connection `name` reading the table `Missing` (with `args` too): the apply fails
+/// with the service's words. Returns the request log.
+#[track_caller]
+fn apply_with_a_missing_table(
+    scenario: &Scenario,
+    name: &str,
+    args: &[(&str, Value)],
+) -> Vec<LoggedRequest> {
+    let args = [&[("table_name", json!("Missing"))][..], args].concat();
+    let run = scenario.apply_failing(&connection("test", name, &args));
+    run.assert_says("table does not exist", "the service's error");
+    scenario.emulator.requests()
 }
 
 /// The service's validation runs before the create: a missing table fails the apply with the
@@ -70,17 +85,7 @@ fn invalid_arguments_are_rejected_at_plan_naming_the_argument() {
 #[test]
 fn preflight_validation_stops_a_create_with_a_missing_table() {
     let scenario = Scenario::new();
-    let run = scenario.apply_failing(&connection(
-        "test",
-        "no-table",
-        &[("table_name", json!("Missing"))],
-    ));
-    assert!(
-        run.stderr_text().contains("table does not exist"),
-        "the service's validation error is not shown:\n{}",
-        run.output()
-    );
-    let requests = scenario.emulator.requests();
+    let requests = apply_with_a_missing_table(&scenario, "no-table", &[]);
     assert!(
         requests.iter().any(|r| r.method == "POST"
             && r.path
@@ -101,20 +106,8 @@ fn preflight_validation_stops_a_create_with_a_missing_table() {
 #[test]
 fn skipping_the_preflight_validation_sends_the_create() {
     let scenario = Scenario::new();
-    let run = scenario.apply_failing(&connection(
-        "test",
-        "unchecked",
-        &[
-            ("table_name", json!("Missing")),
-            ("skip_preflight_validation", json!(true)),
-        ],
-    ));
-    assert!(
-        run.stderr_text().contains("table does not exist"),
-        "{}",
-        run.output()
-    );
-    let requests = scenario.emulator.requests();
+    let skip = [("skip_preflight_validation", json!(true))];
+    let requests = apply_with_a_missing_table(&scenario, "unchecked", &skip);
     assert!(
         !requests.iter().any(|r| r
             .path
@@ -123,8 +116,7 @@ fn skipping_the_preflight_validation_sends_the_create() {
         "the validation ran although skipped: {requests:#?}"
     );
     assert!(requests.iter().any(|r| r.method == "PUT"));
-    let state = scenario.state();
-    assert_eq!(state.entry(&address("test"))["tainted"], json!(true));
+    assert!(scenario.state().is_tainted(&address("test")));
     scenario.destroy();
 }
 
@@ -195,13 +187,9 @@ fn a_throttled_create_is_retried_after_retry_after() {
     scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, throttled)]);
     scenario.apply(&connection("test", "throttled", &[]));
 
-    let id = connection_id("throttled");
-    let puts: Vec<_> = scenario
+    let puts = scenario
         .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.is_on("PUT", &id))
-        .collect();
+        .requests_on("PUT", &connection_id("throttled"));
     assert_eq!(puts.len(), 2, "{puts:#?}");
     assert_eq!((puts[0].status, puts[1].status), (429, 201), "{puts:#?}");
     let waited = puts[1].time - puts[0].time;
@@ -209,8 +197,7 @@ fn a_throttled_create_is_retried_after_retry_after() {
         waited >= time::Duration::seconds(1),
         "retried after {waited}, before the Retry-After of 1 s"
     );
-    scenario.assert_no_changes();
-    scenario.destroy();
+    scenario.assert_no_changes_then_destroy();
 }
 
 /// A `409 Conflict` because another operation runs on the cluster is waited out and retried.
@@ -226,17 +213,12 @@ fn a_create_refused_by_a_busy_cluster_is_retried() {
     });
     scenario.faults(&[rule("PUT", CONNECTION_PATH, 1, busy)]);
     scenario.apply(&connection("test", "patient", &[]));
-    let id = connection_id("patient");
-    let statuses: Vec<u16> = scenario
-        .emulator
-        .requests()
-        .iter()
-        .filter(|r| r.is_on("PUT", &id))
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(statuses, [409, 201]);
-    scenario.assert_no_changes();
-    scenario.destroy();
+    let requests = scenario.emulator.requests();
+    assert_eq!(
+        statuses_on(&requests, "PUT", &connection_id("patient")),
+        [409, 201]
+    );
+    scenario.assert_no_changes_then_destroy();
 }
 
 /// The create timeout ends the wait for an operation Azure accepted: the apply returns while

@@ -3,10 +3,8 @@
 //! values too long, and characters outside ASCII where Azure's names are ASCII. Each stops at
 //! `terraform validate` with the argument's line quoted, before any request reaches Azure.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::scenario::*;
+use test_support::terraform::scenario::*;
 
 #[test]
 fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
@@ -60,21 +58,13 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
         ),
     ];
     for (argument, value, fragment) in cases {
-        scenario.write(&connection(
-            "test",
-            "dc-input",
-            &[(argument, value.clone())],
-        ));
-        let run = scenario
-            .workspace
-            .terraform(&["validate", "-no-color"])
-            .failure();
         let case = line(argument, &value);
-        assert!(
-            run.stderr.contains(&case),
-            "{case:?}: the error does not quote the argument's line:\n{}",
-            run.output()
+        let run = scenario.assert_refused_offline(
+            &connection("test", "dc-input", &[(argument, value.clone())]),
+            &VALIDATE,
+            &format!("{case:?}: validation"),
         );
+        run.assert_stderr_contains(&case, "the error does not quote the argument's line");
         let errors = run.stderr.matches("Error: ").count();
         assert_eq!(
             errors,
@@ -82,12 +72,7 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
             "{case:?}: not exactly one error:\n{}",
             run.output()
         );
-        assert!(
-            run.stderr.contains(fragment),
-            "{case:?}: the error does not say {fragment:?}:\n{}",
-            run.output()
-        );
-        scenario.assert_sent_nothing(&format!("{case:?}: validation"));
+        run.assert_stderr_contains(fragment, &format!("{case:?}: the error"));
     }
 }
 
@@ -97,9 +82,6 @@ fn untidy_values_and_nulls_stop_at_validate_naming_the_argument() {
 fn a_name_with_inner_spaces_validates() {
     let scenario = Scenario::new();
     scenario.write(&connection("test", "dc with spaces.v2", &[]));
-    scenario
-        .workspace
-        .terraform(&["validate", "-no-color"])
-        .success();
+    scenario.workspace.terraform(&VALIDATE).success();
     assert!(scenario.emulator.requests().is_empty());
 }

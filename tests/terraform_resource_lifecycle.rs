@@ -2,10 +2,8 @@
 //! each shape of configuration through create, refresh, import and destroy; every mutable
 //! argument updated in place (and really sent); immutable ones replacing the connection.
 
-mod terraform;
-
 use serde_json::{Value, json};
-use terraform::scenario::*;
+use test_support::terraform::scenario::*;
 
 #[test]
 fn minimal_configuration() {
@@ -14,24 +12,21 @@ fn minimal_configuration() {
         &connection("test", "minimal", &[]),
         "test",
         &[
-            ("id", json!(connection_id("minimal"))),
-            ("name", json!("minimal")),
-            ("resource_group_name", json!(RESOURCE_GROUP)),
-            ("location", json!("West Europe")),
-            ("cluster_name", json!(CLUSTER)),
-            ("database_name", json!(DATABASE)),
-            ("eventhub_id", json!(eventhub_id())),
-            ("consumer_group", json!("kusto")),
-            ("table_name", Value::Null),
-            ("mapping_rule_name", Value::Null),
-            ("data_format", Value::Null),
-            ("compression", json!("None")),
-            ("event_system_properties", json!([])),
-            ("identity_id", Value::Null),
-            ("managed_identity_object_id", Value::Null),
-            ("database_routing_type", json!("Single")),
-            ("provisioning_state", json!("Succeeded")),
-        ],
+            vec![("id", json!(connection_id("minimal")))],
+            required_arguments("minimal"),
+            vec![
+                ("table_name", Value::Null),
+                ("mapping_rule_name", Value::Null),
+                ("data_format", Value::Null),
+                ("compression", json!("None")),
+                ("event_system_properties", json!([])),
+                ("identity_id", Value::Null),
+                ("managed_identity_object_id", Value::Null),
+                ("database_routing_type", json!("Single")),
+                ("provisioning_state", json!("Succeeded")),
+            ],
+        ]
+        .concat(),
         &[
             ("eventHubResourceId", json!(eventhub_id())),
             ("consumerGroup", json!("kusto")),
@@ -47,24 +42,16 @@ fn minimal_configuration() {
 fn mapping_multijson_and_event_system_properties() {
     let scenario = Scenario::new();
     let properties = json!(["x-opt-enqueued-time", "x-opt-publisher"]);
+    let args = [
+        ("table_name", json!("Events")),
+        ("mapping_rule_name", json!("events_json")),
+        ("data_format", json!("MULTIJSON")),
+        ("event_system_properties", properties.clone()),
+    ];
     scenario.check_lifecycle(
-        &connection(
-            "test",
-            "with-properties",
-            &[
-                ("table_name", json!("Events")),
-                ("mapping_rule_name", json!("events_json")),
-                ("data_format", json!("MULTIJSON")),
-                ("event_system_properties", properties.clone()),
-            ],
-        ),
+        &connection("test", "with-properties", &args),
         "test",
-        &[
-            ("table_name", json!("Events")),
-            ("mapping_rule_name", json!("events_json")),
-            ("data_format", json!("MULTIJSON")),
-            ("event_system_properties", properties.clone()),
-        ],
+        &args,
         &[
             ("tableName", json!("Events")),
             ("mappingRuleName", json!("events_json")),
@@ -79,22 +66,15 @@ fn mapping_multijson_and_event_system_properties() {
 #[test]
 fn mapping_only_without_table_or_format() {
     let scenario = Scenario::new();
+    let args = [
+        ("location", json!("westeurope")),
+        ("mapping_rule_name", json!("events_json")),
+    ];
+    let unset = [("table_name", Value::Null), ("data_format", Value::Null)];
     scenario.check_lifecycle(
-        &connection(
-            "test",
-            "mapping-only",
-            &[
-                ("location", json!("westeurope")),
-                ("mapping_rule_name", json!("events_json")),
-            ],
-        ),
+        &connection("test", "mapping-only", &args),
         "test",
-        &[
-            ("location", json!("westeurope")),
-            ("mapping_rule_name", json!("events_json")),
-            ("table_name", Value::Null),
-            ("data_format", Value::Null),
-        ],
+        &[&args[..], &unset].concat(),
         &[
             ("mappingRuleName", json!("events_json")),
             ("tableName", Value::Null),
@@ -125,17 +105,15 @@ fn multi_database_routing() {
 #[test]
 fn identity_of_the_cluster_itself() {
     let scenario = Scenario::new();
+    let args = [("identity_id", json!(cluster_id()))];
     scenario.check_lifecycle(
-        &connection(
-            "test",
-            "system-identity",
-            &[("identity_id", json!(cluster_id()))],
-        ),
+        &connection("test", "system-identity", &args),
         "test",
         &[
-            ("identity_id", json!(cluster_id())),
-            ("managed_identity_object_id", json!(CLUSTER_PRINCIPAL_ID)),
-        ],
+            &args[..],
+            &[("managed_identity_object_id", json!(CLUSTER_PRINCIPAL_ID))],
+        ]
+        .concat(),
         &[
             ("managedIdentityResourceId", json!(cluster_id())),
             ("managedIdentityObjectId", json!(CLUSTER_PRINCIPAL_ID)),
@@ -148,13 +126,15 @@ fn user_assigned_identity() {
     let scenario = Scenario::new();
     attach_identity(&scenario.emulator);
     let identity = user_assigned_identity_id();
+    let args = [("identity_id", json!(identity))];
     scenario.check_lifecycle(
-        &connection("test", "user-identity", &[("identity_id", json!(identity))]),
+        &connection("test", "user-identity", &args),
         "test",
         &[
-            ("identity_id", json!(identity)),
-            ("managed_identity_object_id", json!(IDENTITY_PRINCIPAL_ID)),
-        ],
+            &args[..],
+            &[("managed_identity_object_id", json!(IDENTITY_PRINCIPAL_ID))],
+        ]
+        .concat(),
         &[
             ("managedIdentityResourceId", json!(identity)),
             ("managedIdentityObjectId", json!(IDENTITY_PRINCIPAL_ID)),

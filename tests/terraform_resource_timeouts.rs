@@ -4,11 +4,9 @@
 //! validation leaves nothing behind, and a change of the block alone is an in-place update
 //! that sends nothing to Azure.
 
-mod terraform;
-
 use serde_json::json;
-use terraform::emulator::Emulator;
-use terraform::scenario::{Scenario, address, connection, connection_id};
+use test_support::terraform::emulator::Emulator;
+use test_support::terraform::scenario::{Scenario, address, connection, connection_id};
 
 #[test]
 fn a_create_running_out_of_time_in_preflight_leaves_nothing() {

@@ -10,13 +10,11 @@
 //! given to the provider process alive when the connection's first request arrived; a
 //! connection that would match no process or two fails the test rather than being guessed.
 
-mod terraform;
-
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use terraform::emulator::{Emulator, LoggedRequest};
-use terraform::scenario::*;
+use test_support::terraform::emulator::{Emulator, LoggedRequest};
+use test_support::terraform::scenario::*;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 

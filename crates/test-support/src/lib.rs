@@ -4,10 +4,13 @@
 //! only their own), yet the provider's end-to-end tests and the ARM client's tests both need
 //! a running `kusto-emulator`. [`binary`] builds such a binary with the same cargo, profile
 //! and target directory as the test itself, and [`emulator`] runs one emulator per test.
+//! [`terraform`] is the provider package's end-to-end harness (the real `terraform` against
+//! the provider and an emulator): a library, so each test binary uses only its part of it.
 //!
 //! A dev-dependency only: nothing here ships.
 
 pub mod emulator;
+pub mod terraform;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,4 +1,5 @@
-//! Drives the real `terraform` binary against the provider built by this crate.
+//! Drives the real `terraform` binary against the provider of this build, for the provider
+//! package's end-to-end tests.
 //!
 //! In the spirit of terraform-plugin-testing: every test gets a fresh working directory whose CLI
 //! configuration installs `registry.terraform.io/kusto-tf/kusto` from a filesystem mirror holding
@@ -6,13 +7,12 @@
 //!
 //! The Terraform CLI is `$KUSTO_TEST_TERRAFORM` (set by `scripts/test.py`), else the one on PATH.
 //!
-//! [`emulator`] runs a `kusto-emulator` per test and [`scenario`] builds the resource tests'
-//! steps on both. Each test crate uses a part of this harness only, hence `dead_code` is
-//! allowed here.
-
-#![allow(dead_code)]
+//! [`emulator`] runs a `kusto-emulator` per test, [`scenario`] builds the resource tests'
+//! steps on both, and [`faults`] adds the fault matrix's. The harness is a library rather than a
+//! module each test binary compiles: every binary uses a different part of it.
 
 pub mod emulator;
+pub mod faults;
 pub mod scenario;
 
 use std::ffi::OsString;
@@ -23,8 +23,12 @@ use std::sync::OnceLock;
 
 use tempfile::TempDir;
 
-/// The provider's version, as the release and the mirror name it.
+/// The provider's version, as the release and the mirror name it (the workspace's version,
+/// which every package shares).
 pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The provider binary's name, as Cargo builds it and the mirror installs it.
+const PROVIDER_BINARY: &str = "terraform-provider-kusto";
 
 /// A Terraform working directory with the provider installable from the mirror.
 pub struct Workspace {
@@ -67,6 +71,27 @@ impl Run {
         self
     }
 
+    /// Panics with the whole output unless stderr contains `text`; `what` says what it is.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, text: &str, what: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "{what}: stderr does not contain {text:?}:\n{}",
+            self.output()
+        );
+    }
+
+    /// Panics with the whole output unless the diagnostics ([`Run::stderr_text`]) contain
+    /// `text`; `what` says what it is.
+    #[track_caller]
+    pub fn assert_says(&self, text: &str, what: &str) {
+        assert!(
+            self.stderr_text().contains(text),
+            "{what}: the diagnostics do not say {text:?}:\n{}",
+            self.output()
+        );
+    }
+
     /// The exit code (`-detailed-exitcode` gives 0 = no changes, 2 = changes, 1 = error).
     pub fn code(&self) -> Option<i32> {
         self.status.code()
@@ -84,6 +109,12 @@ impl Run {
             "--- stdout ---\n{}\n--- stderr ---\n{}",
             self.stdout, self.stderr
         )
+    }
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace::new()
     }
 }
 
@@ -124,7 +155,7 @@ impl Workspace {
 
     /// Runs `terraform plan` (no saved plan, no prompts).
     pub fn plan(&self) -> Run {
-        self.terraform(&["plan", "-input=false", "-no-color"])
+        self.terraform(&scenario::PLAN)
     }
 
     /// Runs `terraform import` of `id` into `address`.
@@ -199,23 +230,34 @@ pub fn terraform_cli() -> PathBuf {
 
 /// The CLI configuration that installs this provider from a mirror of the just-built binary.
 ///
-/// The mirror lives under Cargo's target tmp dir and is refreshed once per test process; the
-/// copy is written beside the final name and renamed, so concurrent test processes never see a
+/// The binary is the one Cargo built for the running test: Cargo builds a package's binaries
+/// before its integration tests, into the profile directory above the test executable (the
+/// path `CARGO_BIN_EXE_terraform-provider-kusto` names to the test crate itself).
+///
+/// The mirror lives in that profile directory and is refreshed once per test process; the copy
+/// is written beside the final name and renamed, so concurrent test processes never see a
 /// half-written binary.
 fn cli_config() -> PathBuf {
     static CONFIG: OnceLock<PathBuf> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("terraform-mirror");
+            let built = crate::profile_dir()
+                .join(format!("{PROVIDER_BINARY}{}", std::env::consts::EXE_SUFFIX));
+            assert!(
+                built.is_file(),
+                "{} is not built: only the provider package's tests install it",
+                built.display()
+            );
+            let root = crate::profile_dir().join("terraform-mirror");
             let package = root
                 .join("mirror")
                 .join("registry.terraform.io/kusto-tf/kusto")
                 .join(PROVIDER_VERSION)
                 .join(platform());
             fs::create_dir_all(&package).expect("create mirror");
-            let binary = package.join(format!("terraform-provider-kusto_v{PROVIDER_VERSION}"));
+            let binary = package.join(format!("{PROVIDER_BINARY}_v{PROVIDER_VERSION}"));
             let partial = package.join(format!(".partial-{}", std::process::id()));
-            fs::copy(env!("CARGO_BIN_EXE_terraform-provider-kusto"), &partial).expect("copy provider");
+            fs::copy(&built, &partial).expect("copy provider");
             fs::rename(&partial, &binary).expect("install provider into mirror");
 
             let config = root.join(format!("terraformrc-{}", std::process::id()));
@@ -233,7 +275,8 @@ fn cli_config() -> PathBuf {
         .clone()
 }
 
-fn platform() -> String {
+/// The platform this machine is, in Terraform's `OS_ARCH` form (`linux_amd64`).
+pub fn platform() -> String {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

@@ -5,7 +5,7 @@
 //! start-up contract), gives the environment a user exports to point the provider at it, and
 //! stops the process when dropped.
 //!
-//! The process handle and the admin calls every layer shares are in the `test-support` crate;
+//! The process handle and the admin calls every layer shares are in [`crate::emulator`];
 //! this module adds the typed views and world edits the Terraform tests need. Every admin call
 //! carries the ready line's `admin_token` (the shared handle sends it); the world it reads has
 //! no client secrets, and writing it back keeps them. The admin API is
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use test_support::emulator as support;
+use crate::emulator as support;
 
 use support::EmulatorProcess;
 pub use support::Ready;
@@ -59,6 +59,15 @@ impl LoggedRequest {
     pub fn is_arm(&self) -> bool {
         matches!(self.kind.as_str(), "arm" | "poll" | "poll_location")
     }
+}
+
+/// The statuses of the requests `method` on data connection `id`, in the order sent.
+pub fn statuses_on(requests: &[LoggedRequest], method: &str, id: &str) -> Vec<u16> {
+    requests
+        .iter()
+        .filter(|r| r.is_on(method, id))
+        .map(|r| r.status)
+        .collect()
 }
 
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
@@ -233,12 +242,24 @@ impl Emulator {
         serde_json::from_value(Value::Array(entries)).expect("request log JSON")
     }
 
+    /// The logged requests `method` on data connection `id`, in the order sent.
+    pub fn requests_on(&self, method: &str, id: &str) -> Vec<LoggedRequest> {
+        let mut requests = self.requests();
+        requests.retain(|r| r.is_on(method, id));
+        requests
+    }
+
+    /// How many operations of `kind` (`Create`, `Delete`, ...) the emulator started.
+    pub fn operations_of(&self, kind: &str) -> usize {
+        self.operations().iter().filter(|o| o.kind == kind).count()
+    }
+
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.runtime.block_on(self.process.clear_requests());
     }
 
-    /// Replaces the fault plan (see `src/emulator/faults.rs` for its JSON).
+    /// Replaces the fault plan (see `crates/kusto-emulator/src/faults.rs` for its JSON).
     pub fn set_faults(&self, plan: &Value) {
         self.runtime.block_on(self.process.set_faults(plan));
     }
