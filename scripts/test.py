@@ -18,7 +18,7 @@ import time
 
 from tooling import REPO, ensure_terraform, log
 
-# `     Running tests/emulator_arm.rs (target/debug/deps/emulator_arm-0123)`, `   Doc-tests name`
+# `     Running tests/layers.rs (target/debug/deps/layers-0123)`, `   Doc-tests name`
 SUITE_START = re.compile(r"^\s+(?:Running (?:unittests )?(\S+)|Doc-tests (\S+))")
 # `test result: ok. 8 passed; 0 failed; ...; finished in 0.38s`
 SUITE_RESULT = re.compile(r"^test result: (\w+)\. (\d+) passed; (\d+) failed.*finished in ([\d.]+)s")
