@@ -14,6 +14,8 @@ use terraform_plugin::value::Value;
 
 use super::TYPE_NAME;
 
+mod emulated;
+
 const SUB: &str = "00000000-0000-0000-0000-000000000001";
 const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
 const ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1";
@@ -86,16 +88,23 @@ fn proposed(server: &Server<KustoProvider>, prior: &Value, config: &Value) -> Va
     proposed
 }
 
+/// The plan of `config` over `prior`, as Terraform asks for it; a null `config` plans the
+/// destroy.
 fn plan(
     server: &Server<KustoProvider>,
     prior: &Value,
     config: &Value,
 ) -> PlanResourceChangeResponse {
+    let proposed = if config.is_null() {
+        Value::Null
+    } else {
+        proposed(server, prior, config)
+    };
     let resp = server.plan_resource_change(
         TYPE_NAME,
         PlanResourceChangeRequest {
             prior_state: prior.clone(),
-            proposed_state: proposed(server, prior, config),
+            proposed_state: proposed,
             config: config.clone(),
             prior_private: Vec::new(),
         },

@@ -1,4 +1,4 @@
-//! The provider's fast tier: the framework server drives the real provider and its real ARM
+//! The provider's fast tier: the framework server drives the resource and its real ARM
 //! client against the emulator served from inside this process, over HTTPS. No Terraform
 //! and no process is started, so the whole lifecycle and the fault handling run in about a
 //! second and can be stepped through in a debugger.
@@ -6,28 +6,26 @@
 //! What the end-to-end tests check with the `terraform` binary, these check one level down:
 //! the state each RPC returns, and what Azure (the emulator's store) holds afterwards.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use kusto_emulator::{AppState, Config, FaultPlan, Settings, SystemClock, World, tls};
 use serde_json::json;
 use tempfile::TempDir;
-use terraform_plugin::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
+use terraform_plugin::server::{ApplyResourceChangeRequest, Server};
 use terraform_plugin::value::Value;
-use terraform_provider_kusto::KustoProvider;
-use terraform_provider_kusto::config::Env;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-const TYPE_NAME: &str = "kusto_eventhub_data_connection";
-const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
+use super::{config, plan, server_with};
+use crate::KustoProvider;
+use crate::resources::eventhub_data_connection::TYPE_NAME;
 
 /// The emulator, served on a loopback port by a task of this test's runtime; stopped when
 /// dropped.
 struct Emulator {
     state: AppState,
-    env: BTreeMap<String, String>,
+    env: Vec<(&'static str, String)>,
     stop: Option<oneshot::Sender<()>>,
     _ca_dir: TempDir,
 }
@@ -67,18 +65,15 @@ impl Emulator {
             },
         ));
         let application = &world.applications[0];
-        let env = BTreeMap::from(
-            [
-                ("ARM_TENANT_ID", world.tenant_id.clone()),
-                ("ARM_SUBSCRIPTION_ID", world.subscriptions[0].clone()),
-                ("ARM_CLIENT_ID", application.client_id.clone()),
-                ("ARM_CLIENT_SECRET", application.client_secret.clone()),
-                ("ARM_USE_CLI", "false".to_owned()),
-                ("ARM_METADATA_HOSTNAME", address.to_string()),
-                ("SSL_CERT_FILE", ca_file.display().to_string()),
-            ]
-            .map(|(name, value)| (name.to_owned(), value)),
-        );
+        let env = vec![
+            ("ARM_TENANT_ID", world.tenant_id.clone()),
+            ("ARM_SUBSCRIPTION_ID", world.subscriptions[0].clone()),
+            ("ARM_CLIENT_ID", application.client_id.clone()),
+            ("ARM_CLIENT_SECRET", application.client_secret.clone()),
+            ("ARM_USE_CLI", "false".to_owned()),
+            ("ARM_METADATA_HOSTNAME", address.to_string()),
+            ("SSL_CERT_FILE", ca_file.display().to_string()),
+        ];
         Emulator {
             state,
             env,
@@ -89,11 +84,8 @@ impl Emulator {
 
     /// A framework server for the provider, configured to use this emulator.
     async fn provider(&self) -> Server<KustoProvider> {
-        let server = Server::new(KustoProvider::with_env(Env::Map(self.env.clone())));
-        let config = server.provider_schema().body().empty_value();
-        let diags = server.configure_provider(config, "1.11.4".to_owned()).await;
-        assert!(diags.is_empty(), "{diags:?}");
-        server
+        let vars: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        server_with(&vars).await
     }
 
     /// The data connections Azure holds, by lower-cased id.
@@ -115,47 +107,6 @@ impl Drop for Emulator {
     }
 }
 
-/// The quickstart's data connection, with `extra` settings.
-fn config(server: &Server<KustoProvider>, extra: &[(&str, &str)]) -> Value {
-    let (_, schema) = server
-        .resource_schemas()
-        .find(|(name, _)| *name == TYPE_NAME)
-        .unwrap();
-    let mut config = schema.body().empty_value();
-    let base = [
-        ("name", "dc1"),
-        ("resource_group_name", "rg-demo"),
-        ("location", "westeurope"),
-        ("cluster_name", "democluster"),
-        ("database_name", "demodb"),
-        ("eventhub_id", HUB),
-        ("consumer_group", "kusto"),
-        ("table_name", "Events"),
-        ("mapping_rule_name", "events_json"),
-        ("data_format", "JSON"),
-    ];
-    for (name, value) in base.iter().chain(extra) {
-        config.set(name, *value);
-    }
-    config
-}
-
-/// Terraform's proposed new state: the configuration, with prior values for computed
-/// attributes it leaves unset.
-fn proposed(server: &Server<KustoProvider>, prior: &Value, config: &Value) -> Value {
-    let (_, schema) = server
-        .resource_schemas()
-        .find(|(name, _)| *name == TYPE_NAME)
-        .unwrap();
-    let mut proposed = config.clone();
-    for attribute in schema.body().attributes() {
-        if attribute.mode().is_computed() && config.is_null_attr(attribute.name()) {
-            proposed.set(attribute.name(), prior.attr(attribute.name()).clone());
-        }
-    }
-    proposed
-}
-
 /// Plans `config` (null: destroy) over `prior` and applies the plan, as `terraform apply`
 /// does; returns the new state and the error details.
 async fn apply(
@@ -163,21 +114,7 @@ async fn apply(
     prior: &Value,
     config: &Value,
 ) -> (Value, Vec<String>) {
-    let proposed = if config.is_null() {
-        Value::Null
-    } else {
-        proposed(server, prior, config)
-    };
-    let plan = server.plan_resource_change(
-        TYPE_NAME,
-        PlanResourceChangeRequest {
-            prior_state: prior.clone(),
-            proposed_state: proposed,
-            config: config.clone(),
-            prior_private: Vec::new(),
-        },
-    );
-    assert!(!plan.diagnostics.has_error(), "{:?}", plan.diagnostics);
+    let plan = plan(server, prior, config);
     let applied = server
         .apply_resource_change(
             TYPE_NAME,
@@ -199,16 +136,7 @@ async fn apply(
 
 /// Whether planning `config` over `state` changes nothing, as after a converged apply.
 fn plans_nothing(server: &Server<KustoProvider>, state: &Value, config: &Value) -> bool {
-    let plan = server.plan_resource_change(
-        TYPE_NAME,
-        PlanResourceChangeRequest {
-            prior_state: state.clone(),
-            proposed_state: proposed(server, state, config),
-            config: config.clone(),
-            prior_private: Vec::new(),
-        },
-    );
-    assert!(!plan.diagnostics.has_error(), "{:?}", plan.diagnostics);
+    let plan = plan(server, state, config);
     plan.planned_state == *state && plan.requires_replace.is_empty()
 }
 
@@ -235,7 +163,10 @@ async fn create_read_update_and_delete_converge_with_azure() {
 
     let updated = config(
         &server,
-        &[("mapping_rule_name", "events_csv"), ("data_format", "CSV")],
+        &[
+            ("mapping_rule_name", "events_csv".into()),
+            ("data_format", "CSV".into()),
+        ],
     );
     let (state, errors) = apply(&server, &state, &updated).await;
     assert!(errors.is_empty(), "{errors:?}");
