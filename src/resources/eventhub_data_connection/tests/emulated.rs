@@ -25,6 +25,8 @@ use crate::resources::eventhub_data_connection::TYPE_NAME;
 /// dropped.
 struct Emulator {
     state: AppState,
+    endpoint: String,
+    ca_pem: String,
     env: Vec<(&'static str, String)>,
     stop: Option<oneshot::Sender<()>>,
     _ca_dir: TempDir,
@@ -76,6 +78,8 @@ impl Emulator {
         ];
         Emulator {
             state,
+            endpoint: format!("https://{address}"),
+            ca_pem: ca.cert_pem.clone(),
             env,
             stop: Some(stop),
             _ca_dir: ca_dir,
@@ -86,6 +90,29 @@ impl Emulator {
     async fn provider(&self) -> Server<KustoProvider> {
         let vars: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         server_with(&vars).await
+    }
+
+    /// How many requests each rule of the fault plan matched, from the admin API.
+    async fn fault_hits(&self) -> Vec<u64> {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let plan: serde_json::Value = client
+            .get(format!("{}/_emulator/faults", self.endpoint))
+            .bearer_auth(self.state.admin_token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        plan["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rule| rule["hits"].as_u64().unwrap())
+            .collect()
     }
 
     /// The data connections Azure holds, by lower-cased id.
@@ -140,17 +167,38 @@ fn plans_nothing(server: &Server<KustoProvider>, state: &Value, config: &Value) 
     plan.planned_state == *state && plan.requires_replace.is_empty()
 }
 
-#[tokio::test]
-async fn create_read_update_and_delete_converge_with_azure() {
-    let emulator = Emulator::start(FaultPlan::default()).await;
+/// One connection created under `faults`: the emulator, the provider, the configuration and
+/// the state, after checking that exactly that connection is in Azure and in state, and
+/// that the next plan is empty.
+async fn created(faults: FaultPlan) -> (Emulator, Server<KustoProvider>, Value, Value) {
+    let emulator = Emulator::start(faults).await;
     let server = emulator.provider().await;
-
-    let created = config(&server, &[]);
-    let (state, errors) = apply(&server, &Value::Null, &created).await;
+    let config = config(&server, &[]);
+    let (state, errors) = apply(&server, &Value::Null, &config).await;
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(state.get_str("provisioning_state"), Some("Succeeded"));
-    assert_eq!(emulator.connections().len(), 1);
-    assert!(plans_nothing(&server, &state, &created));
+    let id = state.get_str("id").expect("an id in state");
+    assert_eq!(emulator.connections(), [id.to_ascii_lowercase()]);
+    assert!(plans_nothing(&server, &state, &config));
+    (emulator, server, config, state)
+}
+
+/// A fault plan whose actions answer the connection's first PUTs, one each, in order.
+fn on_first_puts(actions: &[serde_json::Value]) -> FaultPlan {
+    let rules: Vec<_> = actions
+        .iter()
+        .enumerate()
+        .map(|(skip, action)| {
+            json!({"method": "PUT", "path": "*/dataConnections/dc1",
+                   "skip": skip, "times": 1, "action": action})
+        })
+        .collect();
+    serde_json::from_value(json!({ "rules": rules })).unwrap()
+}
+
+#[tokio::test]
+async fn create_read_update_and_delete_converge_with_azure() {
+    let (emulator, server, _, state) = created(FaultPlan::default()).await;
 
     let read = server
         .read_resource(TYPE_NAME, state.clone(), Vec::new())
@@ -187,56 +235,36 @@ async fn create_read_update_and_delete_converge_with_azure() {
 
 #[tokio::test]
 async fn throttled_and_unavailable_answers_are_retried() {
-    let faults: FaultPlan = serde_json::from_value(json!({"rules": [
-        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
-         "action": {"type": "status", "status": 429, "retry_after": 0}},
-        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
-         "action": {"type": "status", "status": 503, "retry_after": 0}},
-    ]}))
-    .unwrap();
-    let emulator = Emulator::start(faults).await;
-    let server = emulator.provider().await;
-
-    let (state, errors) = apply(&server, &Value::Null, &config(&server, &[])).await;
-    assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(state.get_str("provisioning_state"), Some("Succeeded"));
-    assert_eq!(emulator.connections().len(), 1);
+    let (emulator, ..) = created(on_first_puts(&[
+        json!({"type": "status", "status": 429, "retry_after": 0}),
+        json!({"type": "status", "status": 503, "retry_after": 0}),
+    ]))
+    .await;
+    assert_eq!(
+        emulator.fault_hits().await,
+        [3, 3],
+        "two refused PUTs, then one more"
+    );
 }
 
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_found_in_azure_not_orphaned() {
-    let faults: FaultPlan = serde_json::from_value(json!({"rules": [
-        {"method": "PUT", "path": "/dataConnections/dc1", "times": 1,
-         "action": {"type": "drop", "after_processing": true}},
-    ]}))
-    .unwrap();
-    let emulator = Emulator::start(faults).await;
-    let server = emulator.provider().await;
-
-    let created = config(&server, &[]);
-    let (state, errors) = apply(&server, &Value::Null, &created).await;
-    assert!(errors.is_empty(), "{errors:?}");
+    let (emulator, ..) = created(on_first_puts(&[
+        json!({"type": "drop", "after_processing": true}),
+    ]))
+    .await;
     assert_eq!(
-        emulator.connections().len(),
-        1,
-        "exactly one connection in Azure"
+        emulator.fault_hits().await,
+        [1],
+        "one PUT, then the connection is read"
     );
-    let id = state
-        .get_str("id")
-        .expect("the connection Azure holds is in state");
-    assert_eq!(vec![id.to_ascii_lowercase()], emulator.connections());
-    assert!(plans_nothing(&server, &state, &created));
 }
 
 #[tokio::test]
 async fn a_connection_that_exists_already_is_not_taken_over() {
-    let emulator = Emulator::start(FaultPlan::default()).await;
-    let server = emulator.provider().await;
-    let created = config(&server, &[]);
-    let (first, errors) = apply(&server, &Value::Null, &created).await;
-    assert!(errors.is_empty(), "{errors:?}");
+    let (emulator, server, config, first) = created(FaultPlan::default()).await;
 
-    let (second, errors) = apply(&server, &Value::Null, &created).await;
+    let (second, errors) = apply(&server, &Value::Null, &config).await;
     assert!(
         second.is_null(),
         "the second owner records nothing: {second:?}"
@@ -247,7 +275,7 @@ async fn a_connection_that_exists_already_is_not_taken_over() {
     );
     assert_eq!(emulator.connections().len(), 1);
     assert!(
-        plans_nothing(&server, &first, &created),
+        plans_nothing(&server, &first, &config),
         "the first owner still converges"
     );
 }
