@@ -116,7 +116,6 @@ pub struct Database {
 /// principal id) and the resource ids of attached user-assigned identities.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterIdentity {
-    #[serde(default)]
     pub system_assigned_principal_id: Option<String>,
     #[serde(default)]
     pub user_assigned: Vec<String>,
@@ -364,6 +363,15 @@ mod tests {
         assert!(!hub.has_consumer_group("other"));
         let id = w.user_assigned_identities[0].id();
         assert!(w.user_assigned_identity(&id.to_uppercase()).is_some());
+    }
+
+    #[test]
+    fn optional_keys_may_be_left_out_of_a_world_file() {
+        let identity: ClusterIdentity = serde_json::from_str("{}").unwrap();
+        assert_eq!(identity, ClusterIdentity::default());
+        let identity: ClusterIdentity =
+            serde_json::from_str(r#"{"system_assigned_principal_id": null}"#).unwrap();
+        assert_eq!(identity, ClusterIdentity::default());
     }
 
     #[test]

@@ -3,18 +3,36 @@
 //! and the in-process one (`in_process/harness.rs`), so the two tiers send the same requests
 //! and differ only in how they deliver them.
 
+use http::HeaderMap;
 use serde_json::{Value, json};
 
-pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
-pub const TENANT: &str = "00000000-0000-0000-0000-000000000002";
-pub const CLIENT_ID: &str = "00000000-0000-0000-0000-000000000003";
-pub const SECRET: &str = "kusto-emulator-secret";
+pub const SUB: &str = kusto_emulator::DEFAULT_SUBSCRIPTION_ID;
+pub const TENANT: &str = kusto_emulator::DEFAULT_TENANT_ID;
+pub const CLIENT_ID: &str = kusto_emulator::DEFAULT_CLIENT_ID;
+pub const SECRET: &str = kusto_emulator::DEFAULT_CLIENT_SECRET;
 pub const DB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb";
 pub const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
 pub const V2024: &str = "api-version=2024-04-13";
 pub const V2025: &str = "api-version=2025-02-14";
 /// The scope of an ARM token.
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+
+/// A response as either tier receives it: a `reqwest` response over HTTPS, an `Answer` in
+/// process.
+pub trait ResponseHeaders {
+    fn header_map(&self) -> &HeaderMap;
+}
+
+/// The value of header `name`, which must be present.
+pub fn header(response: &impl ResponseHeaders, name: &str) -> String {
+    response
+        .header_map()
+        .get(name)
+        .unwrap_or_else(|| panic!("missing header {name}"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
 
 /// `{DB}/dataConnections/{name}?api-version=2024-04-13`.
 pub fn dc(name: &str) -> String {

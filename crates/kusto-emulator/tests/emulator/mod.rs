@@ -180,12 +180,8 @@ impl Emulator {
     }
 }
 
-pub fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .unwrap()
-        .to_owned()
+impl default_world::ResponseHeaders for Response {
+    fn header_map(&self) -> &reqwest::header::HeaderMap {
+        self.headers()
+    }
 }

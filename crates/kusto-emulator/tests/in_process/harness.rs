@@ -61,14 +61,10 @@ impl Answer {
     }
 }
 
-pub fn header(answer: &Answer, name: &str) -> String {
-    answer
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .unwrap()
-        .to_owned()
+impl default_world::ResponseHeaders for Answer {
+    fn header_map(&self) -> &HeaderMap {
+        &self.headers
+    }
 }
 
 /// The ARM or operation error in `body` has a message that mentions `text`.
