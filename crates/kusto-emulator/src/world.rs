@@ -98,6 +98,7 @@ pub struct Mapping {
     pub kind: String,
 }
 
+/// A table and the ingestion mappings a data connection may name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
@@ -105,6 +106,7 @@ pub struct Table {
     pub mappings: Vec<Mapping>,
 }
 
+/// A database of a cluster and the tables data connections may ingest into.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Database {
     pub name: String,
@@ -133,6 +135,7 @@ pub struct Cluster {
     pub databases: Vec<Database>,
 }
 
+/// An event hub of a namespace and the consumer groups a data connection may read with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventHub {
     pub name: String,

@@ -181,6 +181,18 @@ impl Emulator {
         self.send_json(method, path, Some(&bearer), body).await
     }
 
+    /// A POST of `body` to `action` on the default database (`checkNameAvailability`,
+    /// `dataConnectionValidation`), with api-version 2025-02-14.
+    pub async fn database_action(&self, action: &str, body: &Value) -> Answer {
+        let path = format!("{DB}/{action}?{V2025}");
+        self.arm(Method::POST, &path, Some(body)).await
+    }
+
+    /// The status of a request without a body on data connection `name`.
+    pub async fn dc_status(&self, method: Method, name: &str) -> StatusCode {
+        self.arm(method, &dc(name), None).await.status()
+    }
+
     /// A GET of `path` with `authorization` as the `Authorization` header, if any.
     pub async fn get_authorized(&self, path: &str, authorization: Option<&str>) -> Answer {
         let headers: Vec<(&str, &str)> = authorization
