@@ -51,7 +51,9 @@ pub use persist::{load_state, save_state};
 pub use server::run;
 pub use state::{AppState, Config, Settings};
 pub use store::Store;
-pub use world::World;
+pub use world::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, World,
+};
 
 /// The emulator's HTTP application.
 pub fn app(state: AppState) -> Router {

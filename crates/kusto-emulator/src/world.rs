@@ -98,6 +98,7 @@ pub struct Mapping {
     pub kind: String,
 }
 
+/// A table and the ingestion mappings a data connection may name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
@@ -105,6 +106,7 @@ pub struct Table {
     pub mappings: Vec<Mapping>,
 }
 
+/// A database of a cluster and the tables data connections may ingest into.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Database {
     pub name: String,
@@ -116,7 +118,6 @@ pub struct Database {
 /// principal id) and the resource ids of attached user-assigned identities.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterIdentity {
-    #[serde(default)]
     pub system_assigned_principal_id: Option<String>,
     #[serde(default)]
     pub user_assigned: Vec<String>,
@@ -134,6 +135,7 @@ pub struct Cluster {
     pub databases: Vec<Database>,
 }
 
+/// An event hub of a namespace and the consumer groups a data connection may read with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventHub {
     pub name: String,
@@ -364,6 +366,15 @@ mod tests {
         assert!(!hub.has_consumer_group("other"));
         let id = w.user_assigned_identities[0].id();
         assert!(w.user_assigned_identity(&id.to_uppercase()).is_some());
+    }
+
+    #[test]
+    fn optional_keys_may_be_left_out_of_a_world_file() {
+        let identity: ClusterIdentity = serde_json::from_str("{}").unwrap();
+        assert_eq!(identity, ClusterIdentity::default());
+        let identity: ClusterIdentity =
+            serde_json::from_str(r#"{"system_assigned_principal_id": null}"#).unwrap();
+        assert_eq!(identity, ClusterIdentity::default());
     }
 
     #[test]

@@ -10,10 +10,6 @@ use emulator::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn events() -> Value {
-    body("Events", "events_json", "JSON")
-}
-
 #[tokio::test]
 async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
     let emu = Emulator::start(&[]).await;
@@ -396,7 +392,7 @@ async fn dropped_connections_delays_and_the_request_log() {
         .create("logged", &body("Events", "events_json", "JSON"))
         .await;
     assert_eq!(op["status"], "Succeeded");
-    emu.token_for("https://management.azure.com/.default").await;
+    emu.token_for(ARM_SCOPE).await;
 
     let leaky = emu
         .client()

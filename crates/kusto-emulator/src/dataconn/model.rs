@@ -56,12 +56,9 @@ pub struct EventHubProperties {
     pub event_system_properties: Vec<String>,
     pub compression: String,
     pub managed_identity_resource_id: Option<String>,
-    #[serde(default)]
     pub managed_identity_object_id: Option<String>,
     /// Only shown once a request set it, as the live service does (default `Single`).
-    #[serde(default)]
     pub database_routing: Option<String>,
-    #[serde(default)]
     pub retrieval_start_date: Option<String>,
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::checks::{data_problems, problems_message};
-use super::model::{DataConnection, Names};
+use super::model::{DataConnection, EventHubProperties, Names};
 use super::request::{Request, parse_request};
 use super::validation::{check_write, name_problem};
 use crate::world::{Cluster, DEFAULT_SUBSCRIPTION_ID, World};
@@ -26,6 +26,12 @@ fn request(body: Value) -> Request {
     parse_request(&body).unwrap()
 }
 
+/// A create request with only what is required: the hub, its consumer group and a region.
+fn minimal_request() -> Request {
+    request(json!({"kind": "EventHub", "location": "westeurope",
+        "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}))
+}
+
 #[test]
 fn kind_is_required_and_must_be_event_hub() {
     let missing = parse_request(&json!({"properties": {}})).unwrap_err();
@@ -43,8 +49,7 @@ fn kind_is_required_and_must_be_event_hub() {
 #[test]
 fn create_defaults_and_update_nulls() {
     let (w, c) = world_and_cluster();
-    let r = request(json!({"kind": "EventHub", "location": "westeurope",
-        "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
+    let r = minimal_request();
     let created = check_write(&w, &c, &r, None, NOW).unwrap();
     assert_eq!(created.location, "West Europe");
     assert_eq!(created.properties.table_name.as_deref(), Some(""));
@@ -173,8 +178,7 @@ fn data_problems_name_what_is_missing() {
 #[test]
 fn names_render_the_service_casing() {
     let (w, c) = world_and_cluster();
-    let r = request(json!({"kind": "EventHub", "location": "westeurope",
-        "properties": {"eventHubResourceId": HUB, "consumerGroup": "$Default"}}));
+    let r = minimal_request();
     let checked = check_write(&w, &c, &r, None, NOW).unwrap();
     let dc = DataConnection {
         names: Names {
@@ -218,4 +222,16 @@ fn names_render_the_service_casing() {
     ] {
         assert_eq!(name_problem(bad).as_deref(), Some(why), "{bad:?}");
     }
+}
+
+#[test]
+fn stored_properties_may_leave_out_what_later_versions_added() {
+    let stored = json!({"eventHubResourceId": HUB, "consumerGroup": "$Default",
+        "tableName": null, "mappingRuleName": null, "dataFormat": null,
+        "compression": "None", "managedIdentityResourceId": null});
+    let properties: EventHubProperties = serde_json::from_value(stored).unwrap();
+    assert_eq!(properties.event_system_properties, Vec::<String>::new());
+    assert_eq!(properties.managed_identity_object_id, None);
+    assert_eq!(properties.database_routing, None);
+    assert_eq!(properties.retrieval_start_date, None);
 }

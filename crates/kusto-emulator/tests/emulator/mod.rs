@@ -4,20 +4,15 @@
 
 #![allow(dead_code)]
 
+#[path = "../default_world/mod.rs"]
+mod default_world;
+
+pub use default_world::*;
 pub use test_support::emulator as support;
 
 use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
 use support::EmulatorProcess;
-
-pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
-pub const TENANT: &str = "00000000-0000-0000-0000-000000000002";
-pub const CLIENT_ID: &str = "00000000-0000-0000-0000-000000000003";
-pub const SECRET: &str = "kusto-emulator-secret";
-pub const DB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb";
-pub const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
-pub const V2024: &str = "api-version=2024-04-13";
-pub const V2025: &str = "api-version=2025-02-14";
 
 pub struct Emulator {
     process: EmulatorProcess,
@@ -27,30 +22,12 @@ pub struct Emulator {
     pub token: String,
 }
 
-/// `{DB}/dataConnections/{name}?api-version=2024-04-13`.
-pub fn dc(name: &str) -> String {
-    format!("{DB}/dataConnections/{name}?{V2024}")
-}
-
-/// A valid create body for the default world.
-pub fn body(table: &str, mapping: &str, format: &str) -> Value {
-    json!({"kind": "EventHub", "location": "westeurope", "properties": {
-        "eventHubResourceId": HUB, "consumerGroup": "$Default",
-        "tableName": table, "mappingRuleName": mapping, "dataFormat": format}})
-}
-
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
 impl Emulator {
     /// Spawns the emulator with `args`, takes an ARM token and empties the request log.
     pub async fn start(args: &[&str]) -> Emulator {
         let process = EmulatorProcess::start(args);
         let ready = serde_json::from_str(process.ready_line()).unwrap();
-        let token = process.token("https://management.azure.com/.default").await;
+        let token = process.token(ARM_SCOPE).await;
         process.clear_requests().await;
         Emulator {
             process,
@@ -80,7 +57,7 @@ impl Emulator {
 
     pub async fn token_request(&self, pairs: &[(&str, &str)]) -> Response {
         self.client()
-            .post(self.url(&format!("/{TENANT}/oauth2/v2.0/token")))
+            .post(self.url(&token_path()))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(form(pairs))
             .send()
@@ -90,13 +67,8 @@ impl Emulator {
 
     /// A client-credentials token request for ARM with the world's application and `secret`.
     pub async fn arm_token_request(&self, secret: &str) -> Response {
-        self.token_request(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", secret),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await
+        self.token_request(&client_credentials(secret, ARM_SCOPE))
+            .await
     }
 
     pub async fn token_for(&self, scope: &str) -> String {
@@ -208,12 +180,8 @@ impl Emulator {
     }
 }
 
-pub fn header(response: &Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .unwrap()
-        .to_owned()
+impl default_world::ResponseHeaders for Response {
+    fn header_map(&self) -> &reqwest::header::HeaderMap {
+        self.headers()
+    }
 }

@@ -89,10 +89,7 @@ async fn create_get_list_delete_follow_the_recording() {
     );
     assert!(delete.bytes().is_empty());
     assert_eq!(emu.get_json(&dc("conn1")).await.0, 404);
-    assert_eq!(
-        emu.arm(Method::DELETE, &dc("conn1"), None).await.status(),
-        204
-    );
+    assert_eq!(emu.dc_status(Method::DELETE, "conn1").await, 204);
 }
 
 #[tokio::test]
@@ -304,10 +301,7 @@ async fn bad_requests_get_arm_errors() {
     let (status, error) = emu.get_json(&dc("absent")).await;
     assert_eq!(status, 404);
     assert_eq!(error["error"]["code"], "ResourceNotFound");
-    assert_eq!(
-        emu.arm(Method::POST, &dc("absent"), None).await.status(),
-        405
-    );
+    assert_eq!(emu.dc_status(Method::POST, "absent").await, 405);
 }
 
 #[tokio::test]
@@ -400,13 +394,7 @@ async fn check_name_availability_and_validation() {
             json!({"name": name, "type": "Microsoft.Kusto/clusters/databases/dataConnections"});
         let emu = &emu;
         async move {
-            let response = emu
-                .arm(
-                    Method::POST,
-                    &format!("{DB}/checkNameAvailability?{V2025}"),
-                    Some(&request),
-                )
-                .await;
+            let response = emu.database_action("checkNameAvailability", &request).await;
             assert_eq!(response.status(), 200);
             response.json()
         }
@@ -419,23 +407,15 @@ async fn check_name_availability_and_validation() {
     assert_eq!(check("bad/name").await["reason"], "Invalid");
     let wrong_type = json!({"name": "x", "type": "Microsoft.Kusto/clusters"});
     assert_eq!(
-        emu.arm(
-            Method::POST,
-            &format!("{DB}/checkNameAvailability?{V2025}"),
-            Some(&wrong_type)
-        )
-        .await
-        .status(),
+        emu.database_action("checkNameAvailability", &wrong_type)
+            .await
+            .status(),
         400
     );
 
     let validation = json!({"dataConnectionName": "v", "properties": body("Missing", "", "JSON")});
     let response = emu
-        .arm(
-            Method::POST,
-            &format!("{DB}/dataConnectionValidation?{V2025}"),
-            Some(&validation),
-        )
+        .database_action("dataConnectionValidation", &validation)
         .await;
     assert_eq!(response.status(), 202);
     assert!(header(&response, "azure-asyncoperation").contains("/locations/West Europe/"));
@@ -448,13 +428,7 @@ async fn check_name_availability_and_validation() {
         json!({"Value": [{"errorMessage": "table does not exist"}]})
     );
     let good = json!({"dataConnectionName": "v", "properties": events()});
-    let response = emu
-        .arm(
-            Method::POST,
-            &format!("{DB}/dataConnectionValidation?{V2025}"),
-            Some(&good),
-        )
-        .await;
+    let response = emu.database_action("dataConnectionValidation", &good).await;
     let (_, result) = emu.get_json(&header(&response, "location")).await;
     assert_eq!(result, json!({"Value": []}));
 }

@@ -312,5 +312,5 @@ async fn arm_refuses_missing_malformed_expired_and_foreign_tokens() {
     assert_error_mentions(&body, "wrong audience");
     // A token for the emulator's own address (what the metadata advertises) is accepted.
     emu.token = emu.token_for(&format!("{}/.default", ENDPOINT)).await;
-    assert_eq!(emu.arm(Method::GET, &dc("x"), None).await.status(), 404);
+    assert_eq!(emu.dc_status(Method::GET, "x").await, 404);
 }

@@ -12,45 +12,19 @@ use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use kusto_emulator::{AppState, Clock as _, Config, FaultPlan, ManualClock, Settings, World, app};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
-pub const SUB: &str = "00000000-0000-0000-0000-000000000001";
-pub const TENANT: &str = "00000000-0000-0000-0000-000000000002";
-pub const CLIENT_ID: &str = "00000000-0000-0000-0000-000000000003";
-pub const SECRET: &str = "kusto-emulator-secret";
-pub const DB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb";
-pub const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
-pub const V2024: &str = "api-version=2024-04-13";
-pub const V2025: &str = "api-version=2025-02-14";
+#[path = "../default_world/mod.rs"]
+mod default_world;
+
+pub use default_world::*;
+
 /// The address every request names in its `Host` header.
 pub const HOST: &str = "localhost:1";
 /// The endpoint as the emulator sees it, the start of every URL it hands back.
 pub const ENDPOINT: &str = "https://localhost:1";
-
-/// `{DB}/dataConnections/{name}?api-version=2024-04-13`.
-pub fn dc(name: &str) -> String {
-    format!("{DB}/dataConnections/{name}?{V2024}")
-}
-
-/// A valid create body for the default world.
-pub fn body(table: &str, mapping: &str, format: &str) -> Value {
-    json!({"kind": "EventHub", "location": "westeurope", "properties": {
-        "eventHubResourceId": HUB, "consumerGroup": "$Default",
-        "tableName": table, "mappingRuleName": mapping, "dataFormat": format}})
-}
-
-/// A create body for the `Events` table with its JSON mapping.
-pub fn events() -> Value {
-    body("Events", "events_json", "JSON")
-}
-
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
 
 /// Settings with operations lasting `seconds`, the rest as the binary's defaults.
 pub fn lro(seconds: u64) -> Settings {
@@ -87,14 +61,10 @@ impl Answer {
     }
 }
 
-pub fn header(answer: &Answer, name: &str) -> String {
-    answer
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .unwrap()
-        .to_owned()
+impl default_world::ResponseHeaders for Answer {
+    fn header_map(&self) -> &HeaderMap {
+        &self.headers
+    }
 }
 
 /// The ARM or operation error in `body` has a message that mentions `text`.
@@ -132,7 +102,7 @@ impl Emulator {
             clock,
             token: String::new(),
         };
-        emu.token = emu.token_for("https://management.azure.com/.default").await;
+        emu.token = emu.token_for(ARM_SCOPE).await;
         emu.clear_log().await;
         emu
     }
@@ -211,6 +181,18 @@ impl Emulator {
         self.send_json(method, path, Some(&bearer), body).await
     }
 
+    /// A POST of `body` to `action` on the default database (`checkNameAvailability`,
+    /// `dataConnectionValidation`), with api-version 2025-02-14.
+    pub async fn database_action(&self, action: &str, body: &Value) -> Answer {
+        let path = format!("{DB}/{action}?{V2025}");
+        self.arm(Method::POST, &path, Some(body)).await
+    }
+
+    /// The status of a request without a body on data connection `name`.
+    pub async fn dc_status(&self, method: Method, name: &str) -> StatusCode {
+        self.arm(method, &dc(name), None).await.status()
+    }
+
     /// A GET of `path` with `authorization` as the `Authorization` header, if any.
     pub async fn get_authorized(&self, path: &str, authorization: Option<&str>) -> Answer {
         let headers: Vec<(&str, &str)> = authorization
@@ -253,7 +235,7 @@ impl Emulator {
     pub async fn token_request(&self, pairs: &[(&str, &str)]) -> Answer {
         self.send(
             Method::POST,
-            &format!("/{TENANT}/oauth2/v2.0/token"),
+            &token_path(),
             &[("content-type", "application/x-www-form-urlencoded")],
             Body::from(form(pairs)),
         )
@@ -262,25 +244,13 @@ impl Emulator {
 
     /// A client-credentials token request for ARM with the world's application and `secret`.
     pub async fn arm_token_request(&self, secret: &str) -> Answer {
-        self.token_request(&[
-            ("client_id", CLIENT_ID),
-            ("client_secret", secret),
-            ("grant_type", "client_credentials"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await
+        self.token_request(&client_credentials(secret, ARM_SCOPE))
+            .await
     }
 
     /// A token for `scope` with the world's client secret.
     pub async fn token_for(&self, scope: &str) -> String {
-        let answer = self
-            .token_request(&[
-                ("client_id", CLIENT_ID),
-                ("client_secret", SECRET),
-                ("grant_type", "client_credentials"),
-                ("scope", scope),
-            ])
-            .await;
+        let answer = self.token_request(&client_credentials(SECRET, scope)).await;
         assert_eq!(answer.status(), 200, "token request");
         answer.json()["access_token"]
             .as_str()

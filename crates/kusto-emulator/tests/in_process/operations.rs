@@ -40,10 +40,7 @@ async fn operations_run_then_finish_and_block_concurrent_writes() {
     let conflict: Value = second.json();
     assert_eq!(conflict["error"]["code"], "ServiceIsInMaintenance");
     assert_error_mentions(&conflict, "democluster");
-    assert_eq!(
-        emu.arm(Method::DELETE, &dc("slow"), None).await.status(),
-        409
-    );
+    assert_eq!(emu.dc_status(Method::DELETE, "slow").await, 409);
 
     emu.advance(60);
     let (_, done) = emu.get_json(&aao).await;
