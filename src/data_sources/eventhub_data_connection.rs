@@ -150,8 +150,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
         };
         match client.data_connections().get(&ctx, &id).await {
             Ok(Some(DataConnection::EventHub(connection))) => {
-                model::write_id(&mut resp.state, &id);
-                model::write_connection(&mut resp.state, &connection);
+                resp.state = model::holding(resp.state.clone(), &id, &connection);
             }
             Ok(Some(DataConnection::Other { kind, .. })) => resp
                 .diagnostics

@@ -48,12 +48,7 @@ pub(crate) async fn look(api: kusto_arm::DataConnections<'_>, id: &DataConnectio
 pub(crate) fn after_create(plan: Value, id: &DataConnectionId, found: &Found) -> Value {
     match found {
         Found::Absent | Found::OtherKind(_) => Value::Null,
-        Found::Connection(connection) => {
-            let mut state = plan.unknowns_to_null();
-            model::write_id(&mut state, id);
-            model::write_connection(&mut state, connection);
-            state
-        }
+        Found::Connection(connection) => model::holding(plan.unknowns_to_null(), id, connection),
         Found::Unknown(_) => {
             let mut state = plan.unknowns_to_null();
             model::write_id(&mut state, id);
@@ -67,12 +62,7 @@ pub(crate) fn after_create(plan: Value, id: &DataConnectionId, found: &Found) ->
 pub(crate) fn after_update(prior: Value, id: &DataConnectionId, found: &Found) -> Value {
     match found {
         Found::Absent | Found::OtherKind(_) => Value::Null,
-        Found::Connection(connection) => {
-            let mut state = prior;
-            model::write_id(&mut state, id);
-            model::write_connection(&mut state, connection);
-            state
-        }
+        Found::Connection(connection) => model::holding(prior, id, connection),
         Found::Unknown(_) => prior,
     }
 }

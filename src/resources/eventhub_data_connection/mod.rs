@@ -118,12 +118,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             return;
         }
         match api.create(&ctx, &id, &settings).await {
-            Ok(created) => {
-                let mut state = req.plan;
-                model::write_id(&mut state, &id);
-                model::write_connection(&mut state, &created);
-                resp.state = state;
-            }
+            Ok(created) => resp.state = model::holding(req.plan, &id, &created),
             Err(error @ kusto_arm::Error::AlreadyExists { .. }) => {
                 diags.add_error("Kusto data connection already exists", explain(&error));
             }
@@ -148,8 +143,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         match client.data_connections().get(&ctx, &id).await {
             Ok(None) => resp.remove(),
             Ok(Some(DataConnection::EventHub(connection))) => {
-                model::write_id(&mut resp.state, &id);
-                model::write_connection(&mut resp.state, &connection);
+                resp.state = model::holding(resp.state.clone(), &id, &connection);
                 if connection.provisioning_state.as_deref() == Some(model::FAILED) {
                     resp.diagnostics.add_warning(
                         "Kusto data connection is in a failed state",
@@ -204,12 +198,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         };
         let api = client.data_connections();
         match api.create_or_update(&ctx, &id, &settings).await {
-            Ok(updated) => {
-                let mut state = req.plan;
-                model::write_id(&mut state, &id);
-                model::write_connection(&mut state, &updated);
-                resp.state = state;
-            }
+            Ok(updated) => resp.state = model::holding(req.plan, &id, &updated),
             Err(error) => {
                 // The update may have been applied in part, or in full with the operation
                 // ending Failed: record what Azure holds, so the next plan shows it.

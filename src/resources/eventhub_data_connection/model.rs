@@ -67,6 +67,18 @@ pub(crate) fn same_settings(a: &EventHubSettings, b: &EventHubSettings) -> bool 
     })
 }
 
+/// `state` (the plan, the prior or the configured values) holding the connection Azure
+/// answered with, id and all, in the spellings `state` already has where they mean the same.
+pub(crate) fn holding(
+    mut state: Value,
+    id: &DataConnectionId,
+    connection: &EventHubDataConnection,
+) -> Value {
+    write_id(&mut state, id);
+    write_connection(&mut state, connection);
+    state
+}
+
 /// Writes the identifying attributes (`id` and the four names) of `id` into `state`,
 /// keeping the spelling already there when it names the same connection.
 pub(crate) fn write_id(state: &mut Value, id: &DataConnectionId) {
@@ -92,7 +104,7 @@ pub(crate) fn write_id(state: &mut Value, id: &DataConnectionId) {
 
 /// Writes what Azure reports about the connection into `state` (which holds the prior,
 /// planned or configured values), keeping equivalent spellings.
-pub(crate) fn write_connection(state: &mut Value, connection: &EventHubDataConnection) {
+fn write_connection(state: &mut Value, connection: &EventHubDataConnection) {
     let settings = &connection.settings;
     for attr in &ATTRIBUTES {
         let value = match attr.azure {
