@@ -361,8 +361,9 @@ mod tests {
             Some("w-w1"),
             "UseStateForUnknown keeps the id"
         );
-        assert!(planned.is_unknown_attr("etag"));
-        assert!(planned.is_unknown_attr("size"));
+        for unknown in ["etag", "size"] {
+            assert!(planned.is_unknown_attr(unknown), "{unknown}");
+        }
         assert_eq!(planned.get_strings("tags"), Some(vec!["t".to_owned()]));
         assert!(resp.requires_replace.is_empty());
         assert_eq!(resp.planned_private, b"prior");
