@@ -67,13 +67,105 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-#[tonic::async_trait]
-impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
-    async fn get_metadata(
-        &self,
-        _request: Request<pb::get_metadata::Request>,
-    ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        Ok(Response::new(pb::get_metadata::Response {
+/// Why an RPC handler stopped early: with an answer for Terraform (diagnostics saying, say,
+/// that the type is unknown), or because the request cannot be parsed.
+enum Stop<R> {
+    Answer(Box<R>),
+    Unparseable(Status),
+}
+
+impl<R> From<Status> for Stop<R> {
+    fn from(status: Status) -> Self {
+        Self::Unparseable(status)
+    }
+}
+
+/// What an RPC handler returns: its answer, possibly given early.
+type Reply<R> = Result<R, Stop<R>>;
+
+/// A response that can carry diagnostics alone: the answer for a type the provider does
+/// not have.
+trait Diagnosed: Default {
+    fn diagnostics(&mut self) -> &mut Vec<pb::Diagnostic>;
+}
+
+macro_rules! diagnosed {
+    ($($rpc:ident),*) => {$(
+        impl Diagnosed for pb::$rpc::Response {
+            fn diagnostics(&mut self) -> &mut Vec<pb::Diagnostic> {
+                &mut self.diagnostics
+            }
+        }
+    )*};
+}
+
+diagnosed!(
+    validate_resource_config,
+    validate_data_resource_config,
+    upgrade_resource_state,
+    read_resource,
+    plan_resource_change,
+    apply_resource_change,
+    read_data_source
+);
+
+/// The type a lookup found, or the answer that reports its diagnostics, with the
+/// response's other fields as `echo` sets them.
+fn known<R: Diagnosed>(
+    found: Result<&Type, Diagnostics>,
+    echo: impl FnOnce() -> R,
+) -> Result<&Type, Stop<R>> {
+    found.map_err(|diagnostics| {
+        let mut answer = echo();
+        *answer.diagnostics() = diagnostics_to_proto(diagnostics);
+        Stop::Answer(Box::new(answer))
+    })
+}
+
+/// The tfplugin6 service: each RPC unwraps its request, runs its handler (an inherent
+/// method of [`Protocol6`], awaited where marked `async`) and wraps the reply.
+macro_rules! provider_service {
+    ($($rpc:ident => $handler:ident $($async:ident)?;)*) => {
+        #[tonic::async_trait]
+        impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
+            $(
+                async fn $rpc(
+                    &self,
+                    request: Request<pb::$rpc::Request>,
+                ) -> Result<Response<pb::$rpc::Response>, Status> {
+                    match self.$handler(request.into_inner())$(.$async)? {
+                        Ok(answer) => Ok(Response::new(answer)),
+                        Err(Stop::Answer(answer)) => Ok(Response::new(*answer)),
+                        Err(Stop::Unparseable(status)) => Err(status),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+provider_service! {
+    get_metadata => metadata;
+    get_provider_schema => provider_schema;
+    get_resource_identity_schemas => nothing;
+    validate_provider_config => validate_provider;
+    validate_resource_config => validate_resource;
+    validate_data_resource_config => validate_data_source;
+    configure_provider => configure await;
+    upgrade_resource_state => upgrade_state;
+    read_resource => read await;
+    plan_resource_change => plan;
+    apply_resource_change => apply await;
+    import_resource_state => import;
+    read_data_source => read_data await;
+    get_functions => nothing;
+    call_function => call;
+    stop_provider => stop;
+}
+
+impl<P: Provider> Protocol6<P> {
+    fn metadata(&self, _request: pb::get_metadata::Request) -> Reply<pb::get_metadata::Response> {
+        Ok(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: diagnostics_to_proto(self.server.schema_diagnostics().clone()),
             data_sources: self
@@ -91,100 +183,82 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
                 })
                 .collect(),
             ..Default::default()
-        }))
+        })
     }
 
-    async fn get_provider_schema(
+    fn provider_schema(
         &self,
-        _request: Request<pb::get_provider_schema::Request>,
-    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        Ok(Response::new(self.schema.clone()))
+        _request: pb::get_provider_schema::Request,
+    ) -> Reply<pb::get_provider_schema::Response> {
+        Ok(self.schema.clone())
     }
 
-    async fn get_resource_identity_schemas(
-        &self,
-        _request: Request<pb::get_resource_identity_schemas::Request>,
-    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(Default::default()))
+    /// The empty answer to an RPC newer Terraform uses to ask whether a feature exists.
+    fn nothing<Q, R: Default>(&self, _request: Q) -> Reply<R> {
+        Ok(R::default())
     }
 
-    async fn validate_provider_config(
+    fn validate_provider(
         &self,
-        request: Request<pb::validate_provider_config::Request>,
-    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
-        let request = request.into_inner();
+        request: pb::validate_provider_config::Request,
+    ) -> Reply<pb::validate_provider_config::Response> {
         let config = decode(request.config, self.server.provider_type(), "config")?;
         let diagnostics = self.server.validate_provider_config(&config);
-        Ok(Response::new(pb::validate_provider_config::Response {
+        Ok(pb::validate_provider_config::Response {
             diagnostics: diagnostics_to_proto(diagnostics),
-        }))
+        })
     }
 
-    async fn validate_resource_config(
+    fn validate_resource(
         &self,
-        request: Request<pb::validate_resource_config::Request>,
-    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        let request = request.into_inner();
-        let diagnostics = match self.server.resource_type(&request.type_name) {
-            Ok(ty) => {
-                let config = decode(request.config, ty, "config")?;
-                self.server
-                    .validate_resource_config(&request.type_name, &config)
-            }
-            Err(diagnostics) => diagnostics,
-        };
-        Ok(Response::new(pb::validate_resource_config::Response {
+        request: pb::validate_resource_config::Request,
+    ) -> Reply<pb::validate_resource_config::Response> {
+        let found = self.server.resource_type(&request.type_name);
+        let config = decode(request.config, known(found, Default::default)?, "config")?;
+        let diagnostics = self
+            .server
+            .validate_resource_config(&request.type_name, &config);
+        Ok(pb::validate_resource_config::Response {
             diagnostics: diagnostics_to_proto(diagnostics),
-        }))
+        })
     }
 
-    async fn validate_data_resource_config(
+    fn validate_data_source(
         &self,
-        request: Request<pb::validate_data_resource_config::Request>,
-    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let request = request.into_inner();
-        let diagnostics = match self.server.data_source_type(&request.type_name) {
-            Ok(ty) => {
-                let config = decode(request.config, ty, "config")?;
-                self.server
-                    .validate_data_source_config(&request.type_name, &config)
-            }
-            Err(diagnostics) => diagnostics,
-        };
-        Ok(Response::new(pb::validate_data_resource_config::Response {
+        request: pb::validate_data_resource_config::Request,
+    ) -> Reply<pb::validate_data_resource_config::Response> {
+        let found = self.server.data_source_type(&request.type_name);
+        let config = decode(request.config, known(found, Default::default)?, "config")?;
+        let diagnostics = self
+            .server
+            .validate_data_source_config(&request.type_name, &config);
+        Ok(pb::validate_data_resource_config::Response {
             diagnostics: diagnostics_to_proto(diagnostics),
-        }))
+        })
     }
 
-    async fn configure_provider(
+    async fn configure(
         &self,
-        request: Request<pb::configure_provider::Request>,
-    ) -> Result<Response<pb::configure_provider::Response>, Status> {
-        let request = request.into_inner();
+        request: pb::configure_provider::Request,
+    ) -> Reply<pb::configure_provider::Response> {
         let config = decode(request.config, self.server.provider_type(), "config")?;
         let diagnostics = self
             .server
             .configure_provider(config, request.terraform_version)
             .await;
-        Ok(Response::new(pb::configure_provider::Response {
+        Ok(pb::configure_provider::Response {
             diagnostics: diagnostics_to_proto(diagnostics),
-        }))
+        })
     }
 
-    async fn upgrade_resource_state(
+    fn upgrade_state(
         &self,
-        request: Request<pb::upgrade_resource_state::Request>,
-    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        let request = request.into_inner();
-        let ty = match self.server.resource_type(&request.type_name) {
-            Ok(ty) => ty,
-            Err(diagnostics) => {
-                return Ok(Response::new(pb::upgrade_resource_state::Response {
-                    upgraded_state: None,
-                    diagnostics: diagnostics_to_proto(diagnostics),
-                }));
-            }
-        };
+        request: pb::upgrade_resource_state::Request,
+    ) -> Reply<pb::upgrade_resource_state::Response> {
+        let ty = known(
+            self.server.resource_type(&request.type_name),
+            Default::default,
+        )?;
         let raw = request.raw_state.unwrap_or_default();
         let upgraded = self.server.upgrade_resource_state(
             &request.type_name,
@@ -194,28 +268,24 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
         );
         let mut diagnostics = upgraded.diagnostics;
         let upgraded_state = encode_unless_null(&upgraded.state, ty, &mut diagnostics);
-        Ok(Response::new(pb::upgrade_resource_state::Response {
+        Ok(pb::upgrade_resource_state::Response {
             upgraded_state,
             diagnostics: diagnostics_to_proto(diagnostics),
-        }))
+        })
     }
 
-    async fn read_resource(
+    /// ReadResource; for an unknown type, the current state and private data are echoed.
+    async fn read(
         &self,
-        request: Request<pb::read_resource::Request>,
-    ) -> Result<Response<pb::read_resource::Response>, Status> {
-        let request = request.into_inner();
-        let ty = match self.server.resource_type(&request.type_name) {
-            Ok(ty) => ty,
-            Err(diagnostics) => {
-                return Ok(Response::new(pb::read_resource::Response {
-                    new_state: request.current_state,
-                    private: request.private,
-                    diagnostics: diagnostics_to_proto(diagnostics),
-                    ..Default::default()
-                }));
+        request: pb::read_resource::Request,
+    ) -> Reply<pb::read_resource::Response> {
+        let ty = known(self.server.resource_type(&request.type_name), || {
+            pb::read_resource::Response {
+                new_state: request.current_state.clone(),
+                private: request.private.clone(),
+                ..Default::default()
             }
-        };
+        })?;
         let state = decode(request.current_state, ty, "current_state")?;
         let read = self
             .server
@@ -223,28 +293,22 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             .await;
         let mut diagnostics = read.diagnostics;
         let new_state = Some(encode(&read.new_state, ty, &mut diagnostics));
-        Ok(Response::new(pb::read_resource::Response {
+        Ok(pb::read_resource::Response {
             new_state,
             private: read.private,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
-        }))
+        })
     }
 
-    async fn plan_resource_change(
+    fn plan(
         &self,
-        request: Request<pb::plan_resource_change::Request>,
-    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        let request = request.into_inner();
-        let ty = match self.server.resource_type(&request.type_name) {
-            Ok(ty) => ty,
-            Err(diagnostics) => {
-                return Ok(Response::new(pb::plan_resource_change::Response {
-                    diagnostics: diagnostics_to_proto(diagnostics),
-                    ..Default::default()
-                }));
-            }
-        };
+        request: pb::plan_resource_change::Request,
+    ) -> Reply<pb::plan_resource_change::Response> {
+        let ty = known(
+            self.server.resource_type(&request.type_name),
+            Default::default,
+        )?;
         let plan_request = PlanResourceChangeRequest {
             prior_state: decode(request.prior_state, ty, "prior_state")?,
             proposed_state: decode(request.proposed_new_state, ty, "proposed_new_state")?,
@@ -256,30 +320,26 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             .plan_resource_change(&request.type_name, plan_request);
         let mut diagnostics = plan.diagnostics;
         let planned_state = Some(encode(&plan.planned_state, ty, &mut diagnostics));
-        Ok(Response::new(pb::plan_resource_change::Response {
+        Ok(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: plan.requires_replace.iter().map(path_to_proto).collect(),
             planned_private: plan.planned_private,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
-        }))
+        })
     }
 
-    async fn apply_resource_change(
+    /// ApplyResourceChange; for an unknown type, the prior state is echoed.
+    async fn apply(
         &self,
-        request: Request<pb::apply_resource_change::Request>,
-    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
-        let request = request.into_inner();
-        let ty = match self.server.resource_type(&request.type_name) {
-            Ok(ty) => ty,
-            Err(diagnostics) => {
-                return Ok(Response::new(pb::apply_resource_change::Response {
-                    new_state: request.prior_state,
-                    diagnostics: diagnostics_to_proto(diagnostics),
-                    ..Default::default()
-                }));
+        request: pb::apply_resource_change::Request,
+    ) -> Reply<pb::apply_resource_change::Response> {
+        let ty = known(self.server.resource_type(&request.type_name), || {
+            pb::apply_resource_change::Response {
+                new_state: request.prior_state.clone(),
+                ..Default::default()
             }
-        };
+        })?;
         let apply_request = ApplyResourceChangeRequest {
             prior_state: decode(request.prior_state, ty, "prior_state")?,
             planned_state: decode(request.planned_state, ty, "planned_state")?,
@@ -292,19 +352,18 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             .await;
         let mut diagnostics = applied.diagnostics;
         let new_state = Some(encode(&applied.new_state, ty, &mut diagnostics));
-        Ok(Response::new(pb::apply_resource_change::Response {
+        Ok(pb::apply_resource_change::Response {
             new_state,
             private: applied.private,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
-        }))
+        })
     }
 
-    async fn import_resource_state(
+    fn import(
         &self,
-        request: Request<pb::import_resource_state::Request>,
-    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
-        let request = request.into_inner();
+        request: pb::import_resource_state::Request,
+    ) -> Reply<pb::import_resource_state::Response> {
         let imported = self
             .server
             .import_resource_state(&request.type_name, &request.id);
@@ -314,8 +373,7 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             imported.state,
             self.server.resource_type(&request.type_name),
         ) {
-            let encoded = codec::to_msgpack(&state, ty);
-            match encoded {
+            match codec::to_msgpack(&state, ty) {
                 Ok(msgpack) => {
                     imported_resources.push(pb::import_resource_state::ImportedResource {
                         type_name: request.type_name,
@@ -330,27 +388,19 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
                 Err(error) => diagnostics.push(encoding_bug(&error)),
             }
         }
-        Ok(Response::new(pb::import_resource_state::Response {
+        Ok(pb::import_resource_state::Response {
             imported_resources,
             diagnostics: diagnostics_to_proto(diagnostics),
             deferred: None,
-        }))
+        })
     }
 
-    async fn read_data_source(
+    async fn read_data(
         &self,
-        request: Request<pb::read_data_source::Request>,
-    ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let request = request.into_inner();
-        let ty = match self.server.data_source_type(&request.type_name) {
-            Ok(ty) => ty,
-            Err(diagnostics) => {
-                return Ok(Response::new(pb::read_data_source::Response {
-                    diagnostics: diagnostics_to_proto(diagnostics),
-                    ..Default::default()
-                }));
-            }
-        };
+        request: pb::read_data_source::Request,
+    ) -> Reply<pb::read_data_source::Response> {
+        let found = self.server.data_source_type(&request.type_name);
+        let ty = known(found, Default::default)?;
         let config = decode(request.config, ty, "config")?;
         let read = self
             .server
@@ -358,44 +408,28 @@ impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             .await;
         let mut diagnostics = read.diagnostics;
         let state = encode_unless_null(&read.state, ty, &mut diagnostics);
-        Ok(Response::new(pb::read_data_source::Response {
+        Ok(pb::read_data_source::Response {
             state,
             diagnostics: diagnostics_to_proto(diagnostics),
             deferred: None,
-        }))
+        })
     }
 
-    async fn get_functions(
-        &self,
-        _request: Request<pb::get_functions::Request>,
-    ) -> Result<Response<pb::get_functions::Response>, Status> {
-        Ok(Response::new(Default::default()))
-    }
-
-    async fn call_function(
-        &self,
-        request: Request<pb::call_function::Request>,
-    ) -> Result<Response<pb::call_function::Response>, Status> {
-        Ok(Response::new(pb::call_function::Response {
+    fn call(&self, request: pb::call_function::Request) -> Reply<pb::call_function::Response> {
+        Ok(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!(
-                    "This provider has no function named {:?}.",
-                    request.into_inner().name
-                ),
+                text: format!("This provider has no function named {:?}.", request.name),
                 function_argument: None,
             }),
-        }))
+        })
     }
 
-    async fn stop_provider(
-        &self,
-        _request: Request<pb::stop_provider::Request>,
-    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+    fn stop(&self, _request: pb::stop_provider::Request) -> Reply<pb::stop_provider::Response> {
         self.server.stop();
-        Ok(Response::new(pb::stop_provider::Response {
+        Ok(pb::stop_provider::Response {
             error: String::new(),
-        }))
+        })
     }
 }
 

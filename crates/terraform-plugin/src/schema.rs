@@ -60,6 +60,17 @@ pub struct Attribute {
     default: Option<Value>,
 }
 
+/// One [`Attribute`] setter per [`Mode`]: `$setter` gives the attribute mode `$mode`.
+macro_rules! mode_setters {
+    ($($(#[$doc:meta])* $setter:ident => $mode:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $setter(mut self) -> Self {
+            self.mode = Mode::$mode;
+            self
+        }
+    )*};
+}
+
 impl Attribute {
     /// An optional attribute of type `ty`; change the mode with [`Attribute::required`],
     /// [`Attribute::computed`] or [`Attribute::optional_computed`].
@@ -97,28 +108,15 @@ impl Attribute {
         Self::new(name, Type::list(Type::String))
     }
 
-    /// The user must set it.
-    pub fn required(mut self) -> Self {
-        self.mode = Mode::Required;
-        self
-    }
-
-    /// The user may set it (the default).
-    pub fn optional(mut self) -> Self {
-        self.mode = Mode::Optional;
-        self
-    }
-
-    /// Only the provider sets it.
-    pub fn computed(mut self) -> Self {
-        self.mode = Mode::Computed;
-        self
-    }
-
-    /// The user may set it, otherwise the provider chooses it.
-    pub fn optional_computed(mut self) -> Self {
-        self.mode = Mode::OptionalComputed;
-        self
+    mode_setters! {
+        /// The user must set it.
+        required => Required;
+        /// The user may set it (the default).
+        optional => Optional;
+        /// Only the provider sets it.
+        computed => Computed;
+        /// The user may set it, otherwise the provider chooses it.
+        optional_computed => OptionalComputed;
     }
 
     /// Terraform hides the value in plans and output.

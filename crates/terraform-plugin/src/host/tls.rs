@@ -98,7 +98,7 @@ fn generate_server_certificate()
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
     let mut subject = DistinguishedName::new();
-    subject.push(DnType::OrganizationName, "terraform-provider-kusto");
+    subject.push(DnType::OrganizationName, "terraform-plugin");
     subject.push(DnType::CommonName, "localhost");
     params.distinguished_name = subject;
     let certificate = params.self_signed(&key)?;

@@ -1,7 +1,7 @@
 //! ApplyResourceChange: create, update or delete, chosen by which state is null; a failure
 //! returns its diagnostics together with the state that exists.
 
-use super::core::{Server, settle, time_limits};
+use super::core::{Server, found_or_return, settle, time_limits};
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::resource::{ApplyResponse, CreateRequest, DeleteRequest, DeleteResponse, UpdateRequest};
@@ -43,15 +43,7 @@ impl<P: Provider> Server<P> {
             private: req.planned_private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        let (resource, provider) = match self.configured_resource(type_name) {
-            Ok(found) => found,
-            Err(diagnostics) => {
-                return ApplyResourceChangeResponse {
-                    diagnostics,
-                    ..resp
-                };
-            }
-        };
+        let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
         let cancel = self.cancellation();
         let implementation = &resource.implementation;
         if req.planned_state.is_null() {

@@ -15,6 +15,21 @@ use crate::schema::{Schema, SchemaError};
 use crate::timeouts::{MAX_DURATION, Timeouts};
 use crate::value::{Type, Value};
 
+/// The `Ok` value of a lookup, or else returns `$response` from the calling RPC with the
+/// lookup's diagnostics (an unknown type, an unconfigured provider).
+macro_rules! found_or_return {
+    ($found:expr, $response:ident) => {
+        match $found {
+            Ok(found) => found,
+            Err(diagnostics) => {
+                $response.diagnostics = diagnostics;
+                return $response;
+            }
+        }
+    };
+}
+pub(super) use found_or_return;
+
 pub(super) struct Registered<T: ?Sized> {
     pub(super) implementation: Arc<T>,
     pub(super) schema: Schema,
@@ -125,29 +140,30 @@ impl<P: Provider> Server<P> {
         &self,
         type_name: &str,
     ) -> Result<&RegisteredResource<P::Data>, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| {
-            let mut diags = Diagnostics::new();
-            diags.add_error(
-                "Unknown resource type",
-                format!(
-                    "The provider {} has no resource type {type_name:?}.",
-                    self.provider.type_name()
-                ),
-            );
-            diags
-        })
+        self.registered(&self.resources, "resource", type_name)
     }
 
     pub(super) fn data_source(
         &self,
         type_name: &str,
     ) -> Result<&RegisteredDataSource<P::Data>, Diagnostics> {
-        self.data_sources.get(type_name).ok_or_else(|| {
+        self.registered(&self.data_sources, "data source", type_name)
+    }
+
+    /// Type `type_name` of `registry` (of the `kind` of types), or the diagnostic that
+    /// says the provider has no such type.
+    fn registered<'a, T: ?Sized>(
+        &self,
+        registry: &'a BTreeMap<&'static str, Registered<T>>,
+        kind: &str,
+        type_name: &str,
+    ) -> Result<&'a Registered<T>, Diagnostics> {
+        registry.get(type_name).ok_or_else(|| {
             let mut diags = Diagnostics::new();
             diags.add_error(
-                "Unknown data source type",
+                format!("Unknown {kind} type"),
                 format!(
-                    "The provider {} has no data source type {type_name:?}.",
+                    "The provider {} has no {kind} type {type_name:?}.",
                     self.provider.type_name()
                 ),
             );

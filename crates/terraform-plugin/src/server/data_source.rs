@@ -1,7 +1,7 @@
 //! Data sources: ValidateDataResourceConfig and ReadDataSource.
 
 use super::blocks::{block_elements, matching};
-use super::core::{Server, settle};
+use super::core::{Server, found_or_return, settle};
 use super::state::StateResponse;
 use super::validation::{NullRequired, validate_config};
 use crate::datasource;
@@ -14,30 +14,22 @@ use crate::value::Value;
 impl<P: Provider> Server<P> {
     /// ValidateDataResourceConfig.
     pub fn validate_data_source_config(&self, type_name: &str, config: &Value) -> Diagnostics {
-        let data_source = match self.data_source(type_name) {
-            Ok(data_source) => data_source,
-            Err(diags) => return diags,
-        };
-        validate_config(
-            &data_source.schema,
-            config,
-            NullRequired::Refused,
-            |diags| data_source.implementation.validate(config, diags),
-        )
+        match self.data_source(type_name) {
+            Ok(data_source) => validate_config(
+                &data_source.schema,
+                config,
+                NullRequired::Refused,
+                |diags| data_source.implementation.validate(config, diags),
+            ),
+            Err(diags) => diags,
+        }
     }
 
     /// ReadDataSource: the data source fills in every computed attribute.
     pub async fn read_data_source(&self, type_name: &str, config: Value) -> StateResponse {
         let mut resp = StateResponse::default();
-        let (data_source, provider) = match self.configured_data_source(type_name) {
-            Ok(found) => found,
-            Err(diagnostics) => {
-                return StateResponse {
-                    diagnostics,
-                    ..resp
-                };
-            }
-        };
+        let (data_source, provider) =
+            found_or_return!(self.configured_data_source(type_name), resp);
         let mut state = config.clone();
         mark_computed_unknown(data_source.schema.body(), &config, &mut state);
         let mut out = datasource::ReadResponse {

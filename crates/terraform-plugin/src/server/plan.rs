@@ -6,7 +6,7 @@
 //! and `timeouts` never forces a replacement.
 
 use super::blocks::{block_elements, matching};
-use super::core::Server;
+use super::core::{Server, found_or_return};
 use super::validation::{NullRequired, validate_config};
 use crate::diag::Diagnostics;
 use crate::path::{AttributePath, PathStep};
@@ -47,13 +47,12 @@ impl<P: Provider> Server<P> {
     /// ValidateResourceConfig: schema validators (unknown values skipped), deprecation
     /// warnings, then the resource's own checks.
     pub fn validate_resource_config(&self, type_name: &str, config: &Value) -> Diagnostics {
-        let resource = match self.resource(type_name) {
-            Ok(resource) => resource,
-            Err(diags) => return diags,
-        };
-        validate_config(&resource.schema, config, NullRequired::Refused, |diags| {
-            resource.implementation.validate(config, diags)
-        })
+        match self.resource(type_name) {
+            Ok(resource) => validate_config(&resource.schema, config, NullRequired::Refused, |d| {
+                resource.implementation.validate(config, d)
+            }),
+            Err(diags) => diags,
+        }
     }
 
     /// PlanResourceChange.
@@ -68,24 +67,12 @@ impl<P: Provider> Server<P> {
             planned_private: req.prior_private.clone(),
             diagnostics: Diagnostics::new(),
         };
-        let resource = match self.resource(type_name) {
-            Ok(resource) => resource,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
-            }
-        };
+        let resource = found_or_return!(self.resource(type_name), resp);
         if req.proposed_state.is_null() {
             return resp;
         }
         let creating = req.prior_state.is_null();
-        let provider = match self.provider_data() {
-            Ok(provider) => provider,
-            Err(diags) => {
-                resp.diagnostics = diags;
-                return resp;
-            }
-        };
+        let provider = found_or_return!(self.provider_data(), resp);
         let mut plan = req.proposed_state;
         apply_defaults(resource.schema.body(), &req.config, &mut plan);
         // Terraform proposes the prior value for an unconfigured computed attribute; when
@@ -374,8 +361,9 @@ mod tests {
             Some("w-w1"),
             "UseStateForUnknown keeps the id"
         );
-        assert!(planned.is_unknown_attr("etag"));
-        assert!(planned.is_unknown_attr("size"));
+        for unknown in ["etag", "size"] {
+            assert!(planned.is_unknown_attr(unknown), "{unknown}");
+        }
         assert_eq!(planned.get_strings("tags"), Some(vec!["t".to_owned()]));
         assert!(resp.requires_replace.is_empty());
         assert_eq!(resp.planned_private, b"prior");

@@ -1,7 +1,7 @@
 //! The RPCs on stored state: ReadResource (refresh), ImportResourceState and
 //! UpgradeResourceState. Private state is echoed unless the resource changes it.
 
-use super::core::{Server, settle, time_limits};
+use super::core::{Server, found_or_return, settle, time_limits};
 use crate::codec;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
@@ -54,15 +54,7 @@ impl<P: Provider> Server<P> {
         has_flatmap: bool,
     ) -> StateResponse {
         let mut resp = StateResponse::default();
-        let resource = match self.resource(type_name) {
-            Ok(resource) => resource,
-            Err(diags) => {
-                return StateResponse {
-                    state: Value::Null,
-                    diagnostics: diags,
-                };
-            }
-        };
+        let resource = found_or_return!(self.resource(type_name), resp);
         let current = resource.schema.version();
         if raw_json.is_empty() {
             let detail = if has_flatmap {
@@ -136,15 +128,7 @@ impl<P: Provider> Server<P> {
         if state.is_null() {
             return resp;
         }
-        let (resource, provider) = match self.configured_resource(type_name) {
-            Ok(found) => found,
-            Err(diagnostics) => {
-                return ReadResourceResponse {
-                    diagnostics,
-                    ..resp
-                };
-            }
-        };
+        let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
         let mut out = ReadResponse {
             state: state.clone(),
             private: private.clone(),
@@ -171,15 +155,7 @@ impl<P: Provider> Server<P> {
     /// that Terraform then reads.
     pub fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResourceStateResponse {
         let mut resp = ImportResourceStateResponse::default();
-        let (resource, provider) = match self.configured_resource(type_name) {
-            Ok(found) => found,
-            Err(diagnostics) => {
-                return ImportResourceStateResponse {
-                    diagnostics,
-                    ..resp
-                };
-            }
-        };
+        let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
         let mut out = ImportResponse {
             state: resource.schema.body().empty_value(),
             private: Vec::new(),
