@@ -102,22 +102,32 @@ fn multi_database_routing() {
     );
 }
 
-#[test]
-fn identity_of_the_cluster_itself() {
-    let scenario = Scenario::new();
-    let args = [("identity_id", json!(cluster_id()))];
+/// A connection reading with the managed identity `identity_id`: the state shows the
+/// identity's object id, and Azure holds both.
+fn check_identity_lifecycle(scenario: &Scenario, name: &str, identity_id: &str, object_id: &str) {
+    let args = [("identity_id", json!(identity_id))];
     scenario.check_lifecycle(
-        &connection("test", "system-identity", &args),
+        &connection("test", name, &args),
         "test",
         &[
             &args[..],
-            &[("managed_identity_object_id", json!(CLUSTER_PRINCIPAL_ID))],
+            &[("managed_identity_object_id", json!(object_id))],
         ]
         .concat(),
         &[
-            ("managedIdentityResourceId", json!(cluster_id())),
-            ("managedIdentityObjectId", json!(CLUSTER_PRINCIPAL_ID)),
+            ("managedIdentityResourceId", json!(identity_id)),
+            ("managedIdentityObjectId", json!(object_id)),
         ],
+    );
+}
+
+#[test]
+fn identity_of_the_cluster_itself() {
+    check_identity_lifecycle(
+        &Scenario::new(),
+        "system-identity",
+        &cluster_id(),
+        CLUSTER_PRINCIPAL_ID,
     );
 }
 
@@ -125,20 +135,11 @@ fn identity_of_the_cluster_itself() {
 fn user_assigned_identity() {
     let scenario = Scenario::new();
     attach_identity(&scenario.emulator);
-    let identity = user_assigned_identity_id();
-    let args = [("identity_id", json!(identity))];
-    scenario.check_lifecycle(
-        &connection("test", "user-identity", &args),
-        "test",
-        &[
-            &args[..],
-            &[("managed_identity_object_id", json!(IDENTITY_PRINCIPAL_ID))],
-        ]
-        .concat(),
-        &[
-            ("managedIdentityResourceId", json!(identity)),
-            ("managedIdentityObjectId", json!(IDENTITY_PRINCIPAL_ID)),
-        ],
+    check_identity_lifecycle(
+        &scenario,
+        "user-identity",
+        &user_assigned_identity_id(),
+        IDENTITY_PRINCIPAL_ID,
     );
 }
 
