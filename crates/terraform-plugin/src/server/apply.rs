@@ -4,7 +4,7 @@
 use super::core::{Server, found_or_return, settle, time_limits};
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
-use crate::resource::{ApplyResponse, CreateRequest, DeleteRequest, DeleteResponse, UpdateRequest};
+use crate::resource::{ApplyRequest, ApplyResponse, DeleteRequest, DeleteResponse};
 use crate::value::Value;
 
 /// ApplyResourceChange input.
@@ -72,26 +72,24 @@ impl<P: Provider> Server<P> {
             diagnostics: Diagnostics::new(),
         };
         let limits = time_limits(&**implementation, &req.planned_state);
-        let operation = if req.prior_state.is_null() {
-            let request = CreateRequest {
-                timeout: limits.create,
-                config: req.config,
-                plan: req.planned_state,
-                provider,
-                cancel,
-            };
+        let creating = req.prior_state.is_null();
+        let request = ApplyRequest {
+            timeout: if creating {
+                limits.create
+            } else {
+                limits.update
+            },
+            config: req.config,
+            plan: req.planned_state,
+            state: req.prior_state,
+            private: req.planned_private,
+            provider,
+            cancel,
+        };
+        let operation = if creating {
             implementation.create(request, &mut out).await;
             "create"
         } else {
-            let request = UpdateRequest {
-                timeout: limits.update,
-                config: req.config,
-                plan: req.planned_state,
-                state: req.prior_state,
-                private: req.planned_private,
-                provider,
-                cancel,
-            };
             implementation.update(request, &mut out).await;
             "update"
         };
