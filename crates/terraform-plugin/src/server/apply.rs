@@ -121,15 +121,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::server::fixtures::{apply, configured, configured_creating, created, plan};
+    use crate::server::fixtures::{apply, configured, configured_creating, create, created, plan};
     use crate::testing::{CreateOutcome, TestProvider, object, widget_config};
 
     #[tokio::test]
     async fn create_fills_unknowns_and_returns_private() {
-        let server = configured().await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&configured().await, "w1").await;
         assert!(applied.new_state.is_wholly_known());
         assert_eq!(applied.new_state.get_str("id"), Some("w-w1"));
         assert_eq!(applied.new_state.get_str("url"), Some("https://x/w1"));
@@ -139,9 +136,7 @@ mod tests {
     #[tokio::test]
     async fn failed_create_after_the_object_exists_returns_state_and_error() {
         let server = configured_creating(CreateOutcome::FailsAfterCreating).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         assert!(applied.diagnostics.has_error());
         assert_eq!(
             applied.diagnostics.len(),
@@ -156,9 +151,7 @@ mod tests {
     #[tokio::test]
     async fn failed_create_before_anything_exists_returns_null() {
         let server = configured_creating(CreateOutcome::FailsBeforeCreating).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         assert!(applied.diagnostics.has_error());
         assert_eq!(applied.new_state, Value::Null);
     }
@@ -166,9 +159,7 @@ mod tests {
     #[tokio::test]
     async fn unknowns_left_after_create_are_reported() {
         let server = configured_creating(CreateOutcome::LeavesUnknowns).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         let detail = &applied.diagnostics.iter().next().unwrap().detail;
         assert!(
             detail.contains("etag") && detail.contains("size"),
