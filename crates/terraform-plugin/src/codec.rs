@@ -371,14 +371,10 @@ fn json_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::attributes;
 
     fn obj_type(attrs: &[(&str, Type)]) -> Type {
-        Type::Object(
-            attrs
-                .iter()
-                .map(|(k, t)| ((*k).to_owned(), t.clone()))
-                .collect(),
-        )
+        Type::Object(attributes(attrs))
     }
 
     fn obj(attrs: &[(&str, Value)]) -> Value {

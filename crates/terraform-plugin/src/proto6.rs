@@ -100,6 +100,7 @@ macro_rules! diagnosed {
 }
 
 diagnosed!(
+    validate_provider_config,
     validate_resource_config,
     validate_data_resource_config,
     upgrade_resource_state,
@@ -198,14 +199,26 @@ impl<P: Provider> Protocol6<P> {
         Ok(R::default())
     }
 
+    /// The Validate*Config RPCs: decodes `config` with the type a lookup `found`, then
+    /// answers with the diagnostics of `validate`.
+    fn validate<R: Diagnosed>(
+        found: Result<&Type, Diagnostics>,
+        config: Option<pb::DynamicValue>,
+        validate: impl FnOnce(&Value) -> Diagnostics,
+    ) -> Reply<R> {
+        let config = decode(config, known(found, Default::default)?, "config")?;
+        let mut answer = R::default();
+        *answer.diagnostics() = diagnostics_to_proto(validate(&config));
+        Ok(answer)
+    }
+
     fn validate_provider(
         &self,
         request: pb::validate_provider_config::Request,
     ) -> Reply<pb::validate_provider_config::Response> {
-        let config = decode(request.config, self.server.provider_type(), "config")?;
-        let diagnostics = self.server.validate_provider_config(&config);
-        Ok(pb::validate_provider_config::Response {
-            diagnostics: diagnostics_to_proto(diagnostics),
+        let server = &self.server;
+        Self::validate(Ok(server.provider_type()), request.config, |config| {
+            server.validate_provider_config(config)
         })
     }
 
@@ -213,13 +226,9 @@ impl<P: Provider> Protocol6<P> {
         &self,
         request: pb::validate_resource_config::Request,
     ) -> Reply<pb::validate_resource_config::Response> {
-        let found = self.server.resource_type(&request.type_name);
-        let config = decode(request.config, known(found, Default::default)?, "config")?;
-        let diagnostics = self
-            .server
-            .validate_resource_config(&request.type_name, &config);
-        Ok(pb::validate_resource_config::Response {
-            diagnostics: diagnostics_to_proto(diagnostics),
+        let (server, name) = (&self.server, &request.type_name);
+        Self::validate(server.resource_type(name), request.config, |config| {
+            server.validate_resource_config(name, config)
         })
     }
 
@@ -227,13 +236,9 @@ impl<P: Provider> Protocol6<P> {
         &self,
         request: pb::validate_data_resource_config::Request,
     ) -> Reply<pb::validate_data_resource_config::Response> {
-        let found = self.server.data_source_type(&request.type_name);
-        let config = decode(request.config, known(found, Default::default)?, "config")?;
-        let diagnostics = self
-            .server
-            .validate_data_source_config(&request.type_name, &config);
-        Ok(pb::validate_data_resource_config::Response {
-            diagnostics: diagnostics_to_proto(diagnostics),
+        let (server, name) = (&self.server, &request.type_name);
+        Self::validate(server.data_source_type(name), request.config, |config| {
+            server.validate_data_source_config(name, config)
         })
     }
 

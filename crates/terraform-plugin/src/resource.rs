@@ -22,13 +22,17 @@ use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
 
-/// Creating a resource.
+/// Applying a planned create or update.
 #[derive(Debug)]
-pub struct CreateRequest<C> {
+pub struct ApplyRequest<C> {
     /// The configuration (wholly known at apply).
     pub config: Value,
     /// The planned state; unknowns are for the resource to fill in.
     pub plan: Value,
+    /// The prior state; null when creating.
+    pub state: Value,
+    /// The planned private data.
+    pub private: Vec<u8>,
     /// The provider's configured data.
     pub provider: Arc<C>,
     /// Cancelled when Terraform asks the provider to stop.
@@ -36,6 +40,12 @@ pub struct CreateRequest<C> {
     /// Its time limit: see [`Resource::timeouts`].
     pub timeout: Duration,
 }
+
+/// Creating a resource.
+pub type CreateRequest<C> = ApplyRequest<C>;
+
+/// Updating a resource in place.
+pub type UpdateRequest<C> = ApplyRequest<C>;
 
 /// The outcome of a create or an update.
 #[derive(Debug)]
@@ -97,25 +107,6 @@ impl ReadResponse {
     pub fn remove(&mut self) {
         self.state = Value::Null;
     }
-}
-
-/// Updating a resource in place.
-#[derive(Debug)]
-pub struct UpdateRequest<C> {
-    /// The configuration.
-    pub config: Value,
-    /// The planned state.
-    pub plan: Value,
-    /// The prior state.
-    pub state: Value,
-    /// The planned private data.
-    pub private: Vec<u8>,
-    /// The provider's configured data.
-    pub provider: Arc<C>,
-    /// Cancelled when Terraform asks the provider to stop.
-    pub cancel: CancellationToken,
-    /// Its time limit: see [`Resource::timeouts`].
-    pub timeout: Duration,
 }
 
 /// The outcome of a delete: without errors the state is removed.

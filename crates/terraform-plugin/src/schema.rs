@@ -60,6 +60,34 @@ pub struct Attribute {
     default: Option<Value>,
 }
 
+/// The documentation setters and getters, the same on an [`Attribute`] and a [`Block`]:
+/// both carry a Markdown `description` and an optional `deprecation` message.
+macro_rules! documentation_methods {
+    () => {
+        /// Markdown description shown in documentation and `terraform providers schema`.
+        pub fn description(mut self, markdown: impl Into<String>) -> Self {
+            self.description = markdown.into();
+            self
+        }
+
+        /// Marks it deprecated; setting it in a configuration produces a warning with `message`.
+        pub fn deprecated(mut self, message: impl Into<String>) -> Self {
+            self.deprecation = Some(message.into());
+            self
+        }
+
+        /// The Markdown description.
+        pub fn description_text(&self) -> &str {
+            &self.description
+        }
+
+        /// The deprecation message, if deprecated.
+        pub fn deprecation(&self) -> Option<&str> {
+            self.deprecation.as_deref()
+        }
+    };
+}
+
 /// One [`Attribute`] setter per [`Mode`]: `$setter` gives the attribute mode `$mode`.
 macro_rules! mode_setters {
     ($($(#[$doc:meta])* $setter:ident => $mode:ident;)*) => {$(
@@ -119,21 +147,11 @@ impl Attribute {
         optional_computed => OptionalComputed;
     }
 
+    documentation_methods!();
+
     /// Terraform hides the value in plans and output.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
-        self
-    }
-
-    /// Markdown description shown in documentation and `terraform providers schema`.
-    pub fn description(mut self, markdown: impl Into<String>) -> Self {
-        self.description = markdown.into();
-        self
-    }
-
-    /// Marks the attribute deprecated; setting it produces a warning with `message`.
-    pub fn deprecated(mut self, message: impl Into<String>) -> Self {
-        self.deprecation = Some(message.into());
         self
     }
 
@@ -176,16 +194,6 @@ impl Attribute {
     /// Whether Terraform hides it.
     pub fn is_sensitive(&self) -> bool {
         self.sensitive
-    }
-
-    /// The Markdown description.
-    pub fn description_text(&self) -> &str {
-        &self.description
-    }
-
-    /// The deprecation message, if deprecated.
-    pub fn deprecation(&self) -> Option<&str> {
-        self.deprecation.as_deref()
     }
 
     /// The validators, in order.
@@ -349,17 +357,7 @@ impl Block {
         self
     }
 
-    /// Markdown description.
-    pub fn description(mut self, markdown: impl Into<String>) -> Self {
-        self.description = markdown.into();
-        self
-    }
-
-    /// Marks the block deprecated.
-    pub fn deprecated(mut self, message: impl Into<String>) -> Self {
-        self.deprecation = Some(message.into());
-        self
-    }
+    documentation_methods!();
 
     /// The attributes, in declaration order.
     pub fn attributes(&self) -> &[Attribute] {
@@ -374,16 +372,6 @@ impl Block {
     /// The attribute called `name`.
     pub fn attribute_named(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
-    }
-
-    /// The Markdown description.
-    pub fn description_text(&self) -> &str {
-        &self.description
-    }
-
-    /// The deprecation message, if deprecated.
-    pub fn deprecation(&self) -> Option<&str> {
-        self.deprecation.as_deref()
     }
 
     /// The cty object type of this block's value.

@@ -340,14 +340,17 @@ impl datasource::DataSource<TestData> for WidgetInfo {
     }
 }
 
+/// The attributes of an object value or type, from pairs.
+pub fn attributes<T: Clone>(pairs: &[(&str, T)]) -> BTreeMap<String, T> {
+    pairs
+        .iter()
+        .map(|(name, item)| ((*name).to_owned(), item.clone()))
+        .collect()
+}
+
 /// An object value from pairs.
 pub fn object(attrs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        attrs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    )
+    Value::Object(attributes(attrs))
 }
 
 /// A widget configuration: `name` plus extra attributes, everything else null.

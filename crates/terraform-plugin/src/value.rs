@@ -372,15 +372,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(attrs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            attrs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        )
-    }
+    use crate::testing::object;
 
     #[test]
     fn getters_read_known_values_only() {

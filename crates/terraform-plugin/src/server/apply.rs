@@ -4,7 +4,7 @@
 use super::core::{Server, found_or_return, settle, time_limits};
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
-use crate::resource::{ApplyResponse, CreateRequest, DeleteRequest, DeleteResponse, UpdateRequest};
+use crate::resource::{ApplyRequest, ApplyResponse, DeleteRequest, DeleteResponse};
 use crate::value::Value;
 
 /// ApplyResourceChange input.
@@ -72,26 +72,24 @@ impl<P: Provider> Server<P> {
             diagnostics: Diagnostics::new(),
         };
         let limits = time_limits(&**implementation, &req.planned_state);
-        let operation = if req.prior_state.is_null() {
-            let request = CreateRequest {
-                timeout: limits.create,
-                config: req.config,
-                plan: req.planned_state,
-                provider,
-                cancel,
-            };
+        let creating = req.prior_state.is_null();
+        let request = ApplyRequest {
+            timeout: if creating {
+                limits.create
+            } else {
+                limits.update
+            },
+            config: req.config,
+            plan: req.planned_state,
+            state: req.prior_state,
+            private: req.planned_private,
+            provider,
+            cancel,
+        };
+        let operation = if creating {
             implementation.create(request, &mut out).await;
             "create"
         } else {
-            let request = UpdateRequest {
-                timeout: limits.update,
-                config: req.config,
-                plan: req.planned_state,
-                state: req.prior_state,
-                private: req.planned_private,
-                provider,
-                cancel,
-            };
             implementation.update(request, &mut out).await;
             "update"
         };
@@ -123,15 +121,12 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::server::fixtures::{apply, configured, configured_creating, created, plan};
+    use crate::server::fixtures::{apply, configured, configured_creating, create, created, plan};
     use crate::testing::{CreateOutcome, TestProvider, object, widget_config};
 
     #[tokio::test]
     async fn create_fills_unknowns_and_returns_private() {
-        let server = configured().await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&configured().await, "w1").await;
         assert!(applied.new_state.is_wholly_known());
         assert_eq!(applied.new_state.get_str("id"), Some("w-w1"));
         assert_eq!(applied.new_state.get_str("url"), Some("https://x/w1"));
@@ -141,9 +136,7 @@ mod tests {
     #[tokio::test]
     async fn failed_create_after_the_object_exists_returns_state_and_error() {
         let server = configured_creating(CreateOutcome::FailsAfterCreating).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         assert!(applied.diagnostics.has_error());
         assert_eq!(
             applied.diagnostics.len(),
@@ -158,9 +151,7 @@ mod tests {
     #[tokio::test]
     async fn failed_create_before_anything_exists_returns_null() {
         let server = configured_creating(CreateOutcome::FailsBeforeCreating).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         assert!(applied.diagnostics.has_error());
         assert_eq!(applied.new_state, Value::Null);
     }
@@ -168,9 +159,7 @@ mod tests {
     #[tokio::test]
     async fn unknowns_left_after_create_are_reported() {
         let server = configured_creating(CreateOutcome::LeavesUnknowns).await;
-        let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
-        let applied = apply(&server, &Value::Null, &planned, &config).await;
+        let applied = create(&server, "w1").await;
         let detail = &applied.diagnostics.iter().next().unwrap().detail;
         assert!(
             detail.contains("etag") && detail.contains("size"),

@@ -81,11 +81,19 @@ pub(super) async fn apply(
         .await
 }
 
-/// Creates widget `name` and returns its state.
-pub(super) async fn created(server: &Server<TestProvider>, name: &str) -> Value {
+/// Plans and applies the create of widget `name`, as Terraform does for a new resource.
+pub(super) async fn create(
+    server: &Server<TestProvider>,
+    name: &str,
+) -> ApplyResourceChangeResponse {
     let config = widget_config(name, &[]);
     let planned = plan(server, &Value::Null, &config).planned_state;
-    let applied = apply(server, &Value::Null, &planned, &config).await;
+    apply(server, &Value::Null, &planned, &config).await
+}
+
+/// Creates widget `name` and returns its state.
+pub(super) async fn created(server: &Server<TestProvider>, name: &str) -> Value {
+    let applied = create(server, name).await;
     assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
     applied.new_state
 }
