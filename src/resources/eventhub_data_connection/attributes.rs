@@ -13,7 +13,11 @@
 use kusto_arm::{DataConnectionId, EventHubDataConnection, EventHubSettings};
 
 use super::names::*;
-use super::{rules, spelling};
+use super::rules;
+use super::spelling::{
+    canonical, canonical_eventhub_id, canonical_identity_id, canonical_instant, same_eventhub_id,
+    same_identity_id, same_instant, same_location,
+};
 
 /// The service's `compression` default.
 pub(crate) const DEFAULT_COMPRESSION: &str = "None";
@@ -145,7 +149,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         presence: Presence::Required,
         rule: Some(rules::validate_location),
         change: Change::ReplacesUnlessSame,
-        same: spelling::same_location,
+        same: same_location,
         azure: Azure::Text {
             read: |s| Some(s.location.clone()).filter(|l| !l.is_empty()),
             write: |s, v| s.location = v.unwrap_or_default(),
@@ -178,9 +182,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         presence: Presence::Required,
         rule: Some(rules::validate_eventhub_id),
         change: Change::ReplacesUnlessSame,
-        same: spelling::same_eventhub_id,
+        same: same_eventhub_id,
         azure: Azure::Text {
-            read: |s| Some(spelling::canonical_eventhub_id(&s.event_hub_resource_id)),
+            read: |s| Some(canonical_eventhub_id(&s.event_hub_resource_id)),
             write: |s, v| s.event_hub_resource_id = v.unwrap_or_default(),
         },
     },
@@ -239,7 +243,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
             read: |s| {
                 s.data_format
                     .as_deref()
-                    .map(|f| spelling::canonical(f, &rules::DATA_FORMATS))
+                    .map(|f| canonical(f, &rules::DATA_FORMATS))
             },
             write: |s, v| s.data_format = v,
         },
@@ -256,7 +260,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         azure: Azure::Text {
             read: |s| {
                 let compression = s.compression.as_deref().unwrap_or(DEFAULT_COMPRESSION);
-                Some(spelling::canonical(compression, &rules::COMPRESSIONS))
+                Some(canonical(compression, &rules::COMPRESSIONS))
             },
             write: |s, v| s.compression = v,
         },
@@ -288,12 +292,12 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         presence: Presence::Optional,
         rule: Some(rules::validate_identity_id),
         change: Change::InPlace,
-        same: spelling::same_identity_id,
+        same: same_identity_id,
         azure: Azure::Text {
             read: |s| {
                 s.managed_identity_resource_id
                     .as_deref()
-                    .map(spelling::canonical_identity_id)
+                    .map(canonical_identity_id)
             },
             write: |s, v| s.managed_identity_resource_id = v,
         },
@@ -312,7 +316,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
                     .database_routing
                     .as_deref()
                     .unwrap_or(DEFAULT_DATABASE_ROUTING);
-                Some(spelling::canonical(routing, &rules::DATABASE_ROUTING_TYPES))
+                Some(canonical(routing, &rules::DATABASE_ROUTING_TYPES))
             },
             write: |s, v| s.database_routing = v,
         },
@@ -326,13 +330,9 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         presence: Presence::AzureChooses,
         rule: Some(rules::validate_retrieval_start_date),
         change: Change::InPlace,
-        same: spelling::same_instant,
+        same: same_instant,
         azure: Azure::Text {
-            read: |s| {
-                s.retrieval_start_date
-                    .as_deref()
-                    .map(spelling::canonical_instant)
-            },
+            read: |s| s.retrieval_start_date.as_deref().map(canonical_instant),
             write: |s, v| s.retrieval_start_date = v,
         },
     },
