@@ -172,17 +172,8 @@ mod tests {
             },
         );
         assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
-        let applied = server
-            .apply_resource_change(
-                FILE,
-                ApplyResourceChangeRequest {
-                    prior_state: prior.clone(),
-                    planned_state: plan.planned_state,
-                    config: config.clone(),
-                    planned_private: plan.planned_private,
-                },
-            )
-            .await;
+        let request = ApplyResourceChangeRequest::approved(prior.clone(), config.clone(), plan);
+        let applied = server.apply_resource_change(FILE, request).await;
         assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
         applied.new_state
     }

@@ -2,6 +2,7 @@
 //! returns its diagnostics together with the state that exists.
 
 use super::core::{Server, found_or_return, settle, time_limits};
+use super::plan::PlanResourceChangeResponse;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
 use crate::resource::{ApplyRequest, ApplyResponse, DeleteRequest, DeleteResponse};
@@ -18,6 +19,19 @@ pub struct ApplyResourceChangeRequest {
     pub config: Value,
     /// Private data from the plan.
     pub planned_private: Vec<u8>,
+}
+
+impl ApplyResourceChangeRequest {
+    /// Applying `plan`, the answer to planning `config` over `prior_state`, as Terraform does
+    /// once the plan is approved.
+    pub fn approved(prior_state: Value, config: Value, plan: PlanResourceChangeResponse) -> Self {
+        Self {
+            prior_state,
+            planned_state: plan.planned_state,
+            config,
+            planned_private: plan.planned_private,
+        }
+    }
 }
 
 /// ApplyResourceChange output.

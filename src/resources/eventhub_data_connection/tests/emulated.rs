@@ -142,17 +142,8 @@ async fn apply(
     config: &Value,
 ) -> (Value, Vec<String>) {
     let plan = plan(server, prior, config);
-    let applied = server
-        .apply_resource_change(
-            TYPE_NAME,
-            ApplyResourceChangeRequest {
-                prior_state: prior.clone(),
-                planned_state: plan.planned_state,
-                config: config.clone(),
-                planned_private: plan.planned_private,
-            },
-        )
-        .await;
+    let request = ApplyResourceChangeRequest::approved(prior.clone(), config.clone(), plan);
+    let applied = server.apply_resource_change(TYPE_NAME, request).await;
     let errors = applied
         .diagnostics
         .iter()
