@@ -4,13 +4,12 @@
 //! It exports the resource's attributes with the resource's descriptions and mapping, so a
 //! value read here is spelt as the resource would store it.
 
-use std::time::Duration;
-
 use crate::client::AzureHandle;
 use crate::errors::explain;
 use crate::resources::eventhub_data_connection::attributes::{ATTRIBUTES, Attr, Azure};
 use crate::resources::eventhub_data_connection::names::{ID, LOCATION};
-use crate::resources::eventhub_data_connection::schema::typed;
+// A lookup may take as long as the resource's default read.
+use crate::resources::eventhub_data_connection::schema::{TIMEOUTS, typed};
 use crate::resources::eventhub_data_connection::{TYPE_NAME, model, rules, wrong_kind};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
 use terraform_plugin::datasource::{DataSource, ReadRequest, ReadResponse};
@@ -19,9 +18,6 @@ use terraform_plugin::path::AttributePath;
 use terraform_plugin::planmod::Rule;
 use terraform_plugin::schema::{Attribute, Schema};
 use terraform_plugin::value::Value;
-
-/// How long a lookup may take (the resource's default read timeout).
-const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Whether `attr` identifies the connection: `id`, or one of the names that make it up.
 fn is_lookup(attr: &Attr) -> bool {
@@ -130,7 +126,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
     }
 
     async fn read(&self, req: ReadRequest<AzureHandle>, resp: &mut ReadResponse) {
-        let ctx = CallContext::new(READ_TIMEOUT, req.cancel);
+        let ctx = CallContext::new(TIMEOUTS.read, req.cancel);
         let Some(id) = lookup_id(&req.config, &req.provider, &ctx, &mut resp.diagnostics).await
         else {
             return;

@@ -12,7 +12,7 @@
 //! Tokens live in one [`TokenCache`] per client (so per provider process). It is single-flight:
 //! the first caller fetches while every concurrent caller waits for that same token, so twenty
 //! resources created in parallel cause one token request. azure_identity's Entra calls go
-//! through the process's shared reqwest client, so they trust `SSL_CERT_FILE` like ARM calls.
+//! through the client's shared reqwest client, so they trust the same extra CA file as ARM calls.
 
 use std::fmt;
 use std::path::PathBuf;

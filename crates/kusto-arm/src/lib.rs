@@ -130,17 +130,16 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults: default retries, 10 s poll interval, the extra CA file named by
-    /// `SSL_CERT_FILE` if that variable is set, and this crate as the `User-Agent` product.
+    /// Defaults: default retries, 10 s poll interval, only the platform's CA roots, and this
+    /// crate as the `User-Agent` product. The caller decides about extra CA certificates
+    /// (the provider reads `SSL_CERT_FILE` with the rest of its settings).
     pub fn new(credentials: Credentials, cloud: Cloud) -> Self {
         Self {
             credentials,
             cloud,
             retry: RetryOptions::default(),
             poll_interval: Duration::from_secs(10),
-            extra_ca_file: std::env::var_os("SSL_CERT_FILE")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+            extra_ca_file: None,
             user_agent_product: format!("kusto-arm/{}", env!("CARGO_PKG_VERSION")),
             user_agent_suffix: None,
         }

@@ -4,8 +4,9 @@
 //! pipeline and poller free of streaming concerns and lets tests swap the network for a
 //! scripted [`HttpClient`]. The real client is a single `reqwest::Client`; the same instance is
 //! handed to azure_identity for token requests, so Entra and ARM calls share one pool and one
-//! trust store: the platform roots plus any certificates in `SSL_CERT_FILE` (the convention Go,
-//! OpenSSL and azurerm follow, and how the local emulator's CA is trusted).
+//! trust store: the platform roots plus the certificates of `ClientConfig::extra_ca_file` (the
+//! provider fills it from `SSL_CERT_FILE`, the convention Go, OpenSSL and azurerm follow, and
+//! how the local emulator's CA is trusted).
 
 use std::fmt;
 use std::path::Path;

@@ -22,8 +22,7 @@ fn client(http: Arc<MockHttp>) -> Client {
         resource_manager: Url::parse(BASE).unwrap(),
         scope: "https://arm.example/.default".into(),
     };
-    let mut config = ClientConfig::new(Credentials::default(), Cloud::Public);
-    config.extra_ca_file = None;
+    let config = ClientConfig::new(Credentials::default(), Cloud::Public);
     Client::from_parts(config, endpoints, Arc::new(CountingTokens::default()), http).unwrap()
 }
 

@@ -230,9 +230,8 @@ pub fn terraform_cli() -> PathBuf {
 
 /// The CLI configuration that installs this provider from a mirror of the just-built binary.
 ///
-/// The binary is the one Cargo built for the running test: Cargo builds a package's binaries
-/// before its integration tests, into the profile directory above the test executable (the
-/// path `CARGO_BIN_EXE_terraform-provider-kusto` names to the test crate itself).
+/// The binary comes from [`crate::binary`]: the one Cargo built for the running test's
+/// profile (built first when it is not, as for a test of another package).
 ///
 /// The mirror lives in that profile directory and is refreshed once per test process; the copy
 /// is written beside the final name and renamed, so concurrent test processes never see a
@@ -241,13 +240,7 @@ fn cli_config() -> PathBuf {
     static CONFIG: OnceLock<PathBuf> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let built = crate::profile_dir()
-                .join(format!("{PROVIDER_BINARY}{}", std::env::consts::EXE_SUFFIX));
-            assert!(
-                built.is_file(),
-                "{} is not built: only the provider package's tests install it",
-                built.display()
-            );
+            let built = crate::binary(PROVIDER_BINARY, PROVIDER_BINARY);
             let root = crate::profile_dir().join("terraform-mirror");
             let package = root
                 .join("mirror")
