@@ -18,6 +18,8 @@
 //! Every rule returns a message written for a Terraform user: what is wrong, with the value, and
 //! what is accepted. The caller attaches the attribute path, and skips null or unknown values.
 
+use std::ops::RangeInclusive;
+
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -70,35 +72,109 @@ const GZIP_WITH_SYSTEM_PROPERTIES: &str = "event_system_properties cannot be emb
 /// The name of the consumer group every Event Hub has, the one exception to the naming rule.
 const DEFAULT_CONSUMER_GROUP: &str = "$Default";
 
+/// A naming rule of the kind Azure documents for its resource names: a length range, letters,
+/// digits and a few punctuation characters; never blank, never padded with whitespace or holding
+/// control characters.
+struct NameRule {
+    /// What the value names, as the messages say it ("a Kusto cluster name").
+    what: &'static str,
+    lengths: RangeInclusive<usize>,
+    /// Only lower-case letters (besides digits and `punctuation`).
+    lower_case: bool,
+    /// The characters allowed besides ASCII letters and digits.
+    punctuation: &'static str,
+}
+
+impl NameRule {
+    const fn any_case(
+        what: &'static str,
+        lengths: RangeInclusive<usize>,
+        punctuation: &'static str,
+    ) -> Self {
+        NameRule {
+            what,
+            lengths,
+            lower_case: false,
+            punctuation,
+        }
+    }
+
+    fn check(&self, value: &str) -> Result<(), String> {
+        not_blank(self.what, value)?;
+        clean(self.what, value)?;
+        length_between(self.what, value, *self.lengths.start(), *self.lengths.end())?;
+        let allowed = |c: char| {
+            c.is_ascii_digit()
+                || (c.is_ascii_lowercase() || (c.is_ascii_uppercase() && !self.lower_case))
+                || self.punctuation.contains(c)
+        };
+        only_chars(self.what, value, allowed, &self.allowed_in_words())
+    }
+
+    /// "ASCII letters, digits, spaces and dots (.)".
+    fn allowed_in_words(&self) -> String {
+        let letters = if self.lower_case {
+            "lower-case letters"
+        } else {
+            "ASCII letters"
+        };
+        let mut words = vec![letters.to_owned(), "digits".to_owned()];
+        for c in self.punctuation.chars() {
+            words.push(match c {
+                ' ' => "spaces".to_owned(),
+                '.' => "dots (.)".to_owned(),
+                '-' => "dashes (-)".to_owned(),
+                '_' => "underscores (_)".to_owned(),
+                '(' => "parentheses".to_owned(),
+                ')' => continue,
+                other => format!("{other:?}"),
+            });
+        }
+        let last = words.pop().unwrap_or_default();
+        format!("{} and {last}", words.join(", "))
+    }
+}
+
 /// `name`: 1-40 ASCII letters, digits, spaces, dashes and dots, not starting or ending with a
 /// space (Microsoft's naming rules for `Microsoft.Kusto/clusters/databases/dataConnections`:
 /// "Alphanumerics, hyphens, spaces, and periods"; azurerm's `DataConnectionName` also lets
 /// tabs and newlines through, which the request URL then drops).
-pub(crate) fn validate_name(value: &str) -> Result<(), String> {
-    let what = "a data connection name";
-    not_blank(what, value)?;
-    clean(what, value)?;
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-'),
-        "ASCII letters, digits, spaces, dashes (-) and dots (.)",
-    )?;
-    length_between(what, value, 1, 40)
-}
+const DATA_CONNECTION_NAME: NameRule = NameRule::any_case("a data connection name", 1..=40, " -.");
 
 /// `resource_group_name`: 1-90 letters, digits, underscores, dashes, dots and parentheses, not
 /// ending with a dot (azurerm `resourcegroups.ValidateName`).
+const RESOURCE_GROUP_NAME: NameRule = NameRule::any_case("a resource group name", 1..=90, "_-.()");
+
+/// `cluster_name`: 4-22 lower-case letters, digits and dashes, starting with a letter (azurerm
+/// `ClusterName`).
+const CLUSTER_NAME: NameRule = NameRule {
+    lower_case: true,
+    ..NameRule::any_case("a Kusto cluster name", 4..=22, "-")
+};
+
+/// `database_name`: 1-260 ASCII letters, digits, spaces, dots, underscores and dashes, not
+/// starting or ending with a space (azurerm `DatabaseName`, without its tabs and newlines).
+const DATABASE_NAME: NameRule = NameRule::any_case("a Kusto database name", 1..=260, " ._-");
+
+/// `table_name` and `mapping_rule_name`: 1-1024 ASCII letters, digits, spaces, underscores, dots
+/// and dashes, not starting or ending with a space (azurerm `EntityName`, without its tabs and
+/// newlines).
+const fn entity_name(what: &'static str) -> NameRule {
+    NameRule::any_case(what, 1..=1024, " _.-")
+}
+
+/// `consumer_group`, `$Default` aside: 1-50 letters, digits, dots, underscores and dashes
+/// (azurerm `ValidateEventHubConsumerName`).
+const CONSUMER_GROUP_NAME: NameRule = NameRule::any_case("a consumer group name", 1..=50, "._-");
+
+/// See [`DATA_CONNECTION_NAME`].
+pub(crate) fn validate_name(value: &str) -> Result<(), String> {
+    DATA_CONNECTION_NAME.check(value)
+}
+
+/// See [`RESOURCE_GROUP_NAME`].
 pub(crate) fn validate_resource_group_name(value: &str) -> Result<(), String> {
-    let what = "a resource group name";
-    clean(what, value)?;
-    length_between(what, value, 1, 90)?;
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'),
-        "letters, digits, underscores (_), dashes (-), dots (.) and parentheses",
-    )?;
+    RESOURCE_GROUP_NAME.check(value)?;
     if value.ends_with('.') {
         return Err(format!(
             "a resource group name must not end with a dot (.), got {value:?}"
@@ -107,66 +183,34 @@ pub(crate) fn validate_resource_group_name(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `cluster_name`: 4-22 lower-case letters, digits and dashes, starting with a letter (azurerm
-/// `ClusterName`).
+/// See [`CLUSTER_NAME`].
 pub(crate) fn validate_cluster_name(value: &str) -> Result<(), String> {
-    let what = "a Kusto cluster name";
-    clean(what, value)?;
-    length_between(what, value, 4, 22)?;
+    CLUSTER_NAME.check(value)?;
     if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!(
             "a Kusto cluster name must start with a lower-case letter, got {value:?}"
         ));
     }
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
-        "lower-case letters, digits and dashes (-)",
-    )
+    Ok(())
 }
 
-/// `database_name`: 1-260 ASCII letters, digits, spaces, dots, underscores and dashes, not
-/// starting or ending with a space (azurerm `DatabaseName`, without its tabs and newlines).
+/// See [`DATABASE_NAME`].
 pub(crate) fn validate_database_name(value: &str) -> Result<(), String> {
-    let what = "a Kusto database name";
-    not_blank(what, value)?;
-    clean(what, value)?;
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-'),
-        "ASCII letters, digits, spaces, dots (.), underscores (_) and dashes (-)",
-    )?;
-    length_between(what, value, 1, 260)
+    DATABASE_NAME.check(value)
 }
 
-/// `table_name`: 1-1024 ASCII letters, digits, spaces, underscores, dots and dashes, not
-/// starting or ending with a space (azurerm `EntityName`, without its tabs and newlines).
+/// See [`entity_name`].
 pub(crate) fn validate_table_name(value: &str) -> Result<(), String> {
-    validate_entity_name("a table name", value)
+    entity_name("a table name").check(value)
 }
 
-/// `mapping_rule_name`: same rule as `table_name` (azurerm `EntityName`).
+/// See [`entity_name`].
 pub(crate) fn validate_mapping_rule_name(value: &str) -> Result<(), String> {
-    validate_entity_name("an ingestion mapping name", value)
+    entity_name("an ingestion mapping name").check(value)
 }
 
-fn validate_entity_name(what: &str, value: &str) -> Result<(), String> {
-    not_blank(what, value)?;
-    clean(what, value)?;
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '-'),
-        "ASCII letters, digits, spaces, underscores (_), dots (.) and dashes (-)",
-    )?;
-    length_between(what, value, 1, 1024)
-}
-
-/// `consumer_group`: exactly `$Default`, or 1-50 letters, digits, dots, underscores and dashes
-/// that start and end with a letter or digit (azurerm `ValidateEventHubConsumerName` plus its
-/// `$Default` exception).
+/// `consumer_group`: exactly `$Default`, or a [`CONSUMER_GROUP_NAME`] that starts and ends with a
+/// letter or digit (azurerm `ValidateEventHubConsumerName` plus its `$Default` exception).
 pub(crate) fn validate_consumer_group(value: &str) -> Result<(), String> {
     if value == DEFAULT_CONSUMER_GROUP {
         return Ok(());
@@ -176,15 +220,9 @@ pub(crate) fn validate_consumer_group(value: &str) -> Result<(), String> {
             "the default consumer group is spelled {DEFAULT_CONSUMER_GROUP:?} (case-sensitive), got {value:?}"
         ));
     }
-    let what = "a consumer group name";
-    clean(what, value)?;
-    length_between(what, value, 1, 50)?;
-    only_chars(
-        what,
-        value,
-        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'),
-        "letters, digits, dots (.), underscores (_) and dashes (-), or be exactly \"$Default\"",
-    )?;
+    CONSUMER_GROUP_NAME.check(value).map_err(|problem| {
+        format!("{problem} (the one exception is {DEFAULT_CONSUMER_GROUP:?})")
+    })?;
     let ends_alphanumeric = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     if !ends_alphanumeric(value.chars().next()) || !ends_alphanumeric(value.chars().last()) {
         return Err(format!(
@@ -681,47 +719,78 @@ mod tests {
     }
 
     #[test]
-    fn resource_group_name() {
-        check(
-            validate_resource_group_name,
-            &["rg-demo", "RG_(prod).eu", "a", &"r".repeat(90)],
-            &[
-                ("", "1 to 90"),
-                (&"r".repeat(91), "1 to 90"),
-                ("rg demo", "contains ' '"),
-                ("rg/demo", "contains '/'"),
-                ("rg.", "must not end with a dot"),
-            ],
+    fn resource_cluster_database_and_consumer_group_names() {
+        type Cases<'a> = (
+            fn(&str) -> Result<(), String>,
+            Vec<&'a str>,
+            Vec<(&'a str, &'a str)>,
         );
-    }
-
-    #[test]
-    fn cluster_name() {
-        check(
-            validate_cluster_name,
-            &["democluster", "acctestkc1234", "k-01", &"c".repeat(22)],
-            &[
-                ("abc", "4 to 22"),
-                (&"c".repeat(23), "4 to 22"),
-                ("1cluster", "start with a lower-case letter"),
-                ("DemoCluster", "start with a lower-case letter"),
-                ("demoCluster", "contains 'C'"),
-                ("demo_cluster", "contains '_'"),
-            ],
+        let (r91, c22, c23) = ("r".repeat(91), "c".repeat(22), "c".repeat(23));
+        let (d260, d261, g50, g51) = (
+            "d".repeat(260),
+            "d".repeat(261),
+            "c".repeat(50),
+            "c".repeat(51),
         );
-    }
-
-    #[test]
-    fn database_name() {
-        check(
-            validate_database_name,
-            &["demodb", "My DB_1.v-2", &"d".repeat(260)],
-            &[
-                (" ", "whitespace only"),
-                ("db/1", "contains '/'"),
-                (&"d".repeat(261), "1 to 260"),
-            ],
-        );
+        let cases: [Cases<'_>; 4] = [
+            (
+                validate_resource_group_name,
+                vec!["rg-demo", "RG_(prod).eu", "a", &r91[1..]],
+                vec![
+                    ("", "empty"),
+                    (&r91, "1 to 90"),
+                    ("rg demo", "contains ' '"),
+                    ("rg/demo", "contains '/'"),
+                    (
+                        "rg*",
+                        "may only contain ASCII letters, digits, underscores (_), dashes (-), \
+                         dots (.) and parentheses;",
+                    ),
+                    ("rg.", "must not end with a dot"),
+                ],
+            ),
+            (
+                validate_cluster_name,
+                vec!["democluster", "acctestkc1234", "k-01", &c22],
+                vec![
+                    ("abc", "4 to 22"),
+                    (&c23, "4 to 22"),
+                    ("1cluster", "start with a lower-case letter"),
+                    ("-cluster", "start with a lower-case letter"),
+                    (
+                        "DemoCluster",
+                        "may only contain lower-case letters, digits and dashes (-); \
+                         \"DemoCluster\" contains 'D'",
+                    ),
+                    ("demo_cluster", "contains '_'"),
+                ],
+            ),
+            (
+                validate_database_name,
+                vec!["demodb", "My DB_1.v-2", &d260],
+                vec![
+                    (" ", "whitespace only"),
+                    ("db/1", "contains '/'"),
+                    (&d261, "1 to 260"),
+                ],
+            ),
+            (
+                validate_consumer_group,
+                vec!["$Default", "kusto", "a", "cg.1_x-y", &g50],
+                vec![
+                    ("$default", "spelled \"$Default\""),
+                    ("$Other", "contains '$' (the one exception is \"$Default\")"),
+                    ("", "empty"),
+                    (&g51, "1 to 50"),
+                    ("-kusto", "start and end with a letter or digit"),
+                    ("kusto.", "start and end with a letter or digit"),
+                    ("my group", "contains ' '"),
+                ],
+            ),
+        ];
+        for (rule, valid, invalid) in cases {
+            check(rule, &valid, &invalid);
+        }
     }
 
     #[test]
@@ -736,23 +805,6 @@ mod tests {
         ];
         check(validate_table_name, &valid, &invalid);
         check(validate_mapping_rule_name, &valid, &invalid);
-    }
-
-    #[test]
-    fn consumer_group() {
-        check(
-            validate_consumer_group,
-            &["$Default", "kusto", "a", "cg.1_x-y", &"c".repeat(50)],
-            &[
-                ("$default", "spelled \"$Default\""),
-                ("$Other", "contains '$'"),
-                ("", "1 to 50"),
-                (&"c".repeat(51), "1 to 50"),
-                ("-kusto", "start and end with a letter or digit"),
-                ("kusto.", "start and end with a letter or digit"),
-                ("my group", "contains ' '"),
-            ],
-        );
     }
 
     #[test]
