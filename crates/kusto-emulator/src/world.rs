@@ -38,6 +38,12 @@ use super::dataconn::model::DataConnection;
 
 /// Default subscription of the built-in world.
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000001";
+/// Resource group of the built-in world's cluster, Event Hub namespace and identity.
+pub const DEFAULT_RESOURCE_GROUP: &str = "rg-demo";
+/// The built-in world's Kusto cluster.
+pub const DEFAULT_CLUSTER: &str = "democluster";
+/// The built-in world's database in [`DEFAULT_CLUSTER`].
+pub const DEFAULT_DATABASE: &str = "demodb";
 /// Default tenant of the built-in world.
 pub const DEFAULT_TENANT_ID: &str = "00000000-0000-0000-0000-000000000002";
 /// Client id of the built-in service principal.
@@ -208,7 +214,7 @@ impl Default for World {
     /// The world the README and the examples use.
     fn default() -> Self {
         let sub = DEFAULT_SUBSCRIPTION_ID.to_owned();
-        let rg = "rg-demo".to_owned();
+        let rg = DEFAULT_RESOURCE_GROUP.to_owned();
         World {
             tenant_id: DEFAULT_TENANT_ID.to_owned(),
             subscriptions: vec![sub.clone()],
@@ -230,14 +236,14 @@ impl Default for World {
             clusters: vec![Cluster {
                 subscription_id: sub.clone(),
                 resource_group: rg.clone(),
-                name: "democluster".to_owned(),
+                name: DEFAULT_CLUSTER.to_owned(),
                 location: "West Europe".to_owned(),
                 identity: ClusterIdentity {
                     system_assigned_principal_id: Some(DEFAULT_CLUSTER_PRINCIPAL_ID.to_owned()),
                     user_assigned: Vec::new(),
                 },
                 databases: vec![Database {
-                    name: "demodb".to_owned(),
+                    name: DEFAULT_DATABASE.to_owned(),
                     tables: vec![Table {
                         name: "Events".to_owned(),
                         mappings: vec![

@@ -12,14 +12,11 @@ use serde_json::{Value, json};
 use super::emulator::Emulator;
 use super::{PROVIDER_VERSION, Run, Workspace};
 
-pub const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000001";
-pub const RESOURCE_GROUP: &str = "rg-demo";
-pub const CLUSTER: &str = "democluster";
-pub const DATABASE: &str = "demodb";
-/// Principal id of `democluster`'s system-assigned identity.
-pub const CLUSTER_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-000000000005";
-/// Principal id of the user-assigned identity `demo-identity`.
-pub const IDENTITY_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-000000000007";
+pub use kusto_emulator::{
+    DEFAULT_CLUSTER as CLUSTER, DEFAULT_CLUSTER_PRINCIPAL_ID as CLUSTER_PRINCIPAL_ID,
+    DEFAULT_DATABASE as DATABASE, DEFAULT_IDENTITY_PRINCIPAL_ID as IDENTITY_PRINCIPAL_ID,
+    DEFAULT_RESOURCE_GROUP as RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID as SUBSCRIPTION,
+};
 pub const RESOURCE_TYPE: &str = "kusto_eventhub_data_connection";
 
 /// The Event Hub every test connection reads.
