@@ -16,21 +16,21 @@ pub(crate) fn explain(error: &Error) -> String {
             code,
             message,
         } => format!("The Azure operation ended {status} with error {code}:\n\n{message}"),
-        Error::Http {
-            status,
-            code,
-            message,
-            request_id,
-        } => {
-            let code = code
+        Error::Http(http) => {
+            let code = http
+                .code
                 .as_deref()
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default();
-            let request = request_id
+            let request = http
+                .request_id
                 .as_deref()
                 .map(|id| format!("\n\nAzure request id: {id}"))
                 .unwrap_or_default();
-            format!("Azure Resource Manager answered HTTP {status}{code}:\n\n{message}{request}")
+            format!(
+                "Azure Resource Manager answered HTTP {}{code}:\n\n{}{request}",
+                http.status, http.message
+            )
         }
         other => format!("{}.", capitalised(&without_repeats(&other.to_string()))),
     }
@@ -68,6 +68,7 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kusto_arm::HttpError;
 
     #[test]
     fn service_messages_stand_on_their_own_lines() {
@@ -82,12 +83,12 @@ mod tests {
              Failed with error InternalServerError:\n\n[InternalServerError] Ingestion resources \
              are exhausted."
         );
-        let http = Error::Http {
+        let http = Error::Http(HttpError {
             status: 403,
             code: Some("AuthorizationFailed".into()),
             message: "The client does not have authorization.".into(),
             request_id: Some("r-1".into()),
-        };
+        });
         assert_eq!(
             explain(&http),
             "Azure Resource Manager answered HTTP 403 (AuthorizationFailed):\n\nThe client does \

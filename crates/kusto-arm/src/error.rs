@@ -20,17 +20,8 @@ pub enum Error {
     Config(String),
     /// No access token could be obtained from Entra ID (or the managed identity / CLI source).
     Credential(String),
-    /// ARM answered with an error status. `code` and `message` come from the ARM error body.
-    Http {
-        /// HTTP status code.
-        status: u16,
-        /// ARM error code (`error.code`), when the body had one.
-        code: Option<String>,
-        /// ARM error message (`error.message`), or the raw body when it was not an ARM error.
-        message: String,
-        /// `x-ms-request-id` of the failed response, to quote to Azure support.
-        request_id: Option<String>,
-    },
+    /// ARM answered with an error status.
+    Http(HttpError),
     /// No connection to Azure could be established (DNS, TCP connect, TLS handshake): the
     /// request was not sent.
     Connect(String),
@@ -74,6 +65,33 @@ pub enum Error {
     },
 }
 
+/// An error status from ARM, with what its body said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpError {
+    /// HTTP status code.
+    pub status: u16,
+    /// ARM error code (`error.code`), when the body had one.
+    pub code: Option<String>,
+    /// ARM error message (`error.message`), or the raw body when it was not an ARM error.
+    pub message: String,
+    /// `x-ms-request-id` of the failed response, to quote to Azure support.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Azure Resource Manager returned HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
 impl Error {
     /// True when Azure accepted a write whose outcome is unknown or failed later: the caller
     /// should keep the resource (e.g. in Terraform state, tainted) rather than forget it.
@@ -113,12 +131,12 @@ impl Error {
                 text.chars().take(2000).collect()
             }
         });
-        Error::Http {
+        Error::Http(HttpError {
             status,
             code,
             message,
             request_id,
-        }
+        })
     }
 }
 
@@ -148,22 +166,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config(msg) => write!(f, "invalid Azure client configuration: {msg}"),
             Error::Credential(msg) => write!(f, "could not obtain an Azure access token: {msg}"),
-            Error::Http {
-                status,
-                code,
-                message,
-                request_id,
-            } => {
-                write!(f, "Azure Resource Manager returned HTTP {status}")?;
-                if let Some(code) = code {
-                    write!(f, " ({code})")?;
-                }
-                write!(f, ": {message}")?;
-                if let Some(id) = request_id {
-                    write!(f, " [request id {id}]")?;
-                }
-                Ok(())
-            }
+            Error::Http(http) => http.fmt(f),
             Error::Connect(msg) => write!(
                 f,
                 "could not reach Azure (no connection could be made; nothing was sent): {msg}"
@@ -250,12 +253,12 @@ mod tests {
         let err = Error::from_response(409, body, Some("req-1".into()));
         assert_eq!(
             err,
-            Error::Http {
+            Error::Http(HttpError {
                 status: 409,
                 code: Some("Conflict".into()),
                 message: "Cluster 'c' is busy.".into(),
                 request_id: Some("req-1".into()),
-            }
+            })
         );
         assert_eq!(
             err.to_string(),

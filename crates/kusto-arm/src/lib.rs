@@ -90,7 +90,7 @@ use url::Url;
 pub use cloud::Cloud;
 pub use context::CallContext;
 pub use credential::{Credentials, Secret};
-pub use error::{Error, Result};
+pub use error::{Error, HttpError, Result};
 pub use ids::{
     ClusterId, DataConnectionId, DatabaseId, EventHubId, IdError, ManagedIdentityId,
     UserAssignedIdentityId,

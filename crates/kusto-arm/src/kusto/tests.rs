@@ -255,7 +255,10 @@ async fn get_maps_404_to_none_and_reports_other_kinds() {
         })
     );
     let err = ops.get(&ctx(), &id("dc1")).await.unwrap_err();
-    assert!(matches!(err, Error::Http { status: 403, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Http(HttpError { status: 403, .. })),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("AuthorizationFailed") && err.to_string().contains("r-1"));
 }
 
@@ -360,7 +363,10 @@ async fn retries_stop_at_the_deadline() {
         .get(&ctx, &id("dc1"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Http { status: 429, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Http(HttpError { status: 429, .. })),
+        "{err:?}"
+    );
     assert_eq!(http.requests().len(), 4, "attempts at 0, 30, 60 and 90 s");
 }
 

@@ -40,7 +40,7 @@ use url::Url;
 
 use super::DataConnections;
 use crate::context::CallContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, HttpError, Result};
 use crate::ids::DataConnectionId;
 use crate::poller::{self, Finished};
 use crate::retry::{MAX_WAIT, RetryClass, is_retryable_status, next_wait, warn_past_deadline};
@@ -107,7 +107,7 @@ fn is_busy(response: &Response) -> bool {
         return false;
     }
     match response.clone().into_error() {
-        Error::Http { code, message, .. } => says_busy(code.as_deref(), &message),
+        Error::Http(http) => says_busy(http.code.as_deref(), &http.message),
         _ => false,
     }
 }
@@ -304,7 +304,7 @@ impl DataConnections<'_> {
             }
             Err(err) if is_busy_failure(&err) => Try::RolledBack(Error::Accepted(Box::new(err))),
             Err(err @ Error::Transport(_)) => Try::Unknown(Error::Accepted(Box::new(err))),
-            Err(err @ Error::Http { status, .. })
+            Err(err @ Error::Http(HttpError { status, .. }))
                 if StatusCode::from_u16(status).is_ok_and(is_retryable_status) =>
             {
                 Try::Unknown(Error::Accepted(Box::new(err)))
