@@ -165,69 +165,75 @@ async fn refresh_of_an_unchanged_connection_plans_nothing() {
     assert!(resp.requires_replace.is_empty());
 }
 
+/// What a plan should do with one changed argument.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Planned {
+    /// An in-place update whose planned values are all known.
+    Update,
+    /// A replacement, for that argument alone.
+    Replace,
+}
+
 #[tokio::test]
-async fn mutable_attributes_update_in_place_without_unknowns() {
+async fn each_argument_change_plans_an_update_or_a_replacement() {
+    use Planned::{Replace, Update};
     let server = server().await;
     let state = applied(&server, &config(&server, &[]));
-    let changes: [(&str, Value); 6] = [
-        ("table_name", "Other".into()),
-        ("mapping_rule_name", Value::Null),
-        ("data_format", "MULTIJSON".into()),
-        ("event_system_properties", Value::strings(["x-opt-offset"])),
-        ("retrieval_start_date", "2024-01-15T08:30:00Z".into()),
-        ("location", "westeurope".into()),
+    let changes: [(&str, Value, Planned); 16] = [
+        ("table_name", "Other".into(), Update),
+        ("mapping_rule_name", Value::Null, Update),
+        ("data_format", "MULTIJSON".into(), Update),
+        (
+            "event_system_properties",
+            Value::strings(["x-opt-offset"]),
+            Update,
+        ),
+        (
+            "retrieval_start_date",
+            "2024-01-15T08:30:00Z".into(),
+            Update,
+        ),
+        ("location", "westeurope".into(), Update),
+        ("eventhub_id", HUB.to_lowercase().into(), Update),
+        ("name", "dc2".into(), Replace),
+        ("resource_group_name", "rg-other".into(), Replace),
+        ("location", "North Europe".into(), Replace),
+        ("cluster_name", "othercluster".into(), Replace),
+        ("database_name", "otherdb".into(), Replace),
+        (
+            "eventhub_id",
+            HUB.replace("events", "other").into(),
+            Replace,
+        ),
+        ("consumer_group", "$Default".into(), Replace),
+        ("compression", "GZip".into(), Replace),
+        ("database_routing_type", "Multi".into(), Replace),
     ];
-    for (name, value) in changes {
-        let changed = config(&server, &[(name, value.clone())]);
-        let resp = plan(&server, &state, &changed);
+    for (name, value, expected) in changes {
+        let resp = plan(&server, &state, &config(&server, &[(name, value.clone())]));
+        if expected == Replace {
+            assert_eq!(resp.requires_replace, [AttributePath::attr(name)], "{name}");
+            continue;
+        }
         assert!(
             resp.requires_replace.is_empty(),
             "{name}: {:?}",
             resp.requires_replace
         );
-        assert_eq!(resp.planned_state.attr(name), &value, "{name}");
+        if name != "eventhub_id" {
+            assert_eq!(resp.planned_state.attr(name), &value, "{name}");
+        }
         assert!(
             unknown_attributes(&resp.planned_state).is_empty(),
             "{name}: {:?}",
             unknown_attributes(&resp.planned_state)
         );
         assert_eq!(resp.planned_state.get_str("id"), Some(ID));
-        assert_eq!(
-            resp.planned_state.get_str("retrieval_start_date"),
-            if name == "retrieval_start_date" {
-                Some("2024-01-15T08:30:00Z")
-            } else {
-                Some("2026-01-01T00:00:00Z")
-            }
-        );
+        let start = resp.planned_state.get_str("retrieval_start_date");
+        if name != "retrieval_start_date" {
+            assert_eq!(start, Some("2026-01-01T00:00:00Z"), "{name}");
+        }
     }
-}
-
-#[tokio::test]
-async fn identifying_and_immutable_attributes_replace() {
-    let server = server().await;
-    let state = applied(&server, &config(&server, &[]));
-    let changes: [(&str, Value); 9] = [
-        ("name", "dc2".into()),
-        ("resource_group_name", "rg-other".into()),
-        ("location", "North Europe".into()),
-        ("cluster_name", "othercluster".into()),
-        ("database_name", "otherdb".into()),
-        ("eventhub_id", HUB.replace("events", "other").into()),
-        ("consumer_group", "$Default".into()),
-        ("compression", "GZip".into()),
-        ("database_routing_type", "Multi".into()),
-    ];
-    for (name, value) in changes {
-        let resp = plan(&server, &state, &config(&server, &[(name, value)]));
-        assert_eq!(
-            resp.requires_replace,
-            vec![AttributePath::attr(name)],
-            "{name}"
-        );
-    }
-    let recased = config(&server, &[("eventhub_id", HUB.to_lowercase().into())]);
-    assert!(plan(&server, &state, &recased).requires_replace.is_empty());
 }
 
 #[tokio::test]
