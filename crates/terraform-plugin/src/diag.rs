@@ -112,16 +112,6 @@ impl Diagnostics {
         self.push(Diagnostic::warning(summary, detail));
     }
 
-    /// Adds a warning pointing at `path`.
-    pub fn add_attribute_warning(
-        &mut self,
-        path: AttributePath,
-        summary: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
-        self.push(Diagnostic::warning(summary, detail).at(path));
-    }
-
     /// Adds every diagnostic of `other`, dropping duplicates.
     pub fn extend(&mut self, other: Diagnostics) {
         for diagnostic in other.items {

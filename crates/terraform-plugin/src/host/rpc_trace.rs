@@ -91,11 +91,15 @@ mod tests {
 
     #[test]
     fn method_name_is_the_last_path_segment() {
-        assert_eq!(
-            method_name("/tfplugin6.Provider/PlanResourceChange"),
-            "PlanResourceChange"
-        );
-        assert_eq!(method_name("/plugin.GRPCController/Shutdown"), "Shutdown");
-        assert_eq!(method_name("odd"), "odd");
+        for (path, method) in [
+            (
+                "/tfplugin6.Provider/PlanResourceChange",
+                "PlanResourceChange",
+            ),
+            ("/plugin.GRPCController/Shutdown", "Shutdown"),
+            ("odd", "odd"),
+        ] {
+            assert_eq!(method_name(path), method);
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! warnings, then the type's own checks.
 
 use super::blocks::config_elements;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::path::AttributePath;
 use crate::schema::{Block, Mode, Schema};
 use crate::value::Value;
@@ -64,7 +64,7 @@ fn validate_block(
             continue;
         }
         if let Some(message) = attribute.deprecation() {
-            diags.add_attribute_warning(at.clone(), "Attribute Deprecated", message);
+            diags.push(Diagnostic::warning("Attribute Deprecated", message).at(at.clone()));
         }
         if value.is_unknown() {
             continue;
@@ -89,7 +89,7 @@ fn validate_block(
         if !elements.is_empty()
             && let Some(message) = nested.block().deprecation()
         {
-            diags.add_attribute_warning(at.clone(), "Block Deprecated", message);
+            diags.push(Diagnostic::warning("Block Deprecated", message).at(at.clone()));
         }
         for (element_path, element) in elements {
             validate_block(nested.block(), &element_path, element, null_required, diags);
