@@ -19,9 +19,10 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use kusto_arm::{CallContext, ClientConfig};
+use kusto_arm::{CallContext, ClientConfig, Credential};
 
 use super::config::ProviderSettings;
+use super::errors::explain;
 
 /// The provider's configured data: settings plus the process's shared Azure client.
 #[derive(Debug)]
@@ -54,11 +55,31 @@ impl AzureHandle {
         &self.settings
     }
 
-    /// The Azure client, built on first use within `ctx`'s deadline and shared afterwards.
-    pub async fn client(&self, ctx: &CallContext) -> kusto_arm::Result<&kusto_arm::Client> {
+    /// The Azure client, built and signed in on first use within `ctx`'s deadline and shared
+    /// afterwards. The error is the diagnostic detail, saying which sign-in failed and, when
+    /// the user chose none, why no other one was tried.
+    pub async fn client(&self, ctx: &CallContext) -> Result<&kusto_arm::Client, String> {
         self.client
-            .get_or_try_init(|| kusto_arm::Client::connect(self.client_config(), ctx))
+            .get_or_try_init(|| async {
+                let client = kusto_arm::Client::connect(self.client_config(), ctx).await?;
+                client.sign_in(ctx).await?;
+                Ok(client)
+            })
             .await
+            .map_err(|error| self.explain_sign_in(&error))
+    }
+
+    fn explain_sign_in(&self, error: &kusto_arm::Error) -> String {
+        let explained = explain(error);
+        let skipped = &self.settings.sign_in.skipped;
+        if skipped.is_empty() || !matches!(error, kusto_arm::Error::Credential(_)) {
+            return explained;
+        }
+        format!(
+            "{explained}\n\nNo sign-in method was configured, so the Azure CLI was tried \
+             (`use_cli` defaults to true). Not tried:\n- {}",
+            skipped.join("\n- ")
+        )
     }
 
     /// The configured subscription, if any: all planning can know without running a
@@ -73,7 +94,10 @@ impl AzureHandle {
         if let Some(subscription) = self.configured_subscription() {
             return Ok(subscription);
         }
-        if !self.settings.credentials.use_cli {
+        if !matches!(
+            self.settings.sign_in.credential,
+            Credential::AzureCli { .. }
+        ) {
             return Err(NO_SUBSCRIPTION.to_owned());
         }
         self.cli_subscription
@@ -92,7 +116,8 @@ impl AzureHandle {
 
 /// The ARM client's configuration for `settings`.
 fn client_config(settings: &ProviderSettings, user_agent_suffix: Option<String>) -> ClientConfig {
-    let mut config = ClientConfig::new(settings.credentials.clone(), settings.cloud.clone());
+    let mut config = ClientConfig::new(settings.sign_in.credential.clone(), settings.cloud.clone());
+    config.auxiliary_tenant_ids = settings.sign_in.auxiliary_tenant_ids.clone();
     config.extra_ca_file = settings.extra_ca_file.clone();
     config.user_agent_product = format!("terraform-provider-kusto/{}", env!("CARGO_PKG_VERSION"));
     config.user_agent_suffix = user_agent_suffix;
@@ -131,17 +156,20 @@ fn parse_account(json: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kusto_arm::{Cloud, Credentials, Secret};
+    use crate::config::SignIn;
+    use kusto_arm::{Cloud, Secret};
 
     fn settings() -> ProviderSettings {
         ProviderSettings {
             subscription_id: Some("00000000-0000-0000-0000-000000000001".into()),
-            credentials: Credentials {
-                tenant_id: Some("t".into()),
-                client_id: Some("c".into()),
-                client_secret: Some(Secret::new("hunter2")),
-                use_cli: true,
-                ..Credentials::default()
+            sign_in: SignIn {
+                credential: Credential::ClientSecret {
+                    tenant_id: "t".into(),
+                    client_id: "c".into(),
+                    secret: Secret::new("hunter2"),
+                },
+                auxiliary_tenant_ids: vec!["aux".into()],
+                skipped: Vec::new(),
             },
             cloud: Cloud::MetadataHost("localhost:8443".into()),
             skip_preflight_validation: false,
@@ -152,10 +180,8 @@ mod tests {
     #[test]
     fn settings_map_onto_the_client_configuration() {
         let config = client_config(&settings(), Some("terraform/1.0.3".into()));
-        assert_eq!(
-            config.credentials.client_secret,
-            Some(Secret::new("hunter2"))
-        );
+        assert!(matches!(config.credential, Credential::ClientSecret { .. }));
+        assert_eq!(config.auxiliary_tenant_ids, ["aux"]);
         assert_eq!(config.cloud, Cloud::MetadataHost("localhost:8443".into()));
         assert_eq!(
             config.user_agent_product,
@@ -173,7 +199,6 @@ mod tests {
     async fn a_missing_subscription_is_explained() {
         let mut settings = settings();
         settings.subscription_id = None;
-        settings.credentials.use_cli = false;
         let handle = AzureHandle::new(settings, "");
         let ctx = CallContext::with_timeout(std::time::Duration::from_secs(5));
         let problem = handle.subscription(&ctx).await.unwrap_err();

@@ -2,7 +2,11 @@
 //! that it reads (and can be searched for) exactly as Azure wrote it, with what happened
 //! around it in plain words.
 
-use kusto_arm::Error;
+use kusto_arm::{Error, SignInError};
+
+use crate::config::sign_in::{
+    CLIENT_CERTIFICATE_PATH, CLIENT_ID, CLIENT_SECRET, OIDC_TOKEN_FILE_PATH, TENANT_ID,
+};
 
 /// The diagnostic detail for `error`, in paragraphs.
 pub(crate) fn explain(error: &Error) -> String {
@@ -32,7 +36,90 @@ pub(crate) fn explain(error: &Error) -> String {
                 http.status, http.message
             )
         }
+        Error::SignIn(refusal) => {
+            let code = refusal
+                .code
+                .as_deref()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
+            let trace = refusal
+                .trace_id
+                .as_deref()
+                .map(|id| format!("\n\nEntra trace id: {id}"))
+                .unwrap_or_default();
+            format!(
+                "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} \
+                 (HTTP {}):\n\n{code}{}\n\n{}{trace}",
+                refusal.method,
+                refusal.client_id,
+                refusal.tenant_id,
+                refusal.status,
+                refusal.message,
+                what_to_check(refusal)
+            )
+        }
+        Error::Connect(reason) if untrusted(reason) => format!(
+            "{}.\n\nThe server's certificate is not trusted. If it comes from a private CA (the \
+             local emulator's, or a company proxy's), set the SSL_CERT_FILE environment variable \
+             to that CA's PEM file.",
+            capitalised(&without_repeats(&error.to_string()))
+        ),
         other => format!("{}.", capitalised(&without_repeats(&other.to_string()))),
+    }
+}
+
+/// Whether a connection failed because the server's certificate chain is not trusted.
+fn untrusted(reason: &str) -> bool {
+    [
+        "UnknownIssuer",
+        "unknown issuer",
+        "UnknownCA",
+        "self-signed",
+        "self signed",
+    ]
+    .iter()
+    .any(|sign| reason.contains(sign))
+}
+
+/// What to look at after Entra's refusal, by its AADSTS code, in the provider's own terms.
+fn what_to_check(refusal: &SignInError) -> String {
+    let code = refusal.code.as_deref().unwrap_or_default();
+    let federated = refusal.method.contains("OIDC");
+    match code {
+        "AADSTS7000215" | "AADSTS7000222" => format!(
+            "Check {}: it must be the value of a current secret of the application (not the \
+             secret's ID).",
+            CLIENT_SECRET.named()
+        ),
+        "AADSTS700016" => format!(
+            "Check {} and {}: the application must exist in that tenant.",
+            CLIENT_ID.named(),
+            TENANT_ID.named()
+        ),
+        "AADSTS90002" | "AADSTS900023" => format!("Check {}.", TENANT_ID.named()),
+        "AADSTS700027" => format!(
+            "Check {}: its certificate must be one registered on the application, and the \
+             file must hold the matching private key.",
+            CLIENT_CERTIFICATE_PATH.named()
+        ),
+        "AADSTS70021" | "AADSTS700211" | "AADSTS700212" | "AADSTS700213" => {
+            "Check the application's federated credentials: one must trust this token's issuer \
+             and subject (in GitHub Actions `repo:OWNER/REPO:environment:NAME` or \
+             `repo:OWNER/REPO:ref:refs/heads/BRANCH`; in Azure DevOps the service connection's \
+             subject), with audience `api://AzureADTokenExchange`."
+                .to_owned()
+        }
+        "AADSTS700024" if federated => format!(
+            "The OIDC token has expired. A token from {} must be refreshed by the platform; \
+             a token given inline lasts only minutes.",
+            OIDC_TOKEN_FILE_PATH.named()
+        ),
+        _ => format!(
+            "Check {}, {} and the {} settings.",
+            TENANT_ID.named(),
+            CLIENT_ID.named(),
+            refusal.method
+        ),
     }
 }
 

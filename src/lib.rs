@@ -1,7 +1,7 @@
 //! The Kusto provider: its configuration and the resource types it offers.
 //!
 //! Configuration resolves into plain [`config::ProviderSettings`] (the Azure client layer's
-//! `Credentials` and `Cloud`, no token acquired, no network used), wrapped in a
+//! `Credential` and `Cloud`, no token acquired, no network used), wrapped in a
 //! [`client::AzureHandle`] that every operation receives and that builds the Azure client on
 //! first use.
 
@@ -11,6 +11,9 @@ mod data_sources;
 mod errors;
 mod resources;
 
+use std::time::Duration;
+
+use kusto_arm::CallContext;
 use terraform_plugin::datasource::DataSourceHandle;
 use terraform_plugin::diag::Diagnostics;
 use terraform_plugin::provider::{ConfigureRequest, Provider};
@@ -22,6 +25,9 @@ use client::AzureHandle;
 use config::Env;
 use data_sources::eventhub_data_connection::EventHubDataConnectionDataSource;
 use resources::eventhub_data_connection::EventHubDataConnectionResource;
+
+/// How long `az account show` may take when configuring a provider without a subscription.
+const CLI_SUBSCRIPTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `kusto` provider.
 #[derive(Debug, Clone, Default)]
@@ -56,11 +62,22 @@ impl Provider for KustoProvider {
         config::validate(config, diags);
     }
 
-    /// Resolves the settings only: the Azure client is built when an operation first
-    /// needs it, so configuring never touches the network.
+    /// Resolves the settings (reading the files they name) and, without a subscription, asks
+    /// the Azure CLI for its default one, so a provider that cannot work fails the plan. The
+    /// Azure client is built when an operation first needs it: configuring never touches the
+    /// network.
     async fn configure(&self, req: ConfigureRequest) -> Result<AzureHandle, Diagnostics> {
         let settings = config::resolve(&req.config, &self.env)?;
-        Ok(AzureHandle::new(settings, &req.terraform_version))
+        let handle = AzureHandle::new(settings, &req.terraform_version);
+        if handle.configured_subscription().is_none() {
+            let ctx = CallContext::with_timeout(CLI_SUBSCRIPTION_TIMEOUT);
+            if let Err(problem) = handle.subscription(&ctx).await {
+                let mut diags = Diagnostics::new();
+                diags.add_error("No subscription", problem);
+                return Err(diags);
+            }
+        }
+        Ok(handle)
     }
 
     fn resources(&self) -> Vec<ResourceHandle<AzureHandle>> {

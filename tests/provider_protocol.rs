@@ -55,7 +55,7 @@ async fn serves_the_provider_schema() {
     .into_inner();
     assert!(schema.diagnostics.is_empty());
     let block = schema.provider.unwrap().block.unwrap();
-    assert_eq!(block.attributes.len(), 14);
+    assert_eq!(block.attributes.len(), 23);
     let secret = block
         .attributes
         .iter()

@@ -16,18 +16,27 @@ terraform {
 }
 "#;
 
-const PROVIDER_ARGUMENTS: [&str; 14] = [
+const PROVIDER_ARGUMENTS: [&str; 23] = [
     "subscription_id",
     "tenant_id",
+    "auxiliary_tenant_ids",
     "client_id",
+    "client_id_file_path",
     "client_secret",
     "client_secret_file_path",
-    "use_cli",
-    "use_msi",
-    "msi_endpoint",
+    "client_certificate",
+    "client_certificate_path",
+    "client_certificate_password",
     "use_oidc",
     "oidc_token",
     "oidc_token_file_path",
+    "oidc_request_url",
+    "oidc_request_token",
+    "ado_pipeline_service_connection_id",
+    "use_aks_workload_identity",
+    "use_msi",
+    "msi_endpoint",
+    "use_cli",
     "environment",
     "metadata_host",
     "skip_preflight_validation",
@@ -98,7 +107,13 @@ fn providers_schema_shows_every_argument_with_a_description() {
             "{name} should be optional"
         );
     }
-    for secret in ["client_secret", "oidc_token"] {
+    for secret in [
+        "client_secret",
+        "client_certificate",
+        "client_certificate_password",
+        "oidc_token",
+        "oidc_request_token",
+    ] {
         assert_eq!(
             attributes[secret]["sensitive"],
             Value::Bool(true),

@@ -310,6 +310,9 @@ fn requests_are_attributed_to_the_process_alive_at_their_connection() {
         kind: kind.to_owned(),
         fault: None,
         client_secret_seen: false,
+        grant: None,
+        tenant: None,
+        auxiliary_tenants: Vec::new(),
     };
     let requests = [
         request(1, "2026-11-25T03:56:06.2000000Z", "metadata"),

@@ -136,10 +136,7 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
             Err(error) => {
                 resp.diagnostics.add_error(
                     "Cannot connect to Azure",
-                    format!(
-                        "The provider could not set up its Azure client.\n\n{}",
-                        explain(&error)
-                    ),
+                    format!("The provider could not connect to Azure or sign in.\n\n{error}"),
                 );
                 return;
             }

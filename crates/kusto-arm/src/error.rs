@@ -18,8 +18,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The client configuration is incomplete or contradictory (detected before any request).
     Config(String),
-    /// No access token could be obtained from Entra ID (or the managed identity / CLI source).
+    /// No access token could be obtained (a token file, a CI token request, the managed
+    /// identity endpoint or the Azure CLI failed).
     Credential(String),
+    /// Microsoft Entra ID refused the sign-in.
+    SignIn(Box<SignInError>),
     /// ARM answered with an error status.
     Http(HttpError),
     /// No connection to Azure could be established (DNS, TCP connect, TLS handshake): the
@@ -76,6 +79,45 @@ pub struct HttpError {
     pub message: String,
     /// `x-ms-request-id` of the failed response, to quote to Azure support.
     pub request_id: Option<String>,
+}
+
+/// Microsoft Entra ID's refusal of a sign-in, as it gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInError {
+    /// The way of signing in ("client secret", "GitHub Actions OIDC", ...).
+    pub method: &'static str,
+    /// The tenant signed in to.
+    pub tenant_id: String,
+    /// The application that signed in.
+    pub client_id: String,
+    /// HTTP status of the answer.
+    pub status: u16,
+    /// Entra's error code (`AADSTS7000215`), when it gave one.
+    pub code: Option<String>,
+    /// The OAuth error (`invalid_client`), when given.
+    pub error: Option<String>,
+    /// Entra's message, without its code and trace lines.
+    pub message: String,
+    /// Entra's trace id, to quote to Microsoft support.
+    pub trace_id: Option<String>,
+}
+
+impl fmt::Display for SignInError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP {}",
+            self.method, self.client_id, self.tenant_id, self.status
+        )?;
+        if let Some(code) = &self.code {
+            write!(f, ", {code}")?;
+        }
+        write!(f, "): {}", self.message)?;
+        if let Some(trace) = &self.trace_id {
+            write!(f, " [trace id {trace}]")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for HttpError {
@@ -166,6 +208,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config(msg) => write!(f, "invalid Azure client configuration: {msg}"),
             Error::Credential(msg) => write!(f, "could not obtain an Azure access token: {msg}"),
+            Error::SignIn(refusal) => refusal.fmt(f),
             Error::Http(http) => http.fmt(f),
             Error::Connect(msg) => write!(
                 f,

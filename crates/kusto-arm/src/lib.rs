@@ -2,8 +2,8 @@
 //! Manager.
 //!
 //! What it knows: ARM (endpoints of each cloud, resource ids, long-running operations,
-//! throttling and retries), Entra ID tokens (azurerm's credential precedence, one shared token
-//! cache) and Kusto (the data-connection models and the rules of writing to a cluster).
+//! throttling and retries), Entra ID sign-in (every way azurerm signs in, auxiliary tenants, one
+//! shared token cache) and Kusto (the data-connection models and the rules of writing to a cluster).
 //!
 //! What it must never know: Terraform. It has no tonic, prost or plugin-framework dependency
 //! and names no Terraform product; its caller (the provider) maps Terraform's verbs,
@@ -19,9 +19,9 @@
 //! # use std::time::Duration;
 //! # use kusto_arm::*;
 //! # async fn demo() -> Result<()> {
-//! let credentials = Credentials { tenant_id: Some("t".into()), client_id: Some("c".into()),
-//!     client_secret: Some(Secret::new("s")), ..Default::default() };
-//! let config = ClientConfig::new(credentials, Cloud::MetadataHost("localhost:8443".into()));
+//! let credential = Credential::ClientSecret { tenant_id: "t".into(), client_id: "c".into(),
+//!     secret: Secret::new("s") };
+//! let config = ClientConfig::new(credential, Cloud::MetadataHost("localhost:8443".into()));
 //! let ctx = CallContext::with_timeout(Duration::from_secs(60 * 60));
 //! let client = Client::connect(config, &ctx).await?;
 //! let id = DataConnectionId::new("sub", "rg", "cluster", "db", "dc1");
@@ -60,8 +60,8 @@
 //!
 //! Layout: `context` (an operation's deadline and cancellation); `pipeline` orders the stages
 //! of `policies` (request ids, retry, bearer token, logging, transport) over `transport`
-//! (reqwest); `retry` says what is retried and how long to wait; `credential` chooses the
-//! token source (azure_identity) and holds the shared token cache; `poller` waits for
+//! (reqwest); `retry` says what is retried and how long to wait; `credential` signs in to
+//! Entra ID and holds the shared token cache; `poller` waits for
 //! long-running operations; `kusto` holds the models and operations; `ids` and `cloud` the
 //! vocabulary; `error` the one error type of the layer.
 
@@ -89,8 +89,8 @@ use url::Url;
 
 pub use cloud::Cloud;
 pub use context::CallContext;
-pub use credential::{Credentials, Secret};
-pub use error::{Error, HttpError, Result};
+pub use credential::{AssertionSource, ClientCertificate, Credential, Secret};
+pub use error::{Error, HttpError, Result, SignInError};
 pub use ids::{
     ClusterId, DataConnectionId, DatabaseId, EventHubId, IdError, ManagedIdentityId,
     UserAssignedIdentityId,
@@ -99,7 +99,8 @@ pub use kusto::{DataConnection, DataConnections, EventHubDataConnection, EventHu
 pub use retry::RetryOptions;
 
 use cloud::Endpoints;
-use credential::{TokenCache, TokenSource};
+use credential::TokenSource;
+use credential::cache::TokenCache;
 use pipeline::Pipeline;
 use policies::request_id::RequestIdPolicy;
 use transport::HttpClient;
@@ -111,8 +112,11 @@ const API_VERSION: &str = "2025-02-14";
 /// Everything needed to build a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Authentication settings.
-    pub credentials: Credentials,
+    /// How to sign in.
+    pub credential: Credential,
+    /// Tenants to also sign in to, whose tokens go with every request in
+    /// `x-ms-authorization-auxiliary` (for resources linked across tenants; at most three).
+    pub auxiliary_tenant_ids: Vec<String>,
     /// Which cloud (or metadata host) to use.
     pub cloud: Cloud,
     /// Retry of transient failures.
@@ -133,9 +137,10 @@ impl ClientConfig {
     /// Defaults: default retries, 10 s poll interval, only the platform's CA roots, and this
     /// crate as the `User-Agent` product. The caller decides about extra CA certificates
     /// (the provider reads `SSL_CERT_FILE` with the rest of its settings).
-    pub fn new(credentials: Credentials, cloud: Cloud) -> Self {
+    pub fn new(credential: Credential, cloud: Cloud) -> Self {
         Self {
-            credentials,
+            credential,
+            auxiliary_tenant_ids: Vec::new(),
             cloud,
             retry: RetryOptions::default(),
             poll_interval: Duration::from_secs(10),
@@ -156,6 +161,8 @@ pub struct Client {
 #[derive(Debug)]
 struct Inner {
     pipeline: Pipeline,
+    /// The token caches of the tenant and of each auxiliary tenant, also in the pipeline.
+    tokens: Vec<Arc<TokenCache>>,
     resource_manager: Url,
     poll_interval: Duration,
     /// The retry settings, also for the pause before a write is sent again after a lookup.
@@ -168,13 +175,18 @@ struct Inner {
 
 impl Client {
     /// Builds the client: reads the CA file, resolves the cloud's endpoints (a network call for
-    /// a metadata host, bounded by `ctx`), and chooses the credential. No token is requested
+    /// a metadata host, bounded by `ctx`), and prepares the sign-in. No token is requested
     /// until the first ARM call.
     pub async fn connect(config: ClientConfig, ctx: &CallContext) -> Result<Self> {
         let http = transport::build_reqwest_client(config.extra_ca_file.as_deref())?;
         let endpoints = config.cloud.resolve(&http, ctx).await?;
-        let (source, auth_method) = credential::select(&config.credentials, &endpoints, &http)?;
-        tracing::info!(%endpoints, auth_method, "Azure client configured");
+        let source = credential::source(&config.credential, &endpoints, &http)?;
+        tracing::info!(
+            %endpoints,
+            sign_in = config.credential.method(),
+            auxiliary_tenants = config.auxiliary_tenant_ids.len(),
+            "Azure client configured"
+        );
         Self::from_parts(config, endpoints, source, Arc::new(http))
     }
 
@@ -184,6 +196,20 @@ impl Client {
         source: Arc<dyn TokenSource>,
         http: Arc<dyn HttpClient>,
     ) -> Result<Self> {
+        let auxiliary = config
+            .auxiliary_tenant_ids
+            .iter()
+            .map(|tenant| {
+                let source = source.for_tenant(tenant).ok_or_else(|| {
+                    Error::Config(format!(
+                        "auxiliary tenants need a sign-in that spans tenants (a service \
+                         principal, OIDC or the Azure CLI); a {} belongs to one tenant",
+                        config.credential.method()
+                    ))
+                })?;
+                Ok(Arc::new(TokenCache::new(source, endpoints.scope.clone())))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let tokens = Arc::new(TokenCache::new(source, endpoints.scope.clone()));
         // One correlation id per client, so per provider process: ARM's logs tie its calls together.
         let correlation_id = uuid::Uuid::new_v4().to_string();
@@ -192,15 +218,20 @@ impl Client {
             user_agent.push(' ');
             user_agent.push_str(&suffix);
         }
+        let all_tokens = std::iter::once(tokens.clone())
+            .chain(auxiliary.iter().cloned())
+            .collect();
         let pipeline = Pipeline::new(
             RequestIdPolicy::new(&correlation_id, &user_agent)?,
             config.retry.clone(),
             tokens,
+            auxiliary,
             http,
         );
         Ok(Self {
             inner: Arc::new(Inner {
                 pipeline,
+                tokens: all_tokens,
                 resource_manager: endpoints.resource_manager,
                 poll_interval: config.poll_interval,
                 retry: config.retry,
@@ -208,6 +239,15 @@ impl Client {
                 created: std::sync::Mutex::new(HashSet::new()),
             }),
         })
+    }
+
+    /// Signs in now (to the tenant and every auxiliary tenant), so a refused sign-in is
+    /// reported once, before any operation; the tokens stay in the cache for the requests.
+    pub async fn sign_in(&self, ctx: &CallContext) -> Result<()> {
+        for cache in &self.inner.tokens {
+            cache.token(ctx).await?;
+        }
+        Ok(())
     }
 
     /// The URL of ARM path `segments` (percent-encoded) with the api-version.

@@ -8,7 +8,8 @@
 //!    [`RetryClass`](crate::retry::RetryClass) allows: a create PUT is repeated only when Azure
 //!    cannot have processed it (see the `retry` module).
 //! 3. [`BearerPolicy`] (per try): a token from the shared cache, so a retry after expiry
-//!    re-authorises, and one fresh token when ARM rejects the cached one.
+//!    re-authorises, and one fresh token when ARM rejects the cached one; the auxiliary
+//!    tenants' tokens likewise.
 //! 4. [`LoggingPolicy`] (per try): one line per attempt, never a header or body.
 //! 5. [`TransportPolicy`]: the HTTP client, raced against the deadline and cancellation.
 //!
@@ -17,7 +18,7 @@
 use std::sync::Arc;
 
 use super::context::CallContext;
-use super::credential::TokenCache;
+use super::credential::cache::TokenCache;
 use super::error::Result;
 use super::policies::bearer::BearerPolicy;
 use super::policies::logging::LoggingPolicy;
@@ -40,12 +41,13 @@ impl Pipeline {
         ids: RequestIdPolicy,
         retry: RetryOptions,
         tokens: Arc<TokenCache>,
+        auxiliary: Vec<Arc<TokenCache>>,
         http: Arc<dyn HttpClient>,
     ) -> Self {
         let policies: Vec<Arc<dyn Policy>> = vec![
             Arc::new(ids),
             Arc::new(RetryPolicy::new(retry)),
-            Arc::new(BearerPolicy { tokens }),
+            Arc::new(BearerPolicy { tokens, auxiliary }),
             Arc::new(LoggingPolicy),
             Arc::new(TransportPolicy { http }),
         ];
@@ -94,6 +96,7 @@ mod tests {
             RequestIdPolicy::new("corr-42", "agent").unwrap(),
             retry,
             tokens,
+            Vec::new(),
             http.clone(),
         );
         let url = Url::parse("https://arm.example/subscriptions/s?api-version=1").unwrap();

@@ -171,7 +171,7 @@ pub(crate) fn pipeline_with_tokens(
     tokens: CountingTokens,
 ) -> (super::pipeline::Pipeline, Arc<AtomicUsize>) {
     let calls = tokens.calls.clone();
-    let cache = Arc::new(super::credential::TokenCache::new(
+    let cache = Arc::new(super::credential::cache::TokenCache::new(
         Arc::new(tokens),
         "scope".into(),
     ));
@@ -179,6 +179,7 @@ pub(crate) fn pipeline_with_tokens(
         super::policies::request_id::RequestIdPolicy::new("corr", "test-agent").unwrap(),
         super::retry::RetryOptions::default(),
         cache,
+        Vec::new(),
         http,
     );
     (pipeline, calls)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use azure::{Emulator, ctx};
 use kusto_arm::{
-    Client, ClientConfig, Cloud, Credentials, DataConnection, DataConnectionId, Error,
-    EventHubSettings, Secret,
+    AssertionSource, Client, ClientConfig, Cloud, Credential, DataConnection, DataConnectionId,
+    Error, EventHubSettings, Secret,
 };
 use serde_json::json;
 
@@ -68,9 +68,9 @@ async fn run_in_child(name: &str, emulator: &Emulator, envs: &[(&str, &std::ffi:
     );
 }
 
-/// A read through a client built from `credentials` in a child process.
-async fn child_reads_with(info: azure::Ready, credentials: Credentials) {
-    let config = ClientConfig::new(credentials, Cloud::MetadataHost(info.metadata_host));
+/// A read through a client built from `credential` in a child process.
+async fn child_reads_with(info: azure::Ready, credential: Credential) {
+    let config = ClientConfig::new(credential, Cloud::MetadataHost(info.metadata_host));
     let client = Client::connect(config, &ctx()).await.unwrap();
     let id = DataConnectionId::new(
         info.subscription_id,
@@ -88,13 +88,12 @@ async fn child_reads_with(info: azure::Ready, credentials: Credentials) {
 #[tokio::test]
 async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
     if let Some(info) = child_info() {
-        let credentials = Credentials {
-            tenant_id: Some(info.tenant_id.clone()),
-            client_id: Some(info.client_id.clone()),
-            client_secret: Some(Secret::new(info.client_secret.clone())),
-            ..Default::default()
+        let credential = Credential::ClientSecret {
+            tenant_id: info.tenant_id.clone(),
+            client_id: info.client_id.clone(),
+            secret: Secret::new(info.client_secret.clone()),
         };
-        child_reads_with(info, credentials).await;
+        child_reads_with(info, credential).await;
         return;
     }
     let emulator = Emulator::instant();
@@ -120,11 +119,11 @@ async fn ssl_cert_file_is_trusted_on_top_of_platform_roots() {
 #[tokio::test]
 async fn app_service_managed_identity_from_the_environment() {
     if let Some(info) = child_info() {
-        let credentials = Credentials {
-            use_msi: true,
-            ..Default::default()
+        let credential = Credential::ManagedIdentity {
+            client_id: None,
+            endpoint: None,
         };
-        child_reads_with(info, credentials).await;
+        child_reads_with(info, credential).await;
         return;
     }
     let emulator = Emulator::instant();
@@ -150,10 +149,13 @@ async fn managed_identity_through_msi_endpoint() {
     let emulator = Emulator::instant();
     let endpoint = emulator.info().endpoint.trim_end_matches('/');
     emulator
-        .read_absent_as(Credentials {
-            use_msi: true,
-            msi_endpoint: Some(format!("{endpoint}/metadata/identity/oauth2/token")),
-            ..Default::default()
+        .read_absent_as(Credential::ManagedIdentity {
+            client_id: None,
+            endpoint: Some(
+                format!("{endpoint}/metadata/identity/oauth2/token")
+                    .parse()
+                    .unwrap(),
+            ),
         })
         .await;
     assert_eq!(emulator.requests_of_kind("managed_identity").await.len(), 1);
@@ -184,27 +186,22 @@ fn github_oidc_token() -> String {
 #[tokio::test]
 async fn oidc_token_inline_and_from_a_file() {
     let emulator = Emulator::instant();
-    let base = Credentials {
-        tenant_id: Some(emulator.info().tenant_id.clone()),
-        client_id: Some(emulator.info().client_id.clone()),
-        use_oidc: true,
-        ..Default::default()
+    let federated = |token| Credential::Federated {
+        tenant_id: emulator.info().tenant_id.clone(),
+        client_id: emulator.info().client_id.clone(),
+        token,
     };
     emulator
-        .read_absent_as(Credentials {
-            oidc_token: Some(Secret::new(github_oidc_token())),
-            ..base.clone()
-        })
+        .read_absent_as(federated(AssertionSource::Token(Secret::new(
+            github_oidc_token(),
+        ))))
         .await;
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("oidc-token");
     std::fs::write(&file, github_oidc_token()).unwrap();
     emulator
-        .read_absent_as(Credentials {
-            oidc_token_file_path: Some(file),
-            ..base
-        })
+        .read_absent_as(federated(AssertionSource::TokenFile(file)))
         .await;
     let tokens = emulator.requests_of_kind("token").await;
     assert_eq!(tokens.len(), 2);
@@ -218,17 +215,30 @@ async fn oidc_token_inline_and_from_a_file() {
 async fn a_wrong_client_secret_is_reported_without_the_secret() {
     let emulator = Emulator::instant();
     let mut config = emulator.config();
-    config.credentials.client_secret = Some(Secret::new("definitely-wrong-secret"));
+    config.credential = Credential::ClientSecret {
+        tenant_id: emulator.info().tenant_id.clone(),
+        client_id: emulator.info().client_id.clone(),
+        secret: Secret::new("definitely-wrong-secret"),
+    };
     let client = Client::connect(config, &ctx()).await.unwrap();
     let err = client
         .data_connections()
         .get(&ctx(), &emulator.id("absent"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Credential(_)), "{err}");
+    let Error::SignIn(refusal) = &err else {
+        panic!("expected Entra's refusal, got {err}");
+    };
+    assert_eq!(refusal.code.as_deref(), Some("AADSTS7000215"));
+    assert!(
+        refusal
+            .message
+            .starts_with("Invalid client secret provided."),
+        "{err}"
+    );
     let said = err.to_string();
-    let secret_shown = said.contains("definitely-wrong-secret");
-    assert!(said.contains("AADSTS7000215") && !secret_shown, "{said}");
+    assert!(!said.contains("definitely-wrong-secret"), "{said}");
+    assert_eq!(said.matches("Invalid client secret").count(), 1, "{said}");
 }
 
 #[tokio::test]

@@ -3,8 +3,10 @@
 //! It can read and rewrite everything, so every request needs the per-process admin token
 //! of the ready line as `Authorization: Bearer <admin_token>` (compared in constant time);
 //! without it the answer is 401 with an ARM-style JSON error. World reads never include the
-//! applications' client secrets; a world written back without `client_secret` keeps the
-//! secret of the application with that `client_id`.
+//! applications' client secrets nor the CI request tokens (`ci.github.request_token`,
+//! `ci.azure_devops.access_token`); a world written back without `client_secret` keeps the
+//! secret of the application with that `client_id`, and one whose CI sections lack their
+//! token keeps the current token.
 //!
 //! | route | effect |
 //! |---|---|
@@ -86,23 +88,56 @@ pub fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     Err(e)
 }
 
-/// The world as the admin API shows it: without client secrets.
+/// The CI sections of a world and the name of the secret each holds.
+const CI_SECRETS: [(&str, &str); 2] = [
+    ("github", "request_token"),
+    ("azure_devops", "access_token"),
+];
+
+/// The CI section `section` of a world as JSON, if it has one. (Looked up without indexing,
+/// which would add the keys it looks for or panic on a body that is not an object.)
+fn ci_section<'a>(
+    world: &'a mut Value,
+    section: &str,
+) -> Option<&'a mut serde_json::Map<String, Value>> {
+    world.get_mut("ci")?.get_mut(section)?.as_object_mut()
+}
+
+/// The world as the admin API shows it: without client secrets and CI request tokens.
 fn public_world(world: &World) -> Result<Value, ApiError> {
     let mut value = to_value(world)?;
-    if let Some(applications) = value["applications"].as_array_mut() {
+    if let Some(applications) = value.get_mut("applications").and_then(Value::as_array_mut) {
         for application in applications {
             if let Some(fields) = application.as_object_mut() {
                 fields.remove("client_secret");
             }
         }
     }
+    for (section, secret) in CI_SECRETS {
+        if let Some(fields) = ci_section(&mut value, section) {
+            fields.remove(secret);
+        }
+    }
     Ok(value)
 }
 
 /// A world from the admin API: applications without `client_secret` keep the current
-/// secret of the application with the same `client_id`.
+/// secret of the application with the same `client_id`, CI sections without their token the
+/// current token.
 fn world_from(mut value: Value, current: &World) -> Result<World, ApiError> {
-    if let Some(applications) = value["applications"].as_array_mut() {
+    let current_ci = to_value(&current.ci)?;
+    for (section, secret) in CI_SECRETS {
+        let kept = current_ci
+            .get(section)
+            .and_then(|fields| fields.get(secret));
+        if let Some(fields) = ci_section(&mut value, section)
+            && !fields.contains_key(secret)
+            && let Some(kept) = kept
+        {
+            fields.insert(secret.to_owned(), kept.clone());
+        }
+    }
+    if let Some(applications) = value.get_mut("applications").and_then(Value::as_array_mut) {
         for application in applications {
             let Some(fields) = application.as_object_mut() else {
                 continue;
@@ -333,6 +368,41 @@ async fn clear_faults(State(app): State<AppState>) -> StatusCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn world_bodies_that_are_not_objects_are_refused_without_panicking() {
+        let current = World::default();
+        for body in [
+            json!([1]),
+            json!("x"),
+            json!(5),
+            json!({"ci": "x"}),
+            json!({"ci": {"github": 1}}),
+        ] {
+            assert!(world_from(body.clone(), &current).is_err(), "{body}");
+        }
+    }
+
+    #[test]
+    fn ci_tokens_are_hidden_from_world_reads_and_kept_on_writes() {
+        let mut current = World::default();
+        current.ci.github.request_token = "gh-secret".to_owned();
+        let shown = public_world(&current).unwrap();
+        assert!(shown["ci"]["github"].get("request_token").is_none());
+        assert!(shown["ci"]["azure_devops"].get("access_token").is_none());
+        assert_eq!(shown["ci"]["github"]["subject"], current.ci.github.subject);
+        assert_eq!(world_from(shown.clone(), &current).unwrap(), current);
+        let mut rotated = shown;
+        rotated["ci"]["github"]["request_token"] = json!("new");
+        assert_eq!(
+            world_from(rotated, &current)
+                .unwrap()
+                .ci
+                .github
+                .request_token,
+            "new"
+        );
+    }
 
     #[test]
     fn merge_patch_follows_rfc_7386() {

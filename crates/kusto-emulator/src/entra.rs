@@ -1,18 +1,21 @@
 //! Entra ID: OIDC discovery, the client-credentials token endpoint, managed-identity
 //! endpoints, and the check ARM makes on every bearer token.
 //!
-//! Token requests succeed for the applications of the world, authenticated by
-//! `client_secret` or by a `client_assertion` (workload identity federation). For an
-//! assertion the emulator does what Entra does with a federated credential, minus the
-//! issuer's signature (it cannot fetch a CI system's keys): the JWT must be well-formed,
-//! unexpired, have audience `api://AzureADTokenExchange`, and its `iss`/`sub` must match a
-//! federated credential of the application. Errors carry the real AADSTS codes and shape.
+//! Token requests succeed for the applications of the world, in the world's tenant and in
+//! each of its auxiliary tenants (the token's `tid`), authenticated by `client_secret` or by a
+//! `client_assertion`: signed with a certificate of the application, or a workload's token
+//! matching one of its federated credentials (see `assertion`). Errors carry the real
+//! AADSTS codes and shape.
 //!
 //! Managed identity: App Service style (`IDENTITY_ENDPOINT=https://HOST/msi/token`,
 //! `IDENTITY_HEADER` sent as `X-IDENTITY-HEADER`, api-version 2019-08-01) and IMDS style
 //! (`/metadata/identity/oauth2/token` with `Metadata: true`). Both issue tokens for a
 //! user-assigned identity of the world, chosen by `client_id`, `object_id`/`principal_id`
 //! or `mi_res_id`/`msi_res_id`, else the first one.
+//!
+//! ARM checks the bearer token of every management request, and the auxiliary tokens of
+//! `x-ms-authorization-auxiliary` (at most three, each a valid, unexpired ARM token of a
+//! tenant of the world), with ARM's 401 errors.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -22,15 +25,18 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use super::assertion::{self, Expected};
 use super::error::ApiError;
 use super::http::{base_url, query_param};
 use super::state::AppState;
 use super::store::Store;
 use super::token::{self, Claims, TokenProblem};
-use super::world::{FederatedCredential, UserAssignedIdentity};
+use super::world::UserAssignedIdentity;
 
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const FEDERATION_AUDIENCE: &str = "api://AzureADTokenExchange";
+/// The header of ARM's auxiliary tokens (tokens of further tenants).
+const AUXILIARY_HEADER: &str = "x-ms-authorization-auxiliary";
+/// How many tokens [`AUXILIARY_HEADER`] may carry.
+const MAX_AUXILIARY_TOKENS: usize = 3;
 /// Audiences of the public cloud that ARM accepts besides the emulator's own address.
 const ARM_AUDIENCES: &[&str] = &[
     "https://management.azure.com",
@@ -48,7 +54,7 @@ pub struct AadError {
 }
 
 impl AadError {
-    fn new(
+    pub fn new(
         status: StatusCode,
         error: &str,
         code: u32,
@@ -120,11 +126,15 @@ pub fn fault_response(
     AadError::new(status, error, 90033, description, now).into_response()
 }
 
-fn tenant_known(store: &Store, tenant: &str) -> bool {
-    tenant.eq_ignore_ascii_case(&store.world.tenant_id)
-        || ["common", "organizations"]
+/// The tenant a discovery request names, as the world spells it: one of the world's
+/// tenants, or the world's own for `common` and `organizations`.
+fn discovered_tenant<'a>(store: &'a Store, tenant: &str) -> Option<&'a str> {
+    store.world.tenant(tenant).or_else(|| {
+        ["common", "organizations"]
             .iter()
             .any(|t| t.eq_ignore_ascii_case(tenant))
+            .then_some(store.world.tenant_id.as_str())
+    })
 }
 
 fn tenant_not_found(tenant: &str, now: OffsetDateTime) -> AadError {
@@ -148,10 +158,9 @@ pub async fn openid_configuration(
 ) -> Result<Response, ApiError> {
     let base = base_url(&uri, &headers);
     app.read(|store, now| {
-        if !tenant_known(store, &tenant) {
+        let Some(t) = discovered_tenant(store, &tenant) else {
             return tenant_not_found(&tenant, now).into_response();
-        }
-        let t = &store.world.tenant_id;
+        };
         let body = json!({
             "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -190,9 +199,11 @@ struct Subject {
     oid: String,
 }
 
+/// A token response for `subject` in `tenant`.
 fn mint_response(
     store: &Store,
     app: &AppState,
+    tenant: &str,
     audience: &str,
     subject: &Subject,
     now: OffsetDateTime,
@@ -201,7 +212,7 @@ fn mint_response(
     let iat = now.unix_timestamp();
     let claims = Claims {
         aud: audience.to_owned(),
-        iss: format!("https://sts.windows.net/{}/", store.world.tenant_id),
+        iss: format!("https://sts.windows.net/{tenant}/"),
         iat,
         nbf: iat,
         exp: iat.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX)),
@@ -210,7 +221,7 @@ fn mint_response(
         idtyp: "app".to_owned(),
         oid: subject.oid.clone(),
         sub: subject.oid.clone(),
-        tid: store.world.tenant_id.clone(),
+        tid: tenant.to_owned(),
         uti: uuid::Uuid::new_v4().simple().to_string(),
         ver: "1.0".to_owned(),
     };
@@ -233,23 +244,49 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// How a token request's form authenticates, as the request log names it
+/// (`client_secret`, `client_assertion_federated`, `client_assertion_certificate`), if it
+/// names a credential at all.
+pub fn grant(body: &[u8]) -> Option<&'static str> {
+    let fields = form(body);
+    match (
+        field(&fields, "client_secret"),
+        field(&fields, "client_assertion"),
+    ) {
+        (Some(_), _) => Some("client_secret"),
+        (None, Some(assertion)) => {
+            let client_id = field(&fields, "client_id").unwrap_or_default();
+            Some(assertion::Kind::of(assertion, client_id).grant())
+        }
+        (None, None) => None,
+    }
+}
+
 /// `POST /{tenant}/oauth2/v2.0/token` (scope) and `/{tenant}/oauth2/token` (v1, resource).
 pub async fn token(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = form(&body);
-    app.read(
-        |store, now| match issue_client_token(&app, store, &tenant, &fields, now) {
+    let base = base_url(&uri, &headers);
+    // A certificate assertion names the endpoint it was made for: this one, either version.
+    let token_endpoints = vec![
+        format!("{base}/{tenant}/oauth2/v2.0/token"),
+        format!("{base}/{tenant}/oauth2/token"),
+    ];
+    app.read(|store, now| {
+        match issue_client_token(&app, store, &tenant, &fields, token_endpoints, now) {
             Ok(body) => {
                 let mut response = Json(body).into_response();
                 no_store(response.headers_mut());
                 response
             }
             Err(e) => e.into_response(),
-        },
-    )
+        }
+    })
 }
 
 fn issue_client_token(
@@ -257,14 +294,15 @@ fn issue_client_token(
     store: &Store,
     tenant: &str,
     fields: &[(String, String)],
+    token_endpoints: Vec<String>,
     now: OffsetDateTime,
 ) -> Result<Value, AadError> {
     let bad = |status: StatusCode, error: &str, code: u32, text: String| {
         AadError::new(status, error, code, text, now)
     };
-    if !tenant.eq_ignore_ascii_case(&store.world.tenant_id) {
+    let Some(tenant) = store.world.tenant(tenant) else {
         return Err(tenant_not_found(tenant, now));
-    }
+    };
     let grant = field(fields, "grant_type").unwrap_or_default();
     if grant != "client_credentials" {
         return Err(bad(
@@ -338,7 +376,12 @@ fn issue_client_token(
             }
         }
         (None, Some(assertion)) => {
-            check_assertion(fields, assertion, &application.federated_credentials, now)?;
+            let expected = Expected {
+                application,
+                token_endpoints,
+                now,
+            };
+            assertion::check(field(fields, "client_assertion_type"), assertion, &expected)?;
         }
         (None, None) => {
             return Err(bad(
@@ -354,87 +397,7 @@ fn issue_client_token(
         appid: application.client_id.clone(),
         oid: application.object_id.clone(),
     };
-    Ok(mint_response(store, app, audience, &subject, now))
-}
-
-fn check_assertion(
-    fields: &[(String, String)],
-    assertion: &str,
-    trusted: &[FederatedCredential],
-    now: OffsetDateTime,
-) -> Result<(), AadError> {
-    let bad = |status: StatusCode, error: &str, code: u32, text: String| {
-        AadError::new(status, error, code, text, now)
-    };
-    if field(fields, "client_assertion_type") != Some(ASSERTION_TYPE) {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            50027,
-            format!("Invalid client_assertion_type; expected '{ASSERTION_TYPE}'."),
-        ));
-    }
-    let Some(claims) = token::decode_payload(assertion) else {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            50027,
-            "JWT token is invalid or malformed.".to_owned(),
-        ));
-    };
-    let text = |key: &str| {
-        claims
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (iss, sub) = (text("iss"), text("sub"));
-    let audiences: Vec<String> = match claims.get("aud") {
-        Some(Value::String(a)) => vec![a.clone()],
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let expired = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .is_none_or(|exp| exp <= now.unix_timestamp());
-    if expired {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_client",
-            700024,
-            "Client assertion is not within its valid time range.".to_owned(),
-        ));
-    }
-    if !trusted.iter().any(|c| c.issuer == iss && c.subject == sub) {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            70021,
-            format!(
-                "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. \
-                 Assertion Subject: '{sub}'. Assertion Audience: '{}'.",
-                audiences.join(",")
-            ),
-        ));
-    }
-    if !audiences.iter().any(|a| a == FEDERATION_AUDIENCE) {
-        return Err(bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            700212,
-            format!(
-                "No matching federated identity record found for presented assertion audience '{}'.",
-                audiences.join(",")
-            ),
-        ));
-    }
-    Ok(())
+    Ok(mint_response(store, app, tenant, audience, &subject, now))
 }
 
 fn pick_identity<'a>(store: &'a Store, uri: &Uri) -> Option<&'a UserAssignedIdentity> {
@@ -484,7 +447,7 @@ fn identity_token(
         appid: identity.client_id.clone(),
         oid: identity.principal_id.clone(),
     };
-    let minted = mint_response(store, app, &resource, &subject, now);
+    let minted = mint_response(store, app, &store.world.tenant_id, &resource, &subject, now);
     let lifetime = app.settings().token_lifetime;
     let expires_on = now
         .unix_timestamp()
@@ -594,7 +557,171 @@ fn trim(aud: &str) -> String {
     aud.trim_end_matches('/').to_ascii_lowercase()
 }
 
-/// ARM's check of the bearer token on a management request.
+/// Why ARM refuses a token: its error code and message, and the challenge's description.
+struct Refusal {
+    code: &'static str,
+    message: String,
+    description: &'static str,
+}
+
+/// The audiences ARM accepts: the public cloud's, and the emulator's own address under both
+/// of its names.
+fn arm_audiences(base: &str) -> Vec<String> {
+    let mut allowed: Vec<String> = ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect();
+    allowed.push(base.to_owned());
+    allowed.push(base.replace("://localhost", "://127.0.0.1"));
+    allowed.push(base.replace("://127.0.0.1", "://localhost"));
+    allowed
+}
+
+/// ARM's checks of a token that hold for primary and auxiliary tokens alike: the emulator
+/// issued it, it has not expired, and it is for ARM.
+fn check_arm_token(
+    store: &Store,
+    bearer: &str,
+    allowed: &[String],
+    now: OffsetDateTime,
+) -> Result<Claims, Refusal> {
+    let claims = token::verify(&store.signing_key, bearer).map_err(|problem| {
+        let detail = match problem {
+            TokenProblem::Malformed => "The access token is malformed.",
+            TokenProblem::BadSignature => "The access token signature is invalid.",
+        };
+        Refusal {
+            code: "InvalidAuthenticationToken",
+            message: format!("The access token is invalid. {detail}"),
+            description: "The access token is invalid.",
+        }
+    })?;
+    if claims.exp <= now.unix_timestamp() {
+        let exp =
+            OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        return Err(Refusal {
+            code: "ExpiredAuthenticationToken",
+            message: format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                dotnet_time(exp),
+                dotnet_time(now)
+            ),
+            description: "The access token has expired.",
+        });
+    }
+    if !allowed.iter().any(|a| trim(a) == trim(&claims.aud)) {
+        return Err(Refusal {
+            code: "InvalidAuthenticationToken",
+            message: format!(
+                "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with \
+                 one of the allowed audiences '{}'.",
+                claims.aud,
+                allowed.join("','")
+            ),
+            description: "The access token has been obtained for wrong audience or resource.",
+        });
+    }
+    Ok(claims)
+}
+
+/// The items of `x-ms-authorization-auxiliary` (all its values, comma-separated), empty
+/// ones left out.
+fn auxiliary_items(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(AUXILIARY_HEADER)
+        .iter()
+        .flat_map(|value| {
+            String::from_utf8_lossy(value.as_bytes())
+                .split(',')
+                .map(|item| item.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// The token of one auxiliary item, `Bearer <token>`.
+fn auxiliary_bearer(item: &str) -> Option<&str> {
+    item.split_once(' ')
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim())
+}
+
+/// The tenants (`tid`) of the auxiliary tokens a request carries, in order, read without
+/// checking the tokens: what the request log records (at most the first eight).
+pub fn auxiliary_tenants(headers: &HeaderMap) -> Vec<String> {
+    auxiliary_items(headers)
+        .iter()
+        .take(8)
+        .filter_map(|item| auxiliary_bearer(item))
+        .filter_map(token::decode_payload)
+        .filter_map(|claims| claims.get("tid")?.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// ARM's check of the auxiliary tokens of a request whose primary token passed.
+fn check_auxiliary(
+    store: &Store,
+    headers: &HeaderMap,
+    allowed: &[String],
+    now: OffsetDateTime,
+) -> Result<(), Refusal> {
+    let items = auxiliary_items(headers);
+    if items.len() > MAX_AUXILIARY_TOKENS {
+        return Err(Refusal {
+            code: "AuthenticationFailed",
+            message: format!(
+                "Authentication failed. The '{AUXILIARY_HEADER}' header carries {} tokens; at most \
+                 {MAX_AUXILIARY_TOKENS} are allowed.",
+                items.len()
+            ),
+            description: "The authentication failed because of an invalid 'x-ms-authorization-auxiliary' header.",
+        });
+    }
+    for (index, item) in items.iter().enumerate() {
+        let Some(bearer) = auxiliary_bearer(item) else {
+            return Err(Refusal {
+                code: "AuthenticationFailed",
+                message: format!(
+                    "Authentication failed. The '{AUXILIARY_HEADER}' header is provided in an invalid format."
+                ),
+                description: "The authentication failed because of an invalid 'x-ms-authorization-auxiliary' header.",
+            });
+        };
+        // ARM names the client and tenant of the token it refuses.
+        let who = token::decode_payload(bearer)
+            .map(|claims| {
+                let text = |name: &str| {
+                    claims
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                format!(" (client id '{}', tenant '{}')", text("appid"), text("tid"))
+            })
+            .unwrap_or_default();
+        let position = index + 1;
+        let claims = check_arm_token(store, bearer, allowed, now).map_err(|refusal| Refusal {
+            message: format!(
+                "The auxiliary token {position}{who} of the '{AUXILIARY_HEADER}' header is not valid. {}",
+                refusal.message
+            ),
+            ..refusal
+        })?;
+        if store.world.tenant(&claims.tid).is_none() {
+            return Err(Refusal {
+                code: "InvalidAuthenticationTokenTenant",
+                message: format!(
+                    "The auxiliary token {position}{who} of the '{AUXILIARY_HEADER}' header is from the issuer '{}', \
+                     which is not a tenant this request can be authorized in.",
+                    claims.iss
+                ),
+                description: "The access token is from the wrong issuer.",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// ARM's check of the bearer token on a management request, and of its auxiliary tokens.
 pub fn authenticate(
     store: &Store,
     uri: &Uri,
@@ -603,14 +730,13 @@ pub fn authenticate(
 ) -> Result<Claims, ApiError> {
     let base = base_url(uri, headers);
     let tenant = &store.world.tenant_id;
+    let refuse = |r: Refusal| unauthorized(r.code, r.message, r.description, &base, tenant);
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized(
-            "AuthenticationFailed",
-            "Authentication failed. The 'Authorization' header is missing.".to_owned(),
-            "The authentication failed because of missing 'Authorization' header.",
-            &base,
-            tenant,
-        ));
+        return Err(refuse(Refusal {
+            code: "AuthenticationFailed",
+            message: "Authentication failed. The 'Authorization' header is missing.".to_owned(),
+            description: "The authentication failed because of missing 'Authorization' header.",
+        }));
     };
     let bearer = value
         .to_str()
@@ -619,127 +745,36 @@ pub fn authenticate(
         .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
         .map(|(_, token)| token.trim());
     let Some(bearer) = bearer else {
-        return Err(unauthorized(
-            "AuthenticationFailed",
-            "Authentication failed. The 'Authorization' header is provided in an invalid format."
+        return Err(refuse(Refusal {
+            code: "AuthenticationFailed",
+            message: "Authentication failed. The 'Authorization' header is provided in an invalid format."
                 .to_owned(),
-            "The authentication failed because of an invalid 'Authorization' header.",
-            &base,
-            tenant,
-        ));
+            description: "The authentication failed because of an invalid 'Authorization' header.",
+        }));
     };
-    let claims = token::verify(&store.signing_key, bearer).map_err(|problem| {
-        let detail = match problem {
-            TokenProblem::Malformed => "The access token is malformed.",
-            TokenProblem::BadSignature => "The access token signature is invalid.",
-        };
-        unauthorized(
-            "InvalidAuthenticationToken",
-            format!("The access token is invalid. {detail}"),
-            "The access token is invalid.",
-            &base,
-            tenant,
-        )
-    })?;
-    if claims.exp <= now.unix_timestamp() {
-        let exp =
-            OffsetDateTime::from_unix_timestamp(claims.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        return Err(unauthorized(
-            "ExpiredAuthenticationToken",
-            format!(
-                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
-                dotnet_time(exp),
-                dotnet_time(now)
-            ),
-            "The access token has expired.",
-            &base,
-            tenant,
-        ));
-    }
-    let mut allowed: Vec<String> = ARM_AUDIENCES.iter().map(|a| (*a).to_owned()).collect();
-    allowed.push(base.clone());
-    allowed.push(base.replace("://localhost", "://127.0.0.1"));
-    allowed.push(base.replace("://127.0.0.1", "://localhost"));
-    if !allowed.iter().any(|a| trim(a) == trim(&claims.aud)) {
-        return Err(unauthorized(
-            "InvalidAuthenticationToken",
-            format!(
-                "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with \
-                 one of the allowed audiences '{}'.",
-                claims.aud,
-                allowed.join("','")
-            ),
-            "The access token has been obtained for wrong audience or resource.",
-            &base,
-            tenant,
-        ));
-    }
+    let allowed = arm_audiences(&base);
+    let claims = check_arm_token(store, bearer, &allowed, now).map_err(refuse)?;
     if !claims.tid.eq_ignore_ascii_case(tenant) {
-        return Err(unauthorized(
-            "InvalidAuthenticationTokenTenant",
-            format!(
+        return Err(refuse(Refusal {
+            code: "InvalidAuthenticationTokenTenant",
+            message: format!(
                 "The access token is from the wrong issuer '{}'. It must match the tenant 'https://sts.windows.net/{tenant}/' \
                  associated with this subscription.",
                 claims.iss
             ),
-            "The access token is from the wrong issuer.",
-            &base,
-            tenant,
-        ));
+            description: "The access token is from the wrong issuer.",
+        }));
     }
+    check_auxiliary(store, headers, &allowed, now).map_err(refuse)?;
     Ok(claims)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::{DEFAULT_TENANT_ID, World};
+    use crate::world::{DEFAULT_AUXILIARY_TENANT_ID, DEFAULT_TENANT_ID, World};
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-    fn jwt(payload: Value) -> String {
-        format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload.to_string()))
-    }
-
-    fn fields(assertion: &str) -> Vec<(String, String)> {
-        vec![
-            (
-                "client_assertion_type".to_owned(),
-                ASSERTION_TYPE.to_owned(),
-            ),
-            ("client_assertion".to_owned(), assertion.to_owned()),
-        ]
-    }
-
-    #[test]
-    fn assertions_need_a_trusted_issuer_subject_and_the_exchange_audience() {
-        let now = OffsetDateTime::now_utc();
-        let world = World::default();
-        let trusted = &world.applications[0].federated_credentials;
-        let credential = &trusted[0];
-        let check = |aud: &str, sub: &str, exp: i64| {
-            let token = jwt(json!({"iss": credential.issuer, "sub": sub, "aud": aud, "exp": exp}));
-            check_assertion(&fields(&token), &token, trusted, now).map_err(|e| e.code)
-        };
-        let later = now.unix_timestamp() + 60;
-        assert!(check(FEDERATION_AUDIENCE, &credential.subject, later).is_ok());
-        assert_eq!(
-            check(FEDERATION_AUDIENCE, "someone-else", later),
-            Err(70021)
-        );
-        assert_eq!(
-            check("api://other", &credential.subject, later),
-            Err(700212)
-        );
-        assert_eq!(
-            check(
-                FEDERATION_AUDIENCE,
-                &credential.subject,
-                now.unix_timestamp()
-            ),
-            Err(700024)
-        );
-    }
 
     #[test]
     fn expiry_times_use_the_dotnet_format() {
@@ -758,35 +793,58 @@ mod tests {
         );
     }
 
+    /// An ARM token of the emulator's key for `tid`, expiring `lifetime` seconds from `now`.
+    fn arm_token(
+        store: &Store,
+        aud: &str,
+        tid: &str,
+        now: OffsetDateTime,
+        lifetime: i64,
+    ) -> String {
+        let claims = Claims {
+            aud: aud.to_owned(),
+            iss: format!("https://sts.windows.net/{tid}/"),
+            iat: now.unix_timestamp(),
+            nbf: now.unix_timestamp(),
+            exp: now.unix_timestamp() + lifetime,
+            appid: "a".into(),
+            appidacr: "1".into(),
+            idtyp: "app".into(),
+            oid: "o".into(),
+            sub: "o".into(),
+            tid: tid.to_owned(),
+            uti: "u".into(),
+            ver: "1.0".into(),
+        };
+        token::mint(&store.signing_key, &claims)
+    }
+
+    fn check(
+        store: &Store,
+        primary: &str,
+        auxiliary: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), String> {
+        let uri: Uri = "https://127.0.0.1:9/subscriptions/x".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {primary}")).unwrap(),
+        );
+        if let Some(value) = auxiliary {
+            headers.insert(AUXILIARY_HEADER, HeaderValue::from_str(value).unwrap());
+        }
+        authenticate(store, &uri, &headers, now)
+            .map(|_| ())
+            .map_err(|e| e.code)
+    }
+
     #[test]
     fn arm_checks_audience_and_tenant() {
         let now = OffsetDateTime::now_utc();
         let store = Store::new(World::default());
-        let uri: Uri = "https://127.0.0.1:9/subscriptions/x".parse().unwrap();
-        let bearer = |aud: &str, tid: &str| {
-            let claims = Claims {
-                aud: aud.to_owned(),
-                iss: format!("https://sts.windows.net/{tid}/"),
-                iat: now.unix_timestamp(),
-                nbf: now.unix_timestamp(),
-                exp: now.unix_timestamp() + 60,
-                appid: "a".into(),
-                appidacr: "1".into(),
-                idtyp: "app".into(),
-                oid: "o".into(),
-                sub: "o".into(),
-                tid: tid.to_owned(),
-                uti: "u".into(),
-                ver: "1.0".into(),
-            };
-            let mut headers = HeaderMap::new();
-            let value = format!("Bearer {}", token::mint(&store.signing_key, &claims));
-            headers.insert(
-                header::AUTHORIZATION,
-                HeaderValue::from_str(&value).unwrap(),
-            );
-            authenticate(&store, &uri, &headers, now).map_err(|e| e.code)
-        };
+        let bearer =
+            |aud: &str, tid: &str| check(&store, &arm_token(&store, aud, tid, now, 60), None, now);
         assert!(bearer("https://management.core.windows.net/", DEFAULT_TENANT_ID).is_ok());
         assert!(bearer("https://localhost:9/", DEFAULT_TENANT_ID).is_ok());
         assert_eq!(
@@ -800,5 +858,131 @@ mod tests {
             ),
             Err("InvalidAuthenticationTokenTenant".into())
         );
+        assert_eq!(
+            bearer("https://management.azure.com", DEFAULT_AUXILIARY_TENANT_ID),
+            Err("InvalidAuthenticationTokenTenant".into()),
+            "an auxiliary tenant's token is no primary token"
+        );
+    }
+
+    #[test]
+    fn auxiliary_tokens_must_be_valid_arm_tokens_of_the_world_s_tenants() {
+        let now = OffsetDateTime::now_utc();
+        let store = Store::new(World::default());
+        let arm = "https://management.azure.com/";
+        let primary = arm_token(&store, arm, DEFAULT_TENANT_ID, now, 60);
+        let aux = arm_token(&store, arm, DEFAULT_AUXILIARY_TENANT_ID, now, 60);
+        let with = |header: &str| check(&store, &primary, Some(header), now);
+        assert_eq!(with(&format!("Bearer {aux}")), Ok(()));
+        assert_eq!(
+            with(&format!("Bearer {aux}, bearer {primary},Bearer {aux}")),
+            Ok(()),
+            "up to three, of any of the world's tenants"
+        );
+        assert_eq!(with(" , "), Ok(()), "an empty header carries no token");
+        let four = format!("Bearer {aux}, Bearer {aux}, Bearer {aux}, Bearer {aux}");
+        assert_eq!(with(&four), Err("AuthenticationFailed".into()));
+        assert_eq!(with(&aux), Err("AuthenticationFailed".into()));
+        assert_eq!(
+            with(&format!("EncryptedBearer {aux}")),
+            Err("AuthenticationFailed".into())
+        );
+        assert_eq!(
+            with("Bearer not.a-token"),
+            Err("InvalidAuthenticationToken".into())
+        );
+        let expired = arm_token(&store, arm, DEFAULT_AUXILIARY_TENANT_ID, now, 0);
+        assert_eq!(
+            with(&format!("Bearer {aux}, Bearer {expired}")),
+            Err("ExpiredAuthenticationToken".into())
+        );
+        let vault = arm_token(
+            &store,
+            "https://vault.azure.net",
+            DEFAULT_AUXILIARY_TENANT_ID,
+            now,
+            60,
+        );
+        assert_eq!(
+            with(&format!("Bearer {vault}")),
+            Err("InvalidAuthenticationToken".into())
+        );
+        let stranger = arm_token(&store, arm, "99999999-0000-0000-0000-000000000000", now, 60);
+        assert_eq!(
+            with(&format!("Bearer {stranger}")),
+            Err("InvalidAuthenticationTokenTenant".into())
+        );
+        let foreign = Store::new(World::default());
+        let forged = arm_token(&foreign, arm, DEFAULT_AUXILIARY_TENANT_ID, now, 60);
+        assert_eq!(
+            with(&format!("Bearer {forged}")),
+            Err("InvalidAuthenticationToken".into())
+        );
+    }
+
+    #[test]
+    fn the_log_reads_the_tenants_of_auxiliary_tokens() {
+        let now = OffsetDateTime::now_utc();
+        let store = Store::new(World::default());
+        let arm = "https://management.azure.com/";
+        let mut headers = HeaderMap::new();
+        assert!(auxiliary_tenants(&headers).is_empty());
+        let aux = arm_token(&store, arm, DEFAULT_AUXILIARY_TENANT_ID, now, 60);
+        let other = arm_token(&store, arm, "t2", now, 0);
+        let value = format!("Bearer {aux}, garbage, Bearer x, Bearer {other}");
+        headers.insert(AUXILIARY_HEADER, HeaderValue::from_str(&value).unwrap());
+        assert_eq!(
+            auxiliary_tenants(&headers),
+            [DEFAULT_AUXILIARY_TENANT_ID, "t2"]
+        );
+    }
+
+    #[test]
+    fn tokens_are_issued_in_every_tenant_of_the_world() {
+        let store = Store::new(World::default());
+        assert_eq!(
+            discovered_tenant(&store, &DEFAULT_AUXILIARY_TENANT_ID.to_uppercase()),
+            Some(DEFAULT_AUXILIARY_TENANT_ID)
+        );
+        assert_eq!(discovered_tenant(&store, "Common"), Some(DEFAULT_TENANT_ID));
+        assert_eq!(discovered_tenant(&store, "elsewhere"), None);
+    }
+
+    #[test]
+    fn the_grant_of_a_token_request_is_named_for_the_log() {
+        let form = |pairs: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
+        let payload = |iss: &str| {
+            format!(
+                "e30.{}.c2ln",
+                URL_SAFE_NO_PAD.encode(json!({"iss": iss}).to_string())
+            )
+        };
+        assert_eq!(
+            grant(form(&[("client_secret", "s"), ("client_assertion", "a")]).as_bytes()),
+            Some("client_secret")
+        );
+        assert_eq!(
+            grant(form(&[("client_id", "C"), ("client_assertion", &payload("c"))]).as_bytes()),
+            Some("client_assertion_certificate")
+        );
+        assert_eq!(
+            grant(
+                form(&[
+                    ("client_id", "c"),
+                    ("client_assertion", &payload("https://x"))
+                ])
+                .as_bytes()
+            ),
+            Some("client_assertion_federated")
+        );
+        assert_eq!(
+            grant(form(&[("client_assertion", "garbage")]).as_bytes()),
+            Some("client_assertion_federated")
+        );
+        assert_eq!(grant(b"client_id=c"), None);
     }
 }

@@ -11,14 +11,35 @@
 //!
 //! Layout: [`app`] builds the axum router over an [`AppState`] (`state`); [`run`]
 //! (`server`) serves it over TLS until a shutdown future completes. `entra` issues and
-//! checks tokens, `arm` serves the data-connection routes, `dataconn` models and checks the
+//! checks tokens (client assertions in `assertion`, their certificates in `certificate`),
+//! `ci` plays the GitHub Actions and Azure Pipelines OIDC token endpoints, `arm` serves the
+//! data-connection routes, `dataconn` models and checks the
 //! resource, `lro` models operations, `world` holds the resources and `store` adds the
 //! operations, `faults` and `observe` give tests a fault plan and a request log (`log`,
 //! also printed on stderr, one line per request, for a person watching), `admin` exposes
 //! both under `/_emulator/`, `tls` makes the certificates.
+//!
+//! Signing in: every way azurerm signs in has its other side here, so that it runs offline.
+//! A client secret, a certificate (an assertion signed with the key of one of the
+//! application's `certificates`), a federated token (GitHub Actions: `GET`
+//! [`GITHUB_ID_TOKEN_PATH`]`?api-version=2.0&audience=...` with the job's request token as
+//! bearer; Azure Pipelines: `POST` [`AZURE_DEVOPS_OIDC_TOKEN_PATH`]`?api-version=7.1&`
+//! `serviceConnectionId=...` with the job's access token), managed identity, and tokens of
+//! the world's auxiliary tenants sent to ARM in `x-ms-authorization-auxiliary`.
+//!
+//! The binary's ready line gives the values a CI job would have: `github_oidc_request_url`
+//! and `github_oidc_request_token` for `ARM_OIDC_REQUEST_URL`/`ARM_OIDC_REQUEST_TOKEN` (or
+//! `ACTIONS_ID_TOKEN_REQUEST_URL`/`ACTIONS_ID_TOKEN_REQUEST_TOKEN`),
+//! `azure_devops_oidc_request_uri`, `azure_devops_access_token` and
+//! `azure_devops_service_connection_id` for `SYSTEM_OIDCREQUESTURI`, `SYSTEM_ACCESSTOKEN` and
+//! `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID`, and `auxiliary_tenant_ids` for
+//! `ARM_AUXILIARY_TENANT_IDS`.
 
 mod admin;
 mod arm;
+mod assertion;
+mod certificate;
+mod ci;
 mod clock;
 mod dataconn;
 mod entra;
@@ -52,10 +73,21 @@ pub use server::run;
 pub use state::{AppState, Config, Settings};
 pub use store::Store;
 pub use world::{
-    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_CLUSTER, DEFAULT_CLUSTER_PRINCIPAL_ID,
-    DEFAULT_DATABASE, DEFAULT_IDENTITY_PRINCIPAL_ID, DEFAULT_RESOURCE_GROUP,
-    DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, World,
+    DEFAULT_AUXILIARY_TENANT_ID, DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN,
+    DEFAULT_AZURE_DEVOPS_ORGANIZATION, DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID,
+    DEFAULT_AZURE_DEVOPS_PROJECT, DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID,
+    DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET,
+    DEFAULT_CLUSTER, DEFAULT_CLUSTER_PRINCIPAL_ID, DEFAULT_DATABASE, DEFAULT_GITHUB_ISSUER,
+    DEFAULT_GITHUB_REPOSITORY, DEFAULT_GITHUB_REQUEST_TOKEN, DEFAULT_GITHUB_SUBJECT,
+    DEFAULT_IDENTITY_PRINCIPAL_ID, DEFAULT_RESOURCE_GROUP, DEFAULT_SUBSCRIPTION_ID,
+    DEFAULT_TENANT_ID, World,
 };
+
+/// Path of the GitHub Actions ID-token endpoint; `ACTIONS_ID_TOKEN_REQUEST_URL` is
+/// `https://HOST:PORT/github/idtoken?api-version=2.0`.
+pub const GITHUB_ID_TOKEN_PATH: &str = "/github/idtoken";
+/// Path of the Azure Pipelines OIDC token endpoint, `SYSTEM_OIDCREQUESTURI` without a query.
+pub const AZURE_DEVOPS_OIDC_TOKEN_PATH: &str = "/azure-devops/oidctoken";
 
 /// The emulator's HTTP application.
 pub fn app(state: AppState) -> Router {
@@ -73,6 +105,11 @@ pub fn app(state: AppState) -> Router {
         .route("/{tenant}/oauth2/token", post(entra::token))
         .route("/msi/token", get(entra::app_service_identity))
         .route("/metadata/identity/oauth2/token", get(entra::imds_identity))
+        .route(GITHUB_ID_TOKEN_PATH, get(ci::github_id_token))
+        .route(
+            AZURE_DEVOPS_OIDC_TOKEN_PATH,
+            post(ci::azure_devops_oidc_token),
+        )
         .nest("/_emulator", admin::router())
         .fallback(arm::routing::handle)
         .layer(middleware::from_fn_with_state(

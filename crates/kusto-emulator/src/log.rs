@@ -2,6 +2,8 @@
 //! from `/_emulator/requests`, and the one-line form printed on stderr for a person watching.
 //!
 //! The stderr line holds no secret: no header, no body, and of the query only `api-version`.
+//! Neither does an entry: it says how a token request authenticated (`grant`), never with
+//! what, and whether a secret of the world occurred in the request, never which.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -25,9 +27,23 @@ pub struct LogEntry {
     pub status: u16,
     /// Client connection number (1, 2, ... in accept order; 0 outside a real connection).
     pub connection: u64,
-    /// `metadata`, `discovery`, `token`, `managed_identity`, `poll` (Azure-AsyncOperation),
-    /// `poll_location` (Location), `arm` or `other`.
+    /// `metadata`, `discovery`, `token`, `managed_identity`, `github_oidc` (GitHub Actions
+    /// ID token), `azure_devops_oidc` (Azure Pipelines OIDC token), `poll`
+    /// (Azure-AsyncOperation), `poll_location` (Location), `arm` or `other`.
     pub kind: &'static str,
+    /// How a token request authenticated: `client_secret`, `client_assertion_federated`,
+    /// `client_assertion_certificate` or `managed_identity` (whether or not it succeeded;
+    /// absent when it names no credential, and on other requests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant: Option<&'static str>,
+    /// The tenant a token request asked for, as its path names it (the world's tenant for
+    /// managed identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The tenants (`tid`) of the auxiliary tokens an ARM request carried in
+    /// `x-ms-authorization-auxiliary`, in order (read whether or not ARM accepted them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auxiliary_tenants: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_request_id: Option<String>,
     /// The fault-plan action applied: `status`, `status_after_processing`, `drop`,
@@ -36,6 +52,9 @@ pub struct LogEntry {
     pub fault: Option<&'static str>,
     /// Whether a client secret of the world occurs anywhere in the request.
     pub client_secret_seen: bool,
+    /// Whether a CI request token of the world (GitHub's `ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
+    /// Azure Pipelines' `SYSTEM_ACCESSTOKEN`) occurs anywhere in the request.
+    pub ci_token_seen: bool,
 }
 
 /// How many entries the log keeps; older ones are dropped (their `seq` numbers stay unique).
@@ -68,6 +87,10 @@ pub fn classify(path: &str, query: Option<&str>) -> &'static str {
         "discovery"
     } else if lower == "/msi/token" || lower == "/metadata/identity/oauth2/token" {
         "managed_identity"
+    } else if lower == crate::GITHUB_ID_TOKEN_PATH {
+        "github_oidc"
+    } else if lower == crate::AZURE_DEVOPS_OIDC_TOKEN_PATH {
+        "azure_devops_oidc"
     } else if lower.ends_with("/oauth2/v2.0/token") || lower.ends_with("/oauth2/token") {
         "token"
     } else if lower.contains("/operationresults/") {
@@ -158,6 +181,14 @@ mod tests {
             "poll_location"
         );
         assert_eq!(classify("/subscriptions/s/resourceGroups/r", None), "arm");
+        assert_eq!(
+            classify("/github/idtoken", Some("api-version=2.0")),
+            "github_oidc"
+        );
+        assert_eq!(
+            classify("/Azure-DevOps/oidctoken", None),
+            "azure_devops_oidc"
+        );
     }
 
     #[test]
@@ -175,7 +206,11 @@ mod tests {
                 kind: "other",
                 client_request_id: None,
                 fault: None,
+                grant: None,
+                tenant: None,
+                auxiliary_tenants: Vec::new(),
                 client_secret_seen: false,
+                ci_token_seen: false,
             });
         }
         assert_eq!(log.entries.len(), LOG_CAPACITY);
@@ -199,7 +234,11 @@ mod tests {
             kind: "arm",
             client_request_id: Some("client-request".into()),
             fault,
+            grant: None,
+            tenant: None,
+            auxiliary_tenants: Vec::new(),
             client_secret_seen: false,
+            ci_token_seen: false,
         }
     }
 

@@ -3,9 +3,10 @@
 //! Start-up contract (scripts and tests rely on it): when ready, exactly one JSON line on
 //! stdout, its first line, with `endpoint`, `metadata_host`, `ca_cert`, `tenant_id`,
 //! `subscription_id`, `client_id`, `client_secret` and `admin_token` (random per start; every
-//! `/_emulator/` call must send it as `Authorization: Bearer <admin_token>`); errors and the
-//! request log (one line per served request, unless `--quiet`) go to stderr; SIGTERM or
-//! SIGINT stops it cleanly, after the state file is up to date.
+//! `/_emulator/` call must send it as `Authorization: Bearer <admin_token>`), then what a
+//! CI job would be given to sign in with OIDC and the auxiliary tenants (see `AFTER_HELP`);
+//! errors and the request log (one line per served request, unless `--quiet`) go to stderr;
+//! SIGTERM or SIGINT stops it cleanly, after the state file is up to date.
 //!
 //! The command line follows the usual conventions (clap): `--flag value` and `--flag=value`,
 //! the last of a repeated flag wins, `--help` and `--version` answer on stdout with exit code
@@ -25,10 +26,19 @@ use tokio::net::TcpListener;
 const AFTER_HELP: &str = "\
 When ready, prints one JSON line on stdout: endpoint, metadata_host, ca_cert, tenant_id,
 subscription_id, client_id, client_secret and admin_token (the credential of the admin API
-under /_emulator/, new at every start). Then, on stderr, one line per served request: time,
-method, path (with api-version, the only part of the query shown), status, duration and the
-fault-plan action if one answered; admin API calls are not listed. SIGTERM or SIGINT stops
-it after the state file is up to date.";
+under /_emulator/, new at every start), then what CI jobs are given to sign in with OIDC,
+and the auxiliary tenants:
+  github_oidc_request_url             ACTIONS_ID_TOKEN_REQUEST_URL or ARM_OIDC_REQUEST_URL
+  github_oidc_request_token           ACTIONS_ID_TOKEN_REQUEST_TOKEN or ARM_OIDC_REQUEST_TOKEN
+  azure_devops_oidc_request_uri       SYSTEM_OIDCREQUESTURI (or ARM_OIDC_REQUEST_URL)
+  azure_devops_access_token           SYSTEM_ACCESSTOKEN (or ARM_OIDC_REQUEST_TOKEN)
+  azure_devops_service_connection_id  ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID
+  auxiliary_tenant_ids                ARM_AUXILIARY_TENANT_IDS (a JSON list here)
+The application client_id trusts the tokens of both CI endpoints (federated credentials).
+Then, on stderr, one line per served request: time, method, path (with api-version, the
+only part of the query shown), status, duration and the fault-plan action if one answered;
+admin API calls are not listed. SIGTERM or SIGINT stops it after the state file is up to
+date.";
 
 // clap wraps no help text (its `wrap_help` feature would pull in a terminal crate), so the
 // flag descriptions are broken into lines by hand and shown below each flag.
@@ -215,6 +225,17 @@ struct Ready<'a> {
     client_id: &'a str,
     client_secret: &'a str,
     admin_token: &'a str,
+    /// A GitHub Actions job's `ACTIONS_ID_TOKEN_REQUEST_URL` (its query already started).
+    github_oidc_request_url: String,
+    /// A GitHub Actions job's `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    github_oidc_request_token: &'a str,
+    /// An Azure Pipelines job's `SYSTEM_OIDCREQUESTURI`.
+    azure_devops_oidc_request_uri: String,
+    /// An Azure Pipelines job's `SYSTEM_ACCESSTOKEN`.
+    azure_devops_access_token: &'a str,
+    /// The first service connection of the Azure DevOps project ("" if it has none).
+    azure_devops_service_connection_id: &'a str,
+    auxiliary_tenant_ids: &'a [String],
 }
 
 async fn shutdown_signal() {
@@ -308,8 +329,26 @@ async fn serve(args: Args) -> Result<(), Error> {
     }
     let current = &snapshot.world;
     let application = current.applications.first();
+    let endpoint = format!("https://{host_port}");
     let ready = Ready {
-        endpoint: format!("https://{host_port}"),
+        github_oidc_request_url: format!(
+            "{endpoint}{}?api-version=2.0",
+            kusto_emulator::GITHUB_ID_TOKEN_PATH
+        ),
+        github_oidc_request_token: &current.ci.github.request_token,
+        azure_devops_oidc_request_uri: format!(
+            "{endpoint}{}",
+            kusto_emulator::AZURE_DEVOPS_OIDC_TOKEN_PATH
+        ),
+        azure_devops_access_token: &current.ci.azure_devops.access_token,
+        azure_devops_service_connection_id: current
+            .ci
+            .azure_devops
+            .service_connections
+            .first()
+            .map_or("", |c| c.id.as_str()),
+        auxiliary_tenant_ids: &current.auxiliary_tenants,
+        endpoint,
         metadata_host: host_port.clone(),
         ca_cert: ca_path.display().to_string(),
         tenant_id: &current.tenant_id,

@@ -51,14 +51,33 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return too_large().into_response();
     };
+    let secrets = app.secrets();
     let client_secret_seen =
-        leak::secret_seen(&parts.uri, &parts.headers, &body, &app.client_secrets());
-    let mut req = Request::from_parts(parts, Body::from(body));
-    let method = req.method().clone();
-    let query = req.uri().query().map(str::to_owned);
-    let connection = req.extensions().get::<ConnectionInfo>().cloned();
+        leak::secret_seen(&parts.uri, &parts.headers, &body, &secrets.client_secrets);
+    let ci_token_seen = leak::secret_seen(&parts.uri, &parts.headers, &body, &secrets.ci_tokens);
+    let query = parts.uri.query().map(str::to_owned);
     let kind = classify(&path, query.as_deref());
     let decoded = percent_decode(&path);
+    let (grant, tenant) = match kind {
+        "token" => (
+            entra::grant(&body),
+            decoded
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .map(str::to_owned),
+        ),
+        "managed_identity" => (Some("managed_identity"), Some(app.tenant_id())),
+        _ => (None, None),
+    };
+    let auxiliary_tenants = if matches!(kind, "arm" | "poll" | "poll_location") {
+        entra::auxiliary_tenants(&parts.headers)
+    } else {
+        Vec::new()
+    };
+    let mut req = Request::from_parts(parts, Body::from(body));
+    let method = req.method().clone();
+    let connection = req.extensions().get::<ConnectionInfo>().cloned();
     let mut entry = LogEntry {
         seq: 0,
         time: arm_timestamp(app.now()),
@@ -70,7 +89,11 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
         kind,
         client_request_id: header_text(req.headers(), "x-ms-client-request-id"),
         fault: None,
+        grant,
+        tenant,
+        auxiliary_tenants,
         client_secret_seen,
+        ci_token_seen,
     };
     let correlation = header_text(req.headers(), "x-ms-correlation-request-id")
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -198,9 +221,10 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
 /// quiet, as a line on stderr. `raw_path` is the path as the request line carries it.
 fn record(app: &AppState, entry: LogEntry, raw_path: &str, elapsed: Duration) {
     let line = app.prints_requests().then(|| {
-        // Only a request that carries a client secret somewhere can carry one in its path.
-        let secrets = if entry.client_secret_seen {
-            app.client_secrets()
+        // Only a request that carries a secret somewhere can carry one in its path.
+        let secrets = if entry.client_secret_seen || entry.ci_token_seen {
+            let secrets = app.secrets();
+            [secrets.client_secrets, secrets.ci_tokens].concat()
         } else {
             Vec::new()
         };

@@ -61,6 +61,13 @@ pub struct Config {
     pub print_requests: bool,
 }
 
+/// The secrets of the world, as the request log looks for them in requests (deliberately
+/// without `Debug`).
+pub struct Secrets {
+    pub client_secrets: Vec<String>,
+    pub ci_tokens: Vec<String>,
+}
+
 /// Shared state of all handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -195,14 +202,22 @@ impl AppState {
         }
     }
 
-    /// The client secrets of the world's applications.
-    pub(crate) fn client_secrets(&self) -> Vec<String> {
-        lock(&self.inner.store)
-            .world
-            .applications
-            .iter()
-            .map(|a| a.client_secret.clone())
-            .collect()
+    /// The secrets of the world that requests may carry: the applications' client secrets,
+    /// and the CI request tokens.
+    pub(crate) fn secrets(&self) -> Secrets {
+        let store = lock(&self.inner.store);
+        let world = &store.world;
+        Secrets {
+            client_secrets: world
+                .applications
+                .iter()
+                .map(|a| a.client_secret.clone())
+                .collect(),
+            ci_tokens: vec![
+                world.ci.github.request_token.clone(),
+                world.ci.azure_devops.access_token.clone(),
+            ],
+        }
     }
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, FaultPlan> {

@@ -13,8 +13,14 @@
 //! ```json
 //! {"tenant_id": "…", "subscriptions": ["…"],
 //!  "applications": [{"client_id": "…", "client_secret": "…", "object_id": "…",
-//!                    "federated_credentials": [{"issuer": "https://…", "subject": "…"}]}],
+//!                    "federated_credentials": [{"issuer": "https://…", "subject": "…"}],
+//!                    "certificates": ["-----BEGIN CERTIFICATE-----\n…"]}],
+//!  "auxiliary_tenants": ["…"],
 //!  "identity_header": "…",
+//!  "ci": {"github": {"request_token": "…", "issuer": "https://…", "subject": "repo:…",
+//!                    "repository": "owner/name"},
+//!         "azure_devops": {"access_token": "…", "organization": "…", "organization_id": "…",
+//!                          "project": "…", "service_connections": [{"id": "…", "name": "…"}]}},
 //!  "resource_groups": [{"subscription_id": "…", "name": "rg-demo", "location": "westeurope"}],
 //!  "clusters": [{"subscription_id": "…", "resource_group": "rg-demo", "name": "democluster",
 //!                "location": "West Europe",
@@ -29,6 +35,10 @@
 //!                                "client_id": "…", "principal_id": "…"}],
 //!  "data_connections": {}}
 //! ```
+//!
+//! `certificates` and `auxiliary_tenants` default to none; `ci`, and any field of its
+//! sections, to the built-in CI jobs (the `DEFAULT_GITHUB_*` and `DEFAULT_AZURE_DEVOPS_*`
+//! constants), so world files written before they existed still load.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +70,28 @@ pub const DEFAULT_IDENTITY_CLIENT_ID: &str = "00000000-0000-0000-0000-0000000000
 pub const DEFAULT_IDENTITY_PRINCIPAL_ID: &str = "00000000-0000-0000-0000-000000000007";
 /// Secret a caller of the managed-identity endpoint must send as `X-IDENTITY-HEADER`.
 pub const DEFAULT_IDENTITY_HEADER: &str = "kusto-emulator-identity-header";
+/// The built-in world's second tenant, in which its applications are registered too.
+pub const DEFAULT_AUXILIARY_TENANT_ID: &str = "00000000-0000-0000-0000-000000000009";
+/// What a GitHub Actions job sends as `ACTIONS_ID_TOKEN_REQUEST_TOKEN` to get an ID token.
+pub const DEFAULT_GITHUB_REQUEST_TOKEN: &str = "kusto-emulator-github-request-token";
+/// The `iss` of GitHub Actions ID tokens.
+pub const DEFAULT_GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The `sub` of the built-in world's GitHub Actions ID tokens.
+pub const DEFAULT_GITHUB_SUBJECT: &str = "repo:example/kusto:environment:emulator";
+/// The repository the built-in world's GitHub Actions job runs in.
+pub const DEFAULT_GITHUB_REPOSITORY: &str = "example/kusto";
+/// What an Azure Pipelines job sends as `SYSTEM_ACCESSTOKEN` to get an OIDC token.
+pub const DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN: &str = "kusto-emulator-azure-devops-access-token";
+/// The built-in world's Azure DevOps organization.
+pub const DEFAULT_AZURE_DEVOPS_ORGANIZATION: &str = "example";
+/// The id of [`DEFAULT_AZURE_DEVOPS_ORGANIZATION`], part of its tokens' issuer.
+pub const DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID: &str = "00000000-0000-0000-0000-000000000008";
+/// The built-in world's Azure DevOps project.
+pub const DEFAULT_AZURE_DEVOPS_PROJECT: &str = "kusto";
+/// Id of the built-in world's Azure DevOps service connection.
+pub const DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID: &str = "00000000-0000-0000-0000-000000000010";
+/// Name of the built-in world's Azure DevOps service connection.
+pub const DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME: &str = "kusto-emulator";
 
 /// The issuer and subject of the OIDC token a workload presents as `client_assertion`,
 /// trusted for one application (an Entra "federated identity credential").
@@ -69,7 +101,8 @@ pub struct FederatedCredential {
     pub subject: String,
 }
 
-/// A service principal that may request tokens.
+/// A service principal that may request tokens, in the world's tenant and in each of its
+/// auxiliary tenants (a multi-tenant application).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
     pub client_id: String,
@@ -77,6 +110,10 @@ pub struct Application {
     pub object_id: String,
     #[serde(default)]
     pub federated_credentials: Vec<FederatedCredential>,
+    /// PEM X.509 certificates whose private keys may sign client assertions (Entra's
+    /// certificate credentials); an entry that is not a PEM certificate matches nothing.
+    #[serde(default)]
+    pub certificates: Vec<String>,
 }
 
 impl std::fmt::Debug for Application {
@@ -86,8 +123,120 @@ impl std::fmt::Debug for Application {
             .field("client_secret", &"<redacted>")
             .field("object_id", &self.object_id)
             .field("federated_credentials", &self.federated_credentials)
+            .field("certificates", &self.certificates.len())
             .finish()
     }
+}
+
+/// The CI systems whose OIDC token endpoints the emulator plays: what a job is given to ask
+/// for a token, and what the token says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ci {
+    #[serde(default)]
+    pub github: GitHubActions,
+    #[serde(default)]
+    pub azure_devops: AzureDevOps,
+}
+
+/// A GitHub Actions job allowed `id-token: write`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GitHubActions {
+    /// The job's `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, sent as the bearer of ID-token requests.
+    pub request_token: String,
+    /// The ID tokens' `iss`.
+    pub issuer: String,
+    /// The ID tokens' `sub`.
+    pub subject: String,
+    /// `owner/name` of the repository the job runs in (the `repository` claim; the owner is
+    /// in the default audience).
+    pub repository: String,
+}
+
+impl Default for GitHubActions {
+    fn default() -> Self {
+        GitHubActions {
+            request_token: DEFAULT_GITHUB_REQUEST_TOKEN.to_owned(),
+            issuer: DEFAULT_GITHUB_ISSUER.to_owned(),
+            subject: DEFAULT_GITHUB_SUBJECT.to_owned(),
+            repository: DEFAULT_GITHUB_REPOSITORY.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for GitHubActions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubActions")
+            .field("request_token", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("repository", &self.repository)
+            .finish()
+    }
+}
+
+/// An Azure Pipelines job and the service connections (workload identity federation) its
+/// project holds.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AzureDevOps {
+    /// The job's `SYSTEM_ACCESSTOKEN`, sent as the bearer of OIDC token requests.
+    pub access_token: String,
+    pub organization: String,
+    /// The organization's id: its tokens' issuer is `https://vstoken.dev.azure.com/{id}`.
+    pub organization_id: String,
+    pub project: String,
+    pub service_connections: Vec<ServiceConnection>,
+}
+
+impl AzureDevOps {
+    /// The `iss` of the organization's OIDC tokens.
+    pub fn issuer(&self) -> String {
+        format!("https://vstoken.dev.azure.com/{}", self.organization_id)
+    }
+
+    /// The `sub` of an OIDC token for the service connection named `connection`.
+    pub fn subject(&self, connection: &str) -> String {
+        format!("sc://{}/{}/{connection}", self.organization, self.project)
+    }
+
+    pub fn service_connection(&self, id: &str) -> Option<&ServiceConnection> {
+        self.service_connections.iter().find(|c| eq(&c.id, id))
+    }
+}
+
+impl Default for AzureDevOps {
+    fn default() -> Self {
+        AzureDevOps {
+            access_token: DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN.to_owned(),
+            organization: DEFAULT_AZURE_DEVOPS_ORGANIZATION.to_owned(),
+            organization_id: DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID.to_owned(),
+            project: DEFAULT_AZURE_DEVOPS_PROJECT.to_owned(),
+            service_connections: vec![ServiceConnection {
+                id: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID.to_owned(),
+                name: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME.to_owned(),
+            }],
+        }
+    }
+}
+
+impl std::fmt::Debug for AzureDevOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureDevOps")
+            .field("access_token", &"<redacted>")
+            .field("organization", &self.organization)
+            .field("organization_id", &self.organization_id)
+            .field("project", &self.project)
+            .field("service_connections", &self.service_connections)
+            .finish()
+    }
+}
+
+/// An Azure Resource Manager service connection of an Azure DevOps project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceConnection {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,6 +335,10 @@ pub struct World {
     pub tenant_id: String,
     pub subscriptions: Vec<String>,
     pub applications: Vec<Application>,
+    /// Further tenants in which the applications are registered: tokens are issued for them
+    /// too, and ARM accepts their tokens as auxiliary tokens (`x-ms-authorization-auxiliary`).
+    #[serde(default)]
+    pub auxiliary_tenants: Vec<String>,
     /// Secret expected in `X-IDENTITY-HEADER` by the managed-identity endpoint.
     #[serde(default = "default_identity_header")]
     pub identity_header: String,
@@ -197,6 +350,9 @@ pub struct World {
     pub eventhub_namespaces: Vec<EventHubNamespace>,
     #[serde(default)]
     pub user_assigned_identities: Vec<UserAssignedIdentity>,
+    /// The CI systems' OIDC token endpoints (the built-in ones when left out).
+    #[serde(default)]
+    pub ci: Ci,
     /// Data connections keyed by lower-cased resource id.
     #[serde(default)]
     pub data_connections: BTreeMap<String, DataConnection>,
@@ -215,6 +371,8 @@ impl Default for World {
     fn default() -> Self {
         let sub = DEFAULT_SUBSCRIPTION_ID.to_owned();
         let rg = DEFAULT_RESOURCE_GROUP.to_owned();
+        let ci = Ci::default();
+        let pipeline = &ci.azure_devops;
         World {
             tenant_id: DEFAULT_TENANT_ID.to_owned(),
             subscriptions: vec![sub.clone()],
@@ -222,11 +380,19 @@ impl Default for World {
                 client_id: DEFAULT_CLIENT_ID.to_owned(),
                 client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
                 object_id: DEFAULT_CLIENT_OBJECT_ID.to_owned(),
-                federated_credentials: vec![FederatedCredential {
-                    issuer: "https://token.actions.githubusercontent.com".to_owned(),
-                    subject: "repo:example/kusto:environment:emulator".to_owned(),
-                }],
+                federated_credentials: vec![
+                    FederatedCredential {
+                        issuer: ci.github.issuer.clone(),
+                        subject: ci.github.subject.clone(),
+                    },
+                    FederatedCredential {
+                        issuer: pipeline.issuer(),
+                        subject: pipeline.subject(DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME),
+                    },
+                ],
+                certificates: Vec::new(),
             }],
+            auxiliary_tenants: vec![DEFAULT_AUXILIARY_TENANT_ID.to_owned()],
             identity_header: default_identity_header(),
             resource_groups: vec![ResourceGroup {
                 subscription_id: sub.clone(),
@@ -277,6 +443,7 @@ impl Default for World {
                 client_id: DEFAULT_IDENTITY_CLIENT_ID.to_owned(),
                 principal_id: DEFAULT_IDENTITY_PRINCIPAL_ID.to_owned(),
             }],
+            ci,
             data_connections: BTreeMap::new(),
         }
     }
@@ -297,6 +464,14 @@ impl World {
         self.clusters
             .iter()
             .find(|c| eq(&c.subscription_id, sub) && eq(&c.resource_group, rg) && eq(&c.name, name))
+    }
+
+    /// The world's tenant or one of its auxiliary tenants, as the world spells it.
+    pub fn tenant(&self, id: &str) -> Option<&str> {
+        std::iter::once(&self.tenant_id)
+            .chain(&self.auxiliary_tenants)
+            .find(|t| eq(t, id))
+            .map(String::as_str)
     }
 
     pub fn application(&self, client_id: &str) -> Option<&Application> {
@@ -388,6 +563,60 @@ mod tests {
         let w = World::default();
         let text = serde_json::to_string(&w).unwrap();
         assert_eq!(serde_json::from_str::<World>(&text).unwrap(), w);
-        assert!(!format!("{w:?}").contains(DEFAULT_CLIENT_SECRET));
+        let debug = format!("{w:?}");
+        for secret in [
+            DEFAULT_CLIENT_SECRET,
+            DEFAULT_GITHUB_REQUEST_TOKEN,
+            DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN,
+        ] {
+            assert!(!debug.contains(secret), "{secret}");
+        }
+    }
+
+    #[test]
+    fn worlds_written_before_certificates_tenants_and_ci_still_load() {
+        let old: World = serde_json::from_value(serde_json::json!({
+            "tenant_id": "t", "subscriptions": [],
+            "applications": [{"client_id": "c", "client_secret": "s", "object_id": "o"}]}))
+        .unwrap();
+        assert!(old.applications[0].certificates.is_empty());
+        assert!(old.auxiliary_tenants.is_empty());
+        assert_eq!(old.ci, Ci::default());
+        let partial: Ci =
+            serde_json::from_value(serde_json::json!({"github": {"subject": "repo:o/r:ref:x"}}))
+                .unwrap();
+        assert_eq!(partial.github.subject, "repo:o/r:ref:x");
+        assert_eq!(partial.github.request_token, DEFAULT_GITHUB_REQUEST_TOKEN);
+        assert_eq!(partial.azure_devops, AzureDevOps::default());
+    }
+
+    #[test]
+    fn the_built_in_application_trusts_both_ci_systems_in_every_tenant() {
+        let w = World::default();
+        let trusted = &w.applications[0].federated_credentials;
+        let devops = &w.ci.azure_devops;
+        assert!(trusted.contains(&FederatedCredential {
+            issuer: w.ci.github.issuer.clone(),
+            subject: w.ci.github.subject.clone(),
+        }));
+        assert!(trusted.contains(&FederatedCredential {
+            issuer: format!("https://vstoken.dev.azure.com/{DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID}"),
+            subject: "sc://example/kusto/kusto-emulator".to_owned(),
+        }));
+        assert_eq!(
+            devops
+                .service_connection(&DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID.to_uppercase())
+                .map(|c| c.name.as_str()),
+            Some(DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME)
+        );
+        assert_eq!(
+            w.tenant(&DEFAULT_TENANT_ID.to_uppercase()),
+            Some(DEFAULT_TENANT_ID)
+        );
+        assert_eq!(
+            w.tenant(DEFAULT_AUXILIARY_TENANT_ID),
+            Some(DEFAULT_AUXILIARY_TENANT_ID)
+        );
+        assert_eq!(w.tenant("common"), None);
     }
 }

@@ -20,14 +20,24 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
         keys,
         [
             "admin_token",
+            "auxiliary_tenant_ids",
+            "azure_devops_access_token",
+            "azure_devops_oidc_request_uri",
+            "azure_devops_service_connection_id",
             "ca_cert",
             "client_id",
             "client_secret",
             "endpoint",
+            "github_oidc_request_token",
+            "github_oidc_request_url",
             "metadata_host",
             "subscription_id",
             "tenant_id"
         ]
+    );
+    assert!(
+        emu.ready_line().starts_with("{\"endpoint\":"),
+        "endpoint stays the first key"
     );
     let port = emu.endpoint().rsplit(':').next().unwrap().to_owned();
     assert_eq!(emu.ready["metadata_host"], format!("127.0.0.1:{port}"));
@@ -60,6 +70,100 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
     assert!(
         !std::path::Path::new(&ca_path).exists(),
         "temporary CA removed on stop"
+    );
+}
+
+/// What the ready line gives a CI job works as the job's variables: the GitHub ID-token URL
+/// and request token, the Azure Pipelines OIDC URI, access token and service connection,
+/// each token exchanged at Entra for an ARM token; and the auxiliary tenants.
+#[tokio::test]
+async fn the_ready_line_tells_ci_jobs_where_to_get_oidc_tokens() {
+    let emu = Emulator::start(&[]).await;
+    let text = |key: &str| emu.ready[key].as_str().unwrap().to_owned();
+    let github_url = text("github_oidc_request_url");
+    assert_eq!(
+        github_url,
+        format!("{}/github/idtoken?api-version=2.0", emu.endpoint())
+    );
+    assert_eq!(
+        text("github_oidc_request_token"),
+        kusto_emulator::DEFAULT_GITHUB_REQUEST_TOKEN
+    );
+    assert_eq!(
+        text("azure_devops_oidc_request_uri"),
+        format!("{}/azure-devops/oidctoken", emu.endpoint())
+    );
+    assert_eq!(
+        text("azure_devops_access_token"),
+        kusto_emulator::DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN
+    );
+    assert_eq!(
+        text("azure_devops_service_connection_id"),
+        kusto_emulator::DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID
+    );
+    assert_eq!(
+        emu.ready["auxiliary_tenant_ids"],
+        json!([kusto_emulator::DEFAULT_AUXILIARY_TENANT_ID])
+    );
+
+    let github: Value = emu
+        .client()
+        .get(format!(
+            "{github_url}&audience=api%3A%2F%2FAzureADTokenExchange"
+        ))
+        .bearer_auth(text("github_oidc_request_token"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let devops: Value = emu
+        .client()
+        .post(format!(
+            "{}?api-version=7.1&serviceConnectionId={}",
+            text("azure_devops_oidc_request_uri"),
+            text("azure_devops_service_connection_id")
+        ))
+        .bearer_auth(text("azure_devops_access_token"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for assertion in [&github["value"], &devops["oidcToken"]] {
+        let response = emu
+            .token_request(&[
+                ("client_id", CLIENT_ID),
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str().unwrap()),
+                ("scope", ARM_SCOPE),
+            ])
+            .await;
+        assert_eq!(response.status(), 200, "{assertion}");
+    }
+    let kinds: Vec<Value> = emu
+        .requests()
+        .await
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["github_oidc", "azure_devops_oidc", "token", "token"]
+    );
+    let log = emu.stderr();
+    assert!(
+        !log.contains(kusto_emulator::DEFAULT_GITHUB_REQUEST_TOKEN)
+            && !log.contains(kusto_emulator::DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN),
+        "{log}"
     );
 }
 

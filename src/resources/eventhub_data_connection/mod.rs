@@ -359,9 +359,8 @@ async fn connect<'a>(
             diags.add_error(
                 "Cannot connect to Azure",
                 format!(
-                    "The provider could not set up its Azure client.\n\n{}\n\nCheck the \
-                     provider configuration and its ARM_* environment variables.",
-                    explain(&error)
+                    "The provider could not connect to Azure or sign in.\n\n{error}\n\nCheck \
+                     the provider configuration and its environment variables."
                 ),
             );
             None

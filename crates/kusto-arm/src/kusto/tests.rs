@@ -22,7 +22,7 @@ fn client(http: Arc<MockHttp>) -> Client {
         resource_manager: Url::parse(BASE).unwrap(),
         scope: "https://arm.example/.default".into(),
     };
-    let config = ClientConfig::new(Credentials::default(), Cloud::Public);
+    let config = ClientConfig::new(Credential::AzureCli { tenant_id: None }, Cloud::Public);
     Client::from_parts(config, endpoints, Arc::new(CountingTokens::default()), http).unwrap()
 }
 

@@ -3,6 +3,9 @@
 //! `WWW-Authenticate: Bearer` challenge: revoked, clock skew), the stage drops that token,
 //! fetches a fresh one and sends the request once more; a second 401 is the caller's error.
 //! A rejected request was not processed, so this is safe for every request, creates included.
+//!
+//! With auxiliary tenants, their tokens go along in `x-ms-authorization-auxiliary`
+//! (`Bearer a, Bearer b`): ARM checks them when a request links resources across tenants.
 
 use std::sync::Arc;
 
@@ -11,7 +14,7 @@ use http::HeaderValue;
 use super::logging::describe_request;
 use super::{Next, Policy};
 use crate::context::CallContext;
-use crate::credential::TokenCache;
+use crate::credential::cache::TokenCache;
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
@@ -19,6 +22,29 @@ use crate::transport::{Request, Response};
 #[derive(Debug)]
 pub(crate) struct BearerPolicy {
     pub tokens: Arc<TokenCache>,
+    /// One cache per auxiliary tenant.
+    pub auxiliary: Vec<Arc<TokenCache>>,
+}
+
+/// The header carrying the auxiliary tenants' tokens.
+const AUXILIARY: &str = "x-ms-authorization-auxiliary";
+
+impl BearerPolicy {
+    async fn authorize_auxiliary(&self, ctx: &CallContext, req: &mut Request) -> Result<()> {
+        if self.auxiliary.is_empty() {
+            return Ok(());
+        }
+        let mut tokens = Vec::with_capacity(self.auxiliary.len());
+        for cache in &self.auxiliary {
+            tokens.push(format!("Bearer {}", cache.token(ctx).await?.secret()));
+        }
+        let mut value = HeaderValue::from_str(&tokens.join(", ")).map_err(|_| {
+            Error::Credential("an auxiliary access token is not a valid header value".into())
+        })?;
+        value.set_sensitive(true);
+        req.headers.insert(AUXILIARY, value);
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -26,6 +52,7 @@ impl Policy for BearerPolicy {
     async fn send(&self, ctx: &CallContext, req: &mut Request, next: Next<'_>) -> Result<Response> {
         let token = self.tokens.token(ctx).await?;
         authorize(req, &token)?;
+        self.authorize_auxiliary(ctx, req).await?;
         let response = next.send(ctx, req).await?;
         if !is_bearer_challenge(&response) {
             return Ok(response);

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kusto_arm::{
-    CallContext, Client, ClientConfig, Cloud, Credentials, DataConnectionId,
-    EventHubDataConnection, EventHubSettings, Secret,
+    CallContext, Client, ClientConfig, Cloud, Credential, DataConnectionId, EventHubDataConnection,
+    EventHubSettings, Secret,
 };
 use serde_json::{Value, json};
 
@@ -58,14 +58,13 @@ impl Emulator {
     /// and short waits where the emulator does not ask for any (its `Retry-After` is obeyed):
     /// 50 ms before the first retry, 100 ms between polls and busy-cluster retries.
     pub fn config(&self) -> ClientConfig {
-        let credentials = Credentials {
-            tenant_id: Some(self.info().tenant_id.clone()),
-            client_id: Some(self.info().client_id.clone()),
-            client_secret: Some(Secret::new(self.info().client_secret.clone())),
-            ..Default::default()
+        let credential = Credential::ClientSecret {
+            tenant_id: self.info().tenant_id.clone(),
+            client_id: self.info().client_id.clone(),
+            secret: Secret::new(self.info().client_secret.clone()),
         };
         let mut config = ClientConfig::new(
-            credentials,
+            credential,
             Cloud::MetadataHost(self.info().metadata_host.clone()),
         );
         config.extra_ca_file = Some(self.ca_file());
@@ -79,11 +78,11 @@ impl Emulator {
         Client::connect(self.config(), &ctx()).await.unwrap()
     }
 
-    /// Connects a client that signs in with `credentials` and reads a data connection that
+    /// Connects a client that signs in with `credential` and reads a data connection that
     /// does not exist.
-    pub async fn read_absent_as(&self, credentials: Credentials) {
+    pub async fn read_absent_as(&self, credential: Credential) {
         let mut config = self.config();
-        config.credentials = credentials;
+        config.credential = credential;
         let client = Client::connect(config, &ctx()).await.unwrap();
         let ops = client.data_connections();
         assert_eq!(ops.get(&ctx(), &self.id("absent")).await.unwrap(), None);

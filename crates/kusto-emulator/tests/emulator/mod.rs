@@ -36,6 +36,11 @@ impl Emulator {
         }
     }
 
+    /// The ready line as printed.
+    pub fn ready_line(&self) -> &str {
+        self.process.ready_line()
+    }
+
     /// `https://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.process.ready().endpoint

@@ -1,4 +1,5 @@
-//! The in-process tier: the CRUD, long-running-operation, fault, admin and Entra logic,
+//! The in-process tier: the CRUD, long-running-operation, fault, admin, Entra and CI
+//! sign-in logic,
 //! driven through `kusto_emulator::app` as a tower service (see `harness`). One binary, no
 //! process, no socket, no TLS: the whole tier runs in well under a second.
 //!
@@ -13,3 +14,4 @@ mod entra;
 mod faults;
 mod harness;
 mod operations;
+mod sign_in;

@@ -48,6 +48,14 @@ class Emulator:
     client_secret: str
     # Credential of the admin API (`/_emulator/...`): sent as `Authorization: Bearer <admin_token>`.
     admin_token: str
+    # What CI jobs are given to fetch an OIDC token: GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_URL and
+    # ACTIONS_ID_TOKEN_REQUEST_TOKEN, Azure Pipelines' SYSTEM_OIDCREQUESTURI, SYSTEM_ACCESSTOKEN and the
+    # service connection id.
+    github_oidc_request_url: str
+    github_oidc_request_token: str
+    azure_devops_oidc_request_uri: str
+    azure_devops_access_token: str
+    azure_devops_service_connection_id: str
 
     def __repr__(self) -> str:
         # The secret never reaches logs or assertion messages.

@@ -1,13 +1,20 @@
-"""azure-identity's other credentials against the emulator: workload identity and managed identity.
+"""azure-identity's other credentials against the emulator: workload identity, Azure Pipelines,
+certificates and managed identity.
 
-Besides a client secret, the issue's Entra ID serves client assertions (OIDC / workload identity
-federation, as GitHub Actions uses) and an App Service style managed-identity endpoint. Each is
-driven here by the unmodified azure-identity credential a user would pick, configured only the
-way Azure documents (environment variables or constructor arguments) plus the emulator's CA:
+Besides a client secret, the emulator's Entra ID serves client assertions (OIDC / workload identity
+federation, as GitHub Actions and Azure Pipelines use, and assertions signed with a certificate)
+and an App Service style managed-identity endpoint. Each is driven here by the unmodified
+azure-identity credential a user would pick, configured only the way Azure documents (environment
+variables or constructor arguments) plus the emulator's CA:
 
 - `WorkloadIdentityCredential` with a federated token file whose `iss`/`sub` match the
   application's federated credential in the emulator's world; a wrong subject must fail with
   Entra's AADSTS70021 ("No matching federated identity record found");
+- `AzurePipelinesCredential` with `SYSTEM_OIDCREQUESTURI`, the access token and the service
+  connection of the ready line: it fetches the pipeline's OIDC token from the emulator's Azure
+  DevOps endpoint and exchanges it; a wrong access token must fail;
+- `CertificateCredential` with a certificate registered on the application (through the admin
+  API); one that is not registered must fail with Entra's AADSTS700027;
 - `ManagedIdentityCredential` with `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` (App Service), for the
   world's user-assigned identity chosen by client id.
 
@@ -22,9 +29,16 @@ import signal
 import tempfile
 import time
 
+import datetime
+
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import ManagedIdentityCredential, WorkloadIdentityCredential
+from azure.identity import (AzurePipelinesCredential, CertificateCredential, ManagedIdentityCredential,
+                            WorkloadIdentityCredential)
 from azure.mgmt.kusto import KustoManagementClient
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 import emulator_env as env
 
@@ -46,6 +60,19 @@ def federated_token(issuer: str, subject: str) -> str:
 def claims_of(token: str) -> dict:
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def client_certificate() -> tuple[bytes, bytes]:
+    """A new self-signed RSA certificate and its key, both PEM, as `az ad sp credential reset --create-cert` makes."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kusto-emulator-client")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def lists_with(check: env.Checks, emulator: env.Emulator, credential, scope: str, what: str) -> None:
@@ -91,6 +118,53 @@ def main() -> None:
             check.that(False, "unknown subject raises ClientAuthenticationError")
         except ClientAuthenticationError as error:
             check.that("AADSTS70021" in str(error), "unknown subject: AADSTS70021", str(error)[:300])
+
+    check.step("AzurePipelinesCredential with SYSTEM_OIDCREQUESTURI and the pipeline's access token")
+    os.environ["SYSTEM_OIDCREQUESTURI"] = emulator.azure_devops_oidc_request_uri
+    pipelines = AzurePipelinesCredential(
+        tenant_id=emulator.tenant_id, client_id=emulator.client_id,
+        service_connection_id=emulator.azure_devops_service_connection_id,
+        system_access_token=emulator.azure_devops_access_token,
+        authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
+    claims = claims_of(pipelines.get_token(scope).token)
+    check.equal(claims.get("appid"), emulator.client_id, "azure pipelines: appid")
+    lists_with(check, emulator, pipelines, scope, "azure pipelines")
+
+    check.step("AzurePipelinesCredential with a wrong access token")
+    try:
+        AzurePipelinesCredential(
+            tenant_id=emulator.tenant_id, client_id=emulator.client_id,
+            service_connection_id=emulator.azure_devops_service_connection_id, system_access_token="wrong",
+            authority=emulator.endpoint, disable_instance_discovery=True,
+            connection_verify=emulator.ca_cert).get_token(scope)
+        check.that(False, "a wrong access token is refused")
+    except ClientAuthenticationError as error:
+        check.that("TF400813" in str(error), "a wrong access token: Azure DevOps refuses it", str(error)[:300])
+
+    check.step("CertificateCredential with a certificate registered on the application")
+    certificate_pem, key_pem = client_certificate()
+    world["applications"][0]["certificates"] = [certificate_pem.decode()]
+    registered = arm.admin("PUT", "/world", json=world)
+    check.equal(registered.status_code, 200, "the certificate is registered")
+    certificate = CertificateCredential(
+        emulator.tenant_id, emulator.client_id, certificate_data=key_pem + certificate_pem,
+        authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
+    claims = claims_of(certificate.get_token(scope).token)
+    check.equal(claims.get("appid"), emulator.client_id, "certificate: appid")
+    lists_with(check, emulator, certificate, scope, "certificate")
+    tokens = [entry for entry in arm.admin("GET", "/requests").json()["requests"] if entry["kind"] == "token"]
+    check.equal(tokens[-1].get("grant"), "client_assertion_certificate", "certificate: the logged grant")
+
+    check.step("CertificateCredential with a certificate the application does not have")
+    other_pem, other_key = client_certificate()
+    try:
+        CertificateCredential(
+            emulator.tenant_id, emulator.client_id, certificate_data=other_key + other_pem,
+            authority=emulator.endpoint, disable_instance_discovery=True,
+            connection_verify=emulator.ca_cert).get_token(scope)
+        check.that(False, "an unregistered certificate is refused")
+    except ClientAuthenticationError as error:
+        check.that("AADSTS700027" in str(error), "an unregistered certificate: AADSTS700027", str(error)[:300])
 
     check.step("ManagedIdentityCredential, App Service style (IDENTITY_ENDPOINT + IDENTITY_HEADER)")
     os.environ["IDENTITY_ENDPOINT"] = f"{emulator.endpoint}/msi/token"

@@ -205,13 +205,24 @@ impl Workspace {
     }
 }
 
-/// Azure and Terraform settings from the developer's shell must not leak into tests; its
-/// `TF_LOG*` settings may, to debug a test.
+/// Azure and Terraform settings from the developer's shell (or a CI job's OIDC, managed
+/// identity or AKS variables) must not leak into tests; its `TF_LOG*` settings may, to debug
+/// a test.
 fn is_ambient_setting(key: &OsString) -> bool {
     let key = key.to_string_lossy();
     key.starts_with("ARM_")
+        || key.starts_with("AZURE_")
+        || key.starts_with("ACTIONS_ID_TOKEN_REQUEST_")
         || (key.starts_with("TF_") && !key.starts_with("TF_LOG"))
-        || key == "SSL_CERT_FILE"
+        || [
+            "SSL_CERT_FILE",
+            "SYSTEM_OIDCREQUESTURI",
+            "SYSTEM_ACCESSTOKEN",
+            "IDENTITY_ENDPOINT",
+            "IDENTITY_HEADER",
+            "MSI_ENDPOINT",
+        ]
+        .contains(&key.as_ref())
 }
 
 /// The Terraform CLI under test.
