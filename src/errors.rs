@@ -20,44 +20,25 @@ pub(crate) fn explain(error: &Error) -> String {
             code,
             message,
         } => format!("The Azure operation ended {status} with error {code}:\n\n{message}"),
-        Error::Http(http) => {
-            let code = http
-                .code
-                .as_deref()
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
-            let request = http
-                .request_id
-                .as_deref()
-                .map(|id| format!("\n\nAzure request id: {id}"))
-                .unwrap_or_default();
-            format!(
-                "Azure Resource Manager answered HTTP {}{code}:\n\n{}{request}",
-                http.status, http.message
-            )
-        }
-        Error::SignIn(refusal) => {
-            let code = refusal
-                .code
-                .as_deref()
-                .map(|c| format!("{c}: "))
-                .unwrap_or_default();
-            let trace = refusal
-                .trace_id
-                .as_deref()
-                .map(|id| format!("\n\nEntra trace id: {id}"))
-                .unwrap_or_default();
-            format!(
-                "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} \
-                 (HTTP {}):\n\n{code}{}\n\n{}{trace}",
-                refusal.method,
-                refusal.client_id,
-                refusal.tenant_id,
-                refusal.status,
-                refusal.message,
-                what_to_check(refusal)
-            )
-        }
+        Error::Http(http) => format!(
+            "Azure Resource Manager answered HTTP {}{}:\n\n{}{}",
+            http.status,
+            around(&http.code, " (", ")"),
+            http.message,
+            around(&http.request_id, "\n\nAzure request id: ", "")
+        ),
+        Error::SignIn(refusal) => format!(
+            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP \
+             {}):\n\n{}{}\n\n{}{}",
+            refusal.method,
+            refusal.client_id,
+            refusal.tenant_id,
+            refusal.status,
+            around(&refusal.code, "", ": "),
+            refusal.message,
+            what_to_check(refusal),
+            around(&refusal.trace_id, "\n\nEntra trace id: ", "")
+        ),
         Error::Connect(reason) if untrusted(reason) => format!(
             "{}.\n\nThe server's certificate is not trusted. If it comes from a private CA (the \
              local emulator's, or a company proxy's), set the SSL_CERT_FILE environment variable \
@@ -66,6 +47,13 @@ pub(crate) fn explain(error: &Error) -> String {
         ),
         other => format!("{}.", capitalised(&without_repeats(&other.to_string()))),
     }
+}
+
+/// `value` between `before` and `after`, or nothing.
+fn around(value: &Option<String>, before: &str, after: &str) -> String {
+    value
+        .as_deref()
+        .map_or_else(String::new, |v| format!("{before}{v}{after}"))
 }
 
 /// Whether a connection failed because the server's certificate chain is not trusted.

@@ -1,9 +1,10 @@
 //! Signing in as pipelines and platforms do, with the real Terraform CLI against the emulator.
 //!
-//! For each method the variables are set exactly as the CI system or platform sets them, a
-//! connection is applied, planned (no changes) and destroyed, and the emulator's request log
-//! shows which grant Entra ID saw. For each way of getting a method wrong, `terraform plan`
-//! fails with an error that names the setting, and no token is requested by another method.
+//! For each method the variables are set exactly as the CI system or platform sets them (the
+//! values from the emulator's ready line), a connection is applied, planned (no changes) and
+//! destroyed, and the emulator's request log shows which grant Entra ID saw. For each way of
+//! getting a method wrong, Terraform fails with an error that names the setting, and no other
+//! method signs in instead.
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -13,16 +14,14 @@ use test_support::terraform::scenario::{
     APPLY, DESTROY, PLAN, PLAN_DETAILED, config, connection, connection_id, events_json_args,
 };
 
-/// The emulator's built-in application and its second tenant.
-use kusto_emulator::{
-    DEFAULT_AUXILIARY_TENANT_ID, DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN,
-    DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID, DEFAULT_CLIENT_ID, DEFAULT_GITHUB_REQUEST_TOKEN,
-    DEFAULT_GITHUB_SUBJECT, DEFAULT_TENANT_ID,
-};
+use kusto_emulator::{DEFAULT_CLIENT_ID, DEFAULT_GITHUB_SUBJECT, DEFAULT_TENANT_ID};
+
+/// Environment variables of a run.
+type Vars = Vec<(&'static str, String)>;
 
 /// A workspace that reaches the emulator (metadata host, CA, subscription) and signs in only
-/// as `env` says: no client secret, and never the Azure CLI.
-fn signing_in_with(emulator: &Emulator, env: &[(&str, String)]) -> Workspace {
+/// as `vars` say: no client secret, and never the Azure CLI.
+fn signing_in_with(emulator: &Emulator, vars: &[(&'static str, String)]) -> Workspace {
     let ready = emulator.ready();
     let base = [
         ("ARM_METADATA_HOSTNAME", ready.metadata_host.clone()),
@@ -32,23 +31,21 @@ fn signing_in_with(emulator: &Emulator, env: &[(&str, String)]) -> Workspace {
     ];
     let workspace = base
         .iter()
-        .chain(env)
+        .chain(vars)
         .fold(Workspace::new(), |w, (key, value)| {
             w.env(key, value.clone())
         });
-    workspace.config(&config(""));
+    workspace.config(&config(&connection(
+        "signed_in",
+        "signed-in",
+        &events_json_args(),
+    )));
     workspace.init();
     workspace
 }
 
-fn the_connection() -> String {
-    connection("signed_in", "signed-in", &events_json_args())
-}
-
-/// Apply, plan (no changes) and destroy one connection; returns the token requests and the
-/// ARM requests the emulator saw.
+/// Apply, plan (no changes) and destroy one connection; returns what the emulator saw.
 fn round_trip(emulator: &Emulator, workspace: &Workspace) -> Vec<LoggedRequest> {
-    workspace.config(&config(&the_connection()));
     workspace.terraform(&APPLY).success();
     assert!(
         emulator
@@ -71,15 +68,26 @@ fn grants(requests: &[LoggedRequest]) -> Vec<String> {
         .collect()
 }
 
+/// A round trip signed in with `vars`, every token request of which used `grant` and none a
+/// client secret. Returns what the emulator saw.
 #[track_caller]
-fn assert_only_grant(requests: &[LoggedRequest], grant: &str) {
-    let seen = grants(requests);
-    assert!(!seen.is_empty(), "no token request");
-    assert!(seen.iter().all(|g| g == grant), "{seen:?}");
+fn round_trip_granted(
+    emulator: &Emulator,
+    vars: &[(&'static str, String)],
+    grant: &str,
+) -> Vec<LoggedRequest> {
+    emulator.clear_requests();
+    let requests = round_trip(emulator, &signing_in_with(emulator, vars));
+    let seen = grants(&requests);
+    assert!(
+        !seen.is_empty() && seen.iter().all(|g| g == grant),
+        "{seen:?}"
+    );
     assert!(
         requests.iter().all(|r| !r.client_secret_seen),
         "no client secret was sent"
     );
+    requests
 }
 
 /// An OIDC token as GitHub Actions issues it for the built-in application's federated
@@ -90,31 +98,39 @@ fn github_token() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    let claims = json!({
+        "iss": "https://token.actions.githubusercontent.com",
+        "sub": DEFAULT_GITHUB_SUBJECT,
+        "aud": "api://AzureADTokenExchange",
+        "iat": now, "nbf": now, "exp": now + 600,
+    });
     format!(
         "{}.{}.",
         encode(json!({"alg": "none", "typ": "JWT"})),
-        encode(json!({
-            "iss": "https://token.actions.githubusercontent.com",
-            "sub": DEFAULT_GITHUB_SUBJECT,
-            "aud": "api://AzureADTokenExchange",
-            "iat": now, "nbf": now, "exp": now + 600,
-        }))
+        encode(claims)
     )
 }
 
-fn service_principal() -> Vec<(&'static str, String)> {
-    vec![
+/// The built-in application, with `more`.
+fn service_principal(more: &[(&'static str, String)]) -> Vars {
+    let mut vars = vec![
         ("ARM_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
         ("ARM_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
-    ]
+    ];
+    vars.extend(more.iter().cloned());
+    vars
 }
 
-fn with(
-    mut env: Vec<(&'static str, String)>,
-    more: &[(&'static str, String)],
-) -> Vec<(&'static str, String)> {
-    env.extend(more.iter().cloned());
-    env
+/// What a GitHub Actions job with `id-token: write` exports, with `request_token`.
+fn github_actions(emulator: &Emulator, request_token: &str) -> Vars {
+    service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            emulator.ready().github_oidc_request_url.clone(),
+        ),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token.to_owned()),
+    ])
 }
 
 /// A client certificate registered on the built-in application: (PKCS#12 bytes with
@@ -127,9 +143,7 @@ fn registered_certificate(emulator: &Emulator) -> (Vec<u8>, String) {
         .self_signed(&key)
         .unwrap();
     let pem = certificate.pem();
-    emulator.edit_world(|world| {
-        world["applications"][0]["certificates"] = json!([pem]);
-    });
+    emulator.edit_world(|world| world["applications"][0]["certificates"] = json!([pem]));
     let chain = PrivateKeyChain::new(
         vec![1],
         PrivateKey::from_der(&key.serialize_der()).unwrap(),
@@ -148,15 +162,12 @@ fn client_secret_file_and_client_id_file() {
     let (secret, id) = (dir.path().join("secret"), dir.path().join("client-id"));
     std::fs::write(&secret, format!("{}\n", emulator.ready().client_secret)).unwrap();
     std::fs::write(&id, format!("{DEFAULT_CLIENT_ID}\n")).unwrap();
-    let workspace = signing_in_with(
-        &emulator,
-        &[
-            ("ARM_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
-            ("ARM_CLIENT_ID_FILE_PATH", id.display().to_string()),
-            ("ARM_CLIENT_SECRET_FILE_PATH", secret.display().to_string()),
-        ],
-    );
-    let requests = round_trip(&emulator, &workspace);
+    let vars = [
+        ("ARM_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
+        ("ARM_CLIENT_ID_FILE_PATH", id.display().to_string()),
+        ("ARM_CLIENT_SECRET_FILE_PATH", secret.display().to_string()),
+    ];
+    let requests = round_trip(&emulator, &signing_in_with(&emulator, &vars));
     let seen = grants(&requests);
     assert!(seen.iter().all(|g| g == "client_secret"), "{seen:?}");
 }
@@ -166,35 +177,23 @@ fn client_certificate_as_pkcs12_file_base64_and_pem() {
     let emulator = Emulator::fast();
     let (pfx, pem) = registered_certificate(&emulator);
     let dir = tempfile::tempdir().unwrap();
-    let (pfx_path, pem_path) = (
-        dir.path().join("terraform.pfx"),
-        dir.path().join("terraform.pem"),
-    );
+    let (pfx_path, pem_path) = (dir.path().join("tf.pfx"), dir.path().join("tf.pem"));
     std::fs::write(&pfx_path, &pfx).unwrap();
     std::fs::write(&pem_path, pem).unwrap();
     let password = ("ARM_CLIENT_CERTIFICATE_PASSWORD", "pfx-password".to_owned());
     let encoded = base64::engine::general_purpose::STANDARD.encode(&pfx);
+    let (pfx_path, pem_path) = (
+        pfx_path.display().to_string(),
+        pem_path.display().to_string(),
+    );
     for certificate in [
-        vec![
-            (
-                "ARM_CLIENT_CERTIFICATE_PATH",
-                pfx_path.display().to_string(),
-            ),
-            password.clone(),
-        ],
-        vec![("ARM_CLIENT_CERTIFICATE", encoded), password.clone()],
-        vec![(
-            "ARM_CLIENT_CERTIFICATE_PATH",
-            pem_path.display().to_string(),
-        )],
+        vec![("ARM_CLIENT_CERTIFICATE_PATH", pfx_path), password.clone()],
+        vec![("ARM_CLIENT_CERTIFICATE", encoded), password],
+        vec![("ARM_CLIENT_CERTIFICATE_PATH", pem_path)],
     ] {
-        emulator.clear_requests();
-        let workspace = signing_in_with(&emulator, &with(service_principal(), &certificate));
-        let requests = round_trip(&emulator, &workspace);
-        assert_only_grant(&requests, "client_assertion_certificate");
-        for leaked in ["pfx-password", "PRIVATE KEY"] {
-            assert!(!emulator.stderr().contains(leaked));
-        }
+        let vars = service_principal(&certificate);
+        round_trip_granted(&emulator, &vars, "client_assertion_certificate");
+        assert!(!emulator.stderr().contains("pfx-password"));
     }
 }
 
@@ -204,91 +203,47 @@ fn oidc_token_inline_and_aks_workload_identity() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("azure-identity-token");
     std::fs::write(&token_file, github_token()).unwrap();
-    let inline = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_USE_OIDC", "true".to_owned()),
-                ("ARM_OIDC_TOKEN", github_token()),
-            ],
+    let inline = service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        ("ARM_OIDC_TOKEN", github_token()),
+    ]);
+    round_trip_granted(&emulator, &inline, "client_assertion_federated");
+    let file = service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        ("ARM_OIDC_TOKEN_FILE_PATH", token_file.display().to_string()),
+    ]);
+    round_trip_granted(&emulator, &file, "client_assertion_federated");
+    let aks = [
+        ("ARM_USE_AKS_WORKLOAD_IDENTITY", "true".to_owned()),
+        ("AZURE_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
+        ("AZURE_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
+        (
+            "AZURE_FEDERATED_TOKEN_FILE",
+            token_file.display().to_string(),
         ),
-    );
-    assert_only_grant(
-        &round_trip(&emulator, &inline),
-        "client_assertion_federated",
-    );
-
-    emulator.clear_requests();
-    let aks = signing_in_with(
-        &emulator,
-        &[
-            ("ARM_USE_AKS_WORKLOAD_IDENTITY", "true".to_owned()),
-            ("AZURE_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
-            ("AZURE_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
-            (
-                "AZURE_FEDERATED_TOKEN_FILE",
-                token_file.display().to_string(),
-            ),
-        ],
-    );
-    assert_only_grant(&round_trip(&emulator, &aks), "client_assertion_federated");
+    ];
+    round_trip_granted(&emulator, &aks, "client_assertion_federated");
 }
 
 #[test]
-fn github_actions_oidc_as_the_runner_exports_it() {
+fn github_actions_and_azure_devops_oidc_as_their_jobs_export_it() {
     let emulator = Emulator::fast();
-    let endpoint = emulator.ready().endpoint.trim_end_matches('/').to_owned();
-    let workspace = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_USE_OIDC", "true".to_owned()),
-                (
-                    "ACTIONS_ID_TOKEN_REQUEST_URL",
-                    format!("{endpoint}/github/idtoken?api-version=2.0"),
-                ),
-                (
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                    DEFAULT_GITHUB_REQUEST_TOKEN.to_owned(),
-                ),
-            ],
-        ),
-    );
-    let requests = round_trip(&emulator, &workspace);
-    assert_only_grant(&requests, "client_assertion_federated");
+    let ready = emulator.ready().clone();
+    let github = github_actions(&emulator, &ready.github_oidc_request_token);
+    let requests = round_trip_granted(&emulator, &github, "client_assertion_federated");
     let asked = requests.iter().filter(|r| r.kind == "github_oidc").count();
     assert_eq!(asked, grants(&requests).len(), "one ID token per sign-in");
-}
 
-#[test]
-fn azure_devops_service_connection_as_the_pipeline_exports_it() {
-    let emulator = Emulator::fast();
-    let endpoint = emulator.ready().endpoint.trim_end_matches('/').to_owned();
-    let workspace = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_USE_OIDC", "true".to_owned()),
-                (
-                    "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
-                    DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID.to_owned(),
-                ),
-                (
-                    "SYSTEM_OIDCREQUESTURI",
-                    format!("{endpoint}/azure-devops/oidctoken"),
-                ),
-                (
-                    "SYSTEM_ACCESSTOKEN",
-                    DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN.to_owned(),
-                ),
-            ],
+    let azure_devops = service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        (
+            "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+            ready.azure_devops_service_connection_id,
         ),
-    );
-    let requests = round_trip(&emulator, &workspace);
-    assert_only_grant(&requests, "client_assertion_federated");
+        ("SYSTEM_OIDCREQUESTURI", ready.azure_devops_oidc_request_uri),
+        ("SYSTEM_ACCESSTOKEN", ready.azure_devops_access_token),
+    ]);
+    let requests = round_trip_granted(&emulator, &azure_devops, "client_assertion_federated");
     assert!(requests.iter().any(|r| r.kind == "azure_devops_oidc"));
 }
 
@@ -296,18 +251,15 @@ fn azure_devops_service_connection_as_the_pipeline_exports_it() {
 fn app_service_managed_identity() {
     let emulator = Emulator::fast();
     let endpoint = emulator.ready().endpoint.trim_end_matches('/').to_owned();
-    let workspace = signing_in_with(
-        &emulator,
-        &[
-            ("ARM_USE_MSI", "true".to_owned()),
-            ("IDENTITY_ENDPOINT", format!("{endpoint}/msi/token")),
-            (
-                "IDENTITY_HEADER",
-                "kusto-emulator-identity-header".to_owned(),
-            ),
-        ],
-    );
-    let requests = round_trip(&emulator, &workspace);
+    let vars = [
+        ("ARM_USE_MSI", "true".to_owned()),
+        ("IDENTITY_ENDPOINT", format!("{endpoint}/msi/token")),
+        (
+            "IDENTITY_HEADER",
+            "kusto-emulator-identity-header".to_owned(),
+        ),
+    ];
+    let requests = round_trip(&emulator, &signing_in_with(&emulator, &vars));
     assert!(grants(&requests).is_empty(), "no Entra token request");
     assert!(requests.iter().any(|r| r.kind == "managed_identity"));
 }
@@ -315,116 +267,96 @@ fn app_service_managed_identity() {
 #[test]
 fn auxiliary_tenant_tokens_go_with_every_request() {
     let emulator = Emulator::fast();
-    let workspace = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_CLIENT_SECRET", emulator.ready().client_secret.clone()),
-                (
-                    "ARM_AUXILIARY_TENANT_IDS",
-                    DEFAULT_AUXILIARY_TENANT_ID.to_owned(),
-                ),
-            ],
-        ),
-    );
-    let requests = round_trip(&emulator, &workspace);
+    let auxiliary = emulator.ready().auxiliary_tenant_ids[0].clone();
+    let vars = service_principal(&[
+        ("ARM_CLIENT_SECRET", emulator.ready().client_secret.clone()),
+        ("ARM_AUXILIARY_TENANT_IDS", auxiliary.clone()),
+    ]);
+    let requests = round_trip(&emulator, &signing_in_with(&emulator, &vars));
     let tenants: Vec<&str> = requests
         .iter()
         .filter(|r| r.kind == "token")
         .filter_map(|r| r.tenant.as_deref())
         .collect();
-    assert!(
-        tenants.contains(&DEFAULT_TENANT_ID) && tenants.contains(&DEFAULT_AUXILIARY_TENANT_ID),
-        "{tenants:?}"
-    );
+    assert!(tenants.contains(&DEFAULT_TENANT_ID), "{tenants:?}");
+    assert!(tenants.contains(&auxiliary.as_str()), "{tenants:?}");
     let arm: Vec<&LoggedRequest> = requests.iter().filter(|r| r.is_arm()).collect();
     assert!(!arm.is_empty());
     for request in arm {
         assert_eq!(
             request.auxiliary_tenants,
-            [DEFAULT_AUXILIARY_TENANT_ID],
+            [auxiliary.as_str()],
             "{request:?}"
         );
     }
 }
 
-/// Plans the connection with `env`, which must fail naming `expected`; nothing signs in.
-#[track_caller]
-fn refused_at_plan(emulator: &Emulator, env: &[(&str, String)], expected: &[&str]) -> String {
-    let workspace = signing_in_with(emulator, env);
-    workspace.config(&config(&the_connection()));
-    let plan = workspace.terraform(&PLAN).failure();
-    let said = plan.stderr_text();
-    for text in expected {
-        assert!(said.contains(text), "{text}:\n{said}");
-    }
-    said
-}
-
 #[test]
 fn a_method_asked_for_is_never_swapped_for_another() {
     let emulator = Emulator::fast();
-    refused_at_plan(
-        &emulator,
-        &with(service_principal(), &[("ARM_USE_OIDC", "true".to_owned())]),
-        &[
-            "ARM_USE_OIDC",
-            "ARM_OIDC_TOKEN",
-            "ARM_OIDC_TOKEN_FILE_PATH",
-            "id-token: write",
-        ],
-    );
-    refused_at_plan(
-        &emulator,
-        &service_principal(),
-        &["`client_id` (ARM_CLIENT_ID) is set, but nothing proves"],
-    );
-    refused_at_plan(
-        &emulator,
-        &[
-            ("ARM_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
-            ("ARM_CLIENT_SECRET", "x".to_owned()),
-        ],
-        &["needs `tenant_id` (ARM_TENANT_ID)"],
-    );
-    refused_at_plan(
-        &emulator,
-        &with(
-            service_principal(),
+    let oidc_without_token = service_principal(&[("ARM_USE_OIDC", "true".to_owned())]);
+    let request_without_token = service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "https://x.example/t".to_owned(),
+        ),
+    ]);
+    let no_certificate =
+        service_principal(&[("ARM_CLIENT_CERTIFICATE_PATH", "/no/such.pfx".to_owned())]);
+    let no_tenant = vec![
+        ("ARM_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
+        ("ARM_CLIENT_SECRET", "x".to_owned()),
+    ];
+    let no_subscription = service_principal(&[
+        ("ARM_CLIENT_SECRET", "x".to_owned()),
+        ("ARM_SUBSCRIPTION_ID", String::new()),
+    ]);
+    let aks_without_token_file = vec![
+        ("ARM_USE_AKS_WORKLOAD_IDENTITY", "true".to_owned()),
+        ("AZURE_TENANT_ID", DEFAULT_TENANT_ID.to_owned()),
+        ("AZURE_CLIENT_ID", DEFAULT_CLIENT_ID.to_owned()),
+    ];
+    let cases: [(Vars, &[&str]); 7] = [
+        (
+            oidc_without_token,
             &[
-                ("ARM_USE_OIDC", "true".to_owned()),
-                (
-                    "ACTIONS_ID_TOKEN_REQUEST_URL",
-                    "https://x.example/t".to_owned(),
-                ),
+                "ARM_USE_OIDC",
+                "ARM_OIDC_TOKEN",
+                "ARM_OIDC_TOKEN_FILE_PATH",
+                "id-token: write",
             ],
         ),
-        &["`oidc_request_token` (ARM_OIDC_REQUEST_TOKEN"],
-    );
-    refused_at_plan(
-        &emulator,
-        &with(
-            service_principal(),
-            &[("ARM_CLIENT_CERTIFICATE_PATH", "/no/such.pfx".to_owned())],
+        (
+            request_without_token,
+            &["`oidc_request_token` (ARM_OIDC_REQUEST_TOKEN"],
         ),
-        &["/no/such.pfx", "ARM_CLIENT_CERTIFICATE_PATH"],
-    );
-    let no_subscription = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
+        (
+            no_certificate,
+            &["/no/such.pfx", "ARM_CLIENT_CERTIFICATE_PATH"],
+        ),
+        (
+            service_principal(&[]),
+            &["`client_id` (ARM_CLIENT_ID) is set, but nothing proves"],
+        ),
+        (no_tenant, &["needs `tenant_id` (ARM_TENANT_ID)"]),
+        (no_subscription, &["No subscription", "ARM_SUBSCRIPTION_ID"]),
+        (
+            aks_without_token_file,
             &[
-                ("ARM_CLIENT_SECRET", "x".to_owned()),
-                ("ARM_SUBSCRIPTION_ID", String::new()),
+                "`use_aks_workload_identity` (ARM_USE_AKS_WORKLOAD_IDENTITY) is set, but no OIDC token",
             ],
         ),
-    );
-    no_subscription.config(&config(&the_connection()));
-    let plan = no_subscription.terraform(&PLAN).failure();
-    plan.assert_says("ARM_SUBSCRIPTION_ID", "the missing subscription");
+    ];
+    for (vars, expected) in cases {
+        let plan = signing_in_with(&emulator, &vars).terraform(&PLAN).failure();
+        for text in expected {
+            plan.assert_says(text, "the setting to fix");
+        }
+    }
+    let signed_in: Vec<LoggedRequest> = emulator.requests();
     assert!(
-        emulator.requests().iter().all(|r| r.kind != "token"),
+        signed_in.iter().all(|r| r.kind != "token"),
         "nothing signed in"
     );
 }
@@ -432,15 +364,10 @@ fn a_method_asked_for_is_never_swapped_for_another() {
 #[test]
 fn sign_in_refusals_read_once_without_parser_debris() {
     let emulator = Emulator::fast();
-    let workspace = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[("ARM_CLIENT_SECRET", "definitely-wrong".to_owned())],
-        ),
-    );
-    workspace.config(&config(&the_connection()));
-    let apply = workspace.terraform(&APPLY).failure();
+    let wrong_secret = service_principal(&[("ARM_CLIENT_SECRET", "definitely-wrong".to_owned())]);
+    let apply = signing_in_with(&emulator, &wrong_secret)
+        .terraform(&APPLY)
+        .failure();
     let said = apply.stderr_text();
     assert_eq!(said.matches("AADSTS7000215").count(), 1, "{said}");
     assert_eq!(
@@ -448,10 +375,7 @@ fn sign_in_refusals_read_once_without_parser_debris() {
         1,
         "{said}"
     );
-    assert!(
-        said.contains("Check `client_secret` (ARM_CLIENT_SECRET)"),
-        "{said}"
-    );
+    apply.assert_says("Check `client_secret` (ARM_CLIENT_SECRET)", "what to check");
     for debris in [
         "invalid type",
         "borrowed string",
@@ -462,26 +386,47 @@ fn sign_in_refusals_read_once_without_parser_debris() {
     }
     assert!(emulator.data_connections().is_empty());
 
-    let endpoint = emulator.ready().endpoint.trim_end_matches('/').to_owned();
-    let wrong_request_token = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_USE_OIDC", "true".to_owned()),
-                (
-                    "ACTIONS_ID_TOKEN_REQUEST_URL",
-                    format!("{endpoint}/github/idtoken?api-version=2.0"),
-                ),
-                (
-                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                    "expired-request-token".to_owned(),
-                ),
-            ],
-        ),
+    let (_, pem) = registered_certificate(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let unregistered = dir.path().join("unregistered.pem");
+    std::fs::write(&unregistered, pem).unwrap();
+    emulator.edit_world(|world| world["applications"][0]["certificates"] = json!([]));
+    let vars = service_principal(&[(
+        "ARM_CLIENT_CERTIFICATE_PATH",
+        unregistered.display().to_string(),
+    )]);
+    let apply = signing_in_with(&emulator, &vars)
+        .terraform(&APPLY)
+        .failure();
+    apply.assert_says("AADSTS700027", "Entra's code");
+    apply.assert_says(
+        "its certificate must be one registered on the application",
+        "what to check",
     );
-    wrong_request_token.config(&config(&the_connection()));
-    let apply = wrong_request_token.terraform(&APPLY).failure();
+
+    let ready = emulator.ready().clone();
+    let unknown_connection = service_principal(&[
+        ("ARM_USE_OIDC", "true".to_owned()),
+        (
+            "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+            "not-a-connection".to_owned(),
+        ),
+        ("SYSTEM_OIDCREQUESTURI", ready.azure_devops_oidc_request_uri),
+        ("SYSTEM_ACCESSTOKEN", ready.azure_devops_access_token),
+    ]);
+    let apply = signing_in_with(&emulator, &unknown_connection)
+        .terraform(&APPLY)
+        .failure();
+    apply.assert_says(
+        "could not get an OIDC token from Azure DevOps",
+        "who refused",
+    );
+    apply.assert_says("HTTP 404", "the refusal");
+
+    let wrong_request_token = github_actions(&emulator, "expired-request-token");
+    let apply = signing_in_with(&emulator, &wrong_request_token)
+        .terraform(&APPLY)
+        .failure();
     apply.assert_says(
         "could not get an OIDC token from GitHub Actions",
         "who refused",
@@ -493,17 +438,13 @@ fn sign_in_refusals_read_once_without_parser_debris() {
 #[test]
 fn an_untrusted_certificate_names_ssl_cert_file() {
     let emulator = Emulator::fast();
-    let workspace = signing_in_with(
-        &emulator,
-        &with(
-            service_principal(),
-            &[
-                ("ARM_CLIENT_SECRET", emulator.ready().client_secret.clone()),
-                ("SSL_CERT_FILE", String::new()),
-            ],
-        ),
-    );
-    workspace.config(&config(&the_connection()));
-    let apply = workspace.terraform(&APPLY).failure();
+    let vars = service_principal(&[
+        ("ARM_CLIENT_SECRET", emulator.ready().client_secret.clone()),
+        ("SSL_CERT_FILE", String::new()),
+    ]);
+    let apply = signing_in_with(&emulator, &vars)
+        .terraform(&APPLY)
+        .failure();
     apply.assert_says("SSL_CERT_FILE", "how to trust the emulator's CA");
+    assert!(emulator.data_connections().is_empty());
 }

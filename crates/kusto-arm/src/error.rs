@@ -106,32 +106,37 @@ impl fmt::Display for SignInError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP {}",
-            self.method, self.client_id, self.tenant_id, self.status
-        )?;
-        if let Some(code) = &self.code {
-            write!(f, ", {code}")?;
-        }
-        write!(f, "): {}", self.message)?;
-        if let Some(trace) = &self.trace_id {
-            write!(f, " [trace id {trace}]")?;
-        }
-        Ok(())
+            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP {}{}): \
+             {}{}",
+            self.method,
+            self.client_id,
+            self.tenant_id,
+            self.status,
+            around(&self.code, ", ", ""),
+            self.message,
+            around(&self.trace_id, " [trace id ", "]")
+        )
     }
 }
 
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Azure Resource Manager returned HTTP {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code})")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
-        }
-        Ok(())
+        write!(
+            f,
+            "Azure Resource Manager returned HTTP {}{}: {}{}",
+            self.status,
+            around(&self.code, " (", ")"),
+            self.message,
+            around(&self.request_id, " [request id ", "]")
+        )
     }
+}
+
+/// `value` between `before` and `after`, or nothing.
+fn around(value: &Option<String>, before: &str, after: &str) -> String {
+    value
+        .as_deref()
+        .map_or_else(String::new, |v| format!("{before}{v}{after}"))
 }
 
 impl Error {

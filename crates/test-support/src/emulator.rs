@@ -39,6 +39,16 @@ pub struct Ready {
     pub client_secret: String,
     /// The credential of the admin API (`Authorization: Bearer <admin_token>`).
     pub admin_token: String,
+    /// What a GitHub Actions job exports as `ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN`.
+    pub github_oidc_request_url: String,
+    pub github_oidc_request_token: String,
+    /// What an Azure Pipelines job exports as `SYSTEM_OIDCREQUESTURI` and `SYSTEM_ACCESSTOKEN`,
+    /// and its service connection.
+    pub azure_devops_oidc_request_uri: String,
+    pub azure_devops_access_token: String,
+    pub azure_devops_service_connection_id: String,
+    /// Tenants the world's applications may also sign in to.
+    pub auxiliary_tenant_ids: Vec<String>,
 }
 
 /// A running emulator; killed on drop.

@@ -165,39 +165,41 @@ mod tests {
     use crate::testing::{MockHttp, response};
 
     #[tokio::test]
-    async fn github_actions_tokens_are_requested_for_the_exchange_audience() {
-        let http = MockHttp::new(vec![response(200, &[], r#"{"count":1,"value":"gh.jwt"}"#)]);
-        let source = AssertionSource::GitHubActions {
+    async fn ci_systems_are_asked_as_their_jobs_ask() {
+        let github = AssertionSource::GitHubActions {
             request_url: Url::parse("https://runner.example/idtoken?api-version=2.0").unwrap(),
             request_token: Secret::new("req-token"),
         };
-        assert_eq!(source.assertion(&http).await.unwrap().expose(), "gh.jwt");
-        let request = &http.requests()[0];
-        assert_eq!(request.method, Method::GET);
-        assert_eq!(
-            request.url.as_str(),
-            "https://runner.example/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange"
-        );
-        assert_eq!(request.headers["authorization"], "Bearer req-token");
-        assert!(request.headers["authorization"].is_sensitive());
-    }
-
-    #[tokio::test]
-    async fn azure_devops_tokens_are_requested_for_the_service_connection() {
-        let http = MockHttp::new(vec![response(200, &[], r#"{"oidcToken":"ado.jwt"}"#)]);
-        let source = AssertionSource::AzureDevOps {
+        let azure_devops = AssertionSource::AzureDevOps {
             request_url: Url::parse("https://dev.example/org/_apis/oidctoken").unwrap(),
             request_token: Secret::new("system-token"),
             service_connection_id: "sc-1".into(),
         };
-        assert_eq!(source.assertion(&http).await.unwrap().expose(), "ado.jwt");
-        let request = &http.requests()[0];
-        assert_eq!(request.method, Method::POST);
-        assert_eq!(
-            request.url.as_str(),
-            "https://dev.example/org/_apis/oidctoken?api-version=7.1&serviceConnectionId=sc-1"
-        );
-        assert_eq!(request.headers["authorization"], "Bearer system-token");
+        let cases = [
+            (
+                github,
+                r#"{"count":1,"value":"gh.jwt"}"#,
+                Method::GET,
+                "https://runner.example/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange",
+                "req-token",
+            ),
+            (
+                azure_devops,
+                r#"{"oidcToken":"ado.jwt"}"#,
+                Method::POST,
+                "https://dev.example/org/_apis/oidctoken?api-version=7.1&serviceConnectionId=sc-1",
+                "system-token",
+            ),
+        ];
+        for (source, answer, method, url, bearer) in cases {
+            let http = MockHttp::new(vec![response(200, &[], answer)]);
+            let token = source.assertion(&http).await.unwrap();
+            assert!(answer.contains(token.expose()), "{answer}");
+            let request = &http.requests()[0];
+            assert_eq!((&request.method, request.url.as_str()), (&method, url));
+            assert_eq!(request.headers["authorization"], format!("Bearer {bearer}"));
+            assert!(request.headers["authorization"].is_sensitive());
+        }
     }
 
     #[tokio::test]
