@@ -448,3 +448,74 @@ fn an_untrusted_certificate_names_ssl_cert_file() {
     apply.assert_says("SSL_CERT_FILE", "how to trust the emulator's CA");
     assert!(emulator.data_connections().is_empty());
 }
+
+/// `az` on PATH: `tests/sign_in/fake_az.py`, which answers as the Azure CLI does, with tokens
+/// the emulator issues to its built-in application. Returns the directory (keep it alive) and
+/// the variables that point the stand-in at `emulator`.
+fn azure_cli(emulator: &Emulator) -> (tempfile::TempDir, Vars) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let az = dir.path().join("az");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sign_in/fake_az.py"),
+        &az,
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ready = emulator.ready();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let vars = vec![
+        ("PATH", path),
+        ("ARM_USE_CLI", String::new()),
+        (
+            "FAKE_AZ_AUTHORITY",
+            ready.endpoint.trim_end_matches('/').to_owned(),
+        ),
+        ("FAKE_AZ_CA", ready.ca_cert.clone()),
+        ("FAKE_AZ_TENANT", ready.tenant_id.clone()),
+        ("FAKE_AZ_CLIENT_ID", ready.client_id.clone()),
+        ("FAKE_AZ_CLIENT_SECRET", ready.client_secret.clone()),
+        ("FAKE_AZ_SUBSCRIPTION", ready.subscription_id.clone()),
+    ];
+    (dir, vars)
+}
+
+#[test]
+fn the_azure_cli_signs_in_and_gives_the_subscription_when_nothing_is_set() {
+    let emulator = Emulator::fast();
+    let (_az, mut vars) = azure_cli(&emulator);
+    vars.push(("ARM_SUBSCRIPTION_ID", String::new()));
+    let requests = round_trip(&emulator, &signing_in_with(&emulator, &vars));
+    assert!(requests.iter().any(|r| r.is_arm()));
+    assert!(grants(&requests).iter().all(|g| g == "client_secret"));
+}
+
+#[test]
+fn a_failing_azure_cli_says_which_methods_were_not_tried() {
+    let emulator = Emulator::fast();
+    let (_az, mut vars) = azure_cli(&emulator);
+    vars.push(("FAKE_AZ_LOGGED_OUT", "1".to_owned()));
+    let apply = signing_in_with(&emulator, &vars)
+        .terraform(&APPLY)
+        .failure();
+    for said in [
+        "az login",
+        "No sign-in method was configured, so the Azure CLI was tried",
+        "client certificate: neither `client_certificate_path`",
+        "client secret: neither `client_secret` (ARM_CLIENT_SECRET)",
+        "OIDC: `use_oidc` (ARM_USE_OIDC) is not true",
+        "managed identity: `use_msi` (ARM_USE_MSI) is not true",
+    ] {
+        apply.assert_says(said, "the methods not tried");
+    }
+
+    vars.push(("ARM_SUBSCRIPTION_ID", String::new()));
+    let plan = signing_in_with(&emulator, &vars).terraform(&PLAN).failure();
+    plan.assert_says("No subscription", "the missing subscription at plan time");
+    plan.assert_says("ARM_SUBSCRIPTION_ID", "where to set it");
+    assert!(emulator.data_connections().is_empty());
+}
