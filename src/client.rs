@@ -20,6 +20,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use kusto_arm::{CallContext, ClientConfig, Credential};
+use terraform_plugin::diag::Diagnostics;
 
 use super::config::ProviderSettings;
 use super::errors::explain;
@@ -56,17 +57,34 @@ impl AzureHandle {
     }
 
     /// The Azure client, built and signed in on first use within `ctx`'s deadline and shared
-    /// afterwards. The error is the diagnostic detail, saying which sign-in failed and, when
-    /// the user chose none, why no other one was tried.
-    pub async fn client(&self, ctx: &CallContext) -> Result<&kusto_arm::Client, String> {
-        self.client
+    /// afterwards; `None` once `diags` says which connection or sign-in failed and, when the
+    /// user chose no sign-in method, why no other one was tried.
+    pub async fn client(
+        &self,
+        ctx: &CallContext,
+        diags: &mut Diagnostics,
+    ) -> Option<&kusto_arm::Client> {
+        let built = self
+            .client
             .get_or_try_init(|| async {
                 let client = kusto_arm::Client::connect(self.client_config(), ctx).await?;
                 client.sign_in(ctx).await?;
                 Ok(client)
             })
-            .await
-            .map_err(|error| self.explain_sign_in(&error))
+            .await;
+        match built {
+            Ok(client) => Some(client),
+            Err(error) => {
+                let summary = match error {
+                    kusto_arm::Error::SignIn(_) | kusto_arm::Error::Credential(_) => {
+                        "Cannot sign in to Azure"
+                    }
+                    _ => "Cannot connect to Azure",
+                };
+                diags.add_error(summary, self.explain_sign_in(&error));
+                None
+            }
+        }
     }
 
     fn explain_sign_in(&self, error: &kusto_arm::Error) -> String {

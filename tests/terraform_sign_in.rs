@@ -375,6 +375,7 @@ fn sign_in_refusals_read_once_without_parser_debris() {
         1,
         "{said}"
     );
+    apply.assert_says("Cannot sign in to Azure", "the summary");
     apply.assert_says("Check `client_secret` (ARM_CLIENT_SECRET)", "what to check");
     for debris in [
         "invalid type",
@@ -445,6 +446,7 @@ fn an_untrusted_certificate_names_ssl_cert_file() {
     let apply = signing_in_with(&emulator, &vars)
         .terraform(&APPLY)
         .failure();
+    apply.assert_says("Cannot connect to Azure", "the summary");
     apply.assert_says("SSL_CERT_FILE", "how to trust the emulator's CA");
     assert!(emulator.data_connections().is_empty());
 }

@@ -131,15 +131,8 @@ impl DataSource<AzureHandle> for EventHubDataConnectionDataSource {
         else {
             return;
         };
-        let client = match req.provider.client(&ctx).await {
-            Ok(client) => client,
-            Err(error) => {
-                resp.diagnostics.add_error(
-                    "Cannot connect to Azure",
-                    format!("The provider could not connect to Azure or sign in.\n\n{error}"),
-                );
-                return;
-            }
+        let Some(client) = req.provider.client(&ctx, &mut resp.diagnostics).await else {
+            return;
         };
         match client.data_connections().get(&ctx, &id).await {
             Ok(Some(DataConnection::EventHub(connection))) => {

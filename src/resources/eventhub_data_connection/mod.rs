@@ -105,7 +105,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         let Some(id) = new_id(&req.provider, &req.plan, &ctx, diags).await else {
             return;
         };
-        let Some(client) = connect(&req.provider, &ctx, diags).await else {
+        let Some(client) = req.provider.client(&ctx, diags).await else {
             return;
         };
         let api = client.data_connections();
@@ -192,7 +192,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             return;
         }
         let ctx = CallContext::new(req.timeout, req.cancel);
-        let Some(client) = connect(&req.provider, &ctx, &mut resp.diagnostics).await else {
+        let Some(client) = req.provider.client(&ctx, &mut resp.diagnostics).await else {
             resp.state = req.state;
             return;
         };
@@ -344,28 +344,8 @@ async fn existing<'a>(
     diags: &mut Diagnostics,
 ) -> Option<(DataConnectionId, &'a kusto_arm::Client)> {
     let id = id_in_state(&req.state, diags)?;
-    let client = connect(&req.provider, ctx, diags).await?;
+    let client = req.provider.client(ctx, diags).await?;
     Some((id, client))
-}
-
-async fn connect<'a>(
-    provider: &'a AzureHandle,
-    ctx: &CallContext,
-    diags: &mut Diagnostics,
-) -> Option<&'a kusto_arm::Client> {
-    match provider.client(ctx).await {
-        Ok(client) => Some(client),
-        Err(error) => {
-            diags.add_error(
-                "Cannot connect to Azure",
-                format!(
-                    "The provider could not connect to Azure or sign in.\n\n{error}\n\nCheck \
-                     the provider configuration and its environment variables."
-                ),
-            );
-            None
-        }
-    }
 }
 
 /// The id stored in state, or an error diagnostic.
