@@ -31,8 +31,13 @@ pub struct AzureHandle {
     settings: ProviderSettings,
     user_agent_suffix: Option<String>,
     client: OnceCell<kusto_arm::Client>,
+    /// Set once a sign-in was refused: asking again would be refused again, and the error is
+    /// shown once, on the first operation that needed Azure.
+    sign_in_refused: std::sync::OnceLock<()>,
     cli_subscription: OnceCell<String>,
 }
+
+const SIGN_IN_FAILED: &str = "Cannot sign in to Azure";
 
 const NO_SUBSCRIPTION: &str = "The provider has no subscription: set `subscription_id` in the \
     provider block or the ARM_SUBSCRIPTION_ID environment variable.";
@@ -47,6 +52,7 @@ impl AzureHandle {
             settings,
             user_agent_suffix,
             client: OnceCell::new(),
+            sign_in_refused: std::sync::OnceLock::new(),
             cli_subscription: OnceCell::new(),
         }
     }
@@ -64,21 +70,41 @@ impl AzureHandle {
         ctx: &CallContext,
         diags: &mut Diagnostics,
     ) -> Option<&kusto_arm::Client> {
+        // `None`: an earlier operation's sign-in was refused, and said so.
         let built = self
             .client
             .get_or_try_init(|| async {
+                if self.sign_in_refused.get().is_some() {
+                    return Err(None);
+                }
                 let client = kusto_arm::Client::connect(self.client_config(), ctx).await?;
-                client.sign_in(ctx).await?;
-                Ok(client)
+                match client.sign_in(ctx).await {
+                    Ok(()) => Ok(client),
+                    Err(error) => {
+                        if matches!(
+                            error,
+                            kusto_arm::Error::SignIn(_) | kusto_arm::Error::Credential(_)
+                        ) {
+                            let _ = self.sign_in_refused.set(());
+                        }
+                        Err(Some(error))
+                    }
+                }
             })
             .await;
         match built {
             Ok(client) => Some(client),
-            Err(error) => {
+            Err(None) => {
+                diags.add_error(
+                    SIGN_IN_FAILED,
+                    "The provider's sign-in to Azure was refused; the first \"Cannot sign in to \
+                     Azure\" error says why.",
+                );
+                None
+            }
+            Err(Some(error)) => {
                 let summary = match error {
-                    kusto_arm::Error::SignIn(_) | kusto_arm::Error::Credential(_) => {
-                        "Cannot sign in to Azure"
-                    }
+                    kusto_arm::Error::SignIn(_) | kusto_arm::Error::Credential(_) => SIGN_IN_FAILED,
                     _ => "Cannot connect to Azure",
                 };
                 diags.add_error(summary, self.explain_sign_in(&error));

@@ -365,10 +365,17 @@ fn a_method_asked_for_is_never_swapped_for_another() {
 fn sign_in_refusals_read_once_without_parser_debris() {
     let emulator = Emulator::fast();
     let wrong_secret = service_principal(&[("ARM_CLIENT_SECRET", "definitely-wrong".to_owned())]);
-    let apply = signing_in_with(&emulator, &wrong_secret)
-        .terraform(&APPLY)
-        .failure();
+    let two_connections = signing_in_with(&emulator, &wrong_secret);
+    let both = ["first", "second"].map(|name| connection(name, name, &events_json_args()));
+    two_connections.config(&config(&both.join("\n")));
+    let apply = two_connections.terraform(&APPLY).failure();
     let said = apply.stderr_text();
+    let token_requests = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.kind == "token")
+        .count();
+    assert_eq!(token_requests, 1, "a refused sign-in is not asked again");
     assert_eq!(said.matches("AADSTS7000215").count(), 1, "{said}");
     assert_eq!(
         said.matches("Invalid client secret provided").count(),
