@@ -33,11 +33,11 @@ pub(crate) fn explain(error: &Error) -> String {
             refusal.method,
             refusal.client_id,
             refusal.tenant_id,
-            refusal.status,
-            around(&refusal.code, "", ": "),
-            refusal.message,
+            refusal.answer.status,
+            around(&refusal.answer.code, "", ": "),
+            refusal.answer.message,
             what_to_check(refusal),
-            around(&refusal.trace_id, "\n\nEntra trace id: ", "")
+            around(&refusal.answer.request_id, "\n\nEntra trace id: ", "")
         ),
         Error::Connect(reason) if untrusted(reason) => format!(
             "{}.\n\nThe server's certificate is not trusted. If it comes from a private CA (the \
@@ -71,7 +71,7 @@ fn untrusted(reason: &str) -> bool {
 
 /// What to look at after Entra's refusal, by its AADSTS code, in the provider's own terms.
 fn what_to_check(refusal: &SignInError) -> String {
-    let code = refusal.code.as_deref().unwrap_or_default();
+    let code = refusal.answer.code.as_deref().unwrap_or_default();
     let federated = refusal.method.contains("OIDC");
     match code {
         "AADSTS7000215" | "AADSTS7000222" => format!(

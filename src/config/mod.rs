@@ -387,30 +387,43 @@ mod tests {
 
     #[test]
     fn invalid_arguments_are_reported_at_their_attribute() {
-        let errors = schema_errors(&config(&[
-            ("environment", "mars".into()),
-            ("subscription_id", "not-a-uuid".into()),
-            ("client_id", "{00000000-0000-0000-0000-000000000001}".into()),
-            ("tenant_id", "has space".into()),
-            ("metadata_host", "https://management.azure.com".into()),
-            ("msi_endpoint", "ftp://x".into()),
-        ]));
-        let mut paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
-        paths.sort();
-        assert_eq!(
-            paths,
-            [
-                "client_id",
+        // (argument, value, what its error says)
+        let cases = [
+            (
                 "environment",
+                "mars",
+                "\"public\", \"usgovernment\", \"china\", got \"mars\"",
+            ),
+            ("subscription_id", "not-a-uuid", "must be a UUID"),
+            (
+                "client_id",
+                "{00000000-0000-0000-0000-000000000001}",
+                "must be a UUID",
+            ),
+            (
+                "tenant_id",
+                "has space",
+                "a tenant ID (a UUID) or a domain name",
+            ),
+            (
                 "metadata_host",
-                "msi_endpoint",
-                "subscription_id",
-                "tenant_id"
-            ]
-        );
-        let environment = &errors.iter().find(|(p, _)| p == "environment").unwrap().1;
-        for name in ["public", "usgovernment", "china", "mars"] {
-            assert!(environment.contains(name), "{environment}");
+                "https://management.azure.com",
+                "without a scheme or path",
+            ),
+            ("msi_endpoint", "ftp://x", "an http or https URL"),
+            ("oidc_request_url", "runner", "an http or https URL"),
+        ];
+        let values: Vec<(&str, Value)> = cases
+            .iter()
+            .map(|(name, value, _)| (*name, (*value).into()))
+            .collect();
+        let errors = schema_errors(&config(&values));
+        assert_eq!(errors.len(), cases.len(), "{errors:?}");
+        for (name, _, says) in cases {
+            let Some((_, detail)) = errors.iter().find(|(path, _)| path == name) else {
+                panic!("no error at {name}: {errors:?}");
+            };
+            assert!(detail.contains(says), "{name}: {detail}");
         }
     }
 

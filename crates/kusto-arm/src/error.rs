@@ -68,55 +68,17 @@ pub enum Error {
     },
 }
 
-/// An error status from ARM, with what its body said.
+/// An error status from a service (ARM, or Entra ID), with what its body said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpError {
     /// HTTP status code.
     pub status: u16,
-    /// ARM error code (`error.code`), when the body had one.
+    /// The service's error code (ARM's `error.code`, Entra's `AADSTS…`), when it gave one.
     pub code: Option<String>,
-    /// ARM error message (`error.message`), or the raw body when it was not an ARM error.
+    /// The service's error message, or the raw body when it was not in the service's shape.
     pub message: String,
-    /// `x-ms-request-id` of the failed response, to quote to Azure support.
+    /// The id to quote to support: ARM's `x-ms-request-id`, Entra's trace id.
     pub request_id: Option<String>,
-}
-
-/// Microsoft Entra ID's refusal of a sign-in, as it gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInError {
-    /// The way of signing in ("client secret", "GitHub Actions OIDC", ...).
-    pub method: &'static str,
-    /// The tenant signed in to.
-    pub tenant_id: String,
-    /// The application that signed in.
-    pub client_id: String,
-    /// HTTP status of the answer.
-    pub status: u16,
-    /// Entra's error code (`AADSTS7000215`), when it gave one.
-    pub code: Option<String>,
-    /// The OAuth error (`invalid_client`), when given.
-    pub error: Option<String>,
-    /// Entra's message, without its code and trace lines.
-    pub message: String,
-    /// Entra's trace id, to quote to Microsoft support.
-    pub trace_id: Option<String>,
-}
-
-impl fmt::Display for SignInError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP {}{}): \
-             {}{}",
-            self.method,
-            self.client_id,
-            self.tenant_id,
-            self.status,
-            around(&self.code, ", ", ""),
-            self.message,
-            around(&self.trace_id, " [trace id ", "]")
-        )
-    }
 }
 
 impl fmt::Display for HttpError {
@@ -128,6 +90,37 @@ impl fmt::Display for HttpError {
             around(&self.code, " (", ")"),
             self.message,
             around(&self.request_id, " [request id ", "]")
+        )
+    }
+}
+
+/// Microsoft Entra ID's refusal of a sign-in, as it gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInError {
+    /// The way of signing in ("client secret", "GitHub Actions OIDC", ...).
+    pub method: &'static str,
+    /// The tenant signed in to.
+    pub tenant_id: String,
+    /// The application that signed in.
+    pub client_id: String,
+    /// Entra's answer: its `AADSTS` code, its message without the trace lines, its trace id.
+    pub answer: HttpError,
+}
+
+impl fmt::Display for SignInError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let answer = &self.answer;
+        write!(
+            f,
+            "Microsoft Entra ID refused the {} sign-in of application {} in tenant {} (HTTP {}{}): \
+             {}{}",
+            self.method,
+            self.client_id,
+            self.tenant_id,
+            answer.status,
+            around(&answer.code, ", ", ""),
+            answer.message,
+            around(&answer.request_id, " [trace id ", "]")
         )
     }
 }

@@ -229,9 +229,10 @@ async fn a_wrong_client_secret_is_reported_without_the_secret() {
     let Error::SignIn(refusal) = &err else {
         panic!("expected Entra's refusal, got {err}");
     };
-    assert_eq!(refusal.code.as_deref(), Some("AADSTS7000215"));
+    let answer = &refusal.answer;
+    assert_eq!(answer.code.as_deref(), Some("AADSTS7000215"));
     assert!(
-        refusal
+        answer
             .message
             .starts_with("Invalid client secret provided."),
         "{err}"

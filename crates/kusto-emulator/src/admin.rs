@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn ci_tokens_are_hidden_from_world_reads_and_kept_on_writes() {
         let mut current = World::default();
-        current.ci.github.request_token = "gh-secret".to_owned();
+        current.ci.github.request_token = "gh-secret".into();
         let shown = public_world(&current).unwrap();
         assert!(shown["ci"]["github"].get("request_token").is_none());
         assert!(shown["ci"]["azure_devops"].get("access_token").is_none());
@@ -399,7 +399,8 @@ mod tests {
                 .unwrap()
                 .ci
                 .github
-                .request_token,
+                .request_token
+                .expose(),
             "new"
         );
     }

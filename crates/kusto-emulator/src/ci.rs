@@ -26,7 +26,7 @@ use super::error::ApiError;
 use super::http::query_param;
 use super::state::AppState;
 use super::token;
-use super::world::{AzureDevOps, GitHubActions};
+use super::world::{AzureDevOps, Ci, GitHubActions, Secret};
 
 /// How long a GitHub Actions ID token lasts.
 const GITHUB_TOKEN_SECONDS: i64 = 300;
@@ -107,30 +107,58 @@ fn github_claims(github: &GitHubActions, audience: &str, now: OffsetDateTime) ->
     claims
 }
 
-/// `GET /github/idtoken?api-version=2.0[&audience=AUD]`: a GitHub Actions ID token.
-pub async fn github_id_token(
+/// A CI system's token endpoint, as [`token`] serves it for the job of the world's CI
+/// section.
+pub trait Endpoint {
+    /// The job of `ci` that calls the endpoint, and what it sends as the bearer of its
+    /// requests.
+    fn job(ci: &Ci) -> (&Self, &Secret);
+    /// The answer to a request without that bearer.
+    fn unauthorized() -> Response;
+    /// The answer to the job's request for `uri`, its token signed with `signing_key`.
+    fn answer(&self, uri: &Uri, signing_key: &str, now: OffsetDateTime) -> Response;
+}
+
+/// A CI token endpoint: the job's token for a request that carries the job's bearer, the
+/// system's refusal for any other.
+pub async fn token<E: Endpoint>(
     State(app): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     app.read(|store, now| {
-        let github = &store.world.ci.github;
-        if !presents(&headers, &github.request_token) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({
-                    "message": "Bad credentials: the bearer token is missing or is not this job's \
-                                ACTIONS_ID_TOKEN_REQUEST_TOKEN."
-                })),
-            )
-                .into_response();
+        let (job, bearer) = E::job(&store.world.ci);
+        if presents(&headers, bearer.expose()) {
+            job.answer(&uri, &store.signing_key, now)
+        } else {
+            E::unauthorized()
         }
-        // Without an audience GitHub uses the URL of the repository owner.
-        let audience = query_param(&uri, "audience")
-            .unwrap_or_else(|| format!("https://github.com/{}", owner(&github.repository)));
-        let value = token::mint(&store.signing_key, &github_claims(github, &audience, now));
-        Json(json!({"count": value.len(), "value": value})).into_response()
     })
+}
+
+/// `GET /github/idtoken?api-version=2.0[&audience=AUD]`: a GitHub Actions ID token.
+impl Endpoint for GitHubActions {
+    fn job(ci: &Ci) -> (&Self, &Secret) {
+        (&ci.github, &ci.github.request_token)
+    }
+
+    fn unauthorized() -> Response {
+        let message = "Bad credentials: the bearer token is missing or is not this job's \
+                       ACTIONS_ID_TOKEN_REQUEST_TOKEN.";
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "message": message })),
+        )
+            .into_response()
+    }
+
+    fn answer(&self, uri: &Uri, signing_key: &str, now: OffsetDateTime) -> Response {
+        // Without an audience GitHub uses the URL of the repository owner.
+        let audience = query_param(uri, "audience")
+            .unwrap_or_else(|| format!("https://github.com/{}", owner(&self.repository)));
+        let value = token::mint(signing_key, &github_claims(self, &audience, now));
+        Json(json!({"count": value.len(), "value": value})).into_response()
+    }
 }
 
 /// An Azure DevOps error: its status and JSON body (`$id`, `message`, `typeName`, ...).
@@ -163,25 +191,25 @@ fn devops_claims(devops: &AzureDevOps, connection: &str, now: OffsetDateTime) ->
 
 /// `POST /azure-devops/oidctoken?api-version=7.1&serviceConnectionId=ID`: an Azure Pipelines
 /// OIDC token for a service connection.
-pub async fn azure_devops_oidc_token(
-    State(app): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    app.read(|store, now| {
-        let devops = &store.world.ci.azure_devops;
-        if !presents(&headers, &devops.access_token) {
-            return devops_error(
-                StatusCode::UNAUTHORIZED,
-                "TF400813: Resource not available for anonymous access. Client authentication \
-                 required."
-                    .to_owned(),
-                "UnauthorizedRequestException",
-                "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, \
-                 Microsoft.TeamFoundation.Framework.Server",
-            );
-        }
-        let Some(id) = query_param(&uri, "serviceConnectionId").filter(|id| !id.is_empty()) else {
+impl Endpoint for AzureDevOps {
+    fn job(ci: &Ci) -> (&Self, &Secret) {
+        (&ci.azure_devops, &ci.azure_devops.access_token)
+    }
+
+    fn unauthorized() -> Response {
+        devops_error(
+            StatusCode::UNAUTHORIZED,
+            "TF400813: Resource not available for anonymous access. Client authentication \
+             required."
+                .to_owned(),
+            "UnauthorizedRequestException",
+            "Microsoft.TeamFoundation.Framework.Server.UnauthorizedRequestException, \
+             Microsoft.TeamFoundation.Framework.Server",
+        )
+    }
+
+    fn answer(&self, uri: &Uri, signing_key: &str, now: OffsetDateTime) -> Response {
+        let Some(id) = query_param(uri, "serviceConnectionId").filter(|id| !id.is_empty()) else {
             return devops_error(
                 StatusCode::BAD_REQUEST,
                 "Value cannot be null.\r\nParameter name: serviceConnectionId".to_owned(),
@@ -189,21 +217,21 @@ pub async fn azure_devops_oidc_token(
                 "System.ArgumentNullException, mscorlib",
             );
         };
-        let Some(connection) = devops.service_connection(&id) else {
+        let Some(connection) = self.service_connection(&id) else {
             return devops_error(
                 StatusCode::NOT_FOUND,
                 format!(
                     "Service connection with id '{id}' was not found in project '{}'.",
-                    devops.project
+                    self.project
                 ),
                 "ServiceEndpointNotFoundException",
                 "Microsoft.TeamFoundation.DistributedTask.WebApi.ServiceEndpointNotFoundException, \
                  Microsoft.TeamFoundation.DistributedTask.WebApi",
             );
         };
-        let claims = devops_claims(devops, &connection.name, now);
-        Json(json!({"oidcToken": token::mint(&store.signing_key, &claims)})).into_response()
-    })
+        let claims = devops_claims(self, &connection.name, now);
+        Json(json!({"oidcToken": token::mint(signing_key, &claims)})).into_response()
+    }
 }
 
 #[cfg(test)]

@@ -105,10 +105,10 @@ pub fn app(state: AppState) -> Router {
         .route("/{tenant}/oauth2/token", post(entra::token))
         .route("/msi/token", get(entra::app_service_identity))
         .route("/metadata/identity/oauth2/token", get(entra::imds_identity))
-        .route(GITHUB_ID_TOKEN_PATH, get(ci::github_id_token))
+        .route(GITHUB_ID_TOKEN_PATH, get(ci::token::<world::GitHubActions>))
         .route(
             AZURE_DEVOPS_OIDC_TOKEN_PATH,
-            post(ci::azure_devops_oidc_token),
+            post(ci::token::<world::AzureDevOps>),
         )
         .nest("/_emulator", admin::router())
         .fallback(arm::routing::handle)

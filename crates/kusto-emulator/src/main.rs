@@ -335,12 +335,12 @@ async fn serve(args: Args) -> Result<(), Error> {
             "{endpoint}{}?api-version=2.0",
             kusto_emulator::GITHUB_ID_TOKEN_PATH
         ),
-        github_oidc_request_token: &current.ci.github.request_token,
+        github_oidc_request_token: current.ci.github.request_token.expose(),
         azure_devops_oidc_request_uri: format!(
             "{endpoint}{}",
             kusto_emulator::AZURE_DEVOPS_OIDC_TOKEN_PATH
         ),
-        azure_devops_access_token: &current.ci.azure_devops.access_token,
+        azure_devops_access_token: current.ci.azure_devops.access_token.expose(),
         azure_devops_service_connection_id: current
             .ci
             .azure_devops

@@ -214,8 +214,8 @@ impl AppState {
                 .map(|a| a.client_secret.clone())
                 .collect(),
             ci_tokens: vec![
-                world.ci.github.request_token.clone(),
-                world.ci.azure_devops.access_token.clone(),
+                world.ci.github.request_token.expose().to_owned(),
+                world.ci.azure_devops.access_token.expose().to_owned(),
             ],
         }
     }

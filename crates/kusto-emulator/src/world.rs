@@ -128,9 +128,34 @@ impl std::fmt::Debug for Application {
     }
 }
 
+/// A credential of the world that requests present: (de)serialized as the plain string,
+/// shown by `Debug` as `<redacted>` so that printing a world never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, to compare with what a request presents or to hand to a client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(secret: &str) -> Self {
+        Secret(secret.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The CI systems whose OIDC token endpoints the emulator plays: what a job is given to ask
 /// for a token, and what the token says.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ci {
     #[serde(default)]
     pub github: GitHubActions,
@@ -138,12 +163,37 @@ pub struct Ci {
     pub azure_devops: AzureDevOps,
 }
 
+impl Default for Ci {
+    /// The built-in CI jobs: a GitHub Actions job and an Azure Pipelines job with one
+    /// service connection.
+    fn default() -> Self {
+        Ci {
+            github: GitHubActions {
+                request_token: DEFAULT_GITHUB_REQUEST_TOKEN.into(),
+                issuer: DEFAULT_GITHUB_ISSUER.to_owned(),
+                subject: DEFAULT_GITHUB_SUBJECT.to_owned(),
+                repository: DEFAULT_GITHUB_REPOSITORY.to_owned(),
+            },
+            azure_devops: AzureDevOps {
+                access_token: DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN.into(),
+                organization: DEFAULT_AZURE_DEVOPS_ORGANIZATION.to_owned(),
+                organization_id: DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID.to_owned(),
+                project: DEFAULT_AZURE_DEVOPS_PROJECT.to_owned(),
+                service_connections: vec![ServiceConnection {
+                    id: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID.to_owned(),
+                    name: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME.to_owned(),
+                }],
+            },
+        }
+    }
+}
+
 /// A GitHub Actions job allowed `id-token: write`.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GitHubActions {
     /// The job's `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, sent as the bearer of ID-token requests.
-    pub request_token: String,
+    pub request_token: Secret,
     /// The ID tokens' `iss`.
     pub issuer: String,
     /// The ID tokens' `sub`.
@@ -155,33 +205,17 @@ pub struct GitHubActions {
 
 impl Default for GitHubActions {
     fn default() -> Self {
-        GitHubActions {
-            request_token: DEFAULT_GITHUB_REQUEST_TOKEN.to_owned(),
-            issuer: DEFAULT_GITHUB_ISSUER.to_owned(),
-            subject: DEFAULT_GITHUB_SUBJECT.to_owned(),
-            repository: DEFAULT_GITHUB_REPOSITORY.to_owned(),
-        }
-    }
-}
-
-impl std::fmt::Debug for GitHubActions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHubActions")
-            .field("request_token", &"<redacted>")
-            .field("issuer", &self.issuer)
-            .field("subject", &self.subject)
-            .field("repository", &self.repository)
-            .finish()
+        Ci::default().github
     }
 }
 
 /// An Azure Pipelines job and the service connections (workload identity federation) its
 /// project holds.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AzureDevOps {
     /// The job's `SYSTEM_ACCESSTOKEN`, sent as the bearer of OIDC token requests.
-    pub access_token: String,
+    pub access_token: Secret,
     pub organization: String,
     /// The organization's id: its tokens' issuer is `https://vstoken.dev.azure.com/{id}`.
     pub organization_id: String,
@@ -207,28 +241,7 @@ impl AzureDevOps {
 
 impl Default for AzureDevOps {
     fn default() -> Self {
-        AzureDevOps {
-            access_token: DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN.to_owned(),
-            organization: DEFAULT_AZURE_DEVOPS_ORGANIZATION.to_owned(),
-            organization_id: DEFAULT_AZURE_DEVOPS_ORGANIZATION_ID.to_owned(),
-            project: DEFAULT_AZURE_DEVOPS_PROJECT.to_owned(),
-            service_connections: vec![ServiceConnection {
-                id: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID.to_owned(),
-                name: DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_NAME.to_owned(),
-            }],
-        }
-    }
-}
-
-impl std::fmt::Debug for AzureDevOps {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AzureDevOps")
-            .field("access_token", &"<redacted>")
-            .field("organization", &self.organization)
-            .field("organization_id", &self.organization_id)
-            .field("project", &self.project)
-            .field("service_connections", &self.service_connections)
-            .finish()
+        Ci::default().azure_devops
     }
 }
 
@@ -574,6 +587,16 @@ mod tests {
     }
 
     #[test]
+    fn ci_tokens_are_plain_strings_in_json_and_hidden_in_debug() {
+        let github = serde_json::to_value(GitHubActions::default()).unwrap();
+        assert_eq!(github["request_token"], DEFAULT_GITHUB_REQUEST_TOKEN);
+        let devops: AzureDevOps =
+            serde_json::from_value(serde_json::json!({"access_token": "hush"})).unwrap();
+        assert_eq!(devops.access_token.expose(), "hush");
+        assert_eq!(format!("{:?}", devops.access_token), "<redacted>");
+    }
+
+    #[test]
     fn worlds_written_before_certificates_tenants_and_ci_still_load() {
         let old: World = serde_json::from_value(serde_json::json!({
             "tenant_id": "t", "subscriptions": [],
@@ -586,7 +609,10 @@ mod tests {
             serde_json::from_value(serde_json::json!({"github": {"subject": "repo:o/r:ref:x"}}))
                 .unwrap();
         assert_eq!(partial.github.subject, "repo:o/r:ref:x");
-        assert_eq!(partial.github.request_token, DEFAULT_GITHUB_REQUEST_TOKEN);
+        assert_eq!(
+            partial.github.request_token.expose(),
+            DEFAULT_GITHUB_REQUEST_TOKEN
+        );
         assert_eq!(partial.azure_devops, AzureDevOps::default());
     }
 

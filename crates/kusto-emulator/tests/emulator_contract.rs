@@ -79,73 +79,61 @@ async fn ready_line_follows_the_contract_and_sigterm_stops_cleanly() {
 #[tokio::test]
 async fn the_ready_line_tells_ci_jobs_where_to_get_oidc_tokens() {
     let emu = Emulator::start(&[]).await;
-    let text = |key: &str| emu.ready[key].as_str().unwrap().to_owned();
-    let github_url = text("github_oidc_request_url");
-    assert_eq!(
-        github_url,
-        format!("{}/github/idtoken?api-version=2.0", emu.endpoint())
-    );
-    assert_eq!(
-        text("github_oidc_request_token"),
-        kusto_emulator::DEFAULT_GITHUB_REQUEST_TOKEN
-    );
-    assert_eq!(
-        text("azure_devops_oidc_request_uri"),
-        format!("{}/azure-devops/oidctoken", emu.endpoint())
-    );
-    assert_eq!(
-        text("azure_devops_access_token"),
-        kusto_emulator::DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN
-    );
-    assert_eq!(
-        text("azure_devops_service_connection_id"),
-        kusto_emulator::DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID
-    );
-    assert_eq!(
-        emu.ready["auxiliary_tenant_ids"],
-        json!([kusto_emulator::DEFAULT_AUXILIARY_TENANT_ID])
-    );
+    let expected = [
+        (
+            "github_oidc_request_url",
+            json!(format!("{}/github/idtoken?api-version=2.0", emu.endpoint())),
+        ),
+        (
+            "github_oidc_request_token",
+            json!(kusto_emulator::DEFAULT_GITHUB_REQUEST_TOKEN),
+        ),
+        (
+            "azure_devops_oidc_request_uri",
+            json!(format!("{}/azure-devops/oidctoken", emu.endpoint())),
+        ),
+        (
+            "azure_devops_access_token",
+            json!(kusto_emulator::DEFAULT_AZURE_DEVOPS_ACCESS_TOKEN),
+        ),
+        (
+            "azure_devops_service_connection_id",
+            json!(kusto_emulator::DEFAULT_AZURE_DEVOPS_SERVICE_CONNECTION_ID),
+        ),
+        (
+            "auxiliary_tenant_ids",
+            json!([kusto_emulator::DEFAULT_AUXILIARY_TENANT_ID]),
+        ),
+    ];
+    for (key, value) in expected {
+        assert_eq!(emu.ready[key], value, "{key}");
+    }
 
-    let github: Value = emu
-        .client()
-        .get(format!(
-            "{github_url}&audience=api%3A%2F%2FAzureADTokenExchange"
-        ))
-        .bearer_auth(text("github_oidc_request_token"))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let devops: Value = emu
-        .client()
-        .post(format!(
-            "{}?api-version=7.1&serviceConnectionId={}",
-            text("azure_devops_oidc_request_uri"),
-            text("azure_devops_service_connection_id")
-        ))
-        .bearer_auth(text("azure_devops_access_token"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let text = |key: &str| emu.ready[key].as_str().unwrap().to_owned();
+    let github = json_answer(
+        emu.client()
+            .get(format!(
+                "{}&audience=api%3A%2F%2FAzureADTokenExchange",
+                text("github_oidc_request_url")
+            ))
+            .bearer_auth(text("github_oidc_request_token"))
+            .header("accept", "application/json"),
+    )
+    .await;
+    let devops = json_answer(
+        emu.client()
+            .post(format!(
+                "{}?api-version=7.1&serviceConnectionId={}",
+                text("azure_devops_oidc_request_uri"),
+                text("azure_devops_service_connection_id")
+            ))
+            .bearer_auth(text("azure_devops_access_token"))
+            .json(&json!({})),
+    )
+    .await;
     for assertion in [&github["value"], &devops["oidcToken"]] {
         let response = emu
-            .token_request(&[
-                ("client_id", CLIENT_ID),
-                ("grant_type", "client_credentials"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.as_str().unwrap()),
-                ("scope", ARM_SCOPE),
-            ])
+            .token_request(&client_assertion(assertion.as_str().unwrap()))
             .await;
         assert_eq!(response.status(), 200, "{assertion}");
     }

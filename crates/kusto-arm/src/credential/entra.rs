@@ -18,7 +18,7 @@ use url::Url;
 use super::assertion::AssertionSource;
 use super::certificate::ClientCertificate;
 use super::{Secret, TokenSource, expiry};
-use crate::error::{Error, Result, SignInError};
+use crate::error::{Error, HttpError, Result, SignInError};
 use crate::transport::{HttpClient, Request, Response};
 
 /// How an application proves its identity in a client-credentials grant.
@@ -217,11 +217,12 @@ impl SignInError {
             method,
             tenant_id: tenant_id.to_owned(),
             client_id: client_id.to_owned(),
-            status,
-            code,
-            error: text("error"),
-            message,
-            trace_id: text("trace_id"),
+            answer: HttpError {
+                status,
+                code,
+                message,
+                request_id: text("trace_id"),
+            },
         }
     }
 }
@@ -298,11 +299,11 @@ mod tests {
         let Err(Error::SignIn(error)) = source.fetch("scope").await else {
             panic!("expected a sign-in error");
         };
-        assert_eq!(error.code.as_deref(), Some("AADSTS7000215"));
-        assert_eq!(error.error.as_deref(), Some("invalid_client"));
-        assert_eq!(error.trace_id.as_deref(), Some("94bc"));
+        let answer = &error.answer;
+        assert_eq!(answer.code.as_deref(), Some("AADSTS7000215"));
+        assert_eq!(answer.request_id.as_deref(), Some("94bc"));
         assert_eq!(
-            error.message,
+            answer.message,
             "Invalid client secret provided. Ensure the secret being sent in the request is the \
              client secret value, not the client secret ID, for a secret added to app 'client'."
         );
@@ -340,8 +341,8 @@ mod tests {
         let Err(Error::SignIn(error)) = source.fetch("scope").await else {
             panic!("expected a sign-in error");
         };
-        assert_eq!((error.status, error.code), (500, None));
-        assert_eq!(error.message, "<html>down</html>");
+        assert_eq!((error.answer.status, error.answer.code), (500, None));
+        assert_eq!(error.answer.message, "<html>down</html>");
         assert_eq!(http.requests().len(), TRIES as usize);
     }
 

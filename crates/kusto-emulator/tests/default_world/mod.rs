@@ -16,6 +16,8 @@ pub const V2024: &str = "api-version=2024-04-13";
 pub const V2025: &str = "api-version=2025-02-14";
 /// The scope of an ARM token.
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+/// The `client_assertion_type` of a client assertion (a JWT bearer).
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A response as either tier receives it: a `reqwest` response over HTTPS, an `Answer` in
 /// process.
@@ -71,5 +73,17 @@ pub fn client_credentials<'a>(secret: &'a str, scope: &'a str) -> [(&'static str
         ("client_secret", secret),
         ("grant_type", "client_credentials"),
         ("scope", scope),
+    ]
+}
+
+/// The form of a client-credentials token request for ARM by the world's application,
+/// authenticated by the client assertion `assertion` (federated or certificate).
+pub fn client_assertion(assertion: &str) -> [(&'static str, &str); 5] {
+    [
+        ("client_id", CLIENT_ID),
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+        ("scope", ARM_SCOPE),
     ]
 }

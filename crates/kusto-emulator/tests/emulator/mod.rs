@@ -185,6 +185,11 @@ impl Emulator {
     }
 }
 
+/// The JSON answer to `request`, which must arrive.
+pub async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 impl default_world::ResponseHeaders for Response {
     fn header_map(&self) -> &reqwest::header::HeaderMap {
         self.headers()

@@ -51,18 +51,7 @@ async fn metadata_points_every_endpoint_at_the_emulator() {
 #[tokio::test]
 async fn openid_configuration_and_client_secret_tokens() {
     let emu = Emulator::start(Settings::default()).await;
-    let response = emu
-        .anonymous(
-            Method::GET,
-            &format!("/{TENANT}/v2.0/.well-known/openid-configuration"),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let oidc: Value = response.json();
-    assert_eq!(
-        oidc["token_endpoint"],
-        emu.url(&format!("/{TENANT}/oauth2/v2.0/token"))
-    );
+    let oidc = emu.openid_configuration(TENANT).await;
     assert!(oidc["authorization_endpoint"].is_string() && oidc["issuer"].is_string());
 
     let response = emu
@@ -186,19 +175,7 @@ async fn federated_client_assertions_are_checked_against_the_world() {
         )
     };
     let emu = &emu;
-    let request = |jwt: String| async move {
-        emu.token_request(&[
-            ("client_id", CLIENT_ID),
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &jwt),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .await
-    };
+    let request = |jwt: String| async move { emu.assertion_token_request(&jwt).await };
     let ok = request(assertion(
         "repo:example/kusto:environment:emulator",
         now + 600,
@@ -247,26 +224,14 @@ async fn managed_identity_endpoints_issue_tokens_for_the_identity() {
     assert_eq!(c["oid"], "00000000-0000-0000-0000-000000000007");
     assert_eq!(c["appid"], "00000000-0000-0000-0000-000000000006");
 
-    let imds = emu
-        .send(
-            Method::GET,
-            "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
-            &[("Metadata", "true")],
-            Body::empty(),
-        )
-        .await;
+    let imds = emu.imds_token_request().await;
     assert_eq!(imds.status(), 200);
     let body: Value = imds.json();
     assert!(body["expires_in"].is_string() && body["expires_on"].is_string());
     // A managed-identity token works against ARM.
     let mut emu = emu;
-    emu.token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        emu.get_json(&format!("{DB}/dataConnections?{V2024}"))
-            .await
-            .0,
-        200
-    );
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    emu.use_arm_token(token).await;
 }
 
 #[tokio::test]

@@ -232,14 +232,58 @@ impl Emulator {
             .1
     }
 
+    /// A request to the default tenant's v2 token endpoint with the form `pairs`.
     pub async fn token_request(&self, pairs: &[(&str, &str)]) -> Answer {
+        self.token_request_in(TENANT, pairs).await
+    }
+
+    /// A request to `tenant`'s v2 token endpoint with the form `pairs`.
+    pub async fn token_request_in(&self, tenant: &str, pairs: &[(&str, &str)]) -> Answer {
         self.send(
             Method::POST,
-            &token_path(),
+            &format!("/{tenant}/oauth2/v2.0/token"),
             &[("content-type", "application/x-www-form-urlencoded")],
             Body::from(form(pairs)),
         )
         .await
+    }
+
+    /// A token request for ARM by the world's application with the client assertion
+    /// `assertion`.
+    pub async fn assertion_token_request(&self, assertion: &str) -> Answer {
+        self.token_request(&client_assertion(assertion)).await
+    }
+
+    /// `tenant`'s v2 OpenID configuration, which must name the tenant's token endpoint on
+    /// the emulator.
+    pub async fn openid_configuration(&self, tenant: &str) -> Value {
+        let path = format!("/{tenant}/v2.0/.well-known/openid-configuration");
+        let answer = self.anonymous(Method::GET, &path).await;
+        assert_eq!(answer.status(), 200, "{path}");
+        let configuration = answer.json();
+        assert_eq!(
+            configuration["token_endpoint"],
+            self.url(&format!("/{tenant}/oauth2/v2.0/token"))
+        );
+        configuration
+    }
+
+    /// A token request to the IMDS managed-identity endpoint for ARM, as a VM sends it.
+    pub async fn imds_token_request(&self) -> Answer {
+        let path = "/metadata/identity/oauth2/token?api-version=2018-02-01\
+                    &resource=https://management.azure.com";
+        self.send(Method::GET, path, &[("Metadata", "true")], Body::empty())
+            .await
+    }
+
+    /// Makes `token` the ARM bearer and checks that ARM accepts it (a list of the default
+    /// database's data connections).
+    pub async fn use_arm_token(&mut self, token: String) {
+        self.token = token;
+        let (status, body) = self
+            .get_json(&format!("{DB}/dataConnections?{V2025}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
     }
 
     /// A client-credentials token request for ARM with the world's application and `secret`.

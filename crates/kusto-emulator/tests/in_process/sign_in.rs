@@ -25,7 +25,6 @@ use time::OffsetDateTime;
 use super::harness::*;
 
 const EXCHANGE: &str = "api://AzureADTokenExchange";
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 fn claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("a JWT");
@@ -37,36 +36,13 @@ fn github_url() -> String {
     format!("{ENDPOINT}{GITHUB_ID_TOKEN_PATH}?api-version=2.0")
 }
 
-/// A token request for ARM in `tenant` with a client assertion.
-async fn assertion_request(emu: &Emulator, tenant: &str, assertion: &str) -> Answer {
-    emu.send(
-        Method::POST,
-        &format!("/{tenant}/oauth2/v2.0/token"),
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Body::from(form(&[
-            ("client_id", CLIENT_ID),
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", assertion),
-            ("scope", ARM_SCOPE),
-        ])),
-    )
-    .await
-}
-
 /// Exchanges `assertion` for an ARM token and uses it to list data connections.
 async fn exchange_and_list(emu: &mut Emulator, assertion: &str) {
-    let answer = assertion_request(emu, TENANT, assertion).await;
+    let answer = emu.assertion_token_request(assertion).await;
     assert_eq!(answer.status(), 200, "{}", answer.json());
     let token = answer.json()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(claims(&token)["appid"], CLIENT_ID);
-    emu.token = token;
-    assert_eq!(
-        emu.get_json(&format!("{DB}/dataConnections?{V2025}"))
-            .await
-            .0,
-        200
-    );
+    emu.use_arm_token(token).await;
 }
 
 /// The request log's entries of `kind`.
@@ -347,7 +323,7 @@ async fn certificate_credentials_sign_in_with_rs256_or_ps256() {
         // Entra compares the audience without regard to case or a trailing slash.
         &ClientCertificate::claims(&format!("{}/", v2.replace("localhost", "LOCALHOST"))),
     );
-    assert_eq!(assertion_request(&emu, TENANT, &ps256).await.status(), 200);
+    assert_eq!(emu.assertion_token_request(&ps256).await.status(), 200);
 
     // The v1 endpoint, with the v1 endpoint as audience and a resource.
     let v1 = format!("/{TENANT}/oauth2/token");
@@ -441,7 +417,7 @@ async fn certificate_assertions_are_refused_with_entra_s_codes() {
         ),
     ];
     for (what, assertion, status, error, code) in cases {
-        let answer = assertion_request(&emu, TENANT, &assertion).await;
+        let answer = emu.assertion_token_request(&assertion).await;
         assert_eq!(answer.status(), status, "{what}: {}", answer.json());
         let body = answer.json();
         assert_eq!(body["error"], error, "{what}");
@@ -457,15 +433,12 @@ async fn certificate_assertions_are_refused_with_entra_s_codes() {
         OffsetDateTime::now_utc() - time::Duration::hours(1),
     );
     expired_key.register(&emu).await;
-    let answer = assertion_request(
-        &emu,
-        TENANT,
-        &expired_key.sign(
+    let answer = emu
+        .assertion_token_request(&expired_key.sign(
             &json!({"alg": "RS256", "x5t": expired_key.sha1}),
             &good_claims,
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.json()["error_codes"], json!([700027]));
     assert!(
         answer.json()["error_description"]
@@ -478,23 +451,11 @@ async fn certificate_assertions_are_refused_with_entra_s_codes() {
 #[tokio::test]
 async fn applications_sign_in_to_auxiliary_tenants_too() {
     let emu = Emulator::start(Settings::default()).await;
-    let discovery = emu
-        .anonymous(
-            Method::GET,
-            &format!("/{DEFAULT_AUXILIARY_TENANT_ID}/v2.0/.well-known/openid-configuration"),
-        )
-        .await;
-    assert_eq!(discovery.status(), 200);
-    assert_eq!(
-        discovery.json()["token_endpoint"],
-        emu.url(&format!("/{DEFAULT_AUXILIARY_TENANT_ID}/oauth2/v2.0/token"))
-    );
+    emu.openid_configuration(DEFAULT_AUXILIARY_TENANT_ID).await;
     let answer = emu
-        .send(
-            Method::POST,
-            &format!("/{DEFAULT_AUXILIARY_TENANT_ID}/oauth2/v2.0/token"),
-            &[("content-type", "application/x-www-form-urlencoded")],
-            Body::from(form(&client_credentials(SECRET, ARM_SCOPE))),
+        .token_request_in(
+            DEFAULT_AUXILIARY_TENANT_ID,
+            &client_credentials(SECRET, ARM_SCOPE),
         )
         .await;
     assert_eq!(answer.status(), 200);
@@ -583,15 +544,7 @@ async fn applications_sign_in_to_auxiliary_tenants_too() {
 #[tokio::test]
 async fn managed_identity_requests_are_logged_with_their_grant_and_tenant() {
     let emu = Emulator::start(Settings::default()).await;
-    let answer = emu
-        .send(
-            Method::GET,
-            "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
-            &[("Metadata", "true")],
-            Body::empty(),
-        )
-        .await;
-    assert_eq!(answer.status(), 200);
+    assert_eq!(emu.imds_token_request().await.status(), 200);
     let entry = &logged(&emu, "managed_identity").await[0];
     assert_eq!(entry["grant"], "managed_identity");
     assert_eq!(entry["tenant"], TENANT);

@@ -75,11 +75,23 @@ def client_certificate() -> tuple[bytes, bytes]:
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def lists_with(check: env.Checks, emulator: env.Emulator, credential, scope: str, what: str) -> None:
+def signs_in(check: env.Checks, emulator: env.Emulator, credential, scope: str, what: str) -> dict:
+    """The claims of the credential's token for `scope`, after checking that ARM accepts it for a list."""
+    claims = claims_of(credential.get_token(scope).token)
     client = KustoManagementClient(credential, emulator.subscription_id, base_url=emulator.endpoint,
                                    credential_scopes=[scope], connection_verify=emulator.ca_cert)
     listed = list(client.data_connections.list_by_database(env.RESOURCE_GROUP, env.CLUSTER, env.DATABASE))
     check.that(isinstance(listed, list), f"{what}: ARM accepted the token for a list")
+    return claims
+
+
+def refused(check: env.Checks, credential, scope: str, what: str, code: str | None = None) -> None:
+    """The credential gets no token for `scope`: a ClientAuthenticationError carrying `code`, if given."""
+    try:
+        credential.get_token(scope)
+        check.that(False, f"{what} is refused")
+    except ClientAuthenticationError as error:
+        check.that(code is None or code in str(error), f"{what} is refused with {code}", str(error)[:300])
 
 
 def main() -> None:
@@ -91,99 +103,73 @@ def main() -> None:
     application = next(app for app in world["applications"] if app["client_id"] == emulator.client_id)
     federation = application["federated_credentials"][0]
     identity = world["user_assigned_identities"][0]
+    # How every Entra credential is pointed at the emulator instead of login.microsoftonline.com.
+    at_emulator = {"authority": emulator.endpoint, "disable_instance_discovery": True,
+                   "connection_verify": emulator.ca_cert}
 
     with tempfile.TemporaryDirectory() as scratch:
+        def workload(subject: str) -> WorkloadIdentityCredential:
+            """The credential of a workload whose federated token file holds a token for `subject`."""
+            with tempfile.NamedTemporaryFile("w", dir=scratch, delete=False) as token_file:
+                token_file.write(federated_token(federation["issuer"], subject))
+            return WorkloadIdentityCredential(tenant_id=emulator.tenant_id, client_id=emulator.client_id,
+                                              token_file_path=token_file.name, **at_emulator)
+
         check.step("WorkloadIdentityCredential with a federated token file")
-        token_file = os.path.join(scratch, "federated-token")
-        with open(token_file, "w") as handle:
-            handle.write(federated_token(federation["issuer"], federation["subject"]))
-        workload = WorkloadIdentityCredential(
-            tenant_id=emulator.tenant_id, client_id=emulator.client_id, token_file_path=token_file,
-            authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
-        token = workload.get_token(scope).token
-        claims = claims_of(token)
+        claims = signs_in(check, emulator, workload(federation["subject"]), scope, "workload identity")
         check.equal(claims.get("appid"), emulator.client_id, "workload identity: appid")
         check.equal(claims.get("oid"), application["object_id"], "workload identity: oid of the application")
-        lists_with(check, emulator, workload, scope, "workload identity")
 
         check.step("WorkloadIdentityCredential with an unknown subject")
-        wrong_file = os.path.join(scratch, "wrong-token")
-        with open(wrong_file, "w") as handle:
-            handle.write(federated_token(federation["issuer"], "repo:someone/else:ref:refs/heads/main"))
-        wrong = WorkloadIdentityCredential(
-            tenant_id=emulator.tenant_id, client_id=emulator.client_id, token_file_path=wrong_file,
-            authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
-        try:
-            wrong.get_token(scope)
-            check.that(False, "unknown subject raises ClientAuthenticationError")
-        except ClientAuthenticationError as error:
-            check.that("AADSTS70021" in str(error), "unknown subject: AADSTS70021", str(error)[:300])
+        refused(check, workload("repo:someone/else:ref:refs/heads/main"), scope, "an unknown subject",
+                "AADSTS70021")
 
     check.step("AzurePipelinesCredential with SYSTEM_OIDCREQUESTURI and the pipeline's access token")
     os.environ["SYSTEM_OIDCREQUESTURI"] = emulator.azure_devops_oidc_request_uri
-    pipelines = AzurePipelinesCredential(
-        tenant_id=emulator.tenant_id, client_id=emulator.client_id,
-        service_connection_id=emulator.azure_devops_service_connection_id,
-        system_access_token=emulator.azure_devops_access_token,
-        authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
-    claims = claims_of(pipelines.get_token(scope).token)
+
+    def pipelines(access_token: str) -> AzurePipelinesCredential:
+        return AzurePipelinesCredential(
+            tenant_id=emulator.tenant_id, client_id=emulator.client_id,
+            service_connection_id=emulator.azure_devops_service_connection_id, system_access_token=access_token,
+            **at_emulator)
+
+    claims = signs_in(check, emulator, pipelines(emulator.azure_devops_access_token), scope, "azure pipelines")
     check.equal(claims.get("appid"), emulator.client_id, "azure pipelines: appid")
-    lists_with(check, emulator, pipelines, scope, "azure pipelines")
 
     check.step("AzurePipelinesCredential with a wrong access token")
-    try:
-        AzurePipelinesCredential(
-            tenant_id=emulator.tenant_id, client_id=emulator.client_id,
-            service_connection_id=emulator.azure_devops_service_connection_id, system_access_token="wrong",
-            authority=emulator.endpoint, disable_instance_discovery=True,
-            connection_verify=emulator.ca_cert).get_token(scope)
-        check.that(False, "a wrong access token is refused")
-    except ClientAuthenticationError as error:
-        check.that("TF400813" in str(error), "a wrong access token: Azure DevOps refuses it", str(error)[:300])
+    refused(check, pipelines("wrong"), scope, "a wrong access token", "TF400813")
 
     check.step("CertificateCredential with a certificate registered on the application")
     certificate_pem, key_pem = client_certificate()
     world["applications"][0]["certificates"] = [certificate_pem.decode()]
     registered = arm.admin("PUT", "/world", json=world)
     check.equal(registered.status_code, 200, "the certificate is registered")
-    certificate = CertificateCredential(
-        emulator.tenant_id, emulator.client_id, certificate_data=key_pem + certificate_pem,
-        authority=emulator.endpoint, disable_instance_discovery=True, connection_verify=emulator.ca_cert)
-    claims = claims_of(certificate.get_token(scope).token)
+
+    def certificate(pem: bytes, key: bytes) -> CertificateCredential:
+        return CertificateCredential(emulator.tenant_id, emulator.client_id, certificate_data=key + pem,
+                                     **at_emulator)
+
+    claims = signs_in(check, emulator, certificate(certificate_pem, key_pem), scope, "certificate")
     check.equal(claims.get("appid"), emulator.client_id, "certificate: appid")
-    lists_with(check, emulator, certificate, scope, "certificate")
     tokens = [entry for entry in arm.admin("GET", "/requests").json()["requests"] if entry["kind"] == "token"]
     check.equal(tokens[-1].get("grant"), "client_assertion_certificate", "certificate: the logged grant")
 
     check.step("CertificateCredential with a certificate the application does not have")
-    other_pem, other_key = client_certificate()
-    try:
-        CertificateCredential(
-            emulator.tenant_id, emulator.client_id, certificate_data=other_key + other_pem,
-            authority=emulator.endpoint, disable_instance_discovery=True,
-            connection_verify=emulator.ca_cert).get_token(scope)
-        check.that(False, "an unregistered certificate is refused")
-    except ClientAuthenticationError as error:
-        check.that("AADSTS700027" in str(error), "an unregistered certificate: AADSTS700027", str(error)[:300])
+    refused(check, certificate(*client_certificate()), scope, "an unregistered certificate", "AADSTS700027")
 
     check.step("ManagedIdentityCredential, App Service style (IDENTITY_ENDPOINT + IDENTITY_HEADER)")
     os.environ["IDENTITY_ENDPOINT"] = f"{emulator.endpoint}/msi/token"
     os.environ["IDENTITY_HEADER"] = world["identity_header"]
     managed = ManagedIdentityCredential(client_id=identity["client_id"], connection_verify=emulator.ca_cert)
-    token = managed.get_token(scope).token
-    claims = claims_of(token)
+    claims = signs_in(check, emulator, managed, scope, "managed identity")
     check.equal(claims.get("appid"), identity["client_id"], "managed identity: appid is the identity's client id")
     check.equal(claims.get("oid"), identity["principal_id"], "managed identity: oid is the identity's principal id")
     check.equal(claims.get("tid"), emulator.tenant_id, "managed identity: tid")
-    lists_with(check, emulator, managed, scope, "managed identity")
 
     check.step("ManagedIdentityCredential with a wrong IDENTITY_HEADER")
     os.environ["IDENTITY_HEADER"] = "not-the-header"
-    try:
-        ManagedIdentityCredential(client_id=identity["client_id"], connection_verify=emulator.ca_cert).get_token(scope)
-        check.that(False, "a wrong identity header is refused")
-    except ClientAuthenticationError as error:
-        check.that(True, "a wrong identity header is refused", str(error)[:200])
+    refused(check, ManagedIdentityCredential(client_id=identity["client_id"], connection_verify=emulator.ca_cert),
+            scope, "a wrong identity header")
 
     check.finish()
 

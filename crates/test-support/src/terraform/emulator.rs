@@ -49,10 +49,8 @@ pub struct LoggedRequest {
     pub client_secret_seen: bool,
     /// For token requests, the grant Entra saw (`client_secret`,
     /// `client_assertion_federated`, `client_assertion_certificate`).
-    #[serde(default)]
     pub grant: Option<String>,
     /// For token requests, the tenant asked for.
-    #[serde(default)]
     pub tenant: Option<String>,
     /// The tenants of the `x-ms-authorization-auxiliary` tokens an ARM request carried.
     #[serde(default)]
