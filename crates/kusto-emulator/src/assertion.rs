@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::certificate::{Certificate, Thumbprint};
 use super::clock::arm_timestamp;
-use super::entra::AadError;
+use super::entra_error::AadError;
 use super::token::{self, Jws};
 use super::world::{Application, FederatedCredential};
 

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::assertion::{self, Expected};
+use super::entra_error::{AadError, no_store};
 use super::error::ApiError;
 use super::http::{base_url, query_param};
 use super::state::AppState;
@@ -42,89 +43,6 @@ const ARM_AUDIENCES: &[&str] = &[
     "https://management.azure.com",
     "https://management.core.windows.net",
 ];
-
-/// An Entra ID OAuth error: `{"error", "error_description": "AADSTSnnn: ...", "error_codes", ...}`.
-#[derive(Debug, Clone)]
-pub struct AadError {
-    pub status: StatusCode,
-    pub error: String,
-    pub code: u32,
-    pub description: String,
-    pub now: OffsetDateTime,
-}
-
-impl AadError {
-    pub fn new(
-        status: StatusCode,
-        error: &str,
-        code: u32,
-        description: impl Into<String>,
-        now: OffsetDateTime,
-    ) -> Self {
-        AadError {
-            status,
-            error: error.to_owned(),
-            code,
-            description: description.into(),
-            now,
-        }
-    }
-}
-
-impl IntoResponse for AadError {
-    fn into_response(self) -> Response {
-        let trace = uuid::Uuid::new_v4();
-        let correlation = uuid::Uuid::new_v4();
-        let timestamp = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
-            self.now.year(),
-            u8::from(self.now.month()),
-            self.now.day(),
-            self.now.hour(),
-            self.now.minute(),
-            self.now.second()
-        );
-        let body = json!({
-            "error": self.error,
-            "error_description": format!(
-                "AADSTS{}: {}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}",
-                self.code, self.description
-            ),
-            "error_codes": [self.code],
-            "timestamp": timestamp,
-            "trace_id": trace,
-            "correlation_id": correlation,
-            "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
-        });
-        let mut response = (self.status, Json(body)).into_response();
-        no_store(response.headers_mut());
-        response
-    }
-}
-
-fn no_store(headers: &mut HeaderMap) {
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store, no-cache"),
-    );
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-}
-
-/// The error a fault plan makes the token endpoint return.
-pub fn fault_response(
-    status: StatusCode,
-    code: Option<&str>,
-    message: Option<&str>,
-    now: OffsetDateTime,
-) -> Response {
-    let error = code.unwrap_or(match status.as_u16() {
-        429 | 500.. => "temporarily_unavailable",
-        401 => "invalid_client",
-        _ => "invalid_request",
-    });
-    let description = message.unwrap_or("A transient error has occurred. Please try again.");
-    AadError::new(status, error, 90033, description, now).into_response()
-}
 
 /// The tenant a discovery request names, as the world spells it: one of the world's
 /// tenants, or the world's own for `common` and `organizations`.

@@ -43,6 +43,7 @@ mod ci;
 mod clock;
 mod dataconn;
 mod entra;
+mod entra_error;
 mod error;
 mod faults;
 mod http;

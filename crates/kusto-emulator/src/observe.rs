@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use super::admin;
 use super::clock::arm_timestamp;
 use super::entra;
+use super::entra_error;
 use super::error::ApiError;
 use super::faults::{Action, ForcedOutcome, default_code, default_message, http_date_after};
 use super::http::{BODY_LIMIT, base_url, percent_decode, too_large};
@@ -140,7 +141,7 @@ pub async fn observe(State(app): State<AppState>, req: Request, next: Next) -> R
                 (None, None) => (status == StatusCode::TOO_MANY_REQUESTS).then(|| "1".to_owned()),
             };
             let mut response = if kind == "token" {
-                entra::fault_response(status, code.as_deref(), message.as_deref(), app.now())
+                entra_error::fault_response(status, code.as_deref(), message.as_deref(), app.now())
             } else {
                 let code = code.unwrap_or_else(|| default_code(status).to_owned());
                 let message = message.unwrap_or_else(|| {
