@@ -395,7 +395,7 @@ pub async fn app_service_identity(
         .get("x-identity-header")
         .and_then(|v| v.to_str().ok());
     managed_identity(&app, &uri, false, |store| {
-        (presented != Some(store.world.identity_header.as_str())).then(|| {
+        (presented != Some(store.world.identity_header.expose())).then(|| {
             identity_error(
                 StatusCode::UNAUTHORIZED,
                 "The X-IDENTITY-HEADER header is missing or wrong.",

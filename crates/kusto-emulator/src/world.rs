@@ -354,7 +354,7 @@ pub struct World {
     pub auxiliary_tenants: Vec<String>,
     /// Secret expected in `X-IDENTITY-HEADER` by the managed-identity endpoint.
     #[serde(default = "default_identity_header")]
-    pub identity_header: String,
+    pub identity_header: Secret,
     #[serde(default)]
     pub resource_groups: Vec<ResourceGroup>,
     #[serde(default)]
@@ -371,8 +371,8 @@ pub struct World {
     pub data_connections: BTreeMap<String, DataConnection>,
 }
 
-fn default_identity_header() -> String {
-    DEFAULT_IDENTITY_HEADER.to_owned()
+fn default_identity_header() -> Secret {
+    Secret::from(DEFAULT_IDENTITY_HEADER)
 }
 
 fn eq(a: &str, b: &str) -> bool {
