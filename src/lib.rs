@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 mod data_sources;
 mod errors;
+mod functions;
 mod resources;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use kusto_arm::CallContext;
 use terraform_plugin::datasource::DataSourceHandle;
 use terraform_plugin::diag::Diagnostics;
+use terraform_plugin::function::Function;
 use terraform_plugin::provider::{ConfigureRequest, Provider};
 use terraform_plugin::resource::ResourceHandle;
 use terraform_plugin::schema::Schema;
@@ -86,6 +88,10 @@ impl Provider for KustoProvider {
 
     fn data_sources(&self) -> Vec<DataSourceHandle<AzureHandle>> {
         vec![DataSourceHandle::new(EventHubDataConnectionDataSource)]
+    }
+
+    fn functions(&self) -> Vec<std::sync::Arc<dyn Function>> {
+        functions::all()
     }
 }
 

@@ -43,7 +43,7 @@ fn first_difference(written: &str, expected: &str) -> String {
 /// The type pages present in docs/.
 fn type_pages_on_disk() -> Vec<PathBuf> {
     let mut pages = Vec::new();
-    for folder in ["resources", "data-sources"] {
+    for folder in ["resources", "data-sources", "functions"] {
         let Ok(entries) = fs::read_dir(repository().join("docs").join(folder)) else {
             continue;
         };

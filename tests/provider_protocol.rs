@@ -130,3 +130,106 @@ async fn configures_from_arm_environment_variables() {
     );
     finish(provider).await;
 }
+
+/// A string argument as Terraform encodes it.
+fn string_argument(text: &str) -> pb::DynamicValue {
+    let value = terraform_plugin::value::Value::String(text.to_owned());
+    pb::DynamicValue {
+        msgpack: codec::to_msgpack(&value, &terraform_plugin::value::Type::String).unwrap(),
+        json: Vec::new(),
+    }
+}
+
+/// The functions of Terraform 1.8+, before and without ConfigureProvider, as Terraform calls
+/// them: listed in GetProviderSchema, GetMetadata and GetFunctions, called by CallFunction.
+#[tokio::test]
+async fn functions_are_listed_and_called_without_configuring() {
+    let (provider, channel) = connect(&[]).await;
+    let mut client = ProviderClient::new(channel.clone());
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&String> = schema.functions.keys().collect();
+    names.sort();
+    assert_eq!(names, ["data_connection_id", "parse_data_connection_id"]);
+    let parse = &schema.functions["parse_data_connection_id"];
+    assert_eq!(parse.parameters[0].r#type, br#""string""#);
+    let returns: serde_json::Value =
+        serde_json::from_slice(&parse.r#return.as_ref().unwrap().r#type).unwrap();
+    assert_eq!(returns[0], "object");
+    let listed = client
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.functions, schema.functions);
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(metadata.functions.len(), 2);
+
+    let id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-demo/providers/microsoft.kusto/clusters/democluster/databases/demodb/dataconnections/dc1";
+    let call = |name: &str, arguments: Vec<pb::DynamicValue>| pb::call_function::Request {
+        name: name.to_owned(),
+        arguments,
+    };
+    let parsed = client
+        .call_function(call("parse_data_connection_id", vec![string_argument(id)]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(parsed.error, None);
+    let ty = terraform_plugin::value::Type::from_json(&returns).unwrap();
+    let value = codec::from_msgpack(&parsed.result.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(value.get_str("resource_group_name"), Some("rg-demo"));
+    assert_eq!(value.get_str("name"), Some("dc1"));
+
+    let built = client
+        .call_function(call(
+            "data_connection_id",
+            [
+                "00000000-0000-0000-0000-000000000001",
+                "rg-demo",
+                "democluster",
+                "demodb",
+                "dc1",
+            ]
+            .map(string_argument)
+            .to_vec(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let canonical = codec::from_msgpack(
+        &built.result.unwrap().msgpack,
+        &terraform_plugin::value::Type::String,
+    )
+    .unwrap();
+    assert_eq!(
+        canonical.as_str(),
+        Some(
+            "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1"
+        )
+    );
+
+    let refused = client
+        .call_function(call(
+            "parse_data_connection_id",
+            vec![string_argument("/subscriptions/x")],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let error = refused.error.unwrap();
+    assert_eq!(error.function_argument, Some(0));
+    assert!(
+        error.text.contains("invalid Kusto data connection ID"),
+        "{}",
+        error.text
+    );
+    finish(provider).await;
+}

@@ -13,6 +13,10 @@
 //! | `{{ timeouts }}` | one bullet per operation of the `timeouts` block, with its default |
 //! | `{{ example "path" }}` | the file at `path` (from the repository root) in a fenced code block |
 //!
+//! A function's page (`functions/<name>`) has `{{ description }}`, `{{ signature }}` (the call
+//! with its parameter and return types), `{{ arguments }}` (one bullet per parameter),
+//! `{{ return }}` (the result's type, an object's attributes listed) and `{{ example }}`.
+//!
 //! Pages follow the provider's types: `index` for the provider, `resources/<name>` and
 //! `data-sources/<name>` for each type, `<name>` being the type name without the provider's
 //! prefix (`kusto_eventhub_data_connection` → `eventhub_data_connection`). A type without a
@@ -22,10 +26,11 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::function::Signature;
 use super::provider::Provider;
 use super::schema::{Attribute, Block, Mode, Schema};
 use super::timeouts;
-use super::value::Value;
+use super::value::{Type, Value};
 
 /// One rendered page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +82,37 @@ pub fn render<P: Provider>(provider: &P, root: &Path) -> Result<Vec<Page>, DocsE
             Path::new("data-sources").join(format!("{}.md", page_name(data_source.0.type_name())));
         pages.push(render_page(root, path, &data_source.0.schema())?);
     }
+    for function in provider.functions() {
+        let path = Path::new("functions").join(format!("{}.md", function.name()));
+        let signature = function.signature();
+        let subject = Subject::Function {
+            call: format!("provider::{}::{}", provider.type_name(), function.name()),
+            signature: &signature,
+        };
+        pages.push(render_subject(root, path, &subject)?);
+    }
     Ok(pages)
 }
 
+/// What a page documents.
+enum Subject<'a> {
+    /// A provider, resource or data source, by its schema.
+    Schema(&'a Schema),
+    /// A function: how it is called, and its signature.
+    Function {
+        call: String,
+        signature: &'a Signature,
+    },
+}
+
 fn render_page(root: &Path, path: PathBuf, schema: &Schema) -> Result<Page, DocsError> {
+    render_subject(root, path, &Subject::Schema(schema))
+}
+
+fn render_subject(root: &Path, path: PathBuf, subject: &Subject<'_>) -> Result<Page, DocsError> {
     let template_path = Path::new("templates").join(path.with_extension("md.tmpl"));
     let template = read(root, &template_path)?;
-    let markdown = fill(&template, schema, root).map_err(|problem| DocsError {
+    let markdown = fill(&template, subject, root).map_err(|problem| DocsError {
         file: template_path,
         problem,
     })?;
@@ -98,7 +127,7 @@ fn read(root: &Path, path: &Path) -> Result<String, DocsError> {
 }
 
 /// `template` with every placeholder replaced.
-fn fill(template: &str, schema: &Schema, root: &Path) -> Result<String, String> {
+fn fill(template: &str, subject: &Subject<'_>, root: &Path) -> Result<String, String> {
     let mut out = String::with_capacity(template.len() * 2);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -111,7 +140,7 @@ fn fill(template: &str, schema: &Schema, root: &Path) -> Result<String, String> 
             )
         })?;
         let placeholder = after[..end].trim();
-        let text = expand(placeholder, schema, root)
+        let text = expand(placeholder, subject, root)
             .map_err(|problem| format!("line {}: {problem}", line_of(template, rest, start)))?;
         out.push_str(text.trim_end_matches('\n'));
         rest = &after[end + 2..];
@@ -126,17 +155,66 @@ fn line_of(template: &str, rest: &str, offset: usize) -> usize {
     template[..position].matches('\n').count() + 1
 }
 
-fn expand(placeholder: &str, schema: &Schema, root: &Path) -> Result<String, String> {
-    let body = schema.body();
-    match placeholder {
-        "description" => Ok(body.description_text().to_owned()),
-        "arguments" => non_empty(arguments(body), "arguments"),
-        "attributes" => non_empty(attributes(body), "attributes"),
-        "timeouts" => timeouts_section(body),
-        _ => match placeholder.strip_prefix("example ") {
-            Some(quoted) => example(quoted.trim(), root),
-            None => Err(format!("unknown placeholder `{{{{ {placeholder} }}}}`")),
+fn expand(placeholder: &str, subject: &Subject<'_>, root: &Path) -> Result<String, String> {
+    if let Some(quoted) = placeholder.strip_prefix("example ") {
+        return example(quoted.trim(), root);
+    }
+    let unknown = || Err(format!("unknown placeholder `{{{{ {placeholder} }}}}`"));
+    match subject {
+        Subject::Schema(schema) => {
+            let body = schema.body();
+            match placeholder {
+                "description" => Ok(body.description_text().to_owned()),
+                "arguments" => non_empty(arguments(body), "arguments"),
+                "attributes" => non_empty(attributes(body), "attributes"),
+                "timeouts" => timeouts_section(body),
+                _ => unknown(),
+            }
+        }
+        Subject::Function { call, signature } => match placeholder {
+            "description" => Ok(signature.description.to_owned()),
+            "signature" => {
+                let parameters: Vec<String> = signature
+                    .parameters
+                    .iter()
+                    .map(|p| format!("{} {}", p.name, type_name(&p.ty)))
+                    .collect();
+                let returns = type_name(&signature.returns);
+                Ok(format!(
+                    "```text\n{call}({}) {returns}\n```",
+                    parameters.join(", ")
+                ))
+            }
+            "arguments" => Ok(signature
+                .parameters
+                .iter()
+                .map(|p| format!("1. `{}` ({}) {}\n", p.name, type_name(&p.ty), p.description))
+                .collect()),
+            "return" => Ok(match &signature.returns {
+                Type::Object(attributes) => {
+                    let names: Vec<String> =
+                        attributes.keys().map(|name| format!("`{name}`")).collect();
+                    format!("An object with the attributes {}.", names.join(", "))
+                }
+                other => format!("A {}.", type_name(other)),
+            }),
+            _ => unknown(),
         },
+    }
+}
+
+/// A type as Terraform's documentation writes it: `string`, `list of string`, `object`.
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::String => "string".to_owned(),
+        Type::Number => "number".to_owned(),
+        Type::Bool => "bool".to_owned(),
+        Type::List(element) => format!("list of {}", type_name(element)),
+        Type::Set(element) => format!("set of {}", type_name(element)),
+        Type::Map(element) => format!("map of {}", type_name(element)),
+        Type::Object(_) => "object".to_owned(),
+        Type::Tuple(_) => "tuple".to_owned(),
+        Type::Dynamic => "dynamic".to_owned(),
     }
 }
 
@@ -297,9 +375,14 @@ mod tests {
             )
     }
 
+    /// `template` filled from [`schema`], examples read from the working directory.
+    fn filled(template: &str) -> Result<String, String> {
+        fill(template, &Subject::Schema(&schema()), Path::new("."))
+    }
+
     #[test]
     fn arguments_list_required_first_with_flags_and_defaults() {
-        let text = fill("{{ arguments }}", &schema(), Path::new(".")).unwrap();
+        let text = filled("{{ arguments }}").unwrap();
         assert_eq!(
             text,
             "* `name` - (Required) The name. Changing this forces a new resource.\n\
@@ -312,13 +395,13 @@ mod tests {
 
     #[test]
     fn attributes_list_what_only_the_provider_sets() {
-        let text = fill("before\n{{attributes}}\nafter", &schema(), Path::new(".")).unwrap();
+        let text = filled("before\n{{attributes}}\nafter").unwrap();
         assert_eq!(text, "before\n* `id` - The id.\nafter");
     }
 
     #[test]
     fn timeouts_come_from_the_block_with_their_defaults() {
-        let text = fill("{{ timeouts }}", &schema(), Path::new(".")).unwrap();
+        let text = filled("{{ timeouts }}").unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
         assert!(lines[3].starts_with("* `delete` - "), "{text}");
@@ -329,7 +412,12 @@ mod tests {
     fn examples_are_fenced_by_language() {
         let root = tempfile::tempdir().unwrap();
         fs::write(root.path().join("main.tf"), "resource \"x\" \"y\" {}\n\n").unwrap();
-        let text = fill("{{ example \"main.tf\" }}", &schema(), root.path()).unwrap();
+        let text = fill(
+            "{{ example \"main.tf\" }}",
+            &Subject::Schema(&schema()),
+            root.path(),
+        )
+        .unwrap();
         assert_eq!(text, "```terraform\nresource \"x\" \"y\" {}\n```");
     }
 
@@ -351,18 +439,25 @@ mod tests {
             ),
         ];
         for (template, expected) in cases {
-            assert_eq!(
-                fill(template, &schema(), Path::new(".")).unwrap_err(),
-                expected
-            );
+            assert_eq!(filled(template).unwrap_err(), expected);
         }
         let no_timeouts = Schema::new(0).attribute(Attribute::string("id").computed());
         assert_eq!(
-            fill("{{ timeouts }}", &no_timeouts, Path::new(".")).unwrap_err(),
+            fill(
+                "{{ timeouts }}",
+                &Subject::Schema(&no_timeouts),
+                Path::new(".")
+            )
+            .unwrap_err(),
             "line 1: the schema has no `timeouts` block"
         );
         assert_eq!(
-            fill("{{ arguments }}", &no_timeouts, Path::new(".")).unwrap_err(),
+            fill(
+                "{{ arguments }}",
+                &Subject::Schema(&no_timeouts),
+                Path::new(".")
+            )
+            .unwrap_err(),
             "line 1: the schema has no arguments to list"
         );
     }
@@ -377,5 +472,40 @@ mod tests {
         let missing = render(&provider, root.path()).unwrap_err();
         assert!(missing.file.starts_with("templates/resources"), "{missing}");
         assert!(missing.problem.starts_with("cannot be read"), "{missing}");
+    }
+
+    #[test]
+    fn function_pages_show_the_call_its_arguments_and_its_result() {
+        use crate::function::Parameter;
+        let signature = Signature {
+            summary: "Splits.",
+            description: "Splits an id.",
+            parameters: vec![
+                Parameter::string("id", "The id."),
+                Parameter::string("separator", "Where to split."),
+            ],
+            returns: Type::Object(
+                [("a", Type::String), ("b", Type::list(Type::String))]
+                    .map(|(name, ty)| (name.to_owned(), ty))
+                    .into(),
+            ),
+        };
+        let subject = Subject::Function {
+            call: "provider::test::split".to_owned(),
+            signature: &signature,
+        };
+        let text = fill(
+            "{{ description }}\n{{ signature }}\n{{ arguments }}\n{{ return }}",
+            &subject,
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "Splits an id.\n```text\nprovider::test::split(id string, separator string) object\n```\n\
+             1. `id` (string) The id.\n1. `separator` (string) Where to split.\n\
+             An object with the attributes `a`, `b`."
+        );
+        assert!(fill("{{ timeouts }}", &subject, Path::new(".")).is_err());
     }
 }

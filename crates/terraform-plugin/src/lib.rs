@@ -64,6 +64,7 @@ pub mod codec;
 pub mod datasource;
 pub mod diag;
 pub mod docs;
+pub mod function;
 #[cfg(feature = "testing")]
 pub mod harness;
 pub mod host;

@@ -6,10 +6,13 @@
 //! cannot be parsed. RPCs this provider has no use for keep the generated `Unimplemented`
 //! answer, or an empty one where newer Terraform asks whether a feature exists.
 
+use std::collections::HashMap;
+
 use tonic::{Request, Response, Status};
 
 use super::codec;
 use super::diag::{Diagnostic, Diagnostics, Severity};
+use super::function::{FunctionError, Parameter};
 use super::path::{AttributePath, PathStep};
 use super::provider::Provider;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
@@ -54,6 +57,7 @@ impl<P: Provider> Protocol6<P> {
                 .collect(),
             diagnostics: diagnostics_to_proto(server.schema_diagnostics().clone()),
             server_capabilities: Some(capabilities()),
+            functions: functions_to_proto(&server),
             ..Default::default()
         };
         Self { server, schema }
@@ -159,7 +163,7 @@ provider_service! {
     apply_resource_change => apply await;
     import_resource_state => import;
     read_data_source => read_data await;
-    get_functions => nothing;
+    get_functions => functions;
     call_function => call;
     stop_provider => stop;
 }
@@ -183,7 +187,24 @@ impl<P: Provider> Protocol6<P> {
                     type_name: name.to_owned(),
                 })
                 .collect(),
+            functions: self
+                .server
+                .functions()
+                .map(|(name, _)| pb::get_metadata::FunctionMetadata {
+                    name: name.to_owned(),
+                })
+                .collect(),
             ..Default::default()
+        })
+    }
+
+    fn functions(
+        &self,
+        _request: pb::get_functions::Request,
+    ) -> Reply<pb::get_functions::Response> {
+        Ok(pb::get_functions::Response {
+            functions: self.schema.functions.clone(),
+            diagnostics: Vec::new(),
         })
     }
 
@@ -420,13 +441,43 @@ impl<P: Provider> Protocol6<P> {
         })
     }
 
+    /// CallFunction: the arguments decoded with their parameters' types, the result encoded
+    /// with the return type; every failure is a function error, never a gRPC one.
     fn call(&self, request: pb::call_function::Request) -> Reply<pb::call_function::Response> {
-        Ok(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("This provider has no function named {:?}.", request.name),
-                function_argument: None,
-            }),
+        let called = self
+            .server
+            .function_signature(&request.name)
+            .and_then(|signature| {
+                let arguments = request
+                    .arguments
+                    .into_iter()
+                    .zip(&signature.parameters)
+                    .enumerate()
+                    .map(|(index, (argument, parameter))| {
+                        decode(Some(argument), &parameter.ty, parameter.name).map_err(|status| {
+                            FunctionError::at_argument(index, status.message().to_owned())
+                        })
+                    })
+                    .collect::<Result<Vec<Value>, FunctionError>>()?;
+                let result = self.server.call_function(&request.name, &arguments)?;
+                codec::to_msgpack(&result, &signature.returns)
+                    .map_err(|error| FunctionError::new(encoding_bug(&error).detail))
+            });
+        Ok(match called {
+            Ok(msgpack) => pb::call_function::Response {
+                result: Some(pb::DynamicValue {
+                    msgpack,
+                    json: Vec::new(),
+                }),
+                error: None,
+            },
+            Err(error) => pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text: error.text,
+                    function_argument: error.argument.and_then(|i| i64::try_from(i).ok()),
+                }),
+            },
         })
     }
 
@@ -517,6 +568,35 @@ fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
             })
             .collect(),
     }
+}
+
+/// The functions' signatures, by name, as GetProviderSchema and GetFunctions give them.
+fn functions_to_proto<P: Provider>(server: &Server<P>) -> HashMap<String, pb::Function> {
+    let parameter = |parameter: &Parameter| pb::function::Parameter {
+        name: parameter.name.to_owned(),
+        r#type: parameter.ty.to_json().to_string().into_bytes(),
+        allow_null_value: false,
+        allow_unknown_values: false,
+        description: parameter.description.to_owned(),
+        description_kind: pb::StringKind::Markdown as i32,
+    };
+    server
+        .functions()
+        .map(|(name, signature)| {
+            let function = pb::Function {
+                parameters: signature.parameters.iter().map(parameter).collect(),
+                variadic_parameter: None,
+                r#return: Some(pb::function::Return {
+                    r#type: signature.returns.to_json().to_string().into_bytes(),
+                }),
+                summary: signature.summary.to_owned(),
+                description: signature.description.to_owned(),
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecation_message: String::new(),
+            };
+            (name.to_owned(), function)
+        })
+        .collect()
 }
 
 fn schema_to_proto(schema: &Schema) -> pb::Schema {

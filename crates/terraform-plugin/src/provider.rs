@@ -6,6 +6,7 @@ use std::future::Future;
 
 use super::datasource::DataSourceHandle;
 use super::diag::Diagnostics;
+use super::function::Function;
 use super::resource::ResourceHandle;
 use super::schema::Schema;
 use super::value::Value;
@@ -55,6 +56,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The data source types; none by default.
     fn data_sources(&self) -> Vec<DataSourceHandle<Self::Data>> {
+        Vec::new()
+    }
+
+    /// The provider-defined functions; none by default.
+    fn functions(&self) -> Vec<std::sync::Arc<dyn Function>> {
         Vec::new()
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::diag::Diagnostics;
+use super::function::{Function, FunctionError, Parameter, Signature};
 use super::path::AttributePath;
 use super::planmod::{
     Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
@@ -123,6 +124,38 @@ impl Provider for TestProvider {
 
     fn data_sources(&self) -> Vec<datasource::DataSourceHandle<TestData>> {
         vec![datasource::DataSourceHandle::new(WidgetInfo)]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(Greeting)]
+    }
+}
+
+/// `provider::test::greeting(name)`: `{greeting = "hello, NAME"}`, refusing an empty name.
+pub struct Greeting;
+
+impl Function for Greeting {
+    fn name(&self) -> &'static str {
+        "greeting"
+    }
+
+    fn signature(&self) -> Signature {
+        Signature {
+            summary: "Greets someone.",
+            description: "Returns an object whose `greeting` says hello to `name`.",
+            parameters: vec![Parameter::string("name", "Who to greet.")],
+            returns: Type::Object(BTreeMap::from([("greeting".to_owned(), Type::String)])),
+        }
+    }
+
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError> {
+        match arguments[0].as_str() {
+            Some("") | None => Err(FunctionError::at_argument(0, "name must not be empty.")),
+            Some(name) => Ok(Value::Object(BTreeMap::from([(
+                "greeting".to_owned(),
+                Value::String(format!("hello, {name}")),
+            )]))),
+        }
     }
 }
 

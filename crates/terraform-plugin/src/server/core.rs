@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::datasource::ErasedDataSource;
 use crate::diag::Diagnostics;
+use crate::function::{Function, Signature};
 use crate::provider::Provider;
 use crate::resource::ErasedResource;
 use crate::schema::{Schema, SchemaError};
@@ -62,6 +63,7 @@ pub struct Server<P: Provider> {
     provider_type: Type,
     resources: BTreeMap<&'static str, RegisteredResource<P::Data>>,
     data_sources: BTreeMap<&'static str, RegisteredDataSource<P::Data>>,
+    pub(super) functions: BTreeMap<&'static str, (Arc<dyn Function>, Signature)>,
     schema_diagnostics: Diagnostics,
     /// Set by ConfigureProvider; read by every resource operation. A std lock: never held
     /// across an await.
@@ -99,12 +101,24 @@ impl<P: Provider> Server<P> {
             }),
             &mut schema_diagnostics,
         );
+        let mut functions = BTreeMap::new();
+        for function in provider.functions() {
+            let name = function.name();
+            let signature = function.signature();
+            if functions.insert(name, (function, signature)).is_some() {
+                schema_diagnostics.add_error(
+                    "Duplicate function",
+                    format!("The provider declares the function {name:?} twice."),
+                );
+            }
+        }
         Self {
             provider_type: provider_schema.value_type(),
             provider,
             provider_schema,
             resources,
             data_sources,
+            functions,
             schema_diagnostics,
             data: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),

@@ -10,8 +10,8 @@
 //! cancels in-flight operations and then re-arms for later ones.
 //!
 //! One module per RPC family, each with its tests: `provider` (the provider block),
-//! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade) and
-//! `data_source`. `core` holds the registry they share; `validation` and `blocks` the
+//! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade),
+//! `data_source` and `function`. `core` holds the registry they share; `validation` and `blocks` the
 //! schema walks several families need.
 
 mod apply;
@@ -20,6 +20,7 @@ mod core;
 mod data_source;
 #[cfg(test)]
 mod fixtures;
+mod function;
 mod plan;
 mod provider;
 mod state;
