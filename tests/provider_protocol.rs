@@ -131,6 +131,20 @@ async fn configures_from_arm_environment_variables() {
     finish(provider).await;
 }
 
+/// GetMetadata's and GetProviderSchema's answers.
+async fn metadata_and_schema(
+    client: &mut ProviderClient<Channel>,
+) -> (
+    pb::get_metadata::Response,
+    pb::get_provider_schema::Response,
+) {
+    let metadata = client.get_metadata(pb::get_metadata::Request {}).await;
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await;
+    (metadata.unwrap().into_inner(), schema.unwrap().into_inner())
+}
+
 /// A string argument as Terraform encodes it.
 fn string_argument(text: &str) -> pb::DynamicValue {
     let value = terraform_plugin::value::Value::String(text.to_owned());
@@ -146,11 +160,7 @@ fn string_argument(text: &str) -> pb::DynamicValue {
 async fn functions_are_listed_and_called_without_configuring() {
     let (provider, channel) = connect(&[]).await;
     let mut client = ProviderClient::new(channel.clone());
-    let schema = client
-        .get_provider_schema(pb::get_provider_schema::Request {})
-        .await
-        .unwrap()
-        .into_inner();
+    let (metadata, schema) = metadata_and_schema(&mut client).await;
     let mut names: Vec<&String> = schema.functions.keys().collect();
     names.sort();
     assert_eq!(names, ["data_connection_id", "parse_data_connection_id"]);
@@ -165,11 +175,6 @@ async fn functions_are_listed_and_called_without_configuring() {
         .unwrap()
         .into_inner();
     assert_eq!(listed.functions, schema.functions);
-    let metadata = client
-        .get_metadata(pb::get_metadata::Request {})
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(metadata.functions.len(), 2);
 
     let id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-demo/providers/microsoft.kusto/clusters/democluster/databases/demodb/dataconnections/dc1";
@@ -231,5 +236,95 @@ async fn functions_are_listed_and_called_without_configuring() {
         "{}",
         error.text
     );
+    finish(provider).await;
+}
+
+/// GenerateResourceConfig (Terraform 1.14): the configuration of an imported connection
+/// leaves out what Azure sets and what repeats a default.
+#[tokio::test]
+async fn generated_configuration_leaves_out_what_azure_sets_and_defaults() {
+    let (provider, channel) = connect(&[]).await;
+    let mut client = ProviderClient::new(channel.clone());
+    let (metadata, schema) = metadata_and_schema(&mut client).await;
+    assert!(
+        metadata
+            .server_capabilities
+            .unwrap()
+            .generate_resource_config
+    );
+    let state = serde_json::json!({
+        "id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1",
+        "name": "dc1",
+        "resource_group_name": "rg-demo",
+        "location": "West Europe",
+        "cluster_name": "democluster",
+        "database_name": "demodb",
+        "eventhub_id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+        "consumer_group": "$Default",
+        "table_name": "Events",
+        "compression": "None",
+        "database_routing_type": "Single",
+        "event_system_properties": [],
+        "retrieval_start_date": "2026-12-08T00:00:00Z",
+        "provisioning_state": "Succeeded",
+    });
+    let generated = client
+        .generate_resource_config(pb::generate_resource_config::Request {
+            type_name: "kusto_eventhub_data_connection".to_owned(),
+            state: Some(pb::DynamicValue {
+                msgpack: Vec::new(),
+                json: state.to_string().into_bytes(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(generated.diagnostics, []);
+    let block = schema.resource_schemas["kusto_eventhub_data_connection"]
+        .block
+        .clone()
+        .unwrap();
+    let attributes = block.attributes.iter().map(|a| {
+        let ty: serde_json::Value = serde_json::from_slice(&a.r#type).unwrap();
+        (
+            a.name.clone(),
+            terraform_plugin::value::Type::from_json(&ty).unwrap(),
+        )
+    });
+    let mut types: std::collections::BTreeMap<_, _> = attributes.collect();
+    for nested in &block.block_types {
+        let ty = match nested.nesting {
+            n if n == pb::schema::nested_block::NestingMode::List as i32 => {
+                terraform_plugin::value::Type::list(terraform_plugin::value::Type::Dynamic)
+            }
+            _ => terraform_plugin::value::Type::Dynamic,
+        };
+        types.insert(nested.type_name.clone(), ty);
+    }
+    let config = codec::from_msgpack(
+        &generated.config.unwrap().msgpack,
+        &terraform_plugin::value::Type::Object(types),
+    )
+    .unwrap();
+    for kept in [
+        "name",
+        "location",
+        "consumer_group",
+        "table_name",
+        "eventhub_id",
+    ] {
+        assert!(!config.attr(kept).is_null(), "{kept} is written");
+    }
+    for left_out in [
+        "id",
+        "provisioning_state",
+        "compression",
+        "database_routing_type",
+        "event_system_properties",
+        "retrieval_start_date",
+        "skip_preflight_validation",
+    ] {
+        assert!(config.attr(left_out).is_null(), "{left_out} is left out");
+    }
     finish(provider).await;
 }

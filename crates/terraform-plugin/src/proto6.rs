@@ -67,6 +67,7 @@ impl<P: Provider> Protocol6<P> {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
+        generate_resource_config: true,
         ..Default::default()
     }
 }
@@ -104,6 +105,7 @@ macro_rules! diagnosed {
 }
 
 diagnosed!(
+    generate_resource_config,
     validate_provider_config,
     validate_resource_config,
     validate_data_resource_config,
@@ -163,6 +165,7 @@ provider_service! {
     apply_resource_change => apply await;
     import_resource_state => import;
     read_data_source => read_data await;
+    generate_resource_config => generate_config;
     get_functions => functions;
     call_function => call;
     stop_provider => stop;
@@ -438,6 +441,26 @@ impl<P: Provider> Protocol6<P> {
             state,
             diagnostics: diagnostics_to_proto(diagnostics),
             deferred: None,
+        })
+    }
+
+    fn generate_config(
+        &self,
+        request: pb::generate_resource_config::Request,
+    ) -> Reply<pb::generate_resource_config::Response> {
+        let ty = known(
+            self.server.resource_type(&request.type_name),
+            Default::default,
+        )?;
+        let state = decode(request.state, ty, "state")?;
+        let generated = self
+            .server
+            .generate_resource_config(&request.type_name, &state);
+        let mut diagnostics = generated.diagnostics;
+        let config = encode_unless_null(&generated.config, ty, &mut diagnostics);
+        Ok(pb::generate_resource_config::Response {
+            config,
+            diagnostics: diagnostics_to_proto(diagnostics),
         })
     }
 

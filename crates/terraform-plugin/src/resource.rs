@@ -257,6 +257,15 @@ pub trait Resource<C>: Send + Sync + 'static {
             ),
         );
     }
+
+    /// Refines the configuration Terraform generates for an imported object
+    /// (GenerateResourceConfig, Terraform 1.14): `config` arrives with what the framework
+    /// leaves out already left out (see [`Server::generate_resource_config`]); null the
+    /// arguments a person would not write, such as values the remote API chose. By default
+    /// nothing more.
+    ///
+    /// [`Server::generate_resource_config`]: crate::server::Server::generate_resource_config
+    fn generate_config(&self, _config: &mut Value) {}
 }
 
 /// A boxed future, as the type-erased resource interface returns.
@@ -277,6 +286,7 @@ pub(crate) trait ErasedResource<C>: Send + Sync {
     fn delete<'a>(&'a self, req: DeleteRequest<C>, resp: &'a mut DeleteResponse) -> BoxFuture<'a>;
     fn import(&self, req: ImportRequest<'_, C>, resp: &mut ImportResponse);
     fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse);
+    fn generate_config(&self, config: &mut Value);
 }
 
 impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
@@ -316,6 +326,9 @@ impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
     }
     fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
         Resource::upgrade_state(self, req, resp);
+    }
+    fn generate_config(&self, config: &mut Value) {
+        Resource::generate_config(self, config);
     }
 }
 

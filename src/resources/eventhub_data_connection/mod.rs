@@ -30,6 +30,7 @@ mod spelling;
 
 use crate::client::AzureHandle;
 use crate::errors::explain;
+use attributes::{ATTRIBUTES, Presence};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
 use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
@@ -253,6 +254,17 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                     ),
                 );
             }
+        }
+    }
+
+    /// Values Azure chose (`retrieval_start_date`) are left to Azure: no person writes them,
+    /// and the plan keeps them in state.
+    fn generate_config(&self, config: &mut Value) {
+        for attr in ATTRIBUTES
+            .iter()
+            .filter(|attr| matches!(attr.presence, Presence::AzureChooses))
+        {
+            config.set(attr.name, Value::Null);
         }
     }
 }

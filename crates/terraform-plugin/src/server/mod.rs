@@ -11,7 +11,7 @@
 //!
 //! One module per RPC family, each with its tests: `provider` (the provider block),
 //! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade),
-//! `data_source` and `function`. `core` holds the registry they share; `validation` and `blocks` the
+//! `data_source`, `function` and `generate` (configuration for imported objects). `core` holds the registry they share; `validation` and `blocks` the
 //! schema walks several families need.
 
 mod apply;
@@ -21,6 +21,7 @@ mod data_source;
 #[cfg(test)]
 mod fixtures;
 mod function;
+mod generate;
 mod plan;
 mod provider;
 mod state;
@@ -28,5 +29,6 @@ mod validation;
 
 pub use apply::{ApplyResourceChangeRequest, ApplyResourceChangeResponse};
 pub use core::Server;
+pub use generate::GenerateResourceConfigResponse;
 pub use plan::{PlanResourceChangeRequest, PlanResourceChangeResponse};
 pub use state::{ImportResourceStateResponse, ReadResourceResponse, StateResponse};

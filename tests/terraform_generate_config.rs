@@ -1,0 +1,66 @@
+//! `terraform plan -generate-config-out` (Terraform 1.5 and later) for a connection created
+//! outside Terraform: the generated configuration imports it, and the plan after the apply
+//! is empty. Terraform 1.11 writes the configuration itself from the imported state (the
+//! provider's GenerateResourceConfig answers Terraform 1.14 and later, tested over gRPC in
+//! `provider_protocol.rs`); either way what it writes must plan clean.
+//!
+//! Terraform 1.0.3 has no `import` blocks; with it this test checks nothing and says so.
+
+use serde_json::json;
+use test_support::terraform::emulator::Emulator;
+use test_support::terraform::scenario::{
+    APPLY, PLAN_DETAILED, Scenario, config, connection_id, create_outside_terraform,
+};
+use test_support::terraform::terraform_cli;
+
+/// Whether the Terraform under test has `import` blocks (1.5 and later).
+fn has_import_blocks() -> bool {
+    let output = std::process::Command::new(terraform_cli())
+        .args(["version", "-json"])
+        .output()
+        .expect("terraform version");
+    let version: serde_json::Value = serde_json::from_slice(&output.stdout).expect("version JSON");
+    let text = version["terraform_version"].as_str().unwrap_or_default();
+    let mut numbers = text.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let supported = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)) >= (1, 5);
+    if !supported {
+        eprintln!("Terraform {text} has no import blocks: nothing to check");
+    }
+    supported
+}
+
+#[test]
+fn generated_configuration_imports_and_plans_clean() {
+    if !has_import_blocks() {
+        return;
+    }
+    let scenario = Scenario::on(Emulator::fast());
+    create_outside_terraform(
+        &scenario.emulator,
+        "scripted",
+        "EventHub",
+        json!({"retrievalStartDate": "2026-01-01T00:00:00Z"}),
+    );
+    let id = connection_id("scripted");
+    scenario.workspace.config(&config(&format!(
+        "import {{\n  to = kusto_eventhub_data_connection.scripted\n  id = \"{id}\"\n}}\n"
+    )));
+    let generated = scenario.workspace.path().join("generated.tf");
+    scenario
+        .workspace
+        .terraform(&[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-generate-config-out=generated.tf",
+        ])
+        .success();
+    let written = std::fs::read_to_string(&generated).expect("generated.tf");
+    for line in ["cluster_name", "consumer_group", "\"kusto\""] {
+        assert!(written.contains(line), "{line}:\n{written}");
+    }
+    scenario.workspace.terraform(&APPLY).success();
+    let plan = scenario.workspace.terraform(&PLAN_DETAILED);
+    assert_eq!(plan.code(), Some(0), "{}\n{written}", plan.output());
+    assert!(scenario.emulator.data_connection(&id).is_some());
+}
