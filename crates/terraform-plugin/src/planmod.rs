@@ -86,10 +86,10 @@ impl PlanModifier for RequiresReplace {
     }
 }
 
-/// Like [`RequiresReplace`], except that a new spelling of the same value is updated in
-/// place: a change replaces the resource unless `same(planned, prior)` says both strings
-/// name the same thing (a region's display name for its short name, an id in other
-/// casing).
+/// Like [`RequiresReplace`], except that a new spelling of the same value is no change: a
+/// change replaces the resource unless `same(planned, prior)` says both strings name the
+/// same thing (a region's display name for its short name, an id in other casing), in
+/// which case the plan keeps the prior spelling.
 #[derive(Clone, Copy)]
 pub struct RequiresReplaceUnlessEquivalent {
     same: fn(&str, &str) -> bool,
@@ -115,6 +115,8 @@ impl PlanModifier for RequiresReplaceUnlessEquivalent {
             .to_owned()
     }
 
+    /// An equivalent spelling plans the prior value: Terraform accepts a prior value in place
+    /// of a configured one as "functionally equivalent", so the plan shows no change.
     fn modify(&self, req: &AttributePlanRequest<'_>, resp: &mut AttributePlanResponse) {
         if req.creating || resp.plan == *req.state {
             return;
@@ -123,7 +125,11 @@ impl PlanModifier for RequiresReplaceUnlessEquivalent {
             (Some(planned), Some(prior)) => (self.same)(planned, prior),
             _ => false,
         };
-        resp.requires_replace |= !equivalent;
+        if equivalent {
+            resp.plan = req.state.clone();
+        } else {
+            resp.requires_replace = true;
+        }
     }
 
     fn may_replace(&self) -> bool {
@@ -586,14 +592,16 @@ mod tests {
     }
 
     #[test]
-    fn requires_replace_unless_equivalent_updates_new_spellings_in_place() {
+    fn requires_replace_unless_equivalent_plans_no_change_for_new_spellings() {
         let modifier = RequiresReplaceUnlessEquivalent::new(same_ignoring_case);
         let replaces = |planned: Value, prior: Value| {
             plan(&modifier, planned.clone(), prior, planned).requires_replace
         };
         assert!(!replaces("a".into(), Value::Null), "creating");
         assert!(!replaces("a".into(), "a".into()), "unchanged");
-        assert!(!replaces("A".into(), "a".into()), "another spelling");
+        let respelled = plan(&modifier, "A".into(), "a".into(), "A".into());
+        assert!(!respelled.requires_replace, "another spelling");
+        assert_eq!(respelled.plan, "a".into(), "keeps the prior spelling");
         assert!(replaces("b".into(), "a".into()), "another value");
         assert!(replaces(Value::Null, "a".into()), "removed");
         assert!(replaces(Value::Unknown, "a".into()), "not yet known");

@@ -144,8 +144,7 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
         name: LOCATION,
         description: "The Azure region of the **Kusto cluster** (not of the Event Hub), as a name \
             (`westeurope`) or a display name (`West Europe`). Both spellings name the same \
-            region: changing one into the other is an in-place update that sends nothing to \
-            Azure.",
+            region: changing one into the other plans no change.",
         presence: Presence::Required,
         rule: Some(rules::validate_location),
         change: Change::ReplacesUnlessSame,

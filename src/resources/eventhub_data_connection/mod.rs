@@ -32,6 +32,7 @@ use crate::client::AzureHandle;
 use crate::errors::explain;
 use attributes::{ATTRIBUTES, Presence};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
+use spelling::normalize_location;
 use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
@@ -141,10 +142,18 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         let Some((id, client)) = existing(&req, &ctx, &mut resp.diagnostics).await else {
             return;
         };
+        let importing = is_import(&req.state);
         match client.data_connections().get(&ctx, &id).await {
             Ok(None) => resp.remove(),
             Ok(Some(DataConnection::EventHub(connection))) => {
                 resp.state = model::holding(resp.state.clone(), &id, &connection);
+                if importing {
+                    // No configuration spelling to keep yet: the region's name, as azurerm
+                    // stores it and its users write it, so their configuration plans clean.
+                    let region = resp.state.get_str(LOCATION).map(normalize_location);
+                    resp.state
+                        .set(LOCATION, region.map_or(Value::Null, Value::from));
+                }
                 if connection.provisioning_state.as_deref() == Some(model::FAILED) {
                     resp.diagnostics.add_warning(
                         "Kusto data connection is in a failed state",
@@ -157,7 +166,7 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                     );
                 }
             }
-            Ok(Some(DataConnection::Other { kind, .. })) if is_import(&req.state) => {
+            Ok(Some(DataConnection::Other { kind, .. })) if importing => {
                 resp.diagnostics
                     .add_error("Not an Event Hub data connection", wrong_kind(&id, &kind));
             }

@@ -7,7 +7,7 @@
 //! connection in provisioning state `Failed` is planned for an update that re-sends its
 //! settings, so a broken connection never hides behind an empty plan. A
 //! change of spelling that names the same thing (`West Europe` for `westeurope`, an Event
-//! Hub id in other casing) is an in-place update, never a replacement.
+//! Hub id in other casing) plans no change: the plan keeps the prior spelling.
 
 use crate::client::AzureHandle;
 use terraform_plugin::resource::{ModifyPlanRequest, ModifyPlanResponse};

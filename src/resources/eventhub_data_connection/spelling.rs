@@ -25,7 +25,7 @@ pub(crate) fn same_instant(a: &str, b: &str) -> bool {
 
 /// An Azure region in the form ARM uses in ids: `"West Europe"` and `"WestEurope"` become
 /// `"westeurope"`.
-fn normalize_location(value: &str) -> String {
+pub(crate) fn normalize_location(value: &str) -> String {
     value
         .chars()
         .filter(|c| !c.is_whitespace())
