@@ -85,4 +85,6 @@ pub mod timeouts;
 pub mod value;
 
 #[cfg(test)]
+mod proto_numbers;
+#[cfg(test)]
 mod testing;
