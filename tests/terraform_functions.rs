@@ -10,25 +10,13 @@ use std::process::Stdio;
 
 use serde_json::Value;
 use test_support::terraform::scenario::config;
-use test_support::terraform::{Workspace, terraform_cli};
+use test_support::terraform::{Workspace, terraform_has};
 
 const ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1";
 
-/// Whether the Terraform under test calls provider functions (1.8 and later).
+/// Whether the Terraform under test calls provider functions.
 fn has_functions() -> bool {
-    let output = std::process::Command::new(terraform_cli())
-        .args(["version", "-json"])
-        .output()
-        .expect("terraform version");
-    let version: Value = serde_json::from_slice(&output.stdout).expect("version JSON");
-    let text = version["terraform_version"].as_str().unwrap_or_default();
-    let mut numbers = text.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
-    let supported = (major, minor) >= (1, 8);
-    if !supported {
-        eprintln!("Terraform {text} has no provider functions: nothing to check");
-    }
-    supported
+    terraform_has("provider functions", (1, 8))
 }
 
 fn workspace(body: &str) -> Workspace {

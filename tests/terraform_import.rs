@@ -16,27 +16,11 @@ use test_support::terraform::scenario::{
     APPLY, PLAN_DETAILED, Scenario, address, config, connection, connection_id,
     create_outside_terraform, eventhub_id,
 };
-use test_support::terraform::terraform_cli;
-
-/// Whether the Terraform under test has `import` blocks (1.5 and later).
-fn has_import_blocks() -> bool {
-    let output = std::process::Command::new(terraform_cli())
-        .args(["version", "-json"])
-        .output()
-        .expect("terraform version");
-    let version: serde_json::Value = serde_json::from_slice(&output.stdout).expect("version JSON");
-    let text = version["terraform_version"].as_str().unwrap_or_default();
-    let mut numbers = text.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
-    let supported = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)) >= (1, 5);
-    if !supported {
-        eprintln!("Terraform {text} has no import blocks: nothing to check");
-    }
-    supported
-}
+use test_support::terraform::terraform_has;
 
 #[test]
 fn generated_configuration_imports_and_plans_clean() {
-    if !has_import_blocks() {
+    if !terraform_has("import blocks", (1, 5)) {
         return;
     }
     let scenario = Scenario::on(Emulator::fast());

@@ -16,7 +16,9 @@ use super::function::{FunctionError, Parameter};
 use super::path::{AttributePath, PathStep};
 use super::provider::Provider;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use super::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
+use super::server::{
+    ApplyResourceChangeRequest, MoveResourceStateRequest, PlanResourceChangeRequest, Server,
+};
 use super::value::{Type, Value};
 use crate::proto::tfplugin6 as pb;
 use pb::provider_server::ProviderServer;
@@ -67,6 +69,7 @@ impl<P: Provider> Protocol6<P> {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
+        move_resource_state: true,
         generate_resource_config: true,
         ..Default::default()
     }
@@ -106,6 +109,7 @@ macro_rules! diagnosed {
 
 diagnosed!(
     generate_resource_config,
+    move_resource_state,
     validate_provider_config,
     validate_resource_config,
     validate_data_resource_config,
@@ -164,6 +168,7 @@ provider_service! {
     plan_resource_change => plan;
     apply_resource_change => apply await;
     import_resource_state => import;
+    move_resource_state => move_state;
     read_data_source => read_data await;
     generate_resource_config => generate_config;
     get_functions => functions;
@@ -421,6 +426,32 @@ impl<P: Provider> Protocol6<P> {
             imported_resources,
             diagnostics: diagnostics_to_proto(diagnostics),
             deferred: None,
+        })
+    }
+
+    fn move_state(
+        &self,
+        request: pb::move_resource_state::Request,
+    ) -> Reply<pb::move_resource_state::Response> {
+        let ty = known(
+            self.server.resource_type(&request.target_type_name),
+            Default::default,
+        )?;
+        let source_state = request.source_state.unwrap_or_default();
+        let moved = self.server.move_resource_state(&MoveResourceStateRequest {
+            source_provider_address: &request.source_provider_address,
+            source_type_name: &request.source_type_name,
+            source_schema_version: request.source_schema_version,
+            source_state_json: &source_state.json,
+            target_type_name: &request.target_type_name,
+        });
+        let mut diagnostics = moved.diagnostics;
+        let target_state = encode_unless_null(&moved.target_state, ty, &mut diagnostics);
+        Ok(pb::move_resource_state::Response {
+            target_state,
+            diagnostics: diagnostics_to_proto(diagnostics),
+            target_private: moved.target_private,
+            target_identity: None,
         })
     }
 
@@ -877,10 +908,43 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(metadata.resources.len(), 2);
+        assert!(metadata.server_capabilities.unwrap().move_resource_state);
+    }
+
+    #[tokio::test]
+    async fn moves_state_from_another_type_over_the_wire() {
+        let service = configured().await;
+        let request = |target: &str| pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/acme/gadgets".to_owned(),
+            source_type_name: "gadgets_gadget".to_owned(),
+            source_schema_version: 1,
+            source_state: Some(pb::RawState {
+                json: br#"{"id":"g-1","name":"a"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: target.to_owned(),
+            ..Default::default()
+        };
         let moved = service
-            .move_resource_state(Request::new(pb::move_resource_state::Request::default()))
+            .move_resource_state(Request::new(request("test_widget")))
             .await
-            .unwrap_err();
-        assert_eq!(moved.code(), tonic::Code::Unimplemented);
+            .unwrap()
+            .into_inner();
+        assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+        let state = codec::from_msgpack(
+            &moved.target_state.unwrap().msgpack,
+            &crate::testing::widget_schema().value_type(),
+        )
+        .unwrap();
+        assert_eq!(state.get_str("id"), Some("w-a"));
+        assert_eq!(moved.target_private, b"moved");
+
+        let unknown = service
+            .move_resource_state(Request::new(request("test_gizmo")))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(unknown.target_state.is_none());
+        assert_eq!(unknown.diagnostics.len(), 1);
     }
 }

@@ -181,10 +181,61 @@ pub struct UpgradeStateResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// A resource type of another provider (or of this one) whose state a resource can take
+/// over in a `moved` block across types (MoveResourceState, Terraform 1.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoveSource {
+    /// The source provider's namespace and type, `hashicorp/azurerm`: any registry's
+    /// release of it matches (`registry.terraform.io/hashicorp/azurerm`, and the same
+    /// provider from OpenTofu's registry).
+    pub provider: &'static str,
+    /// The source resource type.
+    pub type_name: &'static str,
+    /// The source schema versions the resource can convert.
+    pub versions: &'static [i64],
+}
+
+impl MoveSource {
+    /// Whether a state of `type_name` from the provider at `address` comes from here.
+    pub fn matches(&self, address: &str, type_name: &str) -> bool {
+        let mut segments = address.rsplit('/');
+        let (name, namespace) = (segments.next(), segments.next());
+        let mut wanted = self.provider.rsplit('/');
+        type_name == self.type_name
+            && name.is_some_and(|n| Some(n) == wanted.next())
+            && namespace.is_some_and(|n| Some(n) == wanted.next())
+    }
+}
+
+/// Taking over the state of one of [`Resource::move_sources`].
+#[derive(Debug)]
+pub struct MoveStateRequest<'a> {
+    /// Where the state comes from.
+    pub source: &'a MoveSource,
+    /// The source schema version that wrote it (one of `source.versions`).
+    pub version: i64,
+    /// The source state as JSON, in the source's schema.
+    pub raw_json: &'a [u8],
+}
+
+/// The state a move produces.
+#[derive(Debug)]
+pub struct MoveStateResponse {
+    /// Starts as the source state read with this resource's schema: attributes of the same
+    /// name and type carry over, the rest are null. Make it a state this resource would
+    /// have written; a read follows before Terraform plans.
+    pub state: Value,
+    /// Private data for the moved object; starts empty.
+    pub private: Vec<u8>,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
 /// A managed resource type, generic over the provider's configured data `C`.
 ///
 /// Required: type name, schema and the four CRUD operations. Validation, plan
-/// modification, import and state upgrades are opt-in through default methods.
+/// modification, import, state upgrades, moves and configuration generation are opt-in
+/// through default methods.
 pub trait Resource<C>: Send + Sync + 'static {
     /// The full type name, such as `kusto_eventhub_data_connection`.
     fn type_name(&self) -> &'static str;
@@ -258,6 +309,26 @@ pub trait Resource<C>: Send + Sync + 'static {
         );
     }
 
+    /// The resource types whose state this one takes over in a `moved` block; by default
+    /// none, and Terraform reports a move from any type as unsupported.
+    fn move_sources(&self) -> &'static [MoveSource] {
+        &[]
+    }
+
+    /// Converts the state of one of [`Resource::move_sources`] (the framework refuses the
+    /// others, naming the sources there are).
+    fn move_state(&self, req: MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        resp.diagnostics.add_error(
+            "Unable to Move Resource State",
+            format!(
+                "The resource type {} lists {} as a move source but does not convert its \
+                 state. This is a bug in the provider.",
+                self.type_name(),
+                req.source.type_name
+            ),
+        );
+    }
+
     /// Refines the configuration Terraform generates for an imported object
     /// (GenerateResourceConfig, Terraform 1.14): `config` arrives with what the framework
     /// leaves out already left out (see [`Server::generate_resource_config`]); null the
@@ -286,6 +357,8 @@ pub(crate) trait ErasedResource<C>: Send + Sync {
     fn delete<'a>(&'a self, req: DeleteRequest<C>, resp: &'a mut DeleteResponse) -> BoxFuture<'a>;
     fn import(&self, req: ImportRequest<'_, C>, resp: &mut ImportResponse);
     fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse);
+    fn move_sources(&self) -> &'static [MoveSource];
+    fn move_state(&self, req: MoveStateRequest<'_>, resp: &mut MoveStateResponse);
     fn generate_config(&self, config: &mut Value);
 }
 
@@ -326,6 +399,12 @@ impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
     }
     fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
         Resource::upgrade_state(self, req, resp);
+    }
+    fn move_sources(&self) -> &'static [MoveSource] {
+        Resource::move_sources(self)
+    }
+    fn move_state(&self, req: MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        Resource::move_state(self, req, resp);
     }
     fn generate_config(&self, config: &mut Value) {
         Resource::generate_config(self, config);

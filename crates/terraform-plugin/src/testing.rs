@@ -18,8 +18,9 @@ use super::planmod::{
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
     CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ErasedResource, ImportRequest,
-    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, ReadRequest, ReadResponse, Resource,
-    ResourceHandle, UpdateRequest, UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
+    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest,
+    MoveStateResponse, ReadRequest, ReadResponse, Resource, ResourceHandle, UpdateRequest,
+    UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
 };
 use super::schema::{Attribute, Schema};
 use super::timeouts::Timeouts;
@@ -321,6 +322,28 @@ impl Resource<TestData> for Widget {
             Err(error) => resp
                 .diagnostics
                 .add_error("Bad v0 state", error.to_string()),
+        }
+    }
+
+    /// Takes over `gadgets_gadget` of `acme/gadgets` (versions 1 and 2), whose `id` is
+    /// its own: the widget's is made from the name.
+    fn move_sources(&self) -> &'static [MoveSource] {
+        &[MoveSource {
+            provider: "acme/gadgets",
+            type_name: "gadgets_gadget",
+            versions: &[1, 2],
+        }]
+    }
+
+    fn move_state(&self, _req: MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        match resp.state.get_string("name") {
+            Some(name) => {
+                resp.state.set("id", format!("w-{name}"));
+                resp.private = b"moved".to_vec();
+            }
+            None => resp
+                .diagnostics
+                .add_error("Unable to Move Resource State", "The gadget has no name."),
         }
     }
 }

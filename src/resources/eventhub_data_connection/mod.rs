@@ -9,7 +9,8 @@
 //! drops a vanished connection from state, and one whose name now holds another kind of
 //! connection (with a warning); update sends every setting, and after a failure records what
 //! Azure holds; delete treats "already gone" as done and never deletes another kind of
-//! connection; import takes an ARM id in any casing.
+//! connection; import takes an ARM id in any casing, and a `moved` block takes over azurerm's
+//! state ([`moved`]).
 //!
 //! What a failed write left behind is found out in [`aftermath`].
 //!
@@ -22,6 +23,7 @@
 mod aftermath;
 pub(crate) mod attributes;
 pub(crate) mod model;
+mod moved;
 pub(crate) mod names;
 mod plan;
 pub(crate) mod rules;
@@ -37,8 +39,8 @@ use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
     CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
-    ModifyPlanRequest, ModifyPlanResponse, ObjectRequest, ReadRequest, ReadResponse, Resource,
-    UpdateRequest, UpdateResponse,
+    ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest, MoveStateResponse,
+    ObjectRequest, ReadRequest, ReadResponse, Resource, UpdateRequest, UpdateResponse,
 };
 use terraform_plugin::schema::Schema;
 use terraform_plugin::timeouts::Timeouts;
@@ -264,6 +266,15 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                 );
             }
         }
+    }
+
+    /// A `moved` block from azurerm's `azurerm_kusto_eventhub_data_connection`.
+    fn move_sources(&self) -> &'static [MoveSource] {
+        &[moved::AZURERM]
+    }
+
+    fn move_state(&self, _req: MoveStateRequest<'_>, resp: &mut MoveStateResponse) {
+        moved::from_azurerm(&mut resp.state, &mut resp.diagnostics);
     }
 
     /// Values Azure chose (`retrieval_start_date`) are left to Azure: no person writes them,

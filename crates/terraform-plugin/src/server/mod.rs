@@ -11,8 +11,9 @@
 //!
 //! One module per RPC family, each with its tests: `provider` (the provider block),
 //! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade),
-//! `data_source`, `function` and `generate` (configuration for imported objects). `core` holds the registry they share; `validation` and `blocks` the
-//! schema walks several families need.
+//! `moved` (state from another resource type), `data_source`, `function` and `generate`
+//! (configuration for imported objects). `core` holds the registry they share;
+//! `validation` and `blocks` the schema walks several families need.
 
 mod apply;
 mod blocks;
@@ -22,6 +23,7 @@ mod data_source;
 mod fixtures;
 mod function;
 mod generate;
+mod moved;
 mod plan;
 mod provider;
 mod state;
@@ -30,5 +32,6 @@ mod validation;
 pub use apply::{ApplyResourceChangeRequest, ApplyResourceChangeResponse};
 pub use core::Server;
 pub use generate::GenerateResourceConfigResponse;
+pub use moved::{MoveResourceStateRequest, MoveResourceStateResponse};
 pub use plan::{PlanResourceChangeRequest, PlanResourceChangeResponse};
 pub use state::{ImportResourceStateResponse, ReadResourceResponse, StateResponse};

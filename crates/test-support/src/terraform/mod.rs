@@ -239,44 +239,104 @@ pub fn terraform_cli() -> PathBuf {
     .clone()
 }
 
+/// A provider the harness installs from its filesystem mirror: a binary of this workspace,
+/// served at a registry address as one release.
+struct Mirrored {
+    address: &'static str,
+    version: &'static str,
+    package: &'static str,
+    binary: &'static str,
+}
+
+/// This build of the provider.
+const KUSTO: Mirrored = Mirrored {
+    address: "registry.terraform.io/kusto-tf/kusto",
+    version: PROVIDER_VERSION,
+    package: PROVIDER_BINARY,
+    binary: PROVIDER_BINARY,
+};
+
+/// The stand-in for azurerm (`crates/azurerm-stand-in`), as the release that wrote the state
+/// fixture in `testdata/azurerm/`.
+const AZURERM_STAND_IN: Mirrored = Mirrored {
+    address: "registry.terraform.io/hashicorp/azurerm",
+    version: "5.2.0",
+    package: "azurerm-stand-in",
+    binary: "terraform-provider-azurerm",
+};
+
+/// Whether the Terraform under test is release `major.minor` or later; when it is not, says
+/// on stderr that the test has nothing to check, since `feature` came with that release.
+pub fn terraform_has(feature: &str, (major, minor): (u32, u32)) -> bool {
+    let output = Command::new(terraform_cli())
+        .args(["version", "-json"])
+        .output()
+        .expect("terraform version");
+    let version: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("terraform version -json");
+    let text = version["terraform_version"].as_str().unwrap_or_default();
+    let mut numbers = text.split('.').map(|n| n.parse::<u32>().unwrap_or(0));
+    let found = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    let supported = found >= (major, minor);
+    if !supported {
+        eprintln!(
+            "Terraform {text} has no {feature} ({major}.{minor} and later): nothing to check"
+        );
+    }
+    supported
+}
+
 /// The CLI configuration that installs this provider from a mirror of the just-built binary.
-///
-/// The binary comes from [`crate::binary`]: the one Cargo built for the running test's
-/// profile (built first when it is not, as for a test of another package).
-///
-/// The mirror lives in that profile directory and is refreshed once per test process; the copy
-/// is written beside the final name and renamed, so concurrent test processes never see a
-/// half-written binary.
 fn cli_config() -> PathBuf {
     static CONFIG: OnceLock<PathBuf> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let built = crate::binary(PROVIDER_BINARY, PROVIDER_BINARY);
-            let root = crate::profile_dir().join("terraform-mirror");
-            let package = root
-                .join("mirror")
-                .join("registry.terraform.io/kusto-tf/kusto")
-                .join(PROVIDER_VERSION)
-                .join(platform());
-            fs::create_dir_all(&package).expect("create mirror");
-            let binary = package.join(format!("{PROVIDER_BINARY}_v{PROVIDER_VERSION}"));
-            let partial = package.join(format!(".partial-{}", std::process::id()));
-            fs::copy(&built, &partial).expect("copy provider");
-            fs::rename(&partial, &binary).expect("install provider into mirror");
+    CONFIG.get_or_init(|| mirror("kusto", &[KUSTO])).clone()
+}
 
-            let config = root.join(format!("terraformrc-{}", std::process::id()));
-            let mirror = root.join("mirror");
-            fs::write(
-                &config,
-                format!(
-                    "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/kusto-tf/kusto\"]\n  }}\n}}\n",
-                    mirror.display()
-                ),
-            )
-            .expect("write CLI configuration");
-            config
-        })
+/// The CLI configuration that installs this provider and, at azurerm's address, the
+/// stand-in for azurerm: for states that azurerm wrote (see [`Workspace::installing_with`]).
+pub fn cli_config_with_azurerm_stand_in() -> PathBuf {
+    static CONFIG: OnceLock<PathBuf> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| mirror("kusto-azurerm", &[KUSTO, AZURERM_STAND_IN]))
         .clone()
+}
+
+/// Installs `providers` into the mirror and writes a CLI configuration named after `name`
+/// that installs them from it.
+///
+/// Each binary comes from [`crate::binary`]: the one Cargo built for the running test's
+/// profile (built first when it is not, as for a test of another package). The mirror lives
+/// in that profile directory and is refreshed once per test process and configuration; each
+/// copy is written beside its final name and renamed, so concurrent test processes never see
+/// a half-written binary.
+fn mirror(name: &str, providers: &[Mirrored]) -> PathBuf {
+    let root = crate::profile_dir().join("terraform-mirror");
+    let mirror = root.join("mirror");
+    let mut includes = Vec::new();
+    for provider in providers {
+        let built = crate::binary(provider.package, provider.binary);
+        let package = mirror
+            .join(provider.address)
+            .join(provider.version)
+            .join(platform());
+        fs::create_dir_all(&package).expect("create mirror");
+        let installed = package.join(format!("{}_v{}", provider.binary, provider.version));
+        let partial = package.join(format!(".partial-{}", std::process::id()));
+        fs::copy(&built, &partial).expect("copy provider");
+        fs::rename(&partial, &installed).expect("install provider into mirror");
+        includes.push(format!("\"{}\"", provider.address));
+    }
+    let config = root.join(format!("terraformrc-{name}-{}", std::process::id()));
+    fs::write(
+        &config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [{}]\n  }}\n}}\n",
+            mirror.display(),
+            includes.join(", ")
+        ),
+    )
+    .expect("write CLI configuration");
+    config
 }
 
 /// The platform this machine is, in Terraform's `OS_ARCH` form (`linux_amd64`).

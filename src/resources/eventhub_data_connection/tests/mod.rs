@@ -8,7 +8,8 @@ use crate::config::Env;
 use terraform_plugin::diag::Diagnostics;
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::server::{
-    ApplyResourceChangeRequest, PlanResourceChangeRequest, PlanResourceChangeResponse, Server,
+    ApplyResourceChangeRequest, MoveResourceStateRequest, MoveResourceStateResponse,
+    PlanResourceChangeRequest, PlanResourceChangeResponse, Server,
 };
 use terraform_plugin::value::Value;
 
@@ -382,6 +383,104 @@ async fn import_errors_say_what_is_wrong_with_the_id() {
         let detail = &details.iter().next().unwrap().detail;
         assert!(resp.state.is_none(), "{id}");
         assert!(detail.contains(fragment), "{id}: {detail}");
+    }
+}
+
+/// A state file azurerm 5.2.0 wrote for one connection (see testdata/README.md).
+const AZURERM_STATE: &str =
+    include_str!("../../../../testdata/azurerm/azurerm-5.2.0-eventhub-data-connection.tfstate");
+
+/// The source state Terraform sends for a `moved` block from azurerm's resource, as the
+/// fixture stores it: the instance's attributes as JSON, and its schema version.
+fn azurerm_instance() -> (Vec<u8>, i64) {
+    let file: serde_json::Value = serde_json::from_str(AZURERM_STATE).unwrap();
+    let instance = &file["resources"][0]["instances"][0];
+    let attributes = serde_json::to_vec(&instance["attributes"]).unwrap();
+    (attributes, instance["schema_version"].as_i64().unwrap())
+}
+
+fn move_from(
+    server: &Server<KustoProvider>,
+    address: &str,
+    json: &[u8],
+    version: i64,
+) -> MoveResourceStateResponse {
+    server.move_resource_state(&MoveResourceStateRequest {
+        source_provider_address: address,
+        source_type_name: "azurerm_kusto_eventhub_data_connection",
+        source_schema_version: version,
+        source_state_json: json,
+        target_type_name: TYPE_NAME,
+    })
+}
+
+#[tokio::test]
+async fn azurerm_state_moves_and_plans_no_change_with_azurerm_configuration() {
+    let server = server().await;
+    let (json, version) = azurerm_instance();
+    let moved = move_from(
+        &server,
+        "registry.terraform.io/hashicorp/azurerm",
+        &json,
+        version,
+    );
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let state = moved.target_state;
+    assert_eq!(
+        state.get_str("id"),
+        Some(ID.replace("dc1", "moved-one").as_str())
+    );
+    assert_eq!(state.get_str("location"), Some("westeurope"));
+    assert_eq!(state.get_str("consumer_group"), Some("$Default"));
+    assert!(state.is_null_attr("identity_id"));
+    assert!(state.is_null_attr("timeouts"));
+
+    let mut azurerm_config = config(&server, &[]);
+    for (name, value) in [
+        ("name", "moved-one"),
+        ("location", "westeurope"),
+        ("consumer_group", "$Default"),
+    ] {
+        azurerm_config.set(name, value);
+    }
+    let resp = plan(&server, &state, &azurerm_config);
+    assert!(
+        resp.requires_replace.is_empty(),
+        "{:?}",
+        resp.requires_replace
+    );
+    assert_eq!(resp.planned_state, state);
+}
+
+#[tokio::test]
+async fn a_move_carries_the_timeouts_azurerm_was_given() {
+    let server = server().await;
+    let (json, version) = azurerm_instance();
+    let mut attributes: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    attributes["timeouts"] =
+        serde_json::json!({"create": "90m", "delete": null, "read": "10m", "update": null});
+    let json = serde_json::to_vec(&attributes).unwrap();
+    let moved = move_from(
+        &server,
+        "registry.terraform.io/hashicorp/azurerm",
+        &json,
+        version,
+    );
+    let timeouts = moved.target_state.attr("timeouts");
+    assert_eq!(timeouts.get_str("create"), Some("90m"));
+    assert_eq!(timeouts.get_str("read"), Some("10m"));
+    assert!(timeouts.is_null_attr("delete"));
+}
+
+#[tokio::test]
+async fn moves_from_other_types_or_newer_azurerm_schemas_are_refused() {
+    let server = server().await;
+    let (json, _) = azurerm_instance();
+    let newer = move_from(&server, "registry.terraform.io/hashicorp/azurerm", &json, 2);
+    let other = move_from(&server, "registry.terraform.io/hashicorp/azuread", &json, 1);
+    for refused in [newer, other] {
+        assert!(refused.target_state.is_null());
+        assert!(refused.diagnostics.has_error());
     }
 }
 
