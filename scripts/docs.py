@@ -3,7 +3,7 @@
 
 The registry pages under docs/ are generated: each is its template under templates/ with the
 argument, attribute and timeout references filled in from the schemas' descriptions (see
-src/framework/docs.rs). Edit the template or the schema's description, then run this script;
+crates/terraform-plugin/src/docs.rs). Edit the template or the schema's description, then run this script;
 `cargo test --test docs` (part of scripts/test.py) fails while docs/ is out of date.
 """
 

@@ -218,6 +218,7 @@ mod tests {
             cloud: Cloud::MetadataHost("localhost:8443".into()),
             skip_preflight_validation: false,
             extra_ca_file: Some("/etc/emulator-ca.pem".into()),
+            temp_dir: "/tmp".into(),
         }
     }
 

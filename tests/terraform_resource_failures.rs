@@ -80,11 +80,28 @@ fn apply_with_a_missing_table(
     scenario.emulator.requests()
 }
 
-/// The service's validation runs before the create: a missing table fails the apply with the
-/// service's words, and nothing is created.
+/// The service's validation runs at plan time: a missing table fails `terraform plan` on the
+/// `table_name` line with the service's words, and nothing is created.
 #[test]
-fn preflight_validation_stops_a_create_with_a_missing_table() {
+fn preflight_validation_fails_the_plan_at_the_missing_table() {
     let scenario = Scenario::new();
+    scenario.write(&connection(
+        "test",
+        "no-table",
+        &[("table_name", json!("Missing"))],
+    ));
+    let plan = scenario.workspace.plan().failure();
+    plan.assert_says(
+        "Error: Preflight validation of the Kusto data connection failed",
+        "the summary",
+    );
+    plan.assert_says("table_name = \"Missing\"", "the attribute's line");
+    plan.assert_says("table does not exist", "the service's error");
+    assert!(
+        !scenario.emulator.requests().iter().any(|r| r.method == "PUT"),
+        "a plan created something"
+    );
+
     let requests = apply_with_a_missing_table(&scenario, "no-table", &[]);
     assert!(
         requests.iter().any(|r| r.method == "POST"
@@ -312,8 +329,8 @@ fn a_failed_update_shows_in_the_next_plan_and_apply_repairs_it() {
     scenario.destroy();
 }
 
-/// A client secret Entra ID refuses fails the apply with the identity platform's reason,
-/// said once per resource, and nothing reaches ARM.
+/// A client secret Entra ID refuses fails the plan with the identity platform's reason and
+/// what to check, said once, and nothing reaches ARM.
 #[test]
 fn a_rejected_client_secret_is_reported_once_per_resource() {
     let scenario = Scenario::on_with_env(Emulator::fast(), &[("ARM_CLIENT_SECRET", "wrong")]);
@@ -325,11 +342,12 @@ fn a_rejected_client_secret_is_reported_once_per_resource() {
         "the identity platform's reason is not said exactly once:\n{}",
         run.output()
     );
-    assert!(
-        error.contains("Could not obtain an Azure access token"),
-        "{}",
-        run.output()
-    );
+    for words in [
+        "Cannot sign in to Azure",
+        "Check `client_secret` (ARM_CLIENT_SECRET)",
+    ] {
+        assert_eq!(error.matches(words).count(), 1, "{words}: {}", run.output());
+    }
     scenario.assert_no_arm_request("without a token");
     assert!(scenario.state().addresses().is_empty());
 }

@@ -351,6 +351,12 @@ fn immutable_arguments_force_replacement() {
     let address = address("test");
     scenario.apply(&connection("test", "replaced", &[]));
 
+    // Another hub of the namespace, so that the plan's preflight validation finds it.
+    scenario.emulator.edit_world(|world| {
+        let hubs = &mut world["eventhub_namespaces"][0]["event_hubs"];
+        let hubs = hubs.as_array_mut().expect("event_hubs list");
+        hubs.push(json!({"name": "other", "consumer_groups": ["kusto"]}));
+    });
     let other_hub = eventhub_id().replace("/eventhubs/events", "/eventhubs/other");
     // Each is planned only; the last one, `consumer_group`, is then applied.
     let replacing = [

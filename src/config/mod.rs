@@ -39,13 +39,16 @@ pub struct ProviderSettings {
     pub sign_in: SignIn,
     /// The cloud: `metadata_host` when set, else `environment` (default public).
     pub cloud: Cloud,
-    /// Create data connections without the service's preflight validation, unless a
+    /// Plan and apply data connections without the service's preflight validation, unless a
     /// resource says otherwise (default false).
     pub skip_preflight_validation: bool,
     /// A PEM file of CA certificates to trust besides the platform's, from `SSL_CERT_FILE`
     /// (the convention of Go, and so of Terraform and azurerm): how a private endpoint or
     /// the local emulator is trusted.
     pub extra_ca_file: Option<PathBuf>,
+    /// Where the provider keeps what outlives one process (what preflight validation found):
+    /// `TMPDIR`, else the system's temporary directory.
+    pub temp_dir: PathBuf,
 }
 
 /// The variable naming extra CA certificates to trust.
@@ -110,10 +113,10 @@ pub fn schema() -> Schema {
         |schema, setting| schema.attribute(setting.attribute()),
     );
     schema.attribute(Attribute::bool(SKIP_PREFLIGHT_VALIDATION).description(
-        "Whether to create data connections without first asking Azure to validate them \
+        "Whether to plan and apply data connections without asking Azure to validate them \
          (the Kusto `dataConnectionValidation` operation, which reports a missing table, mapping \
-         or consumer group before anything is created). Defaults to `false`. A resource's own \
-         `skip_preflight_validation` takes precedence.",
+         or consumer group at plan time, before anything is created). Defaults to `false`. A \
+         resource's own `skip_preflight_validation` takes precedence.",
     ))
 }
 
@@ -179,6 +182,9 @@ pub fn resolve(config: &Value, env: &Env) -> Result<ProviderSettings, Diagnostic
             cloud,
             skip_preflight_validation: config.get_bool(SKIP_PREFLIGHT_VALIDATION).unwrap_or(false),
             extra_ca_file: env.var(SSL_CERT_FILE).map(PathBuf::from),
+            temp_dir: env
+                .var("TMPDIR")
+                .map_or_else(std::env::temp_dir, PathBuf::from),
         }),
         _ => Err(resolver.diags),
     }

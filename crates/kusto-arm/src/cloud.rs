@@ -17,7 +17,7 @@ use super::error::{Error, Result};
 use super::transport::{HttpClient, Request};
 
 /// The cloud configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Cloud {
     /// Azure public cloud (`environment = "public"`).
     #[default]

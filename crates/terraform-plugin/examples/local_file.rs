@@ -162,15 +162,17 @@ mod tests {
         if !config.is_null() {
             proposed.set("id", prior.attr("id").clone());
         }
-        let plan = server.plan_resource_change(
-            FILE,
-            PlanResourceChangeRequest {
-                prior_state: prior.clone(),
-                proposed_state: proposed,
-                config: config.clone(),
-                prior_private: Vec::new(),
-            },
-        );
+        let plan = server
+            .plan_resource_change(
+                FILE,
+                PlanResourceChangeRequest {
+                    prior_state: prior.clone(),
+                    proposed_state: proposed,
+                    config: config.clone(),
+                    prior_private: Vec::new(),
+                },
+            )
+            .await;
         assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
         let request = ApplyResourceChangeRequest::approved(prior.clone(), config.clone(), plan);
         let applied = server.apply_resource_change(FILE, request).await;

@@ -165,7 +165,7 @@ provider_service! {
     configure_provider => configure await;
     upgrade_resource_state => upgrade_state;
     read_resource => read await;
-    plan_resource_change => plan;
+    plan_resource_change => plan await;
     apply_resource_change => apply await;
     import_resource_state => import;
     move_resource_state => move_state;
@@ -335,7 +335,7 @@ impl<P: Provider> Protocol6<P> {
         })
     }
 
-    fn plan(
+    async fn plan(
         &self,
         request: pb::plan_resource_change::Request,
     ) -> Reply<pb::plan_resource_change::Response> {
@@ -351,7 +351,8 @@ impl<P: Provider> Protocol6<P> {
         };
         let plan = self
             .server
-            .plan_resource_change(&request.type_name, plan_request);
+            .plan_resource_change(&request.type_name, plan_request)
+            .await;
         let mut diagnostics = plan.diagnostics;
         let planned_state = Some(encode(&plan.planned_state, ty, &mut diagnostics));
         Ok(pb::plan_resource_change::Response {

@@ -126,6 +126,11 @@ pub struct ModifyPlanRequest<'a, C> {
     pub state: &'a Value,
     /// The provider's configured data.
     pub provider: &'a C,
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+    /// The time limit of a question the hook asks the remote API: the planned create's or
+    /// update's (see [`Resource::timeouts`]).
+    pub timeout: Duration,
 }
 
 /// What a resource-level plan hook may change.
@@ -256,8 +261,16 @@ pub trait Resource<C>: Send + Sync + 'static {
     /// unknowns: skip checks on them.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// Adjusts the plan of a create or update (not called for destroys or no-op updates).
-    fn modify_plan(&self, _req: ModifyPlanRequest<'_, C>, _resp: &mut ModifyPlanResponse) {}
+    /// Adjusts the plan of a create or update (not called for destroys). It may ask the
+    /// remote API what only it knows (whether the object could work as planned), so that
+    /// a problem fails `terraform plan` rather than the apply.
+    fn modify_plan(
+        &self,
+        _req: ModifyPlanRequest<'_, C>,
+        _resp: &mut ModifyPlanResponse,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 
     /// Creates the remote object.
     fn create(
@@ -350,7 +363,11 @@ pub(crate) trait ErasedResource<C>: Send + Sync {
     fn schema(&self) -> Schema;
     fn timeouts(&self) -> Option<Timeouts>;
     fn validate(&self, config: &Value, diags: &mut Diagnostics);
-    fn modify_plan(&self, req: ModifyPlanRequest<'_, C>, resp: &mut ModifyPlanResponse);
+    fn modify_plan<'a>(
+        &'a self,
+        req: ModifyPlanRequest<'a, C>,
+        resp: &'a mut ModifyPlanResponse,
+    ) -> BoxFuture<'a>;
     fn create<'a>(&'a self, req: CreateRequest<C>, resp: &'a mut CreateResponse) -> BoxFuture<'a>;
     fn read<'a>(&'a self, req: ReadRequest<C>, resp: &'a mut ReadResponse) -> BoxFuture<'a>;
     fn update<'a>(&'a self, req: UpdateRequest<C>, resp: &'a mut UpdateResponse) -> BoxFuture<'a>;
@@ -379,8 +396,12 @@ impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         Resource::validate(self, config, diags);
     }
-    fn modify_plan(&self, req: ModifyPlanRequest<'_, C>, resp: &mut ModifyPlanResponse) {
-        Resource::modify_plan(self, req, resp);
+    fn modify_plan<'a>(
+        &'a self,
+        req: ModifyPlanRequest<'a, C>,
+        resp: &'a mut ModifyPlanResponse,
+    ) -> BoxFuture<'a> {
+        Box::pin(Resource::modify_plan(self, req, resp))
     }
     fn create<'a>(&'a self, req: CreateRequest<C>, resp: &'a mut CreateResponse) -> BoxFuture<'a> {
         Box::pin(Resource::create(self, req, resp))

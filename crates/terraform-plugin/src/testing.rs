@@ -32,7 +32,7 @@ pub struct TestData {
     pub endpoint: String,
     /// Notified when a create starts, so tests can stop the provider mid-operation.
     pub started: Arc<Notify>,
-    /// Each widget operation with the time limit it was given, in order.
+    /// Each widget operation (and plan) with the time limit it was given, in order.
     pub time_limits: TimeLimits,
 }
 
@@ -225,7 +225,12 @@ impl Resource<TestData> for Widget {
         Some(TIMEOUTS)
     }
 
-    fn modify_plan(&self, req: ModifyPlanRequest<'_, TestData>, resp: &mut ModifyPlanResponse) {
+    async fn modify_plan(
+        &self,
+        req: ModifyPlanRequest<'_, TestData>,
+        resp: &mut ModifyPlanResponse,
+    ) {
+        req.provider.record("plan", req.timeout);
         if let Some(name) = req.config.get_str("name") {
             resp.plan
                 .set("url", format!("{}/{name}", req.provider.endpoint));

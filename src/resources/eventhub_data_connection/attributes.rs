@@ -337,10 +337,11 @@ pub(crate) const ATTRIBUTES: [Attr; 19] = [
     },
     Attr {
         name: SKIP_PREFLIGHT_VALIDATION,
-        description: "`true` to create the connection without first asking Azure to validate it \
-            (the Kusto `dataConnectionValidation` operation, which reports a missing table, \
-            mapping or consumer group before anything is created). Overrides the provider's \
-            `skip_preflight_validation` when set; defaults to the provider's setting (`false`).",
+        description: "`true` to plan and apply the connection without asking Azure to validate \
+            it (the Kusto `dataConnectionValidation` operation, which reports a missing table, \
+            mapping or consumer group at plan time, before anything is created). Overrides the \
+            provider's `skip_preflight_validation` when set; defaults to the provider's setting \
+            (`false`).",
         presence: Presence::Optional,
         rule: None,
         change: Change::InPlace,

@@ -26,6 +26,7 @@ pub(crate) mod model;
 mod moved;
 pub(crate) mod names;
 mod plan;
+mod preflight;
 pub(crate) mod rules;
 pub(crate) mod schema;
 mod spelling;
@@ -34,13 +35,15 @@ use crate::client::AzureHandle;
 use crate::errors::explain;
 use attributes::{ATTRIBUTES, Presence};
 use kusto_arm::{CallContext, DataConnection, DataConnectionId};
+use preflight::Checked;
 use spelling::normalize_location;
 use terraform_plugin::diag::{Diagnostics, sentence};
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
-    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest, ImportResponse,
-    ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest, MoveStateResponse,
-    ObjectRequest, ReadRequest, ReadResponse, Resource, UpdateRequest, UpdateResponse,
+    ApplyRequest, CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest,
+    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest,
+    MoveStateResponse, ObjectRequest, ReadRequest, ReadResponse, Resource, UpdateRequest,
+    UpdateResponse,
 };
 use terraform_plugin::schema::Schema;
 use terraform_plugin::timeouts::Timeouts;
@@ -97,15 +100,19 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         }
     }
 
-    fn modify_plan(&self, req: ModifyPlanRequest<'_, AzureHandle>, resp: &mut ModifyPlanResponse) {
-        plan::modify(req, resp);
+    async fn modify_plan(
+        &self,
+        req: ModifyPlanRequest<'_, AzureHandle>,
+        resp: &mut ModifyPlanResponse,
+    ) {
+        plan::modify(req, resp).await;
     }
 
     async fn create(&self, req: CreateRequest<AzureHandle>, resp: &mut CreateResponse) {
         // Nothing exists until Azure accepts the PUT.
         resp.state = Value::Null;
         let diags = &mut resp.diagnostics;
-        let ctx = CallContext::new(req.timeout, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel.clone());
         let Some(id) = new_id(&req.provider, &req.plan, &ctx, diags).await else {
             return;
         };
@@ -114,13 +121,12 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
         };
         let api = client.data_connections();
         let settings = model::settings(&req.plan);
-        let skip_preflight = req
-            .plan
-            .get_bool(SKIP_PREFLIGHT_VALIDATION)
-            .unwrap_or(req.provider.settings().skip_preflight_validation);
-        if !skip_preflight && !passes_preflight(api, &ctx, &id, &settings, diags).await {
+        if needs_preflight(&req, &id, &settings)
+            && !preflight::check(api, &ctx, &id, &settings, "create", diags).await
+        {
             return;
         }
+        resp.private.clear();
         match api.create(&ctx, &id, &settings).await {
             Ok(created) => resp.state = model::holding(req.plan, &id, &created),
             Err(error @ kusto_arm::Error::AlreadyExists { .. }) => {
@@ -203,12 +209,19 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
             resp.state = fill_unknowns(req.plan, &req.state);
             return;
         }
-        let ctx = CallContext::new(req.timeout, req.cancel);
+        let ctx = CallContext::new(req.timeout, req.cancel.clone());
         let Some(client) = req.provider.client(&ctx, &mut resp.diagnostics).await else {
             resp.state = req.state;
             return;
         };
         let api = client.data_connections();
+        if needs_preflight(&req, &id, &settings)
+            && !preflight::check(api, &ctx, &id, &settings, "update", &mut resp.diagnostics).await
+        {
+            resp.state = req.state;
+            return;
+        }
+        resp.private.clear();
         match api.create_or_update(&ctx, &id, &settings).await {
             Ok(updated) => resp.state = model::holding(req.plan, &id, &updated),
             Err(error) => {
@@ -315,59 +328,21 @@ async fn new_id(
     }
 }
 
-/// Whether Azure's validation finds the connection workable; each problem it reports is an
-/// error at the attribute it is about.
-async fn passes_preflight(
-    api: kusto_arm::DataConnections<'_>,
-    ctx: &CallContext,
+/// Whether an apply must ask Azure's preflight validation about `settings`: unless the user
+/// skipped it, or the plan asked already about exactly these settings.
+fn needs_preflight(
+    req: &ApplyRequest<AzureHandle>,
     id: &DataConnectionId,
     settings: &kusto_arm::EventHubSettings,
-    diags: &mut Diagnostics,
 ) -> bool {
-    let summary = "Preflight validation of the Kusto data connection failed";
-    match api.validate(ctx, id, settings).await {
-        Ok(problems) => {
-            for problem in &problems {
-                let detail = format!(
-                    "Azure reports that the data connection cannot work: {problem}. Fix the \
-                     configuration or the Kusto database, or set \
-                     `skip_preflight_validation = true` to create it anyway."
-                );
-                match model::preflight_attribute(problem) {
-                    Some(attribute) => {
-                        diags.add_attribute_error(AttributePath::attr(attribute), summary, detail);
-                    }
-                    None => diags.add_error(summary, detail),
-                }
-            }
-            problems.is_empty()
-        }
-        // Without a token, a connection or time left, skipping the check would not help.
-        Err(
-            error @ (kusto_arm::Error::Credential(_)
-            | kusto_arm::Error::Connect(_)
-            | kusto_arm::Error::Config(_)
-            | kusto_arm::Error::Cancelled
-            | kusto_arm::Error::Timeout { .. }),
-        ) => {
-            failed(diags, "create", id, &error, "");
-            false
-        }
-        Err(error) => {
-            diags.add_error(
-                summary,
-                format!(
-                    "Azure could not validate {id} before creating it.\n\n{}\n\nSet \
-                     `skip_preflight_validation = true` to create it without this check.",
-                    explain(&error)
-                ),
-            );
-            false
-        }
-    }
+    let skip = req
+        .plan
+        .get_bool(SKIP_PREFLIGHT_VALIDATION)
+        .unwrap_or(req.provider.settings().skip_preflight_validation);
+    let checked = Checked::new(&req.provider.settings().cloud, id, settings);
+    !skip && !checked.passed_in(&req.private)
 }
 
-/// The shared Azure client, or an error diagnostic saying why there is none.
 /// The connection an existing state names and the Azure client to reach it, for a read or a
 /// delete; `None` once `diags` says why not.
 async fn existing<'a>(

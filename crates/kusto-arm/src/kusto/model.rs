@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::ids::DataConnectionId;
 
 /// The settings of an Event Hub data connection: everything a caller can set.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct EventHubSettings {
     /// Region; must be the cluster's.
     pub location: String,

@@ -200,7 +200,7 @@ mod tests {
             .configure_provider(object(&[("endpoint", "https://x".into())]), String::new())
             .await;
         let config = widget_config("w1", &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let planned = plan(&server, &Value::Null, &config).await.planned_state;
         let task = {
             let server = Arc::clone(&server);
             tokio::spawn(async move { apply(&server, &Value::Null, &planned, &config).await })
@@ -220,8 +220,9 @@ mod tests {
         );
     }
 
-    /// Create and update take their limit from the plan, read from the current state,
-    /// delete from the prior state; unset values take the resource's defaults.
+    /// Create and update take their limit from the plan (and so does the plan hook, for the
+    /// create or update it plans), read from the current state, delete from the prior
+    /// state; unset values take the resource's defaults.
     #[tokio::test]
     async fn operations_receive_their_resolved_time_limits() {
         let provider = TestProvider::default();
@@ -239,7 +240,7 @@ mod tests {
             ])
         };
         let config = widget_config("w1", &[("timeouts", timeouts("5m", Value::Null, "2m"))]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let planned = plan(&server, &Value::Null, &config).await.planned_state;
         let state = apply(&server, &Value::Null, &planned, &config)
             .await
             .new_state;
@@ -253,15 +254,17 @@ mod tests {
                 ("tags", Value::strings(["t"])),
             ],
         );
-        let planned = plan(&server, &state, &config).planned_state;
+        let planned = plan(&server, &state, &config).await.planned_state;
         let state = apply(&server, &state, &planned, &config).await.new_state;
         apply(&server, &state, &Value::Null, &Value::Null).await;
         let seconds = Duration::from_secs;
         assert_eq!(
             *time_limits.lock().unwrap(),
             [
+                ("plan", seconds(300)),
                 ("create", seconds(300)),
                 ("read", seconds(60)),
+                ("plan", seconds(90)),
                 ("update", seconds(90)),
                 ("delete", seconds(180)),
             ]

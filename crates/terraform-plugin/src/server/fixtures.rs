@@ -26,20 +26,22 @@ pub(super) async fn configured_creating(create: CreateOutcome) -> Server<TestPro
 }
 
 /// Plans `test_widget` from `prior` to `config`, with prior private data `prior`.
-pub(super) fn plan(
+pub(super) async fn plan(
     server: &Server<TestProvider>,
     prior: &Value,
     config: &Value,
 ) -> PlanResourceChangeResponse {
-    server.plan_resource_change(
-        "test_widget",
-        PlanResourceChangeRequest {
-            prior_state: prior.clone(),
-            proposed_state: proposed(prior, config),
-            config: config.clone(),
-            prior_private: b"prior".to_vec(),
-        },
-    )
+    server
+        .plan_resource_change(
+            "test_widget",
+            PlanResourceChangeRequest {
+                prior_state: prior.clone(),
+                proposed_state: proposed(prior, config),
+                config: config.clone(),
+                prior_private: b"prior".to_vec(),
+            },
+        )
+        .await
 }
 
 /// Terraform's proposed new state: configuration, with prior values for computed
@@ -87,7 +89,7 @@ pub(super) async fn create(
     name: &str,
 ) -> ApplyResourceChangeResponse {
     let config = widget_config(name, &[]);
-    let planned = plan(server, &Value::Null, &config).planned_state;
+    let planned = plan(server, &Value::Null, &config).await.planned_state;
     apply(server, &Value::Null, &planned, &config).await
 }
 

@@ -6,7 +6,7 @@
 //! and `timeouts` never forces a replacement.
 
 use super::blocks::{block_elements, matching};
-use super::core::{Server, found_or_return};
+use super::core::{Server, found_or_return, time_limits};
 use super::validation::{NullRequired, validate_config};
 use crate::diag::Diagnostics;
 use crate::path::{AttributePath, PathStep};
@@ -56,7 +56,7 @@ impl<P: Provider> Server<P> {
     }
 
     /// PlanResourceChange.
-    pub fn plan_resource_change(
+    pub async fn plan_resource_change(
         &self,
         type_name: &str,
         req: PlanResourceChangeRequest,
@@ -99,12 +99,22 @@ impl<P: Provider> Server<P> {
             private: req.prior_private,
             diagnostics: Diagnostics::new(),
         };
+        let limits = time_limits(&*resource.implementation, &hook.plan);
         let request = ModifyPlanRequest {
             config: &req.config,
             state: &req.prior_state,
             provider: &*provider,
+            cancel: self.cancellation(),
+            timeout: if creating {
+                limits.create
+            } else {
+                limits.update
+            },
         };
-        resource.implementation.modify_plan(request, &mut hook);
+        resource
+            .implementation
+            .modify_plan(request, &mut hook)
+            .await;
         resp.diagnostics.extend(hook.diagnostics);
         resp.planned_private = hook.private;
         resp.planned_state = resource.schema.body().normalize(hook.plan);
@@ -233,7 +243,7 @@ mod tests {
     async fn create_plan_marks_unconfigured_computed_attributes_unknown() {
         let server = configured().await;
         let config = widget_config("w1", &[("size", 5i64.into())]);
-        let resp = plan(&server, &Value::Null, &config);
+        let resp = plan(&server, &Value::Null, &config).await;
         assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
         let planned = &resp.planned_state;
         assert!(planned.is_unknown_attr("id"));
@@ -263,8 +273,8 @@ mod tests {
     async fn planning_is_deterministic() {
         let server = configured().await;
         let config = widget_config("w1", &[("tags", Value::strings(["b", "a"]))]);
-        let first = plan(&server, &Value::Null, &config).planned_state;
-        let second = plan(&server, &Value::Null, &config).planned_state;
+        let first = plan(&server, &Value::Null, &config).await.planned_state;
+        let second = plan(&server, &Value::Null, &config).await.planned_state;
         let ty = server.resource_type("test_widget").unwrap();
         assert_eq!(
             codec::to_msgpack(&first, ty),
@@ -276,7 +286,7 @@ mod tests {
     async fn unchanged_update_returns_prior_state_untouched() {
         let server = configured().await;
         let state = created(&server, "w1").await;
-        let resp = plan(&server, &state, &widget_config("w1", &[]));
+        let resp = plan(&server, &state, &widget_config("w1", &[])).await;
         assert_eq!(resp.planned_state, state);
         assert!(resp.requires_replace.is_empty());
         assert_eq!(resp.planned_private, b"prior");
@@ -291,7 +301,7 @@ mod tests {
         let mut state = created(&server, "w1").await;
         assert_eq!(state.get_str("tier"), Some("basic"));
         state.set("tier", "gold");
-        let resp = plan(&server, &state, &widget_config("w1", &[]));
+        let resp = plan(&server, &state, &widget_config("w1", &[])).await;
         assert_eq!(resp.planned_state.get_str("tier"), Some("basic"));
         assert_eq!(resp.planned_state.get_str("id"), Some("w-w1"));
         assert!(resp.planned_state.is_unknown_attr("etag"));
@@ -299,7 +309,8 @@ mod tests {
             &server,
             &state,
             &widget_config("w1", &[("tier", "gold".into())]),
-        );
+        )
+        .await;
         assert_eq!(configured.planned_state, state, "a configured value wins");
     }
 
@@ -310,7 +321,7 @@ mod tests {
         let server = configured().await;
         let mut state = created(&server, "w1").await;
         state.set("url", "https://stale/w1");
-        let resp = plan(&server, &state, &widget_config("w1", &[]));
+        let resp = plan(&server, &state, &widget_config("w1", &[])).await;
         assert_eq!(resp.planned_state.get_str("url"), Some("https://x/w1"));
         assert!(resp.planned_state.is_wholly_known());
     }
@@ -354,7 +365,7 @@ mod tests {
         let server = configured().await;
         let state = created(&server, "w1").await;
         let config = widget_config("w1", &[("tags", Value::strings(["t"]))]);
-        let resp = plan(&server, &state, &config);
+        let resp = plan(&server, &state, &config).await;
         let planned = &resp.planned_state;
         assert_eq!(
             planned.get_str("id"),
@@ -382,7 +393,7 @@ mod tests {
     async fn requires_replace_is_sorted_deduplicated_and_never_timeouts() {
         let server = configured().await;
         let state = created(&server, "w1").await;
-        let renamed = plan(&server, &state, &widget_config("w2", &[]));
+        let renamed = plan(&server, &state, &widget_config("w2", &[])).await;
         assert_eq!(renamed.requires_replace, vec![AttributePath::attr("name")]);
 
         let timeouts = object(&[
@@ -395,7 +406,8 @@ mod tests {
             &server,
             &state,
             &widget_config("w1", &[("timeouts", timeouts.clone())]),
-        );
+        )
+        .await;
         assert!(resp.requires_replace.is_empty());
         assert_eq!(resp.planned_state.attr("timeouts"), &timeouts);
     }
@@ -404,15 +416,17 @@ mod tests {
     async fn destroy_plan_is_null_and_echoes_private() {
         let server = configured().await;
         let state = created(&server, "w1").await;
-        let resp = server.plan_resource_change(
-            "test_widget",
-            PlanResourceChangeRequest {
-                prior_state: state,
-                proposed_state: Value::Null,
-                config: Value::Null,
-                prior_private: b"prior".to_vec(),
-            },
-        );
+        let resp = server
+            .plan_resource_change(
+                "test_widget",
+                PlanResourceChangeRequest {
+                    prior_state: state,
+                    proposed_state: Value::Null,
+                    config: Value::Null,
+                    prior_private: b"prior".to_vec(),
+                },
+            )
+            .await;
         assert_eq!(resp.planned_state, Value::Null);
         assert_eq!(resp.planned_private, b"prior");
         assert!(resp.diagnostics.is_empty());

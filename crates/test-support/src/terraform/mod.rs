@@ -147,6 +147,13 @@ impl Workspace {
         self.dir.path()
     }
 
+    /// The temporary directory of this workspace's Terraform and provider processes.
+    fn temp_dir(&self) -> PathBuf {
+        let dir = self.dir.path().join(".tmp");
+        fs::create_dir_all(&dir).expect("create the workspace's temporary directory");
+        dir
+    }
+
     /// Writes (or replaces) `main.tf`.
     pub fn config(&self, hcl: &str) -> &Self {
         fs::write(self.dir.path().join("main.tf"), hcl).expect("write main.tf");
@@ -176,6 +183,9 @@ impl Workspace {
                 "TF_CLI_CONFIG_FILE",
                 self.cli_config.clone().unwrap_or_else(cli_config),
             )
+            // The provider's files outliving one process (what preflight validation found)
+            // stay with this workspace.
+            .env("TMPDIR", self.temp_dir())
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")

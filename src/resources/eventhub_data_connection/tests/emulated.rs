@@ -12,7 +12,8 @@ use std::sync::Arc;
 use kusto_emulator::{AppState, Config, FaultPlan, Settings, SystemClock, World, tls};
 use serde_json::json;
 use tempfile::TempDir;
-use terraform_plugin::server::{ApplyResourceChangeRequest, Server};
+use terraform_plugin::path::AttributePath;
+use terraform_plugin::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
 use terraform_plugin::value::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -75,6 +76,8 @@ impl Emulator {
             ("ARM_USE_CLI", "false".to_owned()),
             ("ARM_METADATA_HOSTNAME", address.to_string()),
             ("SSL_CERT_FILE", ca_file.display().to_string()),
+            // What preflight validation found stays with this test.
+            ("TMPDIR", ca_dir.path().display().to_string()),
         ];
         Emulator {
             state,
@@ -89,7 +92,7 @@ impl Emulator {
     /// A framework server for the provider, configured to use this emulator.
     async fn provider(&self) -> Server<KustoProvider> {
         let vars: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        server_with(&vars).await
+        server_with(&[], &vars).await
     }
 
     /// How many requests each rule of the fault plan matched, from the admin API.
@@ -113,6 +116,16 @@ impl Emulator {
             .iter()
             .map(|rule| rule["hits"].as_u64().unwrap())
             .collect()
+    }
+
+    /// How many preflight validations Azure was asked for.
+    fn validations(&self) -> usize {
+        self.state
+            .snapshot()
+            .operations
+            .values()
+            .filter(|op| serde_json::to_value(op.kind).unwrap() == "Validate")
+            .count()
     }
 
     /// The data connections Azure holds, by lower-cased id.
@@ -141,7 +154,7 @@ async fn apply(
     prior: &Value,
     config: &Value,
 ) -> (Value, Vec<String>) {
-    let plan = plan(server, prior, config);
+    let plan = plan(server, prior, config).await;
     let request = ApplyResourceChangeRequest::approved(prior.clone(), config.clone(), plan);
     let applied = server.apply_resource_change(TYPE_NAME, request).await;
     let errors = applied
@@ -153,8 +166,8 @@ async fn apply(
 }
 
 /// Whether planning `config` over `state` changes nothing, as after a converged apply.
-fn plans_nothing(server: &Server<KustoProvider>, state: &Value, config: &Value) -> bool {
-    let plan = plan(server, state, config);
+async fn plans_nothing(server: &Server<KustoProvider>, state: &Value, config: &Value) -> bool {
+    let plan = plan(server, state, config).await;
     plan.planned_state == *state && plan.requires_replace.is_empty()
 }
 
@@ -170,7 +183,7 @@ async fn created(faults: FaultPlan) -> (Emulator, Server<KustoProvider>, Value, 
     assert_eq!(state.get_str("provisioning_state"), Some("Succeeded"));
     let id = state.get_str("id").expect("an id in state");
     assert_eq!(emulator.connections(), [id.to_ascii_lowercase()]);
-    assert!(plans_nothing(&server, &state, &config));
+    assert!(plans_nothing(&server, &state, &config).await);
     (emulator, server, config, state)
 }
 
@@ -216,7 +229,7 @@ async fn create_read_update_and_delete_converge_with_azure() {
         held["properties"]["mappingRuleName"], "events_csv",
         "{held}"
     );
-    assert!(plans_nothing(&server, &state, &updated));
+    assert!(plans_nothing(&server, &state, &updated).await);
 
     let (state, errors) = apply(&server, &state, &Value::Null).await;
     assert!(errors.is_empty(), "{errors:?}");
@@ -266,7 +279,119 @@ async fn a_connection_that_exists_already_is_not_taken_over() {
     );
     assert_eq!(emulator.connections().len(), 1);
     assert!(
-        plans_nothing(&server, &first, &config),
+        plans_nothing(&server, &first, &config).await,
         "the first owner still converges"
+    );
+}
+
+/// A create is validated at plan time: once, however many times Terraform plans it (its
+/// apply plans again, in a new provider process), and not again by the apply.
+#[tokio::test]
+async fn a_create_is_validated_once_at_plan_time() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let config = config(&server, &[]);
+    let planned = plan(&server, &Value::Null, &config).await;
+    assert_eq!(emulator.validations(), 1);
+    assert!(
+        !planned.planned_private.is_empty(),
+        "the pass rides to the apply"
+    );
+
+    let apply_process = emulator.provider().await;
+    let replanned = plan(&apply_process, &Value::Null, &config).await;
+    assert_eq!(emulator.validations(), 1, "the apply's own plan remembers");
+    let request = ApplyResourceChangeRequest::approved(Value::Null, config.clone(), replanned);
+    let applied = apply_process
+        .apply_resource_change(TYPE_NAME, request)
+        .await;
+    assert!(
+        !applied.diagnostics.has_error(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert_eq!(emulator.validations(), 1, "the apply trusts the plan");
+    assert!(
+        applied.private.is_empty(),
+        "nothing of the plan's is kept in state"
+    );
+    assert_eq!(emulator.connections().len(), 1);
+}
+
+/// A missing table fails the plan at `table_name`, before anything is created.
+#[tokio::test]
+async fn a_missing_table_fails_the_plan_at_its_attribute() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let config = config(&server, &[("table_name", "Missing".into())]);
+    let proposed = super::proposed(&server, &Value::Null, &config);
+    let planned = server
+        .plan_resource_change(
+            TYPE_NAME,
+            PlanResourceChangeRequest {
+                prior_state: Value::Null,
+                proposed_state: proposed,
+                config,
+                prior_private: Vec::new(),
+            },
+        )
+        .await;
+    let error = planned.diagnostics.iter().next().expect("an error");
+    assert_eq!(error.path, Some(AttributePath::attr("table_name")));
+    assert!(error.detail.contains("table"), "{}", error.detail);
+    assert!(emulator.connections().is_empty());
+}
+
+/// Values known only at apply are checked when they are known: Terraform plans again during
+/// the apply, and an apply whose plan did not check asks itself. An update is checked when it
+/// sends new settings, not when only Terraform-side values change.
+#[tokio::test]
+async fn what_the_plan_cannot_check_is_checked_during_the_apply() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let unknown_table = config(&server, &[("table_name", Value::Unknown)]);
+    let planned = plan(&server, &Value::Null, &unknown_table).await;
+    assert_eq!(emulator.validations(), 0, "nothing to ask yet");
+    assert!(planned.planned_private.is_empty());
+
+    let known = config(&server, &[]);
+    let replanned = plan(&server, &Value::Null, &known).await;
+    assert_eq!(emulator.validations(), 1, "asked once the table is known");
+    let mut request = ApplyResourceChangeRequest::approved(Value::Null, known, replanned);
+    request.planned_private = Vec::new();
+    let applied = server.apply_resource_change(TYPE_NAME, request).await;
+    assert!(
+        !applied.diagnostics.has_error(),
+        "{:?}",
+        applied.diagnostics
+    );
+    assert_eq!(
+        emulator.validations(),
+        2,
+        "no pass from the plan: the apply asks"
+    );
+    let state = applied.new_state;
+
+    let terraform_side = config(&server, &[("skip_preflight_validation", false.into())]);
+    let (state, errors) = apply(&server, &state, &terraform_side).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        emulator.validations(),
+        2,
+        "nothing new to send, nothing to ask"
+    );
+    let remapped = config(
+        &server,
+        &[
+            ("mapping_rule_name", "events_csv".into()),
+            ("data_format", "CSV".into()),
+        ],
+    );
+    let (_, errors) = apply(&server, &state, &remapped).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        emulator.validations(),
+        3,
+        "an update that sends new settings"
     );
 }

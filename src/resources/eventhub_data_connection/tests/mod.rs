@@ -21,12 +21,15 @@ const SUB: &str = "00000000-0000-0000-0000-000000000001";
 const HUB: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events";
 const ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1";
 
+/// A configured server that never reaches Azure: the provider skips the preflight
+/// validation, the one question a plan asks Azure (the emulated tests ask it).
 async fn server() -> Server<KustoProvider> {
-    server_with(&[]).await
+    server_with(&[("skip_preflight_validation", Value::Bool(true))], &[]).await
 }
 
-/// A configured server whose provider reads `ARM_SUBSCRIPTION_ID` and `vars`.
-async fn server_with(vars: &[(&str, &str)]) -> Server<KustoProvider> {
+/// A configured server whose provider block sets `settings` and whose provider reads
+/// `ARM_SUBSCRIPTION_ID` and `vars`.
+async fn server_with(settings: &[(&str, Value)], vars: &[(&str, &str)]) -> Server<KustoProvider> {
     let mut env = BTreeMap::from([("ARM_SUBSCRIPTION_ID".to_owned(), SUB.to_owned())]);
     env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let env = Env::Map(env);
@@ -36,7 +39,10 @@ async fn server_with(vars: &[(&str, &str)]) -> Server<KustoProvider> {
         "{:?}",
         server.schema_diagnostics()
     );
-    let config = server.provider_schema().body().empty_value();
+    let mut config = server.provider_schema().body().empty_value();
+    for (name, value) in settings {
+        config.set(name, value.clone());
+    }
     let diags = server.configure_provider(config, "1.0.3".to_owned()).await;
     assert!(diags.is_empty(), "{diags:?}");
     server
@@ -91,7 +97,7 @@ fn proposed(server: &Server<KustoProvider>, prior: &Value, config: &Value) -> Va
 
 /// The plan of `config` over `prior`, as Terraform asks for it; a null `config` plans the
 /// destroy.
-fn plan(
+async fn plan(
     server: &Server<KustoProvider>,
     prior: &Value,
     config: &Value,
@@ -101,23 +107,25 @@ fn plan(
     } else {
         proposed(server, prior, config)
     };
-    let resp = server.plan_resource_change(
-        TYPE_NAME,
-        PlanResourceChangeRequest {
-            prior_state: prior.clone(),
-            proposed_state: proposed,
-            config: config.clone(),
-            prior_private: Vec::new(),
-        },
-    );
+    let resp = server
+        .plan_resource_change(
+            TYPE_NAME,
+            PlanResourceChangeRequest {
+                prior_state: prior.clone(),
+                proposed_state: proposed,
+                config: config.clone(),
+                prior_private: Vec::new(),
+            },
+        )
+        .await;
     assert!(!resp.diagnostics.has_error(), "{:?}", resp.diagnostics);
     resp
 }
 
 /// The state after applying `config`, as Azure answers it (display-name location, a
 /// service-chosen retrieval start date).
-fn applied(server: &Server<KustoProvider>, config: &Value) -> Value {
-    let mut state = plan(server, &Value::Null, config).planned_state;
+async fn applied(server: &Server<KustoProvider>, config: &Value) -> Value {
+    let mut state = plan(server, &Value::Null, config).await.planned_state;
     state.set("retrieval_start_date", "2026-01-01T00:00:00Z");
     state.set("provisioning_state", "Succeeded");
     state
@@ -134,7 +142,9 @@ fn unknown_attributes(value: &Value) -> Vec<String> {
 #[tokio::test]
 async fn create_plans_unknowns_only_where_azure_assigns() {
     let server = server().await;
-    let planned = plan(&server, &Value::Null, &config(&server, &[])).planned_state;
+    let planned = plan(&server, &Value::Null, &config(&server, &[]))
+        .await
+        .planned_state;
     assert_eq!(
         unknown_attributes(&planned),
         ["provisioning_state", "retrieval_start_date"]
@@ -152,7 +162,9 @@ async fn create_plans_unknowns_only_where_azure_assigns() {
         &server,
         &[("identity_id", ID.split("/databases").next().unwrap().into())],
     );
-    let planned = plan(&server, &Value::Null, &with_identity).planned_state;
+    let planned = plan(&server, &Value::Null, &with_identity)
+        .await
+        .planned_state;
     assert!(planned.is_unknown_attr("managed_identity_object_id"));
 }
 
@@ -160,8 +172,8 @@ async fn create_plans_unknowns_only_where_azure_assigns() {
 async fn refresh_of_an_unchanged_connection_plans_nothing() {
     let server = server().await;
     let config = config(&server, &[]);
-    let state = applied(&server, &config);
-    let resp = plan(&server, &state, &config);
+    let state = applied(&server, &config).await;
+    let resp = plan(&server, &state, &config).await;
     assert_eq!(resp.planned_state, state);
     assert!(resp.requires_replace.is_empty());
 }
@@ -181,7 +193,7 @@ enum Planned {
 async fn each_argument_change_plans_an_update_or_a_replacement() {
     use Planned::{Replace, Same, Update};
     let server = server().await;
-    let state = applied(&server, &config(&server, &[]));
+    let state = applied(&server, &config(&server, &[])).await;
     let changes: [(&str, Value, Planned); 16] = [
         ("table_name", "Other".into(), Update),
         ("mapping_rule_name", Value::Null, Update),
@@ -213,7 +225,7 @@ async fn each_argument_change_plans_an_update_or_a_replacement() {
         ("database_routing_type", "Multi".into(), Replace),
     ];
     for (name, value, expected) in changes {
-        let resp = plan(&server, &state, &config(&server, &[(name, value.clone())]));
+        let resp = plan(&server, &state, &config(&server, &[(name, value.clone())])).await;
         if expected == Replace {
             assert_eq!(resp.requires_replace, [AttributePath::attr(name)], "{name}");
             continue;
@@ -249,7 +261,8 @@ async fn changing_the_identity_leaves_its_object_id_unknown() {
     let mut state = applied(
         &server,
         &config(&server, &[("identity_id", cluster.into())]),
-    );
+    )
+    .await;
     state.set("managed_identity_object_id", "oid");
     let same = config(
         &server,
@@ -263,6 +276,7 @@ async fn changing_the_identity_leaves_its_object_id_unknown() {
     );
     assert_eq!(
         plan(&server, &state, &same)
+            .await
             .planned_state
             .get_str("managed_identity_object_id"),
         Some("oid")
@@ -270,6 +284,7 @@ async fn changing_the_identity_leaves_its_object_id_unknown() {
     let removed = config(&server, &[]);
     assert!(
         plan(&server, &state, &removed)
+            .await
             .planned_state
             .is_null_attr("managed_identity_object_id")
     );
@@ -443,7 +458,7 @@ async fn azurerm_state_moves_and_plans_no_change_with_azurerm_configuration() {
     ] {
         azurerm_config.set(name, value);
     }
-    let resp = plan(&server, &state, &azurerm_config);
+    let resp = plan(&server, &state, &azurerm_config).await;
     assert!(
         resp.requires_replace.is_empty(),
         "{:?}",
@@ -490,9 +505,11 @@ async fn moves_from_other_types_or_newer_azurerm_schemas_are_refused() {
 async fn stop_provider_cancels_a_create_waiting_on_azure() {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = silent.local_addr().unwrap().to_string();
-    let server = std::sync::Arc::new(server_with(&[("ARM_METADATA_HOSTNAME", &host)]).await);
+    let skip_preflight = [("skip_preflight_validation", Value::Bool(true))];
+    let vars = [("ARM_METADATA_HOSTNAME", host.as_str())];
+    let server = std::sync::Arc::new(server_with(&skip_preflight, &vars).await);
     let config = config(&server, &[]);
-    let planned = plan(&server, &Value::Null, &config).planned_state;
+    let planned = plan(&server, &Value::Null, &config).await.planned_state;
     let apply = tokio::spawn({
         let server = std::sync::Arc::clone(&server);
         async move {
@@ -519,7 +536,7 @@ async fn stop_provider_cancels_a_create_waiting_on_azure() {
 async fn omitted_defaults_plan_drifted_values_back() {
     let server = server().await;
     let config = config(&server, &[]);
-    let state = applied(&server, &config);
+    let state = applied(&server, &config).await;
     let drifts: [(&str, Value, Value, bool); 3] = [
         ("compression", "GZip".into(), "None".into(), true),
         (
@@ -538,7 +555,7 @@ async fn omitted_defaults_plan_drifted_values_back() {
     for (name, drifted, default, replaces) in drifts {
         let mut refreshed = state.clone();
         refreshed.set(name, drifted);
-        let resp = plan(&server, &refreshed, &config);
+        let resp = plan(&server, &refreshed, &config).await;
         assert_eq!(resp.planned_state.attr(name), &default, "{name}");
         let replace = if replaces {
             vec![AttributePath::attr(name)]
@@ -560,9 +577,9 @@ async fn omitted_defaults_plan_drifted_values_back() {
 async fn a_failed_connection_plans_an_in_place_fix() {
     let server = server().await;
     let config = config(&server, &[]);
-    let mut state = applied(&server, &config);
+    let mut state = applied(&server, &config).await;
     state.set("provisioning_state", "Failed");
-    let resp = plan(&server, &state, &config);
+    let resp = plan(&server, &state, &config).await;
     assert!(
         resp.requires_replace.is_empty(),
         "{:?}",
@@ -615,7 +632,7 @@ mod aftermath {
     #[tokio::test]
     async fn a_failed_update_records_what_azure_holds() {
         let server = server().await;
-        let prior = applied(&server, &config(&server, &[]));
+        let prior = applied(&server, &config(&server, &[])).await;
         let recorded = after_update(prior.clone(), &id(), &held("Other", "Failed"));
         assert_eq!(recorded.get_str("table_name"), Some("Other"));
         assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
@@ -639,7 +656,7 @@ mod aftermath {
     async fn a_failed_create_keeps_only_what_exists() {
         let server = server().await;
         let config = config(&server, &[]);
-        let planned = plan(&server, &Value::Null, &config).planned_state;
+        let planned = plan(&server, &Value::Null, &config).await.planned_state;
         let recorded = after_create(planned.clone(), &id(), &held("Events", "Failed"));
         assert!(recorded.is_wholly_known());
         assert_eq!(recorded.get_str("provisioning_state"), Some("Failed"));
