@@ -146,6 +146,13 @@ const KUSTO_CLUSTER: &[Segment] = &[
     fixed("providers", "Microsoft.Kusto"),
     free("clusters", "clusterName"),
 ];
+const KUSTO_DATABASE: &[Segment] = &[
+    free("subscriptions", "subscriptionId"),
+    free("resourceGroups", "resourceGroupName"),
+    fixed("providers", "Microsoft.Kusto"),
+    free("clusters", "clusterName"),
+    free("databases", "databaseName"),
+];
 const KUSTO_DATA_CONNECTION: &[Segment] = &[
     free("subscriptions", "subscriptionId"),
     free("resourceGroups", "resourceGroupName"),
@@ -244,6 +251,22 @@ flat_id! {
     }
 }
 
+impl ClusterId {
+    /// The URL path segments (without the leading slash), for building request URLs.
+    pub(crate) fn segments(&self) -> Vec<&str> {
+        vec![
+            "subscriptions",
+            &self.subscription_id,
+            "resourceGroups",
+            &self.resource_group,
+            "providers",
+            "Microsoft.Kusto",
+            "clusters",
+            &self.cluster,
+        ]
+    }
+}
+
 /// A Kusto database inside a cluster (compared case-insensitively).
 #[derive(Debug, Clone, Eq)]
 pub struct DatabaseId {
@@ -271,6 +294,17 @@ impl DatabaseId {
         }
     }
 
+    /// Parses a database id, case-insensitively (`.../Clusters/c/Databases/d` is accepted).
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let mut v = parse_with("Kusto database", input, KUSTO_DATABASE)?.into_iter();
+        Ok(Self::new(
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+            take(&mut v),
+        ))
+    }
+
     /// The id of the data connection `name` in this database.
     fn data_connection(&self, name: impl Into<String>) -> DataConnectionId {
         DataConnectionId {
@@ -281,19 +315,10 @@ impl DatabaseId {
 
     /// The URL path segments (without the leading slash), for building request URLs.
     pub(crate) fn segments(&self) -> Vec<&str> {
-        let c = &self.cluster;
-        vec![
-            "subscriptions",
-            &c.subscription_id,
-            "resourceGroups",
-            &c.resource_group,
-            "providers",
-            "Microsoft.Kusto",
-            "clusters",
-            &c.cluster,
-            "databases",
-            &self.database,
-        ]
+        let mut s = self.cluster.segments();
+        s.push("databases");
+        s.push(&self.database);
+        s
     }
 }
 
@@ -441,6 +466,23 @@ mod tests {
     }
 
     #[test]
+    fn database_ids_parse_as_azure_spells_them() {
+        let id = DatabaseId::parse(
+            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/Clusters/c1/Databases/db1",
+        )
+        .unwrap();
+        assert_eq!(id.cluster.cluster, "c1");
+        assert_eq!(id.database, "db1");
+        assert_eq!(
+            id.to_string(),
+            "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c1/databases/db1"
+        );
+        assert_eq!(id.data_connection("dc1").to_string(), DC);
+        let err = DatabaseId::parse(DC).unwrap_err().to_string();
+        assert!(err.contains("2 unexpected trailing segment(s)"), "{err}");
+    }
+
+    #[test]
     fn errors_say_exactly_what_is_wrong() {
         let trailing = format!("{DC}/extra/x");
         for (input, says) in [
@@ -554,6 +596,7 @@ mod tests {
             };
         }
         round_trip!(ClusterId);
+        round_trip!(DatabaseId);
         round_trip!(DataConnectionId);
         round_trip!(EventHubId);
         round_trip!(UserAssignedIdentityId);

@@ -13,7 +13,8 @@
 //! A [`Client`] is built once per provider process from a [`ClientConfig`] (credentials, cloud,
 //! retry and polling settings, `User-Agent`). It owns the process's single HTTP connection pool
 //! and token cache, so any number of concurrent operations share one token request. Operations
-//! are create, read, update and delete, and wait for Azure to finish:
+//! are create, read, update and delete, which wait for Azure to finish, and listing (a
+//! database's data connections, a cluster's databases), read a page at a time:
 //!
 //! ```no_run
 //! # use std::time::Duration;
@@ -95,7 +96,10 @@ pub use ids::{
     ClusterId, DataConnectionId, DatabaseId, EventHubId, IdError, ManagedIdentityId,
     UserAssignedIdentityId,
 };
-pub use kusto::{DataConnection, DataConnections, EventHubDataConnection, EventHubSettings};
+pub use kusto::{
+    DataConnection, DataConnections, Database, Databases, EventHubDataConnection, EventHubSettings,
+    Pages,
+};
 pub use retry::RetryOptions;
 
 use cloud::Endpoints;

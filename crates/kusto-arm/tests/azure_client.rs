@@ -1,7 +1,8 @@
 //! The ARM client against the real emulator binary: authentication through a metadata host and
-//! an extra CA, the data-connection life cycle with long-running operations, the shared token
-//! cache, throttling, failed operations, a busy cluster, one owner per name, and creates whose
-//! answer was lost (looked up before they are sent again).
+//! an extra CA, the data-connection life cycle with long-running operations, listing a
+//! cluster's databases and connections page by page, the shared token cache, throttling,
+//! failed operations, a busy cluster, one owner per name, and creates whose answer was lost
+//! (looked up before they are sent again).
 
 mod azure;
 
@@ -42,6 +43,67 @@ async fn client_secret_auth_through_metadata_host() {
         token["client_secret_seen"], true,
         "signed in with the secret"
     );
+}
+
+#[tokio::test]
+async fn every_data_connection_of_a_cluster_is_listed_page_by_page() {
+    let emulator = Emulator::start(&[
+        "--lro-seconds",
+        "0",
+        "--retry-after",
+        "0",
+        "--page-size",
+        "1",
+    ]);
+    emulator.add_database("emptydb").await;
+    for name in ["a", "b", "c"] {
+        emulator.put(name).await.unwrap();
+    }
+    let client = emulator.client().await;
+    let cluster = emulator.id("a").cluster().clone();
+
+    let mut databases = client.databases().list(&cluster);
+    let mut listed = Vec::new();
+    while let Some(page) = databases.next_page(&ctx()).await.unwrap() {
+        assert_eq!(page.len(), 1, "one entry a page");
+        for database in page {
+            assert_eq!(database.kind, "ReadWrite");
+            let mut connections = client.data_connections().list(&database.id);
+            while let Some(page) = connections.next_page(&ctx()).await.unwrap() {
+                listed.extend(page.into_iter().map(|connection| match connection {
+                    DataConnection::EventHub(hub) => {
+                        format!("{}/{}", database.id.database, hub.name)
+                    }
+                    other => panic!("{other:?}"),
+                }));
+            }
+        }
+    }
+    assert_eq!(listed, ["demodb/a", "demodb/b", "demodb/c"]);
+
+    let lists: Vec<String> = emulator
+        .requests_of_kind("arm")
+        .await
+        .iter()
+        .filter(|r| r["method"] == "GET")
+        .filter_map(|r| {
+            let path = r["path"].as_str()?;
+            let listed = path.rsplit('/').next()?;
+            ["databases", "dataConnections"]
+                .contains(&listed)
+                .then(|| format!("{listed} {}", r["status"]))
+        })
+        .collect();
+    // Two pages of databases; three of demodb's connections, one (empty) of emptydb's.
+    let expected = [
+        "databases 200",
+        "dataConnections 200",
+        "dataConnections 200",
+        "dataConnections 200",
+        "databases 200",
+        "dataConnections 200",
+    ];
+    assert_eq!(lists, expected);
 }
 
 /// In a child run (see [`run_in_child`]), the emulator's start-up info.

@@ -89,7 +89,7 @@ struct Args {
     /// tokens, failed operations
     #[arg(long, value_name = "FILE", verbatim_doc_comment)]
     faults: Option<PathBuf>,
-    /// Data connections per list page
+    /// Entries per list page (data connections, databases)
     #[arg(
         long,
         value_name = "N",

@@ -30,7 +30,7 @@ pub struct Settings {
     pub retry_after: u64,
     /// Lifetime of issued access tokens in seconds (`--token-lifetime`).
     pub token_lifetime: u64,
-    /// Entries per page of a data-connection list (`--page-size`).
+    /// Entries per page of a list of data connections or databases (`--page-size`).
     pub page_size: usize,
 }
 

@@ -5,8 +5,8 @@
 //!
 //! - `sdk_flow.py`: the MS Learn how-to with the unmodified `azure-mgmt-kusto` 4.0.0 and
 //!   `azure-identity`, including the errors a user meets (wrong secret, missing table);
-//! - `spec_conformance.py`: every data-connection and operation-result body validates against
-//!   the Kusto 2025-02-14 spec in `testdata/azure-spec`;
+//! - `spec_conformance.py`: every data-connection, operation-result and database-list body
+//!   validates against the Kusto 2025-02-14 spec in `testdata/azure-spec`;
 //! - `recording_replay.py`: real Azure traffic replayed against the emulator, answers compared;
 //! - `sdk_faults.py`: Azure-shaped throttling, outages and failed operations, as the SDK sees them;
 //! - `sdk_identities.py`: azure-identity's workload-identity and managed-identity credentials;

@@ -1,5 +1,6 @@
 //! Kusto data-connection operations, each one a request plus, for writes, the wait for Azure
-//! to finish.
+//! to finish; and listing (`list`: a database's connections and a cluster's databases, a page
+//! at a time).
 //!
 //! Writes to one cluster are serialised inside the process (Kusto runs one management
 //! operation per cluster at a time and refuses the others as busy), and a busy refusal that
@@ -23,12 +24,14 @@
 //! out a write, any failure is wrapped in [`Error::Accepted`], so the caller knows the
 //! resource may exist and keeps it rather than orphan it.
 
+mod list;
 mod model;
 mod write;
 
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
 
+pub use list::{Database, Databases, Pages};
 pub use model::{DataConnection, EventHubDataConnection, EventHubSettings};
 
 use super::Client;

@@ -200,6 +200,11 @@ impl DataConnection {
     pub fn from_body(body: &[u8]) -> Result<Self> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| Error::Decode(format!("the data connection is not valid JSON: {e}")))?;
+        Self::from_resource(value)
+    }
+
+    /// Decodes a data connection resource already read as JSON (an entry of a list page).
+    pub(crate) fn from_resource(value: Value) -> Result<Self> {
         let Value::Object(resource) = value else {
             return Err(Error::Decode(
                 "the data connection is not a JSON object".into(),

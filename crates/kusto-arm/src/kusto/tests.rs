@@ -16,7 +16,7 @@ use crate::*;
 const BASE: &str = "https://arm.example/";
 const AAO: &str = "https://arm.example/subscriptions/sub/providers/Microsoft.Kusto/locations/westeurope/operationResults/op?api-version=2025-02-14";
 
-fn client(http: Arc<MockHttp>) -> Client {
+pub(super) fn client(http: Arc<MockHttp>) -> Client {
     let endpoints = Endpoints {
         authority_host: Url::parse("https://login.example").unwrap(),
         resource_manager: Url::parse(BASE).unwrap(),
@@ -62,7 +62,7 @@ fn stored(name: &str, state: &str) -> String {
     .to_string()
 }
 
-fn ctx() -> CallContext {
+pub(super) fn ctx() -> CallContext {
     CallContext::with_timeout(Duration::from_secs(3600))
 }
 

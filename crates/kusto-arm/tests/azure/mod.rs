@@ -138,6 +138,24 @@ impl Emulator {
             .collect()
     }
 
+    /// Adds an empty database `name` to the default world's cluster.
+    pub async fn add_database(&self, name: &str) {
+        let (status, mut world) = self
+            .process
+            .admin_json(reqwest::Method::GET, "/world", None)
+            .await;
+        assert!(status.is_success(), "{status}: {world}");
+        world["clusters"][0]["databases"]
+            .as_array_mut()
+            .expect("the default world's cluster has databases")
+            .push(json!({ "name": name }));
+        let (status, body) = self
+            .process
+            .admin_json(reqwest::Method::PUT, "/world", Some(&world))
+            .await;
+        assert!(status.is_success(), "{status}: {body}");
+    }
+
     /// Installs a fault plan.
     pub async fn set_faults(&self, plan: Value) {
         self.process.set_faults(&plan).await;

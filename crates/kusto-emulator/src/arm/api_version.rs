@@ -42,7 +42,7 @@ impl Call<'_> {
                 "clusters/databases/dataConnections",
                 self.location_of(names),
             ),
-            Route::CheckName(names) | Route::Validate(names) => {
+            Route::Databases(names) | Route::CheckName(names) | Route::Validate(names) => {
                 ("clusters/databases", self.location_of(names))
             }
         };

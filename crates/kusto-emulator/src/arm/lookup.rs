@@ -15,6 +15,15 @@ use crate::world::Cluster;
 
 /// Resolves the parents of a data connection, with ARM's error for the first missing one.
 pub fn parents<'a>(store: &'a Store, names: &Names) -> Result<&'a Cluster, ApiError> {
+    let cluster = cluster(store, names)?;
+    cluster
+        .database(&names.database)
+        .ok_or_else(|| parent_not_found(&format!("{}/{}", names.cluster, names.database)))?;
+    Ok(cluster)
+}
+
+/// Resolves the cluster `names` lies in, with ARM's error for the first missing level.
+pub fn cluster<'a>(store: &'a Store, names: &Names) -> Result<&'a Cluster, ApiError> {
     let world = &store.world;
     if !world.has_subscription(&names.subscription_id) {
         return Err(subscription_not_found(&names.subscription_id));
@@ -25,17 +34,13 @@ pub fn parents<'a>(store: &'a Store, names: &Names) -> Result<&'a Cluster, ApiEr
     {
         return Err(resource_group_not_found(&names.resource_group));
     }
-    let cluster = world
+    world
         .cluster(
             &names.subscription_id,
             &names.resource_group,
             &names.cluster,
         )
-        .ok_or_else(|| parent_not_found(&names.cluster))?;
-    cluster
-        .database(&names.database)
-        .ok_or_else(|| parent_not_found(&format!("{}/{}", names.cluster, names.database)))?;
-    Ok(cluster)
+        .ok_or_else(|| parent_not_found(&names.cluster))
 }
 
 /// The stored connection `names` addresses.

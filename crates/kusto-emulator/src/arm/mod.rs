@@ -1,5 +1,6 @@
-//! The ARM side of the emulator: `Microsoft.Kusto/clusters/databases/dataConnections` and
-//! the Kusto operation-result endpoints.
+//! The ARM side of the emulator: `Microsoft.Kusto/clusters/databases/dataConnections`, the
+//! list of a cluster's databases (read-only, from the world) and the Kusto operation-result
+//! endpoints.
 //!
 //! ARM paths are case-insensitive and region names arrive `%20`-encoded, so `routing`
 //! routes by hand instead of through axum's case-sensitive router. Every request passes,

@@ -16,9 +16,12 @@ use crate::faults::ForcedOutcome;
 use crate::http::{BODY_LIMIT, base_url, percent_decode, too_large};
 use crate::state::AppState;
 
-/// Which data-connection endpoint a path names.
+/// Which endpoint a path names: the list of a cluster's databases, or a data-connection
+/// endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
+    /// The databases of a cluster (`database` and `name` are empty).
+    Databases(Names),
     List(Names),
     Item(Names),
     CheckName(Names),
@@ -51,23 +54,27 @@ pub fn route(path: &str) -> Option<Route> {
             id: s[7].to_owned(),
         });
     }
-    let database_scope = s.len() >= 11
+    let databases_scope = s.len() >= 9
         && keyword(s[0], "subscriptions")
         && keyword(s[2], "resourceGroups")
         && keyword(s[4], "providers")
         && keyword(s[5], "Microsoft.Kusto")
         && keyword(s[6], "clusters")
         && keyword(s[8], "databases");
-    if !database_scope || s.iter().any(|p| p.is_empty()) {
+    if !databases_scope || s.iter().any(|p| p.is_empty()) {
         return None;
     }
-    let names = |name: &str| Names {
+    let names = |database: &str, name: &str| Names {
         subscription_id: s[1].to_owned(),
         resource_group: s[3].to_owned(),
         cluster: s[7].to_owned(),
-        database: s[9].to_owned(),
+        database: database.to_owned(),
         name: name.to_owned(),
     };
+    if s.len() == 9 {
+        return Some(Route::Databases(names("", "")));
+    }
+    let names = |name: &str| names(s[9], name);
     match s.len() {
         11 if keyword(s[10], "dataConnections") => Some(Route::List(names(""))),
         11 if keyword(s[10], "checkNameAvailability") => Some(Route::CheckName(names(""))),
@@ -119,6 +126,7 @@ impl Call<'_> {
                 },
                 &Method::GET,
             ) => self.operation_result(&subscription_id, &region, &id),
+            (Route::Databases(names), &Method::GET) => self.list_databases(&names, &api_version),
             (Route::List(names), &Method::GET) => self.list(&names, &api_version),
             (Route::Item(names), &Method::GET) => self.get(&names),
             (Route::Item(names), &Method::PUT) => self.put(&names),
@@ -152,6 +160,14 @@ mod tests {
             route("/subscriptions/s/providers/Microsoft.Kusto/locations/West%20Europe/operationresults/x"),
             Some(Route::Operation { region, .. }) if region == "West Europe"
         ));
+        assert!(matches!(
+            route("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/CLUSTERS/c/Databases/"),
+            Some(Route::Databases(names)) if names.cluster == "c" && names.database.is_empty()
+        ));
+        assert_eq!(
+            route("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kusto/clusters/c"),
+            None
+        );
         assert_eq!(route("/subscriptions/s/resourceGroups/rg"), None);
         assert_eq!(
             route(

@@ -470,6 +470,85 @@ async fn lists_are_paged_with_next_links() {
 }
 
 #[tokio::test]
+async fn a_clusters_databases_are_listed_in_pages_from_the_world() {
+    let emu = Emulator::start(lro(0)).await;
+    let mut world = emu.admin_json("/world").await;
+    for name in ["db2", "db3"] {
+        world["clusters"][0]["databases"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": name}));
+    }
+    let put = emu.admin(Method::PUT, "/world", Some(&world)).await;
+    assert_eq!(put.status(), 200, "{}", put.json());
+
+    let cluster = DB.strip_suffix("/databases/demodb").unwrap();
+    let mut url = format!("{cluster}/databases?{V2025}");
+    let mut pages = Vec::new();
+    loop {
+        let (status, page) = emu.get_json(&url).await;
+        assert_eq!(status, 200, "{page}");
+        pages.push(page["value"].as_array().unwrap().clone());
+        match page.get("nextLink").and_then(Value::as_str) {
+            Some(next) => {
+                assert!(next.starts_with(ENDPOINT) && next.contains(V2025), "{next}");
+                url = next.to_owned();
+            }
+            None => break,
+        }
+    }
+    let names: Vec<Vec<&str>> = pages
+        .iter()
+        .map(|page| page.iter().map(|db| db["name"].as_str().unwrap()).collect())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            vec!["democluster/demodb", "democluster/db2"],
+            vec!["democluster/db3"]
+        ]
+    );
+    assert_eq!(
+        pages[0][0],
+        json!({
+            "id": format!("/subscriptions/{SUB}/resourceGroups/rg-demo/providers/Microsoft.Kusto/Clusters/democluster/Databases/demodb"),
+            "name": "democluster/demodb",
+            "type": "Microsoft.Kusto/Clusters/Databases",
+            "location": "West Europe",
+            "kind": "ReadWrite",
+            "properties": {"provisioningState": "Succeeded"}
+        })
+    );
+
+    // Paths are case-insensitive; a missing parent is ARM's 404.
+    let recased = cluster.replace("/clusters/democluster", "/CLUSTERS/DemoCluster");
+    let (status, page) = emu.get_json(&format!("{recased}/DATABASES?{V2024}")).await;
+    assert_eq!((status, page["value"].as_array().unwrap().len()), (200, 2));
+    for (path, code) in [
+        (
+            cluster.replace("democluster", "nosuchcluster"),
+            "ParentResourceNotFound",
+        ),
+        (
+            cluster.replace("rg-demo", "nosuchrg"),
+            "ResourceGroupNotFound",
+        ),
+    ] {
+        let (status, body) = emu.get_json(&format!("{path}/databases?{V2025}")).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (404, Some(code)));
+    }
+    let (status, body) = emu
+        .get_json(&format!("{cluster}/databases?api-version=2019-01-21"))
+        .await;
+    assert_eq!(status, 400);
+    assert_error_mentions(&body, "for type 'clusters/databases'");
+    let post = emu
+        .arm(Method::POST, &format!("{cluster}/databases?{V2025}"), None)
+        .await;
+    assert_eq!(post.status(), 405);
+}
+
+#[tokio::test]
 async fn request_ids_and_regions_are_handled_like_arm() {
     let emu = Emulator::start(lro(0)).await;
     let bearer = format!("Bearer {}", emu.token);

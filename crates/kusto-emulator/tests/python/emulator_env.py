@@ -62,11 +62,15 @@ class Emulator:
         return f"Emulator(endpoint={self.endpoint!r}, tenant_id={self.tenant_id!r})"
 
     @property
-    def database_path(self) -> str:
+    def cluster_path(self) -> str:
         return (
             f"/subscriptions/{self.subscription_id}/resourceGroups/{RESOURCE_GROUP}"
-            f"/providers/Microsoft.Kusto/clusters/{CLUSTER}/databases/{DATABASE}"
+            f"/providers/Microsoft.Kusto/clusters/{CLUSTER}"
         )
+
+    @property
+    def database_path(self) -> str:
+        return f"{self.cluster_path}/databases/{DATABASE}"
 
     def data_connection_path(self, name: str) -> str:
         return f"{self.database_path}/dataConnections/{name}"

@@ -13,8 +13,8 @@ headers) without changing how the SDK behaves.
 Steps: the how-to exactly as MS Learn writes it (which, with 4.0.0, sends no `kind`: the spec
 makes `kind` required and Azure's exact answer to its absence is unrecorded, so only a 400 with an
 ARM error body is asserted, not its code), then the same call with `kind="EventHub"`, get,
-update, validation, list (also across pages), check name availability, delete; then the error
-paths a user meets: a wrong client secret and a missing table.
+update, validation, list (also across pages), the cluster's databases, check name availability,
+delete; then the error paths a user meets: a wrong client secret and a missing table.
 """
 
 import datetime
@@ -236,6 +236,15 @@ def main() -> None:
     print(f"  list took {len(pages)} page(s)", flush=True)
     for other in extra:
         operations.begin_delete(*where, other).result()
+
+    check.step("list the cluster's databases")
+    listed = client.databases.list_by_cluster(env.RESOURCE_GROUP, env.CLUSTER)
+    databases = {database.name: database for database in listed}
+    ours = databases.get(f"{env.CLUSTER}/{env.DATABASE}")
+    check.that(ours is not None, "databases: the world's database is listed", sorted(databases))
+    if ours is not None:
+        check.equal((type(ours).__name__, ours.kind, ours.provisioning_state),
+                    ("ReadWriteDatabase", "ReadWrite", "Succeeded"), "databases: a read-write database, provisioned")
 
     check.step("check name availability")
     request_type = "Microsoft.Kusto/clusters/databases/dataConnections"

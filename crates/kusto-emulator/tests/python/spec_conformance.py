@@ -1,9 +1,10 @@
-"""Every data-connection and operation-result response body conforms to the Kusto 2025-02-14 spec.
+"""Every data-connection, operation-result and database-list response body conforms to the Kusto 2025-02-14 spec.
 
 A raw HTTPS client (`requests`, trusting the emulator CA) drives a whole lifecycle: PUT, the
 Azure-AsyncOperation and Location polls, GET, list, PATCH, dataConnectionValidation,
 checkNameAvailability, DELETE (twice), and the error responses a client can provoke; the
-lifecycle runs in api-version 2025-02-14 and again in 2024-04-13 (the version azurerm uses). Each
+lifecycle runs in api-version 2025-02-14 and again in 2024-04-13 (the version azurerm uses). The
+cluster's databases are listed across pages (Databases_ListByCluster). Each
 response is matched to the spec operation it answers (method + path template, the
 `operationResultResponseType=Location` x-ms-path included) and its body validated against the
 schema the spec declares for that status code, or `default` (ErrorResponse) for any status the
@@ -262,6 +263,31 @@ def error_responses(run: Conformance) -> None:
         run.conforms("GET after failed create", "GET", follow_up, None)
 
 
+def database_list(run: Conformance) -> None:
+    """Databases_ListByCluster across its pages (the world gets two more databases), and a missing cluster."""
+    check = run.check
+    emulator = run.emulator
+    check.step("list the cluster's databases, page by page")
+    world = run.arm.admin("GET", "/world").json()
+    databases = world["clusters"][0]["databases"]
+    databases += [{"name": env.unique_name("db")} for _ in range(2)]
+    check.equal(run.arm.admin("PUT", "/world", json=world).status_code, 200, "the world takes two more databases")
+    url = f"{emulator.cluster_path}/databases"
+    listed = []
+    pages = 0
+    while url and pages < 10:
+        pages += 1
+        body = env.json_body(run.send(f"list databases, page {pages}", "GET", url, {200})) or {}
+        listed += [entry.get("name") for entry in body.get("value") or []]
+        url = body.get("nextLink")
+    expected = [f"{env.CLUSTER}/{database['name']}" for database in databases]
+    check.equal(listed, expected, "every database is listed once, in order")
+    check.that(pages > 1, "the list took more than one page", pages)
+    missing = emulator.cluster_path.replace(f"/clusters/{env.CLUSTER}", "/clusters/nosuchcluster")
+    run.send("list databases of an unknown cluster", "GET", f"{missing}/databases", {404},
+             code="ParentResourceNotFound")
+
+
 def validator_accepts_azure(run: Conformance) -> None:
     """Control: the adapted schemas accept every body live Azure sent, so a failure below is the emulator's."""
     run.check.step("control: recorded Azure bodies pass the validator")
@@ -286,6 +312,7 @@ def main() -> None:
     run.check.step("the lifecycle again with api-version 2024-04-13")
     lifecycle(run)
     run.api_version = env.API_VERSION
+    database_list(run)
     error_responses(run)
     print(f"{run.validated} response bodies validated against the spec", flush=True)
     run.check.that(run.validated >= 20, "a meaningful number of bodies was validated", run.validated)
