@@ -38,6 +38,7 @@ pub(super) fn plan(
             proposed_state: proposed(prior, config),
             config: config.clone(),
             prior_private: b"prior".to_vec(),
+            prior_identity: Value::Null,
         },
     )
 }
@@ -76,6 +77,7 @@ pub(super) async fn apply(
                 planned_state: planned.clone(),
                 config: config.clone(),
                 planned_private: b"planned".to_vec(),
+                planned_identity: Value::Null,
             },
         )
         .await
