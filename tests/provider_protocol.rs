@@ -1,11 +1,16 @@
 //! The provider's tfplugin6 service over the real binary, spoken to the way Terraform speaks
 //! to it: schema, provider-configuration validation and configuration, with the
-//! environment fallbacks, all through go-plugin's mTLS socket.
+//! environment fallbacks, functions, generated configuration, and resource identity (the
+//! RPCs of Terraform 1.12, which no Terraform on these machines speaks), all through
+//! go-plugin's mTLS socket.
+
+use std::collections::BTreeMap;
 
 use pb::provider_client::ProviderClient;
 use terraform_plugin::codec;
 use terraform_plugin::harness::{Launched, guarded};
 use terraform_plugin::proto::tfplugin6 as pb;
+use terraform_plugin::value::{Type, Value};
 use terraform_provider_kusto::config;
 use tonic::transport::Channel;
 
@@ -280,32 +285,8 @@ async fn generated_configuration_leaves_out_what_azure_sets_and_defaults() {
         .unwrap()
         .into_inner();
     assert_eq!(generated.diagnostics, []);
-    let block = schema.resource_schemas["kusto_eventhub_data_connection"]
-        .block
-        .clone()
-        .unwrap();
-    let attributes = block.attributes.iter().map(|a| {
-        let ty: serde_json::Value = serde_json::from_slice(&a.r#type).unwrap();
-        (
-            a.name.clone(),
-            terraform_plugin::value::Type::from_json(&ty).unwrap(),
-        )
-    });
-    let mut types: std::collections::BTreeMap<_, _> = attributes.collect();
-    for nested in &block.block_types {
-        let ty = match nested.nesting {
-            n if n == pb::schema::nested_block::NestingMode::List as i32 => {
-                terraform_plugin::value::Type::list(terraform_plugin::value::Type::Dynamic)
-            }
-            _ => terraform_plugin::value::Type::Dynamic,
-        };
-        types.insert(nested.type_name.clone(), ty);
-    }
-    let config = codec::from_msgpack(
-        &generated.config.unwrap().msgpack,
-        &terraform_plugin::value::Type::Object(types),
-    )
-    .unwrap();
+    let ty = resource_type(&schema);
+    let config = codec::from_msgpack(&generated.config.unwrap().msgpack, &ty).unwrap();
     for kept in [
         "name",
         "location",
@@ -326,5 +307,263 @@ async fn generated_configuration_leaves_out_what_azure_sets_and_defaults() {
     ] {
         assert!(config.attr(left_out).is_null(), "{left_out} is left out");
     }
+    finish(provider).await;
+}
+
+const DATA_CONNECTION: &str = "kusto_eventhub_data_connection";
+
+/// The value type of a block as GetProviderSchema describes it.
+fn block_type(block: &pb::schema::Block) -> Type {
+    use pb::schema::nested_block::NestingMode;
+    let attributes = block.attributes.iter().map(|a| {
+        let ty: serde_json::Value = serde_json::from_slice(&a.r#type).unwrap();
+        (a.name.clone(), Type::from_json(&ty).unwrap())
+    });
+    let blocks = block.block_types.iter().map(|nested| {
+        let inner = block_type(nested.block.as_ref().unwrap());
+        let ty = match NestingMode::try_from(nested.nesting).unwrap() {
+            NestingMode::List => Type::list(inner),
+            NestingMode::Set => Type::set(inner),
+            NestingMode::Map => Type::map(inner),
+            NestingMode::Single | NestingMode::Group | NestingMode::Invalid => inner,
+        };
+        (nested.type_name.clone(), ty)
+    });
+    Type::Object(attributes.chain(blocks).collect())
+}
+
+/// The data connection's value type, from GetProviderSchema's answer.
+fn resource_type(schema: &pb::get_provider_schema::Response) -> Type {
+    block_type(
+        schema.resource_schemas[DATA_CONNECTION]
+            .block
+            .as_ref()
+            .unwrap(),
+    )
+}
+
+/// The identity type GetResourceIdentitySchemas describes.
+fn identity_type(schema: &pb::ResourceIdentitySchema) -> Type {
+    Type::Object(
+        schema
+            .identity_attributes
+            .iter()
+            .map(|a| {
+                let ty: serde_json::Value = serde_json::from_slice(&a.r#type).unwrap();
+                (a.name.clone(), Type::from_json(&ty).unwrap())
+            })
+            .collect(),
+    )
+}
+
+/// An identity of the data connection `dc1`, with `changes` made to it.
+fn identity(changes: &[(&str, &str)]) -> Value {
+    let mut names = BTreeMap::from([
+        ("subscription_id", "00000000-0000-0000-0000-000000000001"),
+        ("resource_group_name", "rg-demo"),
+        ("cluster_name", "democluster"),
+        ("database_name", "demodb"),
+        ("name", "dc1"),
+    ]);
+    names.extend(changes.iter().copied());
+    Value::Object(
+        names
+            .into_iter()
+            .map(|(name, text)| (name.to_owned(), Value::from(text)))
+            .collect(),
+    )
+}
+
+/// `value` as Terraform sends it, typed `ty`.
+fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: codec::to_msgpack(value, ty).unwrap(),
+        json: Vec::new(),
+    })
+}
+
+/// Resource identity (Terraform 1.12) as Terraform asks for it: the identity schema right after
+/// GetProviderSchema, then (configured) an `import { identity = {...} }`, an import by id, a
+/// refused identity, a plan and a stored identity to upgrade. No call reaches Azure.
+#[tokio::test]
+async fn serves_resource_identity() {
+    let (provider, channel) = connect(&[]).await;
+    let mut client = ProviderClient::new(channel.clone());
+    let (_, schema) = metadata_and_schema(&mut client).await;
+    let identities = client
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(identities.diagnostics, []);
+    let names: Vec<&String> = identities.identity_schemas.keys().collect();
+    assert_eq!(names, [DATA_CONNECTION]);
+    let identity_schema = &identities.identity_schemas[DATA_CONNECTION];
+    assert_eq!(identity_schema.version, 0);
+    let attributes: Vec<(&str, &[u8], bool, bool)> = identity_schema
+        .identity_attributes
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.r#type.as_slice(),
+                a.required_for_import,
+                a.optional_for_import,
+            )
+        })
+        .collect();
+    let string = &br#""string""#[..];
+    assert_eq!(
+        attributes,
+        [
+            ("subscription_id", string, true, false),
+            ("resource_group_name", string, true, false),
+            ("cluster_name", string, true, false),
+            ("database_name", string, true, false),
+            ("name", string, true, false),
+        ]
+    );
+    assert!(
+        identity_schema
+            .identity_attributes
+            .iter()
+            .all(|a| !a.description.is_empty())
+    );
+    let identity_ty = identity_type(identity_schema);
+    let identity_data = |value: &Value| {
+        Some(pb::ResourceIdentityData {
+            identity_data: dynamic(value, &identity_ty),
+        })
+    };
+    let identity_in = |data: Option<pb::ResourceIdentityData>| {
+        let value = data.and_then(|d| d.identity_data).expect("an identity");
+        codec::from_msgpack(&value.msgpack, &identity_ty).unwrap()
+    };
+
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.12.0".to_owned(),
+            config: provider_block(&[("subscription_id", "00000000-0000-0000-0000-000000000001")]),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(configured.diagnostics, []);
+    let ty = resource_type(&schema);
+    let import = |id: &str, identity| pb::import_resource_state::Request {
+        type_name: DATA_CONNECTION.to_owned(),
+        id: id.to_owned(),
+        identity,
+        ..Default::default()
+    };
+
+    let other = identity(&[("subscription_id", "00000000-0000-0000-0000-000000000002")]);
+    let by_identity = client
+        .import_resource_state(import("", identity_data(&other)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_identity.diagnostics, []);
+    let imported = &by_identity.imported_resources[0];
+    let state = codec::from_msgpack(&imported.state.as_ref().unwrap().msgpack, &ty).unwrap();
+    assert_eq!(
+        state.get_str("id"),
+        Some(
+            "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-demo/providers/Microsoft.Kusto/clusters/democluster/databases/demodb/dataConnections/dc1"
+        )
+    );
+    assert_eq!(identity_in(imported.identity.clone()), other);
+
+    let by_id = client
+        .import_resource_state(import(
+            "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-demo/providers/microsoft.kusto/Clusters/democluster/Databases/demodb/DataConnections/dc1",
+            None,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_id.diagnostics, []);
+    assert_eq!(
+        identity_in(by_id.imported_resources[0].identity.clone()),
+        identity(&[])
+    );
+
+    let refused = client
+        .import_resource_state(import(
+            "",
+            identity_data(&identity(&[("cluster_name", "")])),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(refused.imported_resources.is_empty());
+    assert_eq!(refused.diagnostics.len(), 1);
+    assert!(
+        refused.diagnostics[0]
+            .detail
+            .contains(r#"attribute "cluster_name" is empty"#),
+        "{:?}",
+        refused.diagnostics
+    );
+
+    let config = codec::from_json(
+        serde_json::json!({
+            "name": "dc1",
+            "resource_group_name": "rg-demo",
+            "location": "westeurope",
+            "cluster_name": "democluster",
+            "database_name": "demodb",
+            "eventhub_id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+            "consumer_group": "$Default",
+        })
+        .to_string()
+        .as_bytes(),
+        &ty,
+    )
+    .unwrap();
+    let planned = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: DATA_CONNECTION.to_owned(),
+            proposed_new_state: dynamic(&config, &ty),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(planned.diagnostics, []);
+    assert_eq!(identity_in(planned.planned_identity), identity(&[]));
+
+    let upgrade = |json: &str| pb::upgrade_resource_identity::Request {
+        type_name: DATA_CONNECTION.to_owned(),
+        version: 0,
+        raw_identity: Some(pb::RawState {
+            json: json.as_bytes().to_vec(),
+            flatmap: Default::default(),
+        }),
+    };
+    let stored = serde_json::to_string(&serde_json::json!({
+        "subscription_id": "00000000-0000-0000-0000-000000000001",
+        "resource_group_name": "rg-demo",
+        "cluster_name": "democluster",
+        "database_name": "demodb",
+        "name": "dc1",
+    }))
+    .unwrap();
+    let upgraded = client
+        .upgrade_resource_identity(upgrade(&stored))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(upgraded.diagnostics, []);
+    assert_eq!(identity_in(upgraded.upgraded_identity), identity(&[]));
+    let none_stored = client
+        .upgrade_resource_identity(upgrade(""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(none_stored.diagnostics, []);
+    assert_eq!(none_stored.upgraded_identity, None);
     finish(provider).await;
 }

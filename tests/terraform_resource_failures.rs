@@ -98,7 +98,11 @@ fn preflight_validation_fails_the_plan_at_the_missing_table() {
     plan.assert_says("table_name = \"Missing\"", "the attribute's line");
     plan.assert_says("table does not exist", "the service's error");
     assert!(
-        !scenario.emulator.requests().iter().any(|r| r.method == "PUT"),
+        !scenario
+            .emulator
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT"),
         "a plan created something"
     );
 

@@ -170,6 +170,7 @@ mod tests {
                     proposed_state: proposed,
                     config: config.clone(),
                     prior_private: Vec::new(),
+                    prior_identity: Value::Null,
                 },
             )
             .await;
@@ -217,13 +218,17 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "goodbye");
 
         std::fs::write(&path, "edited").unwrap();
-        let read = server.read_resource(FILE, state.clone(), Vec::new()).await;
+        let read = server
+            .read_resource(FILE, state.clone(), Vec::new(), Value::Null)
+            .await;
         assert_eq!(read.new_state.get_str("content"), Some("edited"));
 
         let gone = plan_and_apply(&server, &state, &Value::Null).await;
         assert_eq!(gone, Value::Null);
         assert!(!path.exists());
-        let read = server.read_resource(FILE, state, Vec::new()).await;
+        let read = server
+            .read_resource(FILE, state, Vec::new(), Value::Null)
+            .await;
         assert_eq!(
             read.new_state,
             Value::Null,

@@ -11,6 +11,7 @@
 //! | `{{ arguments }}` | one bullet per argument: required ones first, then optional ones, each with its flags, description, default and whether changing it replaces the resource |
 //! | `{{ attributes }}` | one bullet per attribute only Azure sets (computed, not configurable) |
 //! | `{{ timeouts }}` | one bullet per operation of the `timeouts` block, with its default |
+//! | `{{ identity }}` | one bullet per attribute of a resource's identity, required for import or optional, with its type |
 //! | `{{ example "path" }}` | the file at `path` (from the repository root) in a fenced code block |
 //!
 //! A function's page (`functions/<name>`) has `{{ description }}`, `{{ signature }}` (the call
@@ -27,6 +28,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::function::Signature;
+use super::identity::IdentitySchema;
 use super::provider::Provider;
 use super::schema::{Attribute, Block, Mode, Schema};
 use super::timeouts;
@@ -72,15 +74,22 @@ pub fn render<P: Provider>(provider: &P, root: &Path) -> Result<Vec<Page>, DocsE
         root,
         PathBuf::from("index.md"),
         &provider.schema(),
+        None,
     )?];
     for resource in provider.resources() {
         let path = Path::new("resources").join(format!("{}.md", page_name(resource.0.type_name())));
-        pages.push(render_page(root, path, &resource.0.schema())?);
+        let identity = resource.0.identity_schema();
+        pages.push(render_page(
+            root,
+            path,
+            &resource.0.schema(),
+            identity.as_ref(),
+        )?);
     }
     for data_source in provider.data_sources() {
         let path =
             Path::new("data-sources").join(format!("{}.md", page_name(data_source.0.type_name())));
-        pages.push(render_page(root, path, &data_source.0.schema())?);
+        pages.push(render_page(root, path, &data_source.0.schema(), None)?);
     }
     for function in provider.functions() {
         let path = Path::new("functions").join(format!("{}.md", function.name()));
@@ -96,8 +105,8 @@ pub fn render<P: Provider>(provider: &P, root: &Path) -> Result<Vec<Page>, DocsE
 
 /// What a page documents.
 enum Subject<'a> {
-    /// A provider, resource or data source, by its schema.
-    Schema(&'a Schema),
+    /// A provider, resource or data source, by its schema, and a resource's identity.
+    Schema(&'a Schema, Option<&'a IdentitySchema>),
     /// A function: how it is called, and its signature.
     Function {
         call: String,
@@ -105,8 +114,13 @@ enum Subject<'a> {
     },
 }
 
-fn render_page(root: &Path, path: PathBuf, schema: &Schema) -> Result<Page, DocsError> {
-    render_subject(root, path, &Subject::Schema(schema))
+fn render_page(
+    root: &Path,
+    path: PathBuf,
+    schema: &Schema,
+    identity: Option<&IdentitySchema>,
+) -> Result<Page, DocsError> {
+    render_subject(root, path, &Subject::Schema(schema, identity))
 }
 
 fn render_subject(root: &Path, path: PathBuf, subject: &Subject<'_>) -> Result<Page, DocsError> {
@@ -161,13 +175,16 @@ fn expand(placeholder: &str, subject: &Subject<'_>, root: &Path) -> Result<Strin
     }
     let unknown = || Err(format!("unknown placeholder `{{{{ {placeholder} }}}}`"));
     match subject {
-        Subject::Schema(schema) => {
+        Subject::Schema(schema, identity) => {
             let body = schema.body();
             match placeholder {
                 "description" => Ok(body.description_text().to_owned()),
                 "arguments" => non_empty(arguments(body), "arguments"),
                 "attributes" => non_empty(attributes(body), "attributes"),
                 "timeouts" => timeouts_section(body),
+                "identity" => identity
+                    .map(identity_section)
+                    .ok_or_else(|| "it documents no resource with an identity".to_owned()),
                 _ => unknown(),
             }
         }
@@ -291,6 +308,26 @@ fn timeouts_section(body: &Block) -> Result<String, String> {
         .collect())
 }
 
+/// The identity's attributes: those an `import` block must give first.
+fn identity_section(identity: &IdentitySchema) -> String {
+    let listed = |required: bool| {
+        identity
+            .attributes()
+            .iter()
+            .filter(move |attribute| attribute.is_required_for_import() == required)
+            .map(move |attribute| {
+                format!(
+                    "* `{}` - ({}, {}) {}\n",
+                    attribute.name(),
+                    if required { "Required" } else { "Optional" },
+                    type_name(attribute.ty()),
+                    attribute.description_text()
+                )
+            })
+    };
+    listed(true).chain(listed(false)).collect()
+}
+
 /// `"path"`'s file in a code block fenced for its language.
 fn example(quoted: &str, root: &Path) -> Result<String, String> {
     let path = quoted
@@ -327,6 +364,7 @@ fn hcl(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::IdentityAttribute;
     use crate::planmod::RequiresReplace;
     use crate::timeouts::Timeouts;
     use std::time::Duration;
@@ -377,7 +415,18 @@ mod tests {
 
     /// `template` filled from [`schema`], examples read from the working directory.
     fn filled(template: &str) -> Result<String, String> {
-        fill(template, &Subject::Schema(&schema()), Path::new("."))
+        let identity = IdentitySchema::new(0)
+            .attribute(
+                IdentityAttribute::string("zone")
+                    .optional_for_import()
+                    .description("The zone."),
+            )
+            .attribute(IdentityAttribute::string("name").description("The name."));
+        fill(
+            template,
+            &Subject::Schema(&schema(), Some(&identity)),
+            Path::new("."),
+        )
     }
 
     #[test]
@@ -409,12 +458,31 @@ mod tests {
     }
 
     #[test]
+    fn identities_list_what_an_import_block_must_give_first() {
+        let text = filled("{{ identity }}").unwrap();
+        assert_eq!(
+            text,
+            "* `name` - (Required, string) The name.\n\
+             * `zone` - (Optional, string) The zone."
+        );
+        assert_eq!(
+            fill(
+                "{{ identity }}",
+                &Subject::Schema(&schema(), None),
+                Path::new(".")
+            )
+            .unwrap_err(),
+            "line 1: it documents no resource with an identity"
+        );
+    }
+
+    #[test]
     fn examples_are_fenced_by_language() {
         let root = tempfile::tempdir().unwrap();
         fs::write(root.path().join("main.tf"), "resource \"x\" \"y\" {}\n\n").unwrap();
         let text = fill(
             "{{ example \"main.tf\" }}",
-            &Subject::Schema(&schema()),
+            &Subject::Schema(&schema(), None),
             root.path(),
         )
         .unwrap();
@@ -445,7 +513,7 @@ mod tests {
         assert_eq!(
             fill(
                 "{{ timeouts }}",
-                &Subject::Schema(&no_timeouts),
+                &Subject::Schema(&no_timeouts, None),
                 Path::new(".")
             )
             .unwrap_err(),
@@ -454,7 +522,7 @@ mod tests {
         assert_eq!(
             fill(
                 "{{ arguments }}",
-                &Subject::Schema(&no_timeouts),
+                &Subject::Schema(&no_timeouts, None),
                 Path::new(".")
             )
             .unwrap_err(),

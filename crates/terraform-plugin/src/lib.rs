@@ -15,6 +15,7 @@
 //!   exact decimal numbers, the msgpack and JSON wire encodings.
 //! - [`schema`], [`planmod`], [`timeouts`]: declarative schemas with validators and plan
 //!   modifiers; the `timeouts` block convention.
+//! - [`identity`]: resource identity schemas (Terraform 1.12).
 //! - [`path`], [`diag`]: attribute paths and diagnostics.
 //! - [`docs`]: registry documentation rendered from the schemas and page templates.
 //! - [`provider`], [`resource`], [`datasource`]: the traits a provider implements.
@@ -68,6 +69,7 @@ pub mod function;
 #[cfg(feature = "testing")]
 pub mod harness;
 pub mod host;
+pub mod identity;
 pub mod number;
 pub mod path;
 pub mod planmod;

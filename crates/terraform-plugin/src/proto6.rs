@@ -4,7 +4,11 @@
 //! schema's type), delegates to [`Server`], and converts the answer back. Problems are
 //! diagnostics inside the response; a gRPC error is returned only for a request that
 //! cannot be parsed. RPCs this provider has no use for keep the generated `Unimplemented`
-//! answer, or an empty one where newer Terraform asks whether a feature exists.
+//! answer.
+//!
+//! Identities (Terraform 1.12) travel beside states: decoded with the resource's identity
+//! type where Terraform sends one, and sent only for resources with an identity schema, so
+//! older Terraform, which never sends or reads them, sees the protocol it knows.
 
 use std::collections::HashMap;
 
@@ -13,6 +17,7 @@ use tonic::{Request, Response, Status};
 use super::codec;
 use super::diag::{Diagnostic, Diagnostics, Severity};
 use super::function::{FunctionError, Parameter};
+use super::identity::IdentitySchema;
 use super::path::{AttributePath, PathStep};
 use super::provider::Provider;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
@@ -30,6 +35,7 @@ const MAX_MESSAGE_SIZE: usize = 256 << 20;
 pub(crate) struct Protocol6<P: Provider> {
     server: Server<P>,
     schema: pb::get_provider_schema::Response,
+    identity_schemas: pb::get_resource_identity_schemas::Response,
 }
 
 /// The gRPC routes Terraform talks to for `provider`, with 256 MiB message limits: what
@@ -43,8 +49,9 @@ pub fn provider_routes<P: Provider>(provider: P) -> tonic::service::Routes {
 }
 
 impl<P: Provider> Protocol6<P> {
-    /// Wraps `provider`, encoding its schemas once: GetProviderSchema is called by every
-    /// Terraform process and must stay cheap.
+    /// Wraps `provider`, encoding its schemas once: GetProviderSchema (and, from Terraform
+    /// 1.12, GetResourceIdentitySchemas) is called by every Terraform process and must stay
+    /// cheap.
     fn new(provider: P) -> Self {
         let server = Server::new(provider);
         let schema = pb::get_provider_schema::Response {
@@ -62,7 +69,18 @@ impl<P: Provider> Protocol6<P> {
             functions: functions_to_proto(&server),
             ..Default::default()
         };
-        Self { server, schema }
+        let identity_schemas = pb::get_resource_identity_schemas::Response {
+            identity_schemas: server
+                .identity_schemas()
+                .map(|(name, schema)| (name.to_owned(), identity_schema_to_proto(schema)))
+                .collect(),
+            diagnostics: Vec::new(),
+        };
+        Self {
+            server,
+            schema,
+            identity_schemas,
+        }
     }
 }
 
@@ -158,12 +176,13 @@ macro_rules! provider_service {
 provider_service! {
     get_metadata => metadata;
     get_provider_schema => provider_schema;
-    get_resource_identity_schemas => nothing;
+    get_resource_identity_schemas => identity_schemas;
     validate_provider_config => validate_provider;
     validate_resource_config => validate_resource;
     validate_data_resource_config => validate_data_source;
     configure_provider => configure await;
     upgrade_resource_state => upgrade_state;
+    upgrade_resource_identity => upgrade_identity;
     read_resource => read await;
     plan_resource_change => plan await;
     apply_resource_change => apply await;
@@ -223,9 +242,13 @@ impl<P: Provider> Protocol6<P> {
         Ok(self.schema.clone())
     }
 
-    /// The empty answer to an RPC newer Terraform uses to ask whether a feature exists.
-    fn nothing<Q, R: Default>(&self, _request: Q) -> Reply<R> {
-        Ok(R::default())
+    /// GetResourceIdentitySchemas (Terraform 1.12, right after GetProviderSchema): the
+    /// identity schema of every resource type with one.
+    fn identity_schemas(
+        &self,
+        _request: pb::get_resource_identity_schemas::Request,
+    ) -> Reply<pb::get_resource_identity_schemas::Response> {
+        Ok(self.identity_schemas.clone())
     }
 
     /// The Validate*Config RPCs: decodes `config` with the type a lookup `found`, then
@@ -308,6 +331,23 @@ impl<P: Provider> Protocol6<P> {
         })
     }
 
+    fn upgrade_identity(
+        &self,
+        request: pb::upgrade_resource_identity::Request,
+    ) -> Reply<pb::upgrade_resource_identity::Response> {
+        let raw = request.raw_identity.unwrap_or_default();
+        let upgraded =
+            self.server
+                .upgrade_resource_identity(&request.type_name, request.version, &raw.json);
+        let mut diagnostics = upgraded.diagnostics;
+        let ty = self.server.identity_type(&request.type_name);
+        let upgraded_identity = encode_identity(&upgraded.identity, ty.as_ref(), &mut diagnostics);
+        Ok(pb::upgrade_resource_identity::Response {
+            upgraded_identity,
+            diagnostics: diagnostics_to_proto(diagnostics),
+        })
+    }
+
     /// ReadResource; for an unknown type, the current state and private data are echoed.
     async fn read(
         &self,
@@ -321,15 +361,24 @@ impl<P: Provider> Protocol6<P> {
             }
         })?;
         let state = decode(request.current_state, ty, "current_state")?;
+        let identity_ty = self.server.identity_type(&request.type_name);
+        let identity = decode_identity(
+            request.current_identity,
+            identity_ty.as_ref(),
+            "current_identity",
+        )?;
         let read = self
             .server
-            .read_resource(&request.type_name, state, request.private)
+            .read_resource(&request.type_name, state, request.private, identity)
             .await;
         let mut diagnostics = read.diagnostics;
         let new_state = Some(encode(&read.new_state, ty, &mut diagnostics));
+        let new_identity =
+            encode_identity(&read.new_identity, identity_ty.as_ref(), &mut diagnostics);
         Ok(pb::read_resource::Response {
             new_state,
             private: read.private,
+            new_identity,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
         })
@@ -343,11 +392,17 @@ impl<P: Provider> Protocol6<P> {
             self.server.resource_type(&request.type_name),
             Default::default,
         )?;
+        let identity_ty = self.server.identity_type(&request.type_name);
         let plan_request = PlanResourceChangeRequest {
             prior_state: decode(request.prior_state, ty, "prior_state")?,
             proposed_state: decode(request.proposed_new_state, ty, "proposed_new_state")?,
             config: decode(request.config, ty, "config")?,
             prior_private: request.prior_private,
+            prior_identity: decode_identity(
+                request.prior_identity,
+                identity_ty.as_ref(),
+                "prior_identity",
+            )?,
         };
         let plan = self
             .server
@@ -355,10 +410,16 @@ impl<P: Provider> Protocol6<P> {
             .await;
         let mut diagnostics = plan.diagnostics;
         let planned_state = Some(encode(&plan.planned_state, ty, &mut diagnostics));
+        let planned_identity = encode_identity(
+            &plan.planned_identity,
+            identity_ty.as_ref(),
+            &mut diagnostics,
+        );
         Ok(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: plan.requires_replace.iter().map(path_to_proto).collect(),
             planned_private: plan.planned_private,
+            planned_identity,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
         })
@@ -375,11 +436,17 @@ impl<P: Provider> Protocol6<P> {
                 ..Default::default()
             }
         })?;
+        let identity_ty = self.server.identity_type(&request.type_name);
         let apply_request = ApplyResourceChangeRequest {
             prior_state: decode(request.prior_state, ty, "prior_state")?,
             planned_state: decode(request.planned_state, ty, "planned_state")?,
             config: decode(request.config, ty, "config")?,
             planned_private: request.planned_private,
+            planned_identity: decode_identity(
+                request.planned_identity,
+                identity_ty.as_ref(),
+                "planned_identity",
+            )?,
         };
         let applied = self
             .server
@@ -387,21 +454,35 @@ impl<P: Provider> Protocol6<P> {
             .await;
         let mut diagnostics = applied.diagnostics;
         let new_state = Some(encode(&applied.new_state, ty, &mut diagnostics));
+        let new_identity = encode_identity(
+            &applied.new_identity,
+            identity_ty.as_ref(),
+            &mut diagnostics,
+        );
         Ok(pb::apply_resource_change::Response {
             new_state,
             private: applied.private,
+            new_identity,
             diagnostics: diagnostics_to_proto(diagnostics),
             ..Default::default()
         })
     }
 
+    /// ImportResourceState, by identity when Terraform sends one (an `import` block with
+    /// `identity`, Terraform 1.12), else by id.
     fn import(
         &self,
         request: pb::import_resource_state::Request,
     ) -> Reply<pb::import_resource_state::Response> {
-        let imported = self
-            .server
-            .import_resource_state(&request.type_name, &request.id);
+        let identity_ty = self.server.identity_type(&request.type_name);
+        let identity = decode_identity(request.identity, identity_ty.as_ref(), "identity")?;
+        let imported = if identity.is_null() {
+            self.server
+                .import_resource_state(&request.type_name, &request.id)
+        } else {
+            self.server
+                .import_resource_by_identity(&request.type_name, &identity)
+        };
         let mut diagnostics = imported.diagnostics;
         let mut imported_resources = Vec::new();
         if let (Some(state), Ok(ty)) = (
@@ -417,7 +498,11 @@ impl<P: Provider> Protocol6<P> {
                             json: Vec::new(),
                         }),
                         private: imported.private,
-                        identity: None,
+                        identity: encode_identity(
+                            &imported.identity,
+                            identity_ty.as_ref(),
+                            &mut diagnostics,
+                        ),
                     })
                 }
                 Err(error) => diagnostics.push(encoding_bug(&error)),
@@ -448,11 +533,17 @@ impl<P: Provider> Protocol6<P> {
         });
         let mut diagnostics = moved.diagnostics;
         let target_state = encode_unless_null(&moved.target_state, ty, &mut diagnostics);
+        let identity_ty = self.server.identity_type(&request.target_type_name);
+        let target_identity = encode_identity(
+            &moved.target_identity,
+            identity_ty.as_ref(),
+            &mut diagnostics,
+        );
         Ok(pb::move_resource_state::Response {
             target_state,
             diagnostics: diagnostics_to_proto(diagnostics),
             target_private: moved.target_private,
-            target_identity: None,
+            target_identity,
         })
     }
 
@@ -593,6 +684,31 @@ fn encode_unless_null(
     (!value.is_null()).then(|| encode(value, ty, diagnostics))
 }
 
+/// Decodes an identity Terraform sends, with the resource's identity type `ty`; absent,
+/// empty, or for a resource without an identity, it is null.
+fn decode_identity(
+    identity: Option<pb::ResourceIdentityData>,
+    ty: Option<&Type>,
+    field: &str,
+) -> Result<Value, Status> {
+    match (identity.and_then(|identity| identity.identity_data), ty) {
+        (Some(data), Some(ty)) => decode(Some(data), ty, field),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// Encodes an identity to answer with: none when null or for a resource without an identity.
+fn encode_identity(
+    identity: &Value,
+    ty: Option<&Type>,
+    diagnostics: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    let ty = ty.filter(|_| !identity.is_null())?;
+    Some(pb::ResourceIdentityData {
+        identity_data: Some(encode(identity, ty, diagnostics)),
+    })
+}
+
 fn diagnostics_to_proto(diagnostics: Diagnostics) -> Vec<pb::Diagnostic> {
     diagnostics
         .into_iter()
@@ -652,6 +768,24 @@ fn functions_to_proto<P: Provider>(server: &Server<P>) -> HashMap<String, pb::Fu
             (name.to_owned(), function)
         })
         .collect()
+}
+
+fn identity_schema_to_proto(schema: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    use pb::resource_identity_schema::IdentityAttribute;
+    pb::ResourceIdentitySchema {
+        version: schema.version(),
+        identity_attributes: schema
+            .attributes()
+            .iter()
+            .map(|attribute| IdentityAttribute {
+                name: attribute.name().to_owned(),
+                r#type: attribute.ty().to_json().to_string().into_bytes(),
+                required_for_import: attribute.is_required_for_import(),
+                optional_for_import: !attribute.is_required_for_import(),
+                description: attribute.description_text().to_owned(),
+            })
+            .collect(),
+    }
 }
 
 fn schema_to_proto(schema: &Schema) -> pb::Schema {
@@ -719,8 +853,26 @@ fn nested_block_to_proto(nested: &NestedBlock) -> pb::schema::NestedBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{TestProvider, object, widget_config};
+    use crate::testing::{TestProvider, object, widget_config, widget_identity};
     use pb::provider_server::Provider as _;
+
+    /// An identity as Terraform sends it.
+    fn identity_data(identity: &Value) -> Option<pb::ResourceIdentityData> {
+        Some(pb::ResourceIdentityData {
+            identity_data: dynamic(identity, &widget_identity_type()),
+        })
+    }
+
+    /// The identity in an answer, as Terraform reads it; null when there is none.
+    fn identity_in(data: Option<pb::ResourceIdentityData>) -> Value {
+        data.and_then(|data| data.identity_data)
+            .map(|value| codec::from_msgpack(&value.msgpack, &widget_identity_type()).unwrap())
+            .unwrap_or_default()
+    }
+
+    fn widget_identity_type() -> Type {
+        crate::testing::widget_identity_schema().value_type()
+    }
 
     fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
         Some(pb::DynamicValue {
@@ -895,14 +1047,6 @@ mod tests {
             .unwrap()
             .into_inner();
         assert_eq!(stop.error, "");
-        let identities = service
-            .get_resource_identity_schemas(Request::new(
-                pb::get_resource_identity_schemas::Request {},
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(identities.identity_schemas.is_empty());
         let metadata = service
             .get_metadata(Request::new(pb::get_metadata::Request {}))
             .await
@@ -947,5 +1091,240 @@ mod tests {
             .into_inner();
         assert!(unknown.target_state.is_none());
         assert_eq!(unknown.diagnostics.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn answers_identity_schemas_for_the_resources_with_one() {
+        let service = Protocol6::new(TestProvider::default());
+        let resp = service
+            .get_resource_identity_schemas(Request::new(
+                pb::get_resource_identity_schemas::Request {},
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.diagnostics.is_empty());
+        let names: Vec<&String> = resp.identity_schemas.keys().collect();
+        assert_eq!(names, ["test_widget"], "test_plain has no identity");
+        let widget = &resp.identity_schemas["test_widget"];
+        assert_eq!(widget.version, 1);
+        let attributes: Vec<_> = widget
+            .identity_attributes
+            .iter()
+            .map(|a| {
+                (
+                    a.name.as_str(),
+                    a.r#type.as_slice(),
+                    a.required_for_import,
+                    a.optional_for_import,
+                )
+            })
+            .collect();
+        assert_eq!(
+            attributes,
+            [
+                ("name", &br#""string""#[..], true, false),
+                ("id", &br#""string""#[..], false, true),
+            ]
+        );
+        assert_eq!(
+            widget.identity_attributes[0].description,
+            "The widget's name."
+        );
+    }
+
+    /// A create planned and applied, then read and planned again, as Terraform 1.12 does,
+    /// with the identity each answer carries and Terraform sends back.
+    #[tokio::test]
+    async fn plans_applies_and_reads_carry_the_identity() {
+        let service = configured().await;
+        let ty = service.server.resource_type("test_widget").unwrap().clone();
+        let config = widget_config("w1", &[]);
+        let plan = |prior: Option<pb::DynamicValue>, prior_identity| {
+            service.plan_resource_change(Request::new(pb::plan_resource_change::Request {
+                type_name: "test_widget".to_owned(),
+                prior_state: prior,
+                proposed_new_state: dynamic(&config, &ty),
+                config: dynamic(&config, &ty),
+                prior_identity,
+                ..Default::default()
+            }))
+        };
+        let planned = plan(None, None).await.unwrap().into_inner();
+        assert_eq!(planned.planned_identity, None, "not known before apply");
+        let applied = service
+            .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+                type_name: "test_widget".to_owned(),
+                planned_state: planned.planned_state,
+                config: dynamic(&config, &ty),
+                planned_identity: planned.planned_identity,
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+        assert_eq!(
+            identity_in(applied.new_identity.clone()),
+            widget_identity("w1")
+        );
+
+        let read = |identity: &Value| {
+            service.read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_widget".to_owned(),
+                current_state: applied.new_state.clone(),
+                current_identity: identity_data(identity),
+                ..Default::default()
+            }))
+        };
+        let refreshed = read(&widget_identity("w1")).await.unwrap().into_inner();
+        assert!(
+            refreshed.diagnostics.is_empty(),
+            "{:?}",
+            refreshed.diagnostics
+        );
+        assert_eq!(identity_in(refreshed.new_identity), widget_identity("w1"));
+        let changed = read(&widget_identity("w0")).await.unwrap().into_inner();
+        assert_eq!(changed.diagnostics[0].summary, "Unexpected Identity Change");
+
+        let replanned = plan(applied.new_state.clone(), applied.new_identity)
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            identity_in(replanned.planned_identity),
+            widget_identity("w1")
+        );
+    }
+
+    #[tokio::test]
+    async fn imports_by_identity_or_by_id_over_the_wire() {
+        let service = configured().await;
+        let import = |id: &str, identity: Option<pb::ResourceIdentityData>| {
+            service.import_resource_state(Request::new(pb::import_resource_state::Request {
+                type_name: "test_widget".to_owned(),
+                id: id.to_owned(),
+                identity,
+                ..Default::default()
+            }))
+        };
+        let by_identity = import("", identity_data(&object(&[("name", "w1".into())])))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            by_identity.diagnostics.is_empty(),
+            "{:?}",
+            by_identity.diagnostics
+        );
+        let imported = &by_identity.imported_resources[0];
+        assert_eq!(imported.private, b"by identity");
+        assert_eq!(
+            identity_in(imported.identity.clone()),
+            widget_identity("w1")
+        );
+
+        for no_identity in [None, identity_data(&Value::Null)] {
+            let by_id = import("w-w2", no_identity).await.unwrap().into_inner();
+            assert!(by_id.diagnostics.is_empty(), "{:?}", by_id.diagnostics);
+            let imported = &by_id.imported_resources[0];
+            assert_eq!(
+                identity_in(imported.identity.clone()),
+                widget_identity("w2")
+            );
+        }
+
+        let refused = import("", identity_data(&object(&[("id", "w-w3".into())])))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(refused.imported_resources.is_empty());
+        assert!(
+            refused.diagnostics[0]
+                .detail
+                .contains(r#""name" is required"#)
+        );
+        let garbage = import(
+            "",
+            Some(pb::ResourceIdentityData {
+                identity_data: Some(pb::DynamicValue {
+                    msgpack: vec![0xa1, b'x'],
+                    json: Vec::new(),
+                }),
+            }),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(garbage.code(), tonic::Code::InvalidArgument);
+    }
+
+    #[tokio::test]
+    async fn upgrades_identities_over_the_wire() {
+        let service = configured().await;
+        let upgrade = |type_name: &str, version: i64, json: &str| {
+            service.upgrade_resource_identity(Request::new(
+                pb::upgrade_resource_identity::Request {
+                    type_name: type_name.to_owned(),
+                    version,
+                    raw_identity: Some(pb::RawState {
+                        json: json.as_bytes().to_vec(),
+                        flatmap: Default::default(),
+                    }),
+                },
+            ))
+        };
+        let old = upgrade("test_widget", 0, r#"{"title":"a"}"#)
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(old.diagnostics.is_empty(), "{:?}", old.diagnostics);
+        assert_eq!(identity_in(old.upgraded_identity), widget_identity("a"));
+        let current = upgrade("test_widget", 1, r#"{"id":"w-b","name":"b"}"#)
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(identity_in(current.upgraded_identity), widget_identity("b"));
+        let none_stored = upgrade("test_widget", 0, "").await.unwrap().into_inner();
+        assert!(none_stored.diagnostics.is_empty());
+        assert_eq!(none_stored.upgraded_identity, None);
+        let refused = upgrade("test_plain", 0, "{}").await.unwrap().into_inner();
+        assert_eq!(refused.upgraded_identity, None);
+        assert_eq!(refused.diagnostics.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn moves_carry_the_target_identity_and_plain_resources_none() {
+        let service = configured().await;
+        let moved = service
+            .move_resource_state(Request::new(pb::move_resource_state::Request {
+                source_provider_address: "registry.terraform.io/acme/gadgets".to_owned(),
+                source_type_name: "gadgets_gadget".to_owned(),
+                source_schema_version: 1,
+                source_state: Some(pb::RawState {
+                    json: br#"{"id":"g-1","name":"a"}"#.to_vec(),
+                    flatmap: Default::default(),
+                }),
+                target_type_name: "test_widget".to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(identity_in(moved.target_identity), widget_identity("a"));
+
+        let ty = service.server.resource_type("test_plain").unwrap().clone();
+        let state = object(&[("id", "plain".into())]);
+        let read = service
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: "test_plain".to_owned(),
+                current_state: dynamic(&state, &ty),
+                current_identity: identity_data(&widget_identity("x")),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+        assert_eq!(read.new_identity, None);
     }
 }

@@ -8,6 +8,12 @@
 //! [`CancellationToken`]; its time limit, for a resource that declares
 //! [`Resource::timeouts`], as a resolved `timeout` (the `timeouts` block convention:
 //! create and update read the plan, read the current state, delete the prior state).
+//!
+//! A resource with an identity (Terraform 1.12) declares its [`IdentitySchema`] and says how
+//! the identity follows from a state ([`Resource::identity`]); operations never handle
+//! identities themselves. The framework derives the identity of every state it answers with
+//! and holds it to Terraform's rules, so no operation can forget it or change it. The one
+//! operation that starts from an identity is [`Resource::import_by_identity`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +23,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::Diagnostics;
+use super::identity::IdentitySchema;
 use super::path::AttributePath;
 use super::schema::Schema;
 use super::timeouts::Timeouts;
@@ -156,6 +163,17 @@ pub struct ImportRequest<'a, C> {
     pub provider: &'a C,
 }
 
+/// Importing an existing object by its identity: an `import` block with `identity = {...}`
+/// (Terraform 1.12).
+#[derive(Debug)]
+pub struct ImportIdentityRequest<'a, C> {
+    /// The identity given, an object of the resource's [`IdentitySchema`]: wholly known, with
+    /// every attribute required for import set (the framework refuses others).
+    pub identity: &'a Value,
+    /// The provider's configured data.
+    pub provider: &'a C,
+}
+
 /// The outcome of an import. Terraform then reads the object.
 #[derive(Debug)]
 pub struct ImportResponse {
@@ -182,6 +200,25 @@ pub struct UpgradeStateRequest<'a> {
 pub struct UpgradeStateResponse {
     /// The state in the current schema; starts as null.
     pub state: Value,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Converting an identity stored by an older identity schema version.
+#[derive(Debug)]
+pub struct UpgradeIdentityRequest<'a> {
+    /// The identity schema version that wrote it (older than the current one).
+    pub version: i64,
+    /// The stored identity as JSON; decode it with the old identity's type through
+    /// [`codec::from_json`](super::codec::from_json).
+    pub raw_json: &'a [u8],
+}
+
+/// The upgraded identity.
+#[derive(Debug)]
+pub struct UpgradeIdentityResponse {
+    /// The identity in the current identity schema; starts as null.
+    pub identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -239,8 +276,8 @@ pub struct MoveStateResponse {
 /// A managed resource type, generic over the provider's configured data `C`.
 ///
 /// Required: type name, schema and the four CRUD operations. Validation, plan
-/// modification, import, state upgrades, moves and configuration generation are opt-in
-/// through default methods.
+/// modification, import, state upgrades, moves, configuration generation and identity are
+/// opt-in through default methods.
 pub trait Resource<C>: Send + Sync + 'static {
     /// The full type name, such as `kusto_eventhub_data_connection`.
     fn type_name(&self) -> &'static str;
@@ -305,6 +342,55 @@ pub trait Resource<C>: Send + Sync + 'static {
             format!(
                 "The resource type {} does not support import.",
                 self.type_name()
+            ),
+        );
+    }
+
+    /// The resource's identity (Terraform 1.12): what names one remote object, which
+    /// Terraform stores beside the state and `import` blocks may give instead of an id. By
+    /// default none. With one, implement [`Resource::identity`] unless the identity is the
+    /// state attributes of the same names, and [`Resource::import_by_identity`].
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes (a state the resource wrote, or a plan,
+    /// which may hold unknowns). By default the state attributes of the identity's names.
+    /// Return null, or leave values null or unknown, where the state does not tell: the
+    /// framework reports that as a bug only where an identity is due (after a create, read
+    /// or update), and omits the identity elsewhere.
+    fn identity(&self, state: &Value) -> Value {
+        self.identity_schema()
+            .map_or(Value::Null, |schema| schema.from_state(state))
+    }
+
+    /// Starts an import from an identity, as [`Resource::import`] does from an id: set the
+    /// identifying attributes of `resp.state`; the object's identity must then be the one
+    /// given (the framework checks). By default import by identity is not supported.
+    fn import_by_identity(&self, _req: ImportIdentityRequest<'_, C>, resp: &mut ImportResponse) {
+        resp.state = Value::Null;
+        resp.diagnostics.add_error(
+            "Resource Import by Identity Not Implemented",
+            format!(
+                "The resource type {} cannot be imported by identity. Import it by id.",
+                self.type_name()
+            ),
+        );
+    }
+
+    /// Upgrades an identity stored by an older identity schema version; by default there is
+    /// no older version. Identities of the current version never reach this method.
+    fn upgrade_identity(
+        &self,
+        req: UpgradeIdentityRequest<'_>,
+        resp: &mut UpgradeIdentityResponse,
+    ) {
+        resp.diagnostics.add_error(
+            "Unable to Upgrade Resource Identity",
+            format!(
+                "The resource type {} has no upgrade from identity version {}.",
+                self.type_name(),
+                req.version
             ),
         );
     }
@@ -377,6 +463,10 @@ pub(crate) trait ErasedResource<C>: Send + Sync {
     fn move_sources(&self) -> &'static [MoveSource];
     fn move_state(&self, req: MoveStateRequest<'_>, resp: &mut MoveStateResponse);
     fn generate_config(&self, config: &mut Value);
+    fn identity_schema(&self) -> Option<IdentitySchema>;
+    fn identity(&self, state: &Value) -> Value;
+    fn import_by_identity(&self, req: ImportIdentityRequest<'_, C>, resp: &mut ImportResponse);
+    fn upgrade_identity(&self, req: UpgradeIdentityRequest<'_>, resp: &mut UpgradeIdentityResponse);
 }
 
 impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
@@ -430,6 +520,22 @@ impl<C: Send + Sync + 'static, R: Resource<C>> ErasedResource<C> for R {
     fn generate_config(&self, config: &mut Value) {
         Resource::generate_config(self, config);
     }
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Resource::identity_schema(self)
+    }
+    fn identity(&self, state: &Value) -> Value {
+        Resource::identity(self, state)
+    }
+    fn import_by_identity(&self, req: ImportIdentityRequest<'_, C>, resp: &mut ImportResponse) {
+        Resource::import_by_identity(self, req, resp);
+    }
+    fn upgrade_identity(
+        &self,
+        req: UpgradeIdentityRequest<'_>,
+        resp: &mut UpgradeIdentityResponse,
+    ) {
+        Resource::upgrade_identity(self, req, resp);
+    }
 }
 
 /// A resource type registered with a provider: see `Provider::resources`.
@@ -439,5 +545,81 @@ impl<C: Send + Sync + 'static> ResourceHandle<C> {
     /// Registers `resource`.
     pub fn new(resource: impl Resource<C>) -> Self {
         Self(Arc::new(resource))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityAttribute;
+    use crate::testing::object;
+
+    /// A resource with an identity and every other default.
+    struct Named;
+
+    impl Resource<()> for Named {
+        fn type_name(&self) -> &'static str {
+            "test_named"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new(0)
+        }
+
+        fn identity_schema(&self) -> Option<IdentitySchema> {
+            Some(IdentitySchema::new(0).attribute(IdentityAttribute::string("name")))
+        }
+
+        async fn create(&self, _req: CreateRequest<()>, _resp: &mut CreateResponse) {}
+
+        async fn read(&self, _req: ReadRequest<()>, _resp: &mut ReadResponse) {}
+
+        async fn update(&self, _req: UpdateRequest<()>, _resp: &mut UpdateResponse) {}
+
+        async fn delete(&self, _req: DeleteRequest<()>, _resp: &mut DeleteResponse) {}
+    }
+
+    #[test]
+    fn by_default_the_identity_is_read_from_the_state_and_never_imported_or_upgraded() {
+        let state = object(&[("name", "n".into()), ("size", 3i64.into())]);
+        assert_eq!(
+            Resource::identity(&Named, &state),
+            object(&[("name", "n".into())])
+        );
+
+        let mut imported = ImportResponse {
+            state: object(&[]),
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        };
+        let identity = object(&[("name", "n".into())]);
+        let request = ImportIdentityRequest {
+            identity: &identity,
+            provider: &(),
+        };
+        Resource::import_by_identity(&Named, request, &mut imported);
+        assert_eq!(imported.state, Value::Null);
+        let summary = &imported
+            .diagnostics
+            .iter()
+            .next()
+            .expect("an error")
+            .summary;
+        assert_eq!(summary, "Resource Import by Identity Not Implemented");
+
+        let mut upgraded = UpgradeIdentityResponse {
+            identity: Value::Null,
+            diagnostics: Diagnostics::new(),
+        };
+        let request = UpgradeIdentityRequest {
+            version: 0,
+            raw_json: b"{}",
+        };
+        Resource::upgrade_identity(&Named, request, &mut upgraded);
+        let detail = &upgraded.diagnostics.iter().next().expect("an error").detail;
+        assert!(
+            detail.contains("no upgrade from identity version 0"),
+            "{detail}"
+        );
     }
 }

@@ -11,16 +11,18 @@ use tokio::sync::Notify;
 
 use super::diag::Diagnostics;
 use super::function::{Function, FunctionError, Parameter, Signature};
+use super::identity::{IdentityAttribute, IdentitySchema};
 use super::path::AttributePath;
 use super::planmod::{
     Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
 };
 use super::provider::{ConfigureRequest, Provider};
 use super::resource::{
-    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ErasedResource, ImportRequest,
-    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest,
-    MoveStateResponse, ReadRequest, ReadResponse, Resource, ResourceHandle, UpdateRequest,
-    UpdateResponse, UpgradeStateRequest, UpgradeStateResponse,
+    CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ErasedResource,
+    ImportIdentityRequest, ImportRequest, ImportResponse, ModifyPlanRequest, ModifyPlanResponse,
+    MoveSource, MoveStateRequest, MoveStateResponse, ReadRequest, ReadResponse, Resource,
+    ResourceHandle, UpdateRequest, UpdateResponse, UpgradeIdentityRequest, UpgradeIdentityResponse,
+    UpgradeStateRequest, UpgradeStateResponse,
 };
 use super::schema::{Attribute, Schema};
 use super::timeouts::Timeouts;
@@ -310,6 +312,45 @@ impl Resource<TestData> for Widget {
         }
     }
 
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(widget_identity_schema())
+    }
+
+    fn import_by_identity(
+        &self,
+        req: ImportIdentityRequest<'_, TestData>,
+        resp: &mut ImportResponse,
+    ) {
+        match req.identity.get_str("name") {
+            Some(name) if !name.is_empty() => {
+                resp.state.set("id", format!("w-{name}"));
+                resp.state.set("name", name);
+                resp.private = b"by identity".to_vec();
+            }
+            _ => resp
+                .diagnostics
+                .add_error("Invalid import identity", "expected a name"),
+        }
+    }
+
+    fn upgrade_identity(
+        &self,
+        req: UpgradeIdentityRequest<'_>,
+        resp: &mut UpgradeIdentityResponse,
+    ) {
+        let v0 = Type::Object(BTreeMap::from([("title".to_owned(), Type::String)]));
+        match codec::from_json(req.raw_json, &v0).map(|old| old.get_string("title")) {
+            Ok(Some(title)) => resp.identity = widget_identity(&title),
+            Ok(None) => resp.diagnostics.add_error(
+                "Unable to Upgrade Resource Identity",
+                "The stored identity has no title.",
+            ),
+            Err(error) => resp
+                .diagnostics
+                .add_error("Unable to Upgrade Resource Identity", error.to_string()),
+        }
+    }
+
     fn upgrade_state(&self, req: UpgradeStateRequest<'_>, resp: &mut UpgradeStateResponse) {
         // Version 0 called `name` "title".
         let v0 = Type::Object(BTreeMap::from([
@@ -422,6 +463,19 @@ pub fn widget_config(name: &str, extra: &[(&str, Value)]) -> Value {
         config.set(key, value.clone());
     }
     config
+}
+
+/// `test_widget`'s identity: its name and id, which the default derivation takes from the
+/// state; an import by identity may leave the id out. Version 0 was `{title}`, the name.
+pub fn widget_identity_schema() -> IdentitySchema {
+    IdentitySchema::new(1)
+        .attribute(IdentityAttribute::string("name").description("The widget's name."))
+        .attribute(IdentityAttribute::string("id").optional_for_import())
+}
+
+/// The identity of widget `name`.
+pub fn widget_identity(name: &str) -> Value {
+    object(&[("id", format!("w-{name}").into()), ("name", name.into())])
 }
 
 /// `test_widget`'s schema, with the `timeouts` block the framework adds.

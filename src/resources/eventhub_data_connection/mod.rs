@@ -9,8 +9,8 @@
 //! drops a vanished connection from state, and one whose name now holds another kind of
 //! connection (with a warning); update sends every setting, and after a failure records what
 //! Azure holds; delete treats "already gone" as done and never deletes another kind of
-//! connection; import takes an ARM id in any casing, and a `moved` block takes over azurerm's
-//! state ([`moved`]).
+//! connection; import takes an ARM id in any casing, or (Terraform 1.12) the names in it as
+//! an identity ([`identity`]), and a `moved` block takes over azurerm's state ([`moved`]).
 //!
 //! What a failed write left behind is found out in [`aftermath`].
 //!
@@ -22,6 +22,7 @@
 
 mod aftermath;
 pub(crate) mod attributes;
+mod identity;
 pub(crate) mod model;
 mod moved;
 pub(crate) mod names;
@@ -38,12 +39,13 @@ use kusto_arm::{CallContext, DataConnection, DataConnectionId};
 use preflight::Checked;
 use spelling::normalize_location;
 use terraform_plugin::diag::{Diagnostics, sentence};
+use terraform_plugin::identity::IdentitySchema;
 use terraform_plugin::path::AttributePath;
 use terraform_plugin::resource::{
-    ApplyRequest, CreateRequest, CreateResponse, DeleteRequest, DeleteResponse, ImportRequest,
-    ImportResponse, ModifyPlanRequest, ModifyPlanResponse, MoveSource, MoveStateRequest,
-    MoveStateResponse, ObjectRequest, ReadRequest, ReadResponse, Resource, UpdateRequest,
-    UpdateResponse,
+    ApplyRequest, CreateRequest, CreateResponse, DeleteRequest, DeleteResponse,
+    ImportIdentityRequest, ImportRequest, ImportResponse, ModifyPlanRequest, ModifyPlanResponse,
+    MoveSource, MoveStateRequest, MoveStateResponse, ObjectRequest, ReadRequest, ReadResponse,
+    Resource, UpdateRequest, UpdateResponse,
 };
 use terraform_plugin::schema::Schema;
 use terraform_plugin::timeouts::Timeouts;
@@ -276,6 +278,31 @@ impl Resource<AzureHandle> for EventHubDataConnectionResource {
                         "Cannot import a Kusto data connection from this ID: {error}. Give the \
                          data connection's ARM ID."
                     ),
+                );
+            }
+        }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema())
+    }
+
+    fn identity(&self, state: &Value) -> Value {
+        identity::of_state(state)
+    }
+
+    fn import_by_identity(
+        &self,
+        req: ImportIdentityRequest<'_, AzureHandle>,
+        resp: &mut ImportResponse,
+    ) {
+        match identity::data_connection_id(req.identity) {
+            Ok(id) => model::write_id(&mut resp.state, &id),
+            Err(problem) => {
+                resp.state = Value::Null;
+                resp.diagnostics.add_error(
+                    "Invalid import identity",
+                    format!("Cannot import a Kusto data connection from this identity: {problem}"),
                 );
             }
         }

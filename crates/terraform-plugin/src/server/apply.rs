@@ -1,7 +1,9 @@
 //! ApplyResourceChange: create, update or delete, chosen by which state is null; a failure
-//! returns its diagnostics together with the state that exists.
+//! returns its diagnostics together with the state that exists, and its identity (see
+//! `identity`).
 
 use super::core::{Server, found_or_return, settle, time_limits};
+use super::identity::{Answer, identity_of};
 use super::plan::PlanResourceChangeResponse;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
@@ -19,6 +21,8 @@ pub struct ApplyResourceChangeRequest {
     pub config: Value,
     /// Private data from the plan.
     pub planned_private: Vec<u8>,
+    /// The identity from the plan; an update must keep it.
+    pub planned_identity: Value,
 }
 
 impl ApplyResourceChangeRequest {
@@ -30,6 +34,7 @@ impl ApplyResourceChangeRequest {
             planned_state: plan.planned_state,
             config,
             planned_private: plan.planned_private,
+            planned_identity: plan.planned_identity,
         }
     }
 }
@@ -41,6 +46,8 @@ pub struct ApplyResourceChangeResponse {
     pub new_state: Value,
     /// Private data to store with it.
     pub private: Vec<u8>,
+    /// Its identity; null without an object or an identity schema.
+    pub new_identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -55,6 +62,7 @@ impl<P: Provider> Server<P> {
         let mut resp = ApplyResourceChangeResponse {
             new_state: req.prior_state.clone(),
             private: req.planned_private.clone(),
+            new_identity: req.planned_identity.clone(),
             diagnostics: Diagnostics::new(),
         };
         let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
@@ -76,6 +84,7 @@ impl<P: Provider> Server<P> {
             if !out.diagnostics.has_error() {
                 resp.new_state = Value::Null;
                 resp.private = Vec::new();
+                resp.new_identity = Value::Null;
             }
             resp.diagnostics = out.diagnostics;
             return resp;
@@ -100,12 +109,12 @@ impl<P: Provider> Server<P> {
             provider,
             cancel,
         };
-        let operation = if creating {
+        let (operation, answer, held) = if creating {
             implementation.create(request, &mut out).await;
-            "create"
+            ("create", Answer::Create, Value::Null)
         } else {
             implementation.update(request, &mut out).await;
-            "update"
+            ("update", Answer::Update, req.planned_identity)
         };
         let ApplyResponse {
             state,
@@ -123,6 +132,7 @@ impl<P: Provider> Server<P> {
         } else {
             settle(&resource.schema, state, &mut diagnostics, operation)
         };
+        resp.new_identity = identity_of(resource, &resp.new_state, &held, answer, &mut diagnostics);
         resp.private = private;
         resp.diagnostics = diagnostics;
         resp
@@ -245,7 +255,7 @@ mod tests {
             .await
             .new_state;
         server
-            .read_resource("test_widget", state.clone(), Vec::new())
+            .read_resource("test_widget", state.clone(), Vec::new(), Value::Null)
             .await;
         let config = widget_config(
             "w1",

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::datasource::ErasedDataSource;
 use crate::diag::Diagnostics;
 use crate::function::{Function, Signature};
+use crate::identity::IdentitySchema;
 use crate::provider::Provider;
 use crate::resource::ErasedResource;
 use crate::schema::{Schema, SchemaError};
@@ -35,6 +36,8 @@ pub(super) struct Registered<T: ?Sized> {
     pub(super) implementation: Arc<T>,
     pub(super) schema: Schema,
     pub(super) value_type: Type,
+    /// A resource's identity, if it declares one (data sources have none).
+    pub(super) identity: Option<IdentitySchema>,
 }
 
 /// A registered resource type, for provider data `C`.
@@ -53,6 +56,7 @@ impl<T: ?Sized> Registered<T> {
             implementation,
             schema,
             value_type,
+            identity: None,
         }
     }
 }
@@ -82,7 +86,7 @@ impl<P: Provider> Server<P> {
         if let Err(error) = provider_schema.check() {
             schema_diagnostics.add_error("Invalid provider schema", error.to_string());
         }
-        let resources = register(
+        let mut resources = register(
             provider.resources().into_iter().map(|handle| {
                 let schema = handle.0.schema();
                 (
@@ -94,6 +98,15 @@ impl<P: Provider> Server<P> {
             }),
             &mut schema_diagnostics,
         );
+        for (name, resource) in &mut resources {
+            resource.identity = resource.implementation.identity_schema();
+            if let Some(Err(error)) = resource.identity.as_ref().map(IdentitySchema::check) {
+                schema_diagnostics.add_error(
+                    format!("Invalid identity schema for {name}"),
+                    error.to_string(),
+                );
+            }
+        }
         let data_sources = register(
             provider.data_sources().into_iter().map(|handle| {
                 let schema = handle.0.schema();
@@ -138,6 +151,13 @@ impl<P: Provider> Server<P> {
     /// Every resource type's schema, by type name.
     pub fn resource_schemas(&self) -> impl Iterator<Item = (&'static str, &Schema)> {
         self.resources.iter().map(|(name, r)| (*name, &r.schema))
+    }
+
+    /// Every resource type's identity schema, by type name, for the resource types with one.
+    pub fn identity_schemas(&self) -> impl Iterator<Item = (&'static str, &IdentitySchema)> {
+        self.resources
+            .iter()
+            .filter_map(|(name, r)| Some((*name, r.identity.as_ref()?)))
     }
 
     /// Every data source type's schema, by type name.
@@ -204,6 +224,13 @@ impl<P: Provider> Server<P> {
     /// The value type of resource `type_name`, or the "unknown resource type" diagnostic.
     pub fn resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
         self.resource(type_name).map(|r| &r.value_type)
+    }
+
+    /// The identity type of resource `type_name`; none for a resource without an identity
+    /// (or an unknown one).
+    pub fn identity_type(&self, type_name: &str) -> Option<Type> {
+        let resource = self.resource(type_name).ok()?;
+        resource.identity.as_ref().map(IdentitySchema::value_type)
     }
 
     /// The value type of data source `type_name`, or the "unknown data source" diagnostic.

@@ -39,6 +39,7 @@ pub(super) async fn plan(
                 proposed_state: proposed(prior, config),
                 config: config.clone(),
                 prior_private: b"prior".to_vec(),
+                prior_identity: Value::Null,
             },
         )
         .await
@@ -78,6 +79,7 @@ pub(super) async fn apply(
                 planned_state: planned.clone(),
                 config: config.clone(),
                 planned_private: b"planned".to_vec(),
+                planned_identity: Value::Null,
             },
         )
         .await

@@ -11,8 +11,9 @@
 //!
 //! One module per RPC family, each with its tests: `provider` (the provider block),
 //! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade),
-//! `moved` (state from another resource type), `data_source`, `function` and `generate`
-//! (configuration for imported objects). `core` holds the registry they share;
+//! `moved` (state from another resource type), `identity` (identity upgrades, and the
+//! identity rules every other family's answers follow), `data_source`, `function` and
+//! `generate` (configuration for imported objects). `core` holds the registry they share;
 //! `validation` and `blocks` the schema walks several families need.
 
 mod apply;
@@ -23,6 +24,7 @@ mod data_source;
 mod fixtures;
 mod function;
 mod generate;
+mod identity;
 mod moved;
 mod plan;
 mod provider;
@@ -32,6 +34,7 @@ mod validation;
 pub use apply::{ApplyResourceChangeRequest, ApplyResourceChangeResponse};
 pub use core::Server;
 pub use generate::GenerateResourceConfigResponse;
+pub use identity::UpgradeResourceIdentityResponse;
 pub use moved::{MoveResourceStateRequest, MoveResourceStateResponse};
 pub use plan::{PlanResourceChangeRequest, PlanResourceChangeResponse};
 pub use state::{ImportResourceStateResponse, ReadResourceResponse, StateResponse};

@@ -5,11 +5,13 @@
 //! The framework finds which of the resource's [`MoveSource`]s the state comes from (and
 //! refuses any other, naming those there are), reads the source state with the target's
 //! schema so that same-named attributes carry over, and holds the result to the rules of
-//! any state: not null, wholly known.
+//! any state: not null, wholly known. The moved object's identity is the framework's (see
+//! `identity`); an identity the source provider stored is of no use to the target.
 //!
 //! [`MoveSource`]: crate::resource::MoveSource
 
 use super::core::{Server, found_or_return};
+use super::identity::{Answer, identity_of};
 use crate::codec;
 use crate::diag::Diagnostics;
 use crate::provider::Provider;
@@ -40,6 +42,9 @@ pub struct MoveResourceStateResponse {
     pub target_state: Value,
     /// Private data for it.
     pub target_private: Vec<u8>,
+    /// Its identity, when the converted state already tells it; else null, and the read
+    /// that follows gives it.
+    pub target_identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -117,6 +122,13 @@ impl<P: Provider> Server<P> {
             return resp;
         }
         resp.target_state = resource.schema.body().normalize(out.state);
+        resp.target_identity = identity_of(
+            resource,
+            &resp.target_state,
+            &Value::Null,
+            Answer::Move,
+            &mut resp.diagnostics,
+        );
         resp.target_private = out.private;
         resp
     }
@@ -153,7 +165,7 @@ fn versions(versions: &[i64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestProvider;
+    use crate::testing::{TestProvider, widget_identity};
 
     fn moving(
         address: &str,
@@ -187,6 +199,7 @@ mod tests {
             assert_eq!(state.attr("size"), &Value::from(3i64), "carried");
             assert!(state.is_null_attr("etag"), "not in the source");
             assert_eq!(moved.target_private, b"moved");
+            assert_eq!(moved.target_identity, widget_identity("first"));
         }
     }
 

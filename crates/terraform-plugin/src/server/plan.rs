@@ -3,10 +3,12 @@
 //! Planning does the chores every resource would otherwise get wrong: unconfigured
 //! attributes take their schema default, other unconfigured computed attributes become
 //! unknown (unless nothing changed), plan modifiers run, the resource's own hook runs last,
-//! and `timeouts` never forces a replacement.
+//! and `timeouts` never forces a replacement. The planned identity is the framework's (see
+//! `identity`).
 
 use super::blocks::{block_elements, matching};
 use super::core::{Server, found_or_return, time_limits};
+use super::identity::planned_identity;
 use super::validation::{NullRequired, validate_config};
 use crate::diag::Diagnostics;
 use crate::path::{AttributePath, PathStep};
@@ -28,6 +30,9 @@ pub struct PlanResourceChangeRequest {
     pub config: Value,
     /// Private data stored with the prior state.
     pub prior_private: Vec<u8>,
+    /// The identity Terraform holds for the prior state; null when creating, and for a
+    /// state stored before the resource had an identity.
+    pub prior_identity: Value,
 }
 
 /// PlanResourceChange output.
@@ -39,6 +44,9 @@ pub struct PlanResourceChangeResponse {
     pub requires_replace: Vec<AttributePath>,
     /// Private data handed to apply.
     pub planned_private: Vec<u8>,
+    /// The identity after apply: the prior identity of an existing object; for a new
+    /// object, its identity when the plan already tells it whole, else null.
+    pub planned_identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -65,10 +73,12 @@ impl<P: Provider> Server<P> {
             planned_state: Value::Null,
             requires_replace: Vec::new(),
             planned_private: req.prior_private.clone(),
+            planned_identity: Value::Null,
             diagnostics: Diagnostics::new(),
         };
         let resource = found_or_return!(self.resource(type_name), resp);
         if req.proposed_state.is_null() {
+            resp.planned_identity = planned_identity(resource, &req.prior_identity, &Value::Null);
             return resp;
         }
         let creating = req.prior_state.is_null();
@@ -118,6 +128,8 @@ impl<P: Provider> Server<P> {
         resp.diagnostics.extend(hook.diagnostics);
         resp.planned_private = hook.private;
         resp.planned_state = resource.schema.body().normalize(hook.plan);
+        resp.planned_identity =
+            planned_identity(resource, &req.prior_identity, &resp.planned_state);
         if !creating {
             replace.extend(hook.requires_replace);
             replace.retain(|path| {
@@ -424,6 +436,7 @@ mod tests {
                     proposed_state: Value::Null,
                     config: Value::Null,
                     prior_private: b"prior".to_vec(),
+                    prior_identity: Value::Null,
                 },
             )
             .await;

@@ -1,13 +1,16 @@
-//! The RPCs on stored state: ReadResource (refresh), ImportResourceState and
-//! UpgradeResourceState. Private state is echoed unless the resource changes it.
+//! The RPCs on stored state: ReadResource (refresh), ImportResourceState (by id, or by
+//! identity with Terraform 1.12) and UpgradeResourceState. Private state is echoed unless
+//! the resource changes it; the identity of every state is the framework's (see `identity`).
 
-use super::core::{Server, found_or_return, settle, time_limits};
+use super::core::{RegisteredResource, Server, found_or_return, settle, time_limits};
+use super::identity::{Answer, identity_of};
 use crate::codec;
 use crate::diag::Diagnostics;
+use crate::identity::describe;
 use crate::provider::Provider;
 use crate::resource::{
-    ImportRequest, ImportResponse, ReadRequest, ReadResponse, UpgradeStateRequest,
-    UpgradeStateResponse,
+    ImportIdentityRequest, ImportRequest, ImportResponse, ReadRequest, ReadResponse,
+    UpgradeStateRequest, UpgradeStateResponse,
 };
 use crate::value::Value;
 
@@ -18,6 +21,8 @@ pub struct ReadResourceResponse {
     pub new_state: Value,
     /// Private data to store with it.
     pub private: Vec<u8>,
+    /// Its identity; null without an object or an identity schema.
+    pub new_identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -29,6 +34,9 @@ pub struct ImportResourceStateResponse {
     pub state: Option<Value>,
     /// Private data for it.
     pub private: Vec<u8>,
+    /// Its identity, when the imported state already tells it; else null, and the read
+    /// that follows gives it.
+    pub identity: Value,
     /// Problems found.
     pub diagnostics: Diagnostics,
 }
@@ -113,16 +121,19 @@ impl<P: Provider> Server<P> {
     }
 
     /// ReadResource: refreshes a state; private data is echoed unless the resource
-    /// changes it.
+    /// changes it. `current_identity` is the identity Terraform holds (null if none): the
+    /// refreshed object's must be the same.
     pub async fn read_resource(
         &self,
         type_name: &str,
         state: Value,
         private: Vec<u8>,
+        current_identity: Value,
     ) -> ReadResourceResponse {
         let mut resp = ReadResourceResponse {
             new_state: state.clone(),
             private: private.clone(),
+            new_identity: current_identity.clone(),
             diagnostics: Diagnostics::new(),
         };
         if state.is_null() {
@@ -149,18 +160,22 @@ impl<P: Provider> Server<P> {
         } else {
             settle(&resource.schema, out.state, &mut resp.diagnostics, "read")
         };
+        resp.new_identity = identity_of(
+            resource,
+            &resp.new_state,
+            &current_identity,
+            Answer::Read,
+            &mut resp.diagnostics,
+        );
         resp
     }
 
+    /// ImportResourceState by id: the resource turns the id into the identifying state
     /// that Terraform then reads.
     pub fn import_resource_state(&self, type_name: &str, id: &str) -> ImportResourceStateResponse {
         let mut resp = ImportResourceStateResponse::default();
         let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
-        let mut out = ImportResponse {
-            state: resource.schema.body().empty_value(),
-            private: Vec::new(),
-            diagnostics: Diagnostics::new(),
-        };
+        let mut out = empty_import(resource);
         resource.implementation.import(
             ImportRequest {
                 id,
@@ -168,40 +183,214 @@ impl<P: Provider> Server<P> {
             },
             &mut out,
         );
-        resp.diagnostics = out.diagnostics;
-        if resp.diagnostics.has_error() {
-            return resp;
-        }
-        if out.state.is_null() || !out.state.is_wholly_known() {
+        imported(resource, out, resp)
+    }
+
+    /// ImportResourceState by identity (`import { identity = {...} }`, Terraform 1.12): the
+    /// identity is checked against the identity schema, the resource turns it into the
+    /// identifying state, and that state's identity must agree with every value given.
+    pub fn import_resource_by_identity(
+        &self,
+        type_name: &str,
+        identity: &Value,
+    ) -> ImportResourceStateResponse {
+        const INVALID: &str = "Invalid Import Identity";
+        let mut resp = ImportResourceStateResponse::default();
+        let (resource, provider) = found_or_return!(self.configured_resource(type_name), resp);
+        let Some(schema) = &resource.identity else {
             resp.diagnostics.add_error(
-                "Import produced no usable state",
-                "The imported state is null or holds unknown values. This is a bug in the provider.",
+                INVALID,
+                format!("The resource type {type_name} has no identity: import it by id instead."),
             );
             return resp;
+        };
+        for attribute in schema.attributes() {
+            let value = identity.attr(attribute.name());
+            if value.is_null() && attribute.is_required_for_import() {
+                resp.diagnostics.add_error(
+                    INVALID,
+                    format!(
+                        "The identity attribute {:?} is required to import a {type_name}.",
+                        attribute.name()
+                    ),
+                );
+            }
         }
-        resp.state = Some(resource.schema.body().normalize(out.state));
-        resp.private = out.private;
+        let given = match schema.complete(identity.clone()) {
+            Ok(given) => given,
+            Err(problem) if !resp.diagnostics.has_error() => {
+                resp.diagnostics.add_error(
+                    INVALID,
+                    format!("The identity is not one of a {type_name}: {problem}."),
+                );
+                return resp;
+            }
+            Err(_) => return resp,
+        };
+        let mut out = empty_import(resource);
+        resource.implementation.import_by_identity(
+            ImportIdentityRequest {
+                identity: &given,
+                provider: &*provider,
+            },
+            &mut out,
+        );
+        let mut resp = imported(resource, out, resp);
+        if resp.state.is_none() {
+            return resp;
+        }
+        let differing: Vec<String> = schema
+            .attributes()
+            .iter()
+            .map(|a| a.name())
+            .filter(|&name| {
+                let wanted = given.attr(name);
+                !wanted.is_null() && resp.identity.attr(name) != wanted
+            })
+            .map(ToOwned::to_owned)
+            .collect();
+        if resp.identity.is_null() || !differing.is_empty() {
+            resp.diagnostics.add_error(
+                "Unexpected Identity Change",
+                format!(
+                    "Importing {type_name} by the identity {} produced an object whose identity \
+                     is {}{}. This is a bug in the provider.",
+                    describe(&given),
+                    describe(&resp.identity),
+                    if differing.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (differing in {})", differing.join(", "))
+                    }
+                ),
+            );
+            resp.state = None;
+            resp.identity = Value::Null;
+        }
         resp
     }
+}
+
+/// What an import starts with: every attribute null.
+fn empty_import<C>(resource: &RegisteredResource<C>) -> ImportResponse {
+    ImportResponse {
+        state: resource.schema.body().empty_value(),
+        private: Vec::new(),
+        diagnostics: Diagnostics::new(),
+    }
+}
+
+/// `resp` answering with the import `out`, held to the rules of any state (not null, wholly
+/// known), with its identity.
+fn imported<C>(
+    resource: &RegisteredResource<C>,
+    out: ImportResponse,
+    mut resp: ImportResourceStateResponse,
+) -> ImportResourceStateResponse {
+    resp.diagnostics = out.diagnostics;
+    if resp.diagnostics.has_error() {
+        return resp;
+    }
+    if out.state.is_null() || !out.state.is_wholly_known() {
+        resp.diagnostics.add_error(
+            "Import produced no usable state",
+            "The imported state is null or holds unknown values. This is a bug in the provider.",
+        );
+        return resp;
+    }
+    let state = resource.schema.body().normalize(out.state);
+    resp.identity = identity_of(
+        resource,
+        &state,
+        &Value::Null,
+        Answer::Import,
+        &mut resp.diagnostics,
+    );
+    resp.state = Some(state);
+    resp.private = out.private;
+    resp
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::fixtures::{configured, created};
+    use crate::testing::{object, widget_identity};
+
+    /// The one error's detail, when the import failed.
+    fn refused(resp: &ImportResourceStateResponse) -> String {
+        assert!(resp.state.is_none());
+        assert_eq!(resp.identity, Value::Null);
+        assert_eq!(resp.diagnostics.len(), 1, "{:?}", resp.diagnostics);
+        resp.diagnostics
+            .iter()
+            .next()
+            .expect("an error")
+            .detail
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_builds_the_state_of_that_identity() {
+        let server = configured().await;
+        for given in [
+            object(&[("name", "w1".into())]),
+            object(&[("id", "w-w1".into()), ("name", "w1".into())]),
+        ] {
+            let imported = server.import_resource_by_identity("test_widget", &given);
+            assert!(
+                imported.diagnostics.is_empty(),
+                "{:?}",
+                imported.diagnostics
+            );
+            let state = imported.state.unwrap();
+            assert_eq!(state.get_str("id"), Some("w-w1"));
+            assert_eq!(state.get_str("name"), Some("w1"));
+            assert_eq!(imported.private, b"by identity");
+            assert_eq!(imported.identity, widget_identity("w1"));
+        }
+    }
+
+    #[tokio::test]
+    async fn import_by_identity_refuses_identities_that_do_not_name_one_object() {
+        let server = configured().await;
+        let nameless =
+            server.import_resource_by_identity("test_widget", &object(&[("id", "w-a".into())]));
+        assert_eq!(
+            refused(&nameless),
+            r#"The identity attribute "name" is required to import a test_widget."#
+        );
+        let import = |identity: &[(&str, Value)]| {
+            refused(&server.import_resource_by_identity("test_widget", &object(identity)))
+        };
+        let odd = import(&[("name", "w1".into()), ("colour", "red".into())]);
+        assert!(odd.contains("colour is not declared"), "{odd}");
+        let other = import(&[("id", "w-other".into()), ("name", "w1".into())]);
+        assert!(
+            other.contains(r#"whose identity is {id = "w-w1", name = "w1"} (differing in id)"#),
+            "{other}"
+        );
+        assert_eq!(import(&[("name", "".into())]), "expected a name");
+        let plain =
+            server.import_resource_by_identity("test_plain", &object(&[("id", "x".into())]));
+        let detail = refused(&plain);
+        assert!(detail.contains("has no identity"), "{detail}");
+    }
 
     #[tokio::test]
     async fn read_echoes_private_and_drops_vanished_objects() {
         let server = configured().await;
         let state = created(&server, "w1").await;
         let read = server
-            .read_resource("test_widget", state.clone(), b"p".to_vec())
+            .read_resource("test_widget", state.clone(), b"p".to_vec(), Value::Null)
             .await;
         assert_eq!(read.new_state, state);
         assert_eq!(read.private, b"p");
 
         let gone = created(&server, "gone").await;
-        let read = server.read_resource("test_widget", gone, Vec::new()).await;
+        let read = server
+            .read_resource("test_widget", gone, Vec::new(), Value::Null)
+            .await;
         assert!(read.diagnostics.is_empty());
         assert_eq!(read.new_state, Value::Null);
     }
@@ -214,6 +403,7 @@ mod tests {
         assert_eq!(state.get_str("name"), Some("w1"));
         assert!(state.is_null_attr("timeouts"));
         assert!(state.is_null_attr("etag"));
+        assert_eq!(imported.identity, widget_identity("w1"));
 
         let bad = server.import_resource_state("test_widget", "nope");
         assert!(bad.state.is_none() && bad.diagnostics.has_error());

@@ -18,7 +18,7 @@ use terraform_plugin::value::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::{config, plan, server_with};
+use super::{config, identity_in, plan, proposed, server_with};
 use crate::KustoProvider;
 use crate::resources::eventhub_data_connection::TYPE_NAME;
 
@@ -205,7 +205,7 @@ async fn create_read_update_and_delete_converge_with_azure() {
     let (emulator, server, _, state) = created(FaultPlan::default()).await;
 
     let read = server
-        .read_resource(TYPE_NAME, state.clone(), Vec::new())
+        .read_resource(TYPE_NAME, state.clone(), Vec::new(), Value::Null)
         .await;
     assert!(!read.diagnostics.has_error(), "{:?}", read.diagnostics);
     assert_eq!(
@@ -235,6 +235,78 @@ async fn create_read_update_and_delete_converge_with_azure() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(state.is_null());
     assert!(emulator.connections().is_empty());
+}
+
+/// Terraform 1.12's lifecycle: the identity planned, stored after the create, sent back with
+/// every refresh and plan and kept by the update, given by an `import { identity }` of the
+/// same connection, and gone with the connection.
+#[tokio::test]
+async fn the_identity_is_planned_stored_and_kept_through_the_lifecycle() {
+    let emulator = Emulator::start(FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let (_, subscription) = emulator
+        .env
+        .iter()
+        .find(|(name, _)| *name == "ARM_SUBSCRIPTION_ID")
+        .unwrap();
+    let identity = identity_in(subscription);
+    let config = config(&server, &[]);
+    let planned = plan(&server, &Value::Null, &config).await;
+    assert_eq!(planned.planned_identity, identity);
+    let request = ApplyResourceChangeRequest::approved(Value::Null, config.clone(), planned);
+    let created = server.apply_resource_change(TYPE_NAME, request).await;
+    assert!(created.diagnostics.is_empty(), "{:?}", created.diagnostics);
+    assert_eq!(created.new_identity, identity);
+
+    let read = server
+        .read_resource(TYPE_NAME, created.new_state, Vec::new(), identity.clone())
+        .await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(read.new_identity, identity);
+
+    let changed = super::config(
+        &server,
+        &[
+            ("mapping_rule_name", "events_csv".into()),
+            ("data_format", "CSV".into()),
+        ],
+    );
+    let update = server
+        .plan_resource_change(
+            TYPE_NAME,
+            PlanResourceChangeRequest {
+                prior_state: read.new_state.clone(),
+                proposed_state: proposed(&server, &read.new_state, &changed),
+                config: changed.clone(),
+                prior_private: read.private,
+                prior_identity: read.new_identity,
+            },
+        )
+        .await;
+    assert_eq!(update.planned_identity, identity);
+    let request = ApplyResourceChangeRequest::approved(read.new_state, changed.clone(), update);
+    let updated = server.apply_resource_change(TYPE_NAME, request).await;
+    assert!(updated.diagnostics.is_empty(), "{:?}", updated.diagnostics);
+    assert_eq!(updated.new_state.get_str("data_format"), Some("CSV"));
+    assert_eq!(updated.new_identity, identity);
+
+    let imported = server.import_resource_by_identity(TYPE_NAME, &identity);
+    assert!(
+        imported.diagnostics.is_empty(),
+        "{:?}",
+        imported.diagnostics
+    );
+    let state = imported.state.unwrap();
+    let read = server
+        .read_resource(TYPE_NAME, state, imported.private, imported.identity)
+        .await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(read.new_state.get_str("data_format"), Some("CSV"));
+    assert_eq!(read.new_identity, identity);
+
+    let (state, errors) = apply(&server, &updated.new_state, &Value::Null).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(state.is_null());
 }
 
 #[tokio::test]
@@ -333,6 +405,7 @@ async fn a_missing_table_fails_the_plan_at_its_attribute() {
                 proposed_state: proposed,
                 config,
                 prior_private: Vec::new(),
+                prior_identity: Value::Null,
             },
         )
         .await;

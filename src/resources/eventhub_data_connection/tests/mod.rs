@@ -115,11 +115,27 @@ async fn plan(
                 proposed_state: proposed,
                 config: config.clone(),
                 prior_private: Vec::new(),
+                prior_identity: Value::Null,
             },
         )
         .await;
     assert!(!resp.diagnostics.has_error(), "{:?}", resp.diagnostics);
     resp
+}
+
+/// The identity of the connection `dc1` in `subscription`, as Terraform 1.12 stores it.
+fn identity_in(subscription: &str) -> Value {
+    let mut identity = Value::Object(BTreeMap::new());
+    for (name, text) in [
+        ("subscription_id", subscription),
+        ("resource_group_name", "rg-demo"),
+        ("cluster_name", "democluster"),
+        ("database_name", "demodb"),
+        ("name", "dc1"),
+    ] {
+        identity.set(name, text);
+    }
+    identity
 }
 
 /// The state after applying `config`, as Azure answers it (display-name location, a
@@ -150,6 +166,13 @@ async fn create_plans_unknowns_only_where_azure_assigns() {
         ["provisioning_state", "retrieval_start_date"]
     );
     assert_eq!(planned.get_str("id"), Some(ID));
+    assert_eq!(
+        plan(&server, &Value::Null, &config(&server, &[]))
+            .await
+            .planned_identity,
+        identity_in(SUB),
+        "the id, and so the identity, is known before apply"
+    );
     assert_eq!(planned.get_str("compression"), Some("None"));
     assert_eq!(planned.get_str("database_routing_type"), Some("Single"));
     assert_eq!(
@@ -375,6 +398,56 @@ async fn import_takes_an_arm_id_in_any_casing() {
     assert_eq!(state.get_str("cluster_name"), Some("democluster"));
     assert_eq!(state.get_str("resource_group_name"), Some("rg-demo"));
     assert!(state.is_null_attr("location"));
+    assert_eq!(resp.identity, identity_in(SUB));
+}
+
+/// `import { identity = {...} }` (Terraform 1.12): the five names make the id, as the same
+/// names in an ARM id would.
+#[tokio::test]
+async fn import_by_identity_builds_the_id_from_the_names() {
+    let server = server().await;
+    let other_subscription = identity_in("00000000-0000-0000-0000-000000000002");
+    let resp = server.import_resource_by_identity(TYPE_NAME, &other_subscription);
+    assert!(resp.diagnostics.is_empty(), "{:?}", resp.diagnostics);
+    let state = resp.state.unwrap();
+    assert_eq!(
+        state.get_str("id"),
+        Some(ID.replace("0001", "0002").as_str()),
+        "the subscription comes from the identity, not the provider"
+    );
+    assert_eq!(state.get_str("name"), Some("dc1"));
+    assert_eq!(state.get_str("resource_group_name"), Some("rg-demo"));
+    assert!(state.is_null_attr("location"), "left to the read");
+    assert_eq!(resp.identity, other_subscription);
+}
+
+#[tokio::test]
+async fn import_by_identity_errors_name_the_attribute() {
+    let server = server().await;
+    let detail = |identity: &Value| {
+        let resp = server.import_resource_by_identity(TYPE_NAME, identity);
+        assert!(resp.state.is_none());
+        let errors: Vec<String> = resp
+            .diagnostics
+            .errors()
+            .map(|d| d.detail.clone())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors[0].clone()
+    };
+    let mut spaced = identity_in(SUB);
+    spaced.set("cluster_name", "democluster ");
+    let problem = detail(&spaced);
+    assert!(
+        problem.contains(r#"attribute "cluster_name" starts or ends with whitespace"#),
+        "{problem}"
+    );
+    let mut split = identity_in(SUB);
+    split.set("database_name", "demo/db");
+    assert!(detail(&split).contains(r#""database_name" contains "/""#));
+    let mut nameless = identity_in(SUB);
+    nameless.set("name", Value::Null);
+    assert!(detail(&nameless).contains(r#"attribute "name" is required"#));
 }
 
 #[tokio::test]
@@ -468,6 +541,25 @@ async fn azurerm_state_moves_and_plans_no_change_with_azurerm_configuration() {
 }
 
 #[tokio::test]
+async fn a_moved_state_carries_its_identity() {
+    let server = server().await;
+    let (json, version) = azurerm_instance();
+    let moved = move_from(
+        &server,
+        "registry.terraform.io/hashicorp/azurerm",
+        &json,
+        version,
+    );
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let id = moved.target_state.get_str("id").unwrap();
+    let names: Vec<&str> = id.split('/').skip(2).step_by(2).collect();
+    let identity = &moved.target_identity;
+    assert_eq!(identity.get_str("subscription_id"), Some(names[0]));
+    assert_eq!(identity.get_str("resource_group_name"), Some(names[1]));
+    assert_eq!(identity.get_str("name"), moved.target_state.get_str("name"));
+}
+
+#[tokio::test]
 async fn a_move_carries_the_timeouts_azurerm_was_given() {
     let server = server().await;
     let (json, version) = azurerm_instance();
@@ -518,6 +610,7 @@ async fn stop_provider_cancels_a_create_waiting_on_azure() {
                 planned_state: planned,
                 config,
                 planned_private: Vec::new(),
+                planned_identity: Value::Null,
             };
             server.apply_resource_change(TYPE_NAME, request).await
         }
