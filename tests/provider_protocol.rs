@@ -516,6 +516,8 @@ async fn serves_resource_identity() {
             "database_name": "demodb",
             "eventhub_id": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
             "consumer_group": "$Default",
+            // Planned without Azure: no preflight validation.
+            "skip_preflight_validation": true,
         })
         .to_string()
         .as_bytes(),
