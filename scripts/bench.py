@@ -26,6 +26,7 @@ library only (openssl and strip are used when present); Terraform as scripts/tes
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -204,34 +205,43 @@ def schema_rss_rows(binary, runs, terraform_runs):
     return [summary(f"provider peak RSS, providers schema -json ({len(samples_kib)} runs)", samples_kib, "MB", 1024 / 1e6)]
 
 
-def lifecycle(binary, count, lro_seconds, rounds, state=False):
-    """Times apply / plan / destroy of `count` connections against a fresh emulator
-    (persisting to a state file when `state`)."""
+@contextlib.contextmanager
+def emulated_project(binary, count, *flags):
+    """A Terraform project of `count` connections, initialised, against a fresh emulator started
+    with `flags` (`{work}` in a flag becomes the scratch directory): yields (run, details), where
+    `run(args)` times one Terraform command in the project."""
     cli = ensure_terraform()
-    emulator_binary = binary.parent / "kusto-emulator"
-    timings = {"apply": [], "plan": [], "destroy": []}
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
         cli_config = write_mirror(binary, work)
         project = work / "project"
         project.mkdir()
         (project / "main.tf").write_text(REQUIRED_PROVIDERS + CONNECTIONS % count)
-        flags = ["--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))]
-        if state:
-            flags += ["--state", str(work / "emulator-state.json")]
-        emulator, details = start_emulator(emulator_binary, work, *flags)
+        flags = [flag.format(work=work) for flag in flags]
+        emulator, details = start_emulator(binary.parent / "kusto-emulator", work, *flags)
         try:
             env = terraform_env(details, cli_config)
             terraform(cli, ["init", "-input=false"], env, project)
-            for _ in range(rounds):
-                timings["apply"].append(terraform(cli, ["apply", "-input=false", "-auto-approve"], env, project))
-                timings["plan"].append(terraform(cli, ["plan", "-input=false", "-detailed-exitcode"], env, project))
-                timings["destroy"].append(terraform(cli, ["destroy", "-input=false", "-auto-approve"], env, project))
-                leftovers = admin(details, "GET", "/data-connections")
-                if leftovers:
-                    raise SystemExit(f"{len(leftovers)} data connection(s) left in the emulator after destroy")
+            yield (lambda args: terraform(cli, args, env, project)), details
         finally:
             stop(emulator)
+
+
+def lifecycle(binary, count, lro_seconds, rounds, state=False):
+    """Times apply / plan / destroy of `count` connections against a fresh emulator
+    (persisting to a state file when `state`)."""
+    timings = {"apply": [], "plan": [], "destroy": []}
+    flags = ["--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))]
+    if state:
+        flags += ["--state", "{work}/emulator-state.json"]
+    with emulated_project(binary, count, *flags) as (run, details):
+        for _ in range(rounds):
+            timings["apply"].append(run(["apply", "-input=false", "-auto-approve"]))
+            timings["plan"].append(run(["plan", "-input=false", "-detailed-exitcode"]))
+            timings["destroy"].append(run(["destroy", "-input=false", "-auto-approve"]))
+            leftovers = admin(details, "GET", "/data-connections")
+            if leftovers:
+                raise SystemExit(f"{len(leftovers)} data connection(s) left in the emulator after destroy")
     return timings
 
 
@@ -254,26 +264,13 @@ def saved_plan_rows(binary, runs, terraform_runs):
     preflight validation, the apply only creates. Goal: the apply within 2 s + one Retry-After
     + 0.3 s."""
     del runs
-    cli = ensure_terraform()
-    emulator_binary = binary.parent / "kusto-emulator"
     timings = {"plan": [], "apply": []}
-    with tempfile.TemporaryDirectory() as workdir:
-        work = Path(workdir)
-        cli_config = write_mirror(binary, work)
-        project = work / "project"
-        project.mkdir()
-        (project / "main.tf").write_text(REQUIRED_PROVIDERS + CONNECTIONS % 1)
-        flags = ["--lro-seconds", "2", "--retry-after", str(RETRY_AFTER_S)]
-        emulator, details = start_emulator(emulator_binary, work, *flags)
-        try:
-            env = terraform_env(details, cli_config)
-            terraform(cli, ["init", "-input=false"], env, project)
-            for _ in range(terraform_runs):
-                timings["plan"].append(terraform(cli, ["plan", "-input=false", "-out=tfplan"], env, project))
-                timings["apply"].append(terraform(cli, ["apply", "-input=false", "tfplan"], env, project))
-                terraform(cli, ["destroy", "-input=false", "-auto-approve"], env, project)
-        finally:
-            stop(emulator)
+    flags = ["--lro-seconds", "2", "--retry-after", str(RETRY_AFTER_S)]
+    with emulated_project(binary, 1, *flags) as (run, _):
+        for _ in range(terraform_runs):
+            timings["plan"].append(run(["plan", "-input=false", "-out=tfplan"]))
+            timings["apply"].append(run(["apply", "-input=false", "tfplan"]))
+            run(["destroy", "-input=false", "-auto-approve"])
     goal = 2 + RETRY_AFTER_S + 0.3
     return [
         summary("terraform plan -out, 1 connection, --lro-seconds 2 (preflight validation)", timings["plan"], "s"),

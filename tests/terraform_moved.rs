@@ -39,8 +39,12 @@ fn configuration(extra: &str) -> String {
 
 const MOVED: &str = "moved {\n  from = azurerm_kusto_eventhub_data_connection.x\n  to   = kusto_eventhub_data_connection.x\n}\n";
 
-/// An emulator holding the connection, and a workspace holding azurerm's state of it.
-fn azurerm_managed() -> Scenario {
+/// An emulator holding the connection, and a workspace holding azurerm's state of it; `None`
+/// when the Terraform under test cannot move state across resource types.
+fn azurerm_managed() -> Option<Scenario> {
+    if !terraform_has("moves across resource types", (1, 8)) {
+        return None;
+    }
     let emulator = Emulator::fast();
     create_outside_terraform(
         &emulator,
@@ -57,18 +61,17 @@ fn azurerm_managed() -> Scenario {
     );
     std::fs::write(workspace.path().join("terraform.tfstate"), AZURERM_STATE)
         .expect("write the azurerm state");
-    Scenario {
+    Some(Scenario {
         emulator,
         workspace,
-    }
+    })
 }
 
 #[test]
 fn azurerm_state_moves_in_one_plan_and_the_next_plan_is_empty() {
-    if !terraform_has("moves across resource types", (1, 8)) {
+    let Some(scenario) = azurerm_managed() else {
         return;
-    }
-    let scenario = azurerm_managed();
+    };
     let (emulator, workspace) = (&scenario.emulator, &scenario.workspace);
     workspace.config(&configuration(MOVED));
     workspace.init();
@@ -117,10 +120,9 @@ fn azurerm_state_moves_in_one_plan_and_the_next_plan_is_empty() {
 
 #[test]
 fn a_move_from_another_type_is_refused_by_name() {
-    if !terraform_has("moves across resource types", (1, 8)) {
+    let Some(scenario) = azurerm_managed() else {
         return;
-    }
-    let scenario = azurerm_managed();
+    };
     let (emulator, workspace) = (&scenario.emulator, &scenario.workspace);
     let state = AZURERM_STATE.replace(
         "azurerm_kusto_eventhub_data_connection",

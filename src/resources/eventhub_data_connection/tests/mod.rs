@@ -487,6 +487,9 @@ fn azurerm_instance() -> (Vec<u8>, i64) {
     (attributes, instance["schema_version"].as_i64().unwrap())
 }
 
+/// azurerm's address in the registry, as Terraform sends it with a move.
+const AZURERM: &str = "registry.terraform.io/hashicorp/azurerm";
+
 fn move_from(
     server: &Server<KustoProvider>,
     address: &str,
@@ -502,17 +505,25 @@ fn move_from(
     })
 }
 
+/// The fixture's connection moved from azurerm, with `edit` made to its attributes first;
+/// the move must succeed.
+fn moved_from_azurerm(
+    server: &Server<KustoProvider>,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> MoveResourceStateResponse {
+    let (json, version) = azurerm_instance();
+    let mut attributes: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    edit(&mut attributes);
+    let json = serde_json::to_vec(&attributes).unwrap();
+    let moved = move_from(server, AZURERM, &json, version);
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    moved
+}
+
 #[tokio::test]
 async fn azurerm_state_moves_and_plans_no_change_with_azurerm_configuration() {
     let server = server().await;
-    let (json, version) = azurerm_instance();
-    let moved = move_from(
-        &server,
-        "registry.terraform.io/hashicorp/azurerm",
-        &json,
-        version,
-    );
-    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let moved = moved_from_azurerm(&server, |_| {});
     let state = moved.target_state;
     assert_eq!(
         state.get_str("id"),
@@ -543,14 +554,7 @@ async fn azurerm_state_moves_and_plans_no_change_with_azurerm_configuration() {
 #[tokio::test]
 async fn a_moved_state_carries_its_identity() {
     let server = server().await;
-    let (json, version) = azurerm_instance();
-    let moved = move_from(
-        &server,
-        "registry.terraform.io/hashicorp/azurerm",
-        &json,
-        version,
-    );
-    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let moved = moved_from_azurerm(&server, |_| {});
     let id = moved.target_state.get_str("id").unwrap();
     let names: Vec<&str> = id.split('/').skip(2).step_by(2).collect();
     let identity = &moved.target_identity;
@@ -562,17 +566,10 @@ async fn a_moved_state_carries_its_identity() {
 #[tokio::test]
 async fn a_move_carries_the_timeouts_azurerm_was_given() {
     let server = server().await;
-    let (json, version) = azurerm_instance();
-    let mut attributes: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    attributes["timeouts"] =
-        serde_json::json!({"create": "90m", "delete": null, "read": "10m", "update": null});
-    let json = serde_json::to_vec(&attributes).unwrap();
-    let moved = move_from(
-        &server,
-        "registry.terraform.io/hashicorp/azurerm",
-        &json,
-        version,
-    );
+    let moved = moved_from_azurerm(&server, |attributes| {
+        attributes["timeouts"] =
+            serde_json::json!({"create": "90m", "delete": null, "read": "10m", "update": null});
+    });
     let timeouts = moved.target_state.attr("timeouts");
     assert_eq!(timeouts.get_str("create"), Some("90m"));
     assert_eq!(timeouts.get_str("read"), Some("10m"));
@@ -583,7 +580,7 @@ async fn a_move_carries_the_timeouts_azurerm_was_given() {
 async fn moves_from_other_types_or_newer_azurerm_schemas_are_refused() {
     let server = server().await;
     let (json, _) = azurerm_instance();
-    let newer = move_from(&server, "registry.terraform.io/hashicorp/azurerm", &json, 2);
+    let newer = move_from(&server, AZURERM, &json, 2);
     let other = move_from(&server, "registry.terraform.io/hashicorp/azuread", &json, 1);
     for refused in [newer, other] {
         assert!(refused.target_state.is_null());
