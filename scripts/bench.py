@@ -208,8 +208,10 @@ def schema_rss_rows(binary, runs, terraform_runs):
 @contextlib.contextmanager
 def emulated_project(binary, count, *flags):
     """A Terraform project of `count` connections, initialised, against a fresh emulator started
-    with `flags` (`{work}` in a flag becomes the scratch directory): yields (run, details), where
-    `run(args)` times one Terraform command in the project."""
+    with `flags` (`{work}` in a flag becomes the scratch directory): yields (run, details,
+    forget), where `run(args)` times one Terraform command in the project and `forget()` empties
+    the provider's ledger of passed preflight validations (under TMPDIR), so that the next plan
+    that creates asks for it, as a first plan does."""
     cli = ensure_terraform()
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
@@ -219,10 +221,19 @@ def emulated_project(binary, count, *flags):
         (project / "main.tf").write_text(REQUIRED_PROVIDERS + CONNECTIONS % count)
         flags = [flag.format(work=work) for flag in flags]
         emulator, details = start_emulator(binary.parent / "kusto-emulator", work, *flags)
+        scratch = work / "tmp"
+        scratch.mkdir()
         try:
-            env = terraform_env(details, cli_config)
+            env = dict(terraform_env(details, cli_config), TMPDIR=str(scratch))
             terraform(cli, ["init", "-input=false"], env, project)
-            yield (lambda args: terraform(cli, args, env, project)), details
+
+            def run(args):
+                return terraform(cli, args, env, project)
+
+            def forget():
+                shutil.rmtree(scratch / "terraform-provider-kusto-preflight", ignore_errors=True)
+
+            yield run, details, forget
         finally:
             stop(emulator)
 
@@ -234,8 +245,9 @@ def lifecycle(binary, count, lro_seconds, rounds, state=False):
     flags = ["--lro-seconds", str(lro_seconds), "--retry-after", str(min(lro_seconds, 1))]
     if state:
         flags += ["--state", "{work}/emulator-state.json"]
-    with emulated_project(binary, count, *flags) as (run, details):
+    with emulated_project(binary, count, *flags) as (run, details, forget):
         for _ in range(rounds):
+            forget()
             timings["apply"].append(run(["apply", "-input=false", "-auto-approve"]))
             timings["plan"].append(run(["plan", "-input=false", "-detailed-exitcode"]))
             timings["destroy"].append(run(["destroy", "-input=false", "-auto-approve"]))
@@ -266,8 +278,9 @@ def saved_plan_rows(binary, runs, terraform_runs):
     del runs
     timings = {"plan": [], "apply": []}
     flags = ["--lro-seconds", "2", "--retry-after", str(RETRY_AFTER_S)]
-    with emulated_project(binary, 1, *flags) as (run, _):
+    with emulated_project(binary, 1, *flags) as (run, _, forget):
         for _ in range(terraform_runs):
+            forget()
             timings["plan"].append(run(["plan", "-input=false", "-out=tfplan"]))
             timings["apply"].append(run(["apply", "-input=false", "tfplan"]))
             run(["destroy", "-input=false", "-auto-approve"])
