@@ -1,4 +1,5 @@
-//! The Kusto provider: its configuration and the resource types it offers.
+//! The Kusto provider: its configuration and the resource types (with their list resources,
+//! data sources and functions) it offers.
 //!
 //! Configuration resolves into plain [`config::ProviderSettings`] (the Azure client layer's
 //! `Credential` and `Cloud`, no token acquired, no network used), wrapped in a
@@ -18,6 +19,7 @@ use kusto_arm::CallContext;
 use terraform_plugin::datasource::DataSourceHandle;
 use terraform_plugin::diag::Diagnostics;
 use terraform_plugin::function::Function;
+use terraform_plugin::list::ListResourceHandle;
 use terraform_plugin::provider::{ConfigureRequest, Provider};
 use terraform_plugin::resource::ResourceHandle;
 use terraform_plugin::schema::Schema;
@@ -27,6 +29,7 @@ use client::AzureHandle;
 use config::Env;
 use data_sources::eventhub_data_connection::EventHubDataConnectionDataSource;
 use resources::eventhub_data_connection::EventHubDataConnectionResource;
+use resources::eventhub_data_connection::list::EventHubDataConnectionList;
 
 /// How long `az account show` may take when configuring a provider without a subscription.
 const CLI_SUBSCRIPTION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,6 +87,10 @@ impl Provider for KustoProvider {
 
     fn resources(&self) -> Vec<ResourceHandle<AzureHandle>> {
         vec![ResourceHandle::new(EventHubDataConnectionResource)]
+    }
+
+    fn list_resources(&self) -> Vec<ListResourceHandle<AzureHandle>> {
+        vec![ListResourceHandle::new(EventHubDataConnectionList)]
     }
 
     fn data_sources(&self) -> Vec<DataSourceHandle<AzureHandle>> {

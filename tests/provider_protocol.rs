@@ -1,8 +1,8 @@
 //! The provider's tfplugin6 service over the real binary, spoken to the way Terraform speaks
 //! to it: schema, provider-configuration validation and configuration, with the
 //! environment fallbacks, functions, generated configuration, and resource identity (the
-//! RPCs of Terraform 1.12, which no Terraform on these machines speaks), all through
-//! go-plugin's mTLS socket.
+//! RPCs of Terraform 1.12, which no Terraform on these machines speaks) and list resources
+//! (Terraform 1.14's, against an emulator process), all through go-plugin's mTLS socket.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ use terraform_plugin::harness::{Launched, guarded};
 use terraform_plugin::proto::tfplugin6 as pb;
 use terraform_plugin::value::{Type, Value};
 use terraform_provider_kusto::config;
+use test_support::emulator::EmulatorProcess;
 use tonic::transport::Channel;
 
 /// Starts the provider with `env` and connects like Terraform.
@@ -567,5 +568,160 @@ async fn serves_resource_identity() {
         .into_inner();
     assert_eq!(none_stored.diagnostics, []);
     assert_eq!(none_stored.upgraded_identity, None);
+    finish(provider).await;
+}
+
+/// List resources (Terraform 1.14's `terraform query`) as Terraform asks for them, against
+/// an emulator process that pages lists two entries at a time: the list schema, a refused
+/// configuration, then more connections than fit a page, streamed with their identities and
+/// states.
+#[tokio::test]
+async fn lists_data_connections_across_pages() {
+    let emulator = EmulatorProcess::start(&[
+        "--page-size",
+        "2",
+        "--lro-seconds",
+        "0",
+        "--retry-after",
+        "0",
+    ]);
+    let ready = emulator.ready();
+    let mut connections = serde_json::Map::new();
+    for name in ["dc1", "dc2", "dc3", "dc4", "dc5"] {
+        let key = format!(
+            "/subscriptions/{}/resourcegroups/rg-demo/providers/microsoft.kusto/clusters/democluster/databases/demodb/dataconnections/{name}",
+            ready.subscription_id
+        );
+        connections.insert(
+            key,
+            serde_json::json!({
+                "names": {"subscriptionId": ready.subscription_id, "resourceGroup": "rg-demo",
+                          "cluster": "democluster", "database": "demodb",
+                          "name": name},
+                "location": "West Europe",
+                "kind": "EventHub",
+                "provisioningState": "Succeeded",
+                "properties": {
+                    "eventHubResourceId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+                    "consumerGroup": "$Default",
+                    "tableName": "Events",
+                    "dataFormat": "JSON",
+                    "eventSystemProperties": [],
+                    "compression": "None"
+                }
+            }),
+        );
+    }
+    let patch = serde_json::json!({ "data_connections": connections });
+    let (status, body) = emulator
+        .admin_json(reqwest::Method::PATCH, "/world", Some(&patch))
+        .await;
+    assert!(status.is_success(), "{status}: {body}");
+
+    let env = [
+        ("ARM_METADATA_HOSTNAME", ready.metadata_host.as_str()),
+        ("ARM_TENANT_ID", ready.tenant_id.as_str()),
+        ("ARM_SUBSCRIPTION_ID", ready.subscription_id.as_str()),
+        ("ARM_CLIENT_ID", ready.client_id.as_str()),
+        ("ARM_CLIENT_SECRET", ready.client_secret.as_str()),
+        ("SSL_CERT_FILE", ready.ca_cert.as_str()),
+    ];
+    let (provider, channel) = connect(&env).await;
+    let mut client = ProviderClient::new(channel.clone());
+    let (metadata, schema) = metadata_and_schema(&mut client).await;
+    assert_eq!(metadata.list_resources[0].type_name, DATA_CONNECTION);
+    let list_ty = block_type(
+        schema.list_resource_schemas[DATA_CONNECTION]
+            .block
+            .as_ref()
+            .unwrap(),
+    );
+    let identities = client
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let identity_ty = identity_type(&identities.identity_schemas[DATA_CONNECTION]);
+    let list_config = |database: &str| {
+        let mut config = Value::Object(
+            [
+                "resource_group_name",
+                "cluster_name",
+                "database_name",
+                "subscription_id",
+            ]
+            .into_iter()
+            .map(|name| (name.to_owned(), Value::Null))
+            .collect(),
+        );
+        config.set("resource_group_name", "rg-demo");
+        config.set("cluster_name", "democluster");
+        config.set("database_name", database);
+        dynamic(&config, &list_ty)
+    };
+
+    let refused = client
+        .validate_list_resource_config(pb::validate_list_resource_config::Request {
+            type_name: DATA_CONNECTION.to_owned(),
+            config: list_config(" demodb"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refused.diagnostics.len(), 1, "{:?}", refused.diagnostics);
+    assert_eq!(
+        attribute_name(&refused.diagnostics[0]),
+        Some("database_name")
+    );
+
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.14.0".to_owned(),
+            config: provider_block(&[]),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(configured.diagnostics, []);
+    let mut stream = client
+        .list_resource(pb::list_resource::Request {
+            type_name: DATA_CONNECTION.to_owned(),
+            config: list_config("demodb"),
+            include_resource_object: true,
+            limit: 4,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ty = resource_type(&schema);
+    let mut found = Vec::new();
+    while let Some(event) = stream.message().await.unwrap() {
+        assert_eq!(event.diagnostic, [], "{}", event.display_name);
+        let identity = event.identity.and_then(|i| i.identity_data).unwrap();
+        let identity = codec::from_msgpack(&identity.msgpack, &identity_ty).unwrap();
+        let state = codec::from_msgpack(&event.resource_object.unwrap().msgpack, &ty).unwrap();
+        assert_eq!(identity.get_str("name"), state.get_str("name"));
+        assert_eq!(state.get_str("location"), Some("westeurope"));
+        found.push(event.display_name);
+    }
+    assert_eq!(
+        found,
+        [
+            "democluster/demodb/dc1",
+            "democluster/demodb/dc2",
+            "democluster/demodb/dc3",
+            "democluster/demodb/dc4",
+        ],
+        "the limit of 4, over two pages"
+    );
+    let listed_pages = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["kind"] == "arm")
+        .count();
+    assert_eq!(listed_pages, 2, "the third page is not asked for");
     finish(provider).await;
 }

@@ -16,6 +16,7 @@
 //! - [`schema`], [`planmod`], [`timeouts`]: declarative schemas with validators and plan
 //!   modifiers; the `timeouts` block convention.
 //! - [`identity`]: resource identity schemas (Terraform 1.12).
+//! - [`list`]: list resources, for `terraform query` (Terraform 1.14).
 //! - [`path`], [`diag`]: attribute paths and diagnostics.
 //! - [`docs`]: registry documentation rendered from the schemas and page templates.
 //! - [`provider`], [`resource`], [`datasource`]: the traits a provider implements.
@@ -70,6 +71,7 @@ pub mod function;
 pub mod harness;
 pub mod host;
 pub mod identity;
+pub mod list;
 pub mod number;
 pub mod path;
 pub mod planmod;

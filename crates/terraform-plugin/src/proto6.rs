@@ -9,9 +9,14 @@
 //! Identities (Terraform 1.12) travel beside states: decoded with the resource's identity
 //! type where Terraform sends one, and sent only for resources with an identity schema, so
 //! older Terraform, which never sends or reads them, sees the protocol it knows.
+//!
+//! ListResource (Terraform 1.14) is the one streaming RPC: the framework collects the
+//! results (bounded by Terraform's limit) and streams them as events, the list's
+//! diagnostics last, in an event of their own.
 
 use std::collections::HashMap;
 
+use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
 use super::codec;
@@ -22,7 +27,8 @@ use super::path::{AttributePath, PathStep};
 use super::provider::Provider;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use super::server::{
-    ApplyResourceChangeRequest, MoveResourceStateRequest, PlanResourceChangeRequest, Server,
+    ApplyResourceChangeRequest, ListResourceRequest, MoveResourceStateRequest,
+    PlanResourceChangeRequest, Server,
 };
 use super::value::{Type, Value};
 use crate::proto::tfplugin6 as pb;
@@ -67,6 +73,10 @@ impl<P: Provider> Protocol6<P> {
             diagnostics: diagnostics_to_proto(server.schema_diagnostics().clone()),
             server_capabilities: Some(capabilities()),
             functions: functions_to_proto(&server),
+            list_resource_schemas: server
+                .list_resource_schemas()
+                .map(|(name, schema)| (name.to_owned(), schema_to_proto(schema)))
+                .collect(),
             ..Default::default()
         };
         let identity_schemas = pb::get_resource_identity_schemas::Response {
@@ -131,6 +141,7 @@ diagnosed!(
     validate_provider_config,
     validate_resource_config,
     validate_data_resource_config,
+    validate_list_resource_config,
     upgrade_resource_state,
     read_resource,
     plan_resource_change,
@@ -152,9 +163,13 @@ fn known<R: Diagnosed>(
 }
 
 /// The tfplugin6 service: each RPC unwraps its request, runs its handler (an inherent
-/// method of [`Protocol6`], awaited where marked `async`) and wraps the reply.
+/// method of [`Protocol6`], awaited where marked `async`) and wraps the reply. A streaming
+/// RPC's handler returns its events, which are streamed in order.
 macro_rules! provider_service {
-    ($($rpc:ident => $handler:ident $($async:ident)?;)*) => {
+    (
+        streaming { $($stream_rpc:ident => $stream_handler:ident;)* }
+        $($rpc:ident => $handler:ident $($async:ident)?;)*
+    ) => {
         #[tonic::async_trait]
         impl<P: Provider> pb::provider_server::Provider for Protocol6<P> {
             $(
@@ -169,17 +184,32 @@ macro_rules! provider_service {
                     }
                 }
             )*
+            $(
+                async fn $stream_rpc(
+                    &self,
+                    request: Request<pb::$stream_rpc::Request>,
+                ) -> Result<Response<BoxStream<pb::$stream_rpc::Event>>, Status> {
+                    let events = self.$stream_handler(request.into_inner()).await?;
+                    Ok(Response::new(Box::pin(tokio_stream::iter(
+                        events.into_iter().map(Ok),
+                    ))))
+                }
+            )*
         }
     };
 }
 
 provider_service! {
+    streaming {
+        list_resource => list;
+    }
     get_metadata => metadata;
     get_provider_schema => provider_schema;
     get_resource_identity_schemas => identity_schemas;
     validate_provider_config => validate_provider;
     validate_resource_config => validate_resource;
     validate_data_resource_config => validate_data_source;
+    validate_list_resource_config => validate_list;
     configure_provider => configure await;
     upgrade_resource_state => upgrade_state;
     upgrade_resource_identity => upgrade_identity;
@@ -219,6 +249,13 @@ impl<P: Provider> Protocol6<P> {
                 .functions()
                 .map(|(name, _)| pb::get_metadata::FunctionMetadata {
                     name: name.to_owned(),
+                })
+                .collect(),
+            list_resources: self
+                .server
+                .list_resource_schemas()
+                .map(|(name, _)| pb::get_metadata::ListResourceMetadata {
+                    type_name: name.to_owned(),
                 })
                 .collect(),
             ..Default::default()
@@ -292,6 +329,69 @@ impl<P: Provider> Protocol6<P> {
         Self::validate(server.data_source_type(name), request.config, |config| {
             server.validate_data_source_config(name, config)
         })
+    }
+
+    /// ValidateListResourceConfig: the `list` block's `config`. Terraform sends neither
+    /// `include_resource_object` nor `limit` here; nothing of them needs the provider.
+    fn validate_list(
+        &self,
+        request: pb::validate_list_resource_config::Request,
+    ) -> Reply<pb::validate_list_resource_config::Response> {
+        let (server, name) = (&self.server, &request.type_name);
+        Self::validate(server.list_resource_type(name), request.config, |config| {
+            server.validate_list_resource_config(name, config)
+        })
+    }
+
+    /// ListResource: one event per result, with its identity and, when asked, its state;
+    /// then one event with the diagnostics, if any.
+    async fn list(
+        &self,
+        request: pb::list_resource::Request,
+    ) -> Result<Vec<pb::list_resource::Event>, Status> {
+        let found = self.server.list_resource_type(&request.type_name);
+        let config_ty = match found {
+            Ok(ty) => ty,
+            Err(diagnostics) => return Ok(vec![diagnostic_event(diagnostics)]),
+        };
+        let config = decode(request.config, config_ty, "config")?;
+        let listed = self
+            .server
+            .list_resource(
+                &request.type_name,
+                ListResourceRequest {
+                    config,
+                    include_resource_object: request.include_resource_object,
+                    limit: request.limit,
+                },
+            )
+            .await;
+        let mut diagnostics = listed.diagnostics;
+        let identity_ty = self.server.identity_type(&request.type_name);
+        let state_ty = self.server.resource_type(&request.type_name);
+        let mut events: Vec<pb::list_resource::Event> = Vec::new();
+        for result in listed.results {
+            let mut problems = Diagnostics::new();
+            let identity = encode_identity(&result.identity, identity_ty.as_ref(), &mut problems);
+            let resource_object = match (&result.resource_object, &state_ty) {
+                (Some(state), Ok(ty)) => Some(encode(state, ty, &mut problems)),
+                _ => None,
+            };
+            if problems.has_error() {
+                diagnostics = problems;
+                break;
+            }
+            events.push(pb::list_resource::Event {
+                identity,
+                display_name: result.display_name,
+                resource_object,
+                diagnostic: Vec::new(),
+            });
+        }
+        if !diagnostics.is_empty() {
+            events.push(diagnostic_event(diagnostics));
+        }
+        Ok(events)
     }
 
     async fn configure(
@@ -649,6 +749,15 @@ fn decode(value: Option<pb::DynamicValue>, ty: &Type, field: &str) -> Result<Val
         Ok(Value::Null)
     };
     decoded.map_err(|error| Status::invalid_argument(format!("{field}: {error}")))
+}
+
+/// A ListResource event carrying only `diagnostics`: Terraform stops at its errors and
+/// passes over one with only warnings.
+fn diagnostic_event(diagnostics: Diagnostics) -> pb::list_resource::Event {
+    pb::list_resource::Event {
+        diagnostic: diagnostics_to_proto(diagnostics),
+        ..Default::default()
+    }
 }
 
 fn encoding_bug(error: &codec::CodecError) -> Diagnostic {
@@ -1326,5 +1435,140 @@ mod tests {
             .into_inner();
         assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
         assert_eq!(read.new_identity, None);
+    }
+
+    /// ListResource's events, collected as Terraform reads them.
+    async fn listed(
+        service: &Protocol6<TestProvider>,
+        type_name: &str,
+        config: Option<pb::DynamicValue>,
+        include_resource_object: bool,
+    ) -> Result<Vec<pb::list_resource::Event>, Status> {
+        use tokio_stream::StreamExt as _;
+        let stream = service
+            .list_resource(Request::new(pb::list_resource::Request {
+                type_name: type_name.to_owned(),
+                config,
+                include_resource_object,
+                limit: 100,
+            }))
+            .await?
+            .into_inner();
+        stream.collect::<Result<Vec<_>, Status>>().await
+    }
+
+    fn list_config(prefix: &str, count: i64) -> Option<pb::DynamicValue> {
+        let ty =
+            crate::list::ListResource::schema(&crate::testing::Listing("test_widget")).value_type();
+        dynamic(
+            &object(&[("prefix", prefix.into()), ("count", count.into())]),
+            &ty,
+        )
+    }
+
+    #[tokio::test]
+    async fn declares_list_resources_in_the_schema_and_the_metadata() {
+        let service = configured().await;
+        let schema = service
+            .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        let names: Vec<&String> = schema.list_resource_schemas.keys().collect();
+        assert_eq!(names, ["test_widget"]);
+        let block = schema.list_resource_schemas["test_widget"]
+            .block
+            .as_ref()
+            .unwrap();
+        let prefix = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "prefix")
+            .unwrap();
+        assert!(prefix.required);
+        let metadata = service
+            .get_metadata(Request::new(pb::get_metadata::Request {}))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(metadata.list_resources[0].type_name, "test_widget");
+    }
+
+    #[tokio::test]
+    async fn lists_over_the_wire_with_identities_then_diagnostics() {
+        let service = configured().await;
+        let events = listed(&service, "test_widget", list_config("w", 2), false)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].display_name, "widget w0");
+        assert_eq!(
+            identity_in(events[1].identity.clone()),
+            widget_identity("w1")
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| e.resource_object.is_none() && e.diagnostic.is_empty())
+        );
+
+        let with_state = listed(&service, "test_widget", list_config("w", 1), true)
+            .await
+            .unwrap();
+        let ty = service.server.resource_type("test_widget").unwrap();
+        let state =
+            codec::from_msgpack(&with_state[0].resource_object.as_ref().unwrap().msgpack, ty)
+                .unwrap();
+        assert_eq!(state.get_str("name"), Some("w0"));
+
+        let broken = listed(&service, "test_widget", list_config("nameless", 2), false)
+            .await
+            .unwrap();
+        assert_eq!(broken.len(), 2, "the first result, then the error");
+        assert!(broken[1].identity.is_none());
+        assert_eq!(
+            broken[1].diagnostic[0].severity,
+            pb::diagnostic::Severity::Error as i32
+        );
+
+        let unknown = listed(&service, "test_gizmo", None, false).await.unwrap();
+        assert_eq!(unknown.len(), 1);
+        assert_eq!(unknown[0].diagnostic.len(), 1);
+
+        let garbage = listed(
+            &service,
+            "test_widget",
+            Some(pb::DynamicValue {
+                msgpack: vec![0xa1, b'x'],
+                json: Vec::new(),
+            }),
+            false,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(garbage.code(), tonic::Code::InvalidArgument);
+    }
+
+    #[tokio::test]
+    async fn validates_list_configurations_at_their_attribute() {
+        let service = Protocol6::new(TestProvider::default());
+        let resp = service
+            .validate_list_resource_config(Request::new(
+                pb::validate_list_resource_config::Request {
+                    type_name: "test_widget".to_owned(),
+                    config: list_config("w", -1),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(resp.diagnostics.len(), 1);
+        assert_eq!(
+            resp.diagnostics[0].attribute.as_ref().unwrap().steps[0].selector,
+            Some(pb::attribute_path::step::Selector::AttributeName(
+                "count".to_owned()
+            ))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The provider interface: its own configuration schema, how configuration becomes the
-//! typed data every resource operation receives, and which resource types it offers.
+//! typed data every resource operation receives, and which resource types (and list
+//! resources, data sources, functions) it offers.
 
 use std::fmt;
 use std::future::Future;
@@ -7,6 +8,7 @@ use std::future::Future;
 use super::datasource::DataSourceHandle;
 use super::diag::Diagnostics;
 use super::function::Function;
+use super::list::ListResourceHandle;
 use super::resource::ResourceHandle;
 use super::schema::Schema;
 use super::value::Value;
@@ -56,6 +58,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The data source types; none by default.
     fn data_sources(&self) -> Vec<DataSourceHandle<Self::Data>> {
+        Vec::new()
+    }
+
+    /// The list resources (Terraform 1.14's `terraform query`), each of a managed resource
+    /// type with an identity; none by default.
+    fn list_resources(&self) -> Vec<ListResourceHandle<Self::Data>> {
         Vec::new()
     }
 

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use super::diag::Diagnostics;
 use super::function::{Function, FunctionError, Parameter, Signature};
 use super::identity::{IdentityAttribute, IdentitySchema};
+use super::list::{ListRequest, ListResource, ListResourceHandle, ListResponse};
 use super::path::AttributePath;
 use super::planmod::{
     Each, LengthBetween, Matches, OneOf, RequiresReplace, StringCheck, UseStateForUnknown,
@@ -123,6 +124,10 @@ impl Provider for TestProvider {
             }),
             ResourceHandle::new(Plain),
         ]
+    }
+
+    fn list_resources(&self) -> Vec<ListResourceHandle<TestData>> {
+        vec![ListResourceHandle::new(Listing("test_widget"))]
     }
 
     fn data_sources(&self) -> Vec<datasource::DataSourceHandle<TestData>> {
@@ -415,6 +420,62 @@ impl Resource<TestData> for Plain {
     async fn update(&self, _req: UpdateRequest<TestData>, _resp: &mut UpdateResponse) {}
 
     async fn delete(&self, _req: DeleteRequest<TestData>, _resp: &mut DeleteResponse) {}
+}
+
+/// The list resource of the resource type it names: `count` widgets named `prefix0`,
+/// `prefix1`, ... With the prefix `nameless`, widgets after the first have no name (so no
+/// identity); with `misfit`, a size that is not a number; with a count of 0, a warning.
+pub struct Listing(pub &'static str);
+
+impl ListResource<TestData> for Listing {
+    fn type_name(&self) -> &'static str {
+        self.0
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(0)
+            .attribute(
+                Attribute::string("prefix")
+                    .required()
+                    .validator(LengthBetween::new(1, 8)),
+            )
+            .attribute(Attribute::number("count").required())
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config.get_i64("count").is_some_and(|count| count < 0) {
+            diags.add_attribute_error(
+                AttributePath::attr("count"),
+                "Invalid count",
+                "The count must not be negative.",
+            );
+        }
+    }
+
+    async fn list(&self, req: ListRequest<TestData>, resp: &mut ListResponse) {
+        let prefix = req.config.get_string("prefix").unwrap_or_default();
+        let count = req.config.get_i64("count").unwrap_or_default();
+        if count == 0 {
+            resp.diagnostics
+                .add_warning("No widgets", "Nothing matches the prefix.");
+        }
+        for index in 0..count {
+            if resp.is_full() {
+                break;
+            }
+            let name = format!("{prefix}{index}");
+            let mut state = widget_schema().body().empty_value();
+            state.set("id", format!("w-{name}"));
+            if prefix != "nameless" || index == 0 {
+                state.set("name", name.as_str());
+            }
+            state.set("tier", "basic");
+            if prefix == "misfit" {
+                state.set("size", "big");
+            }
+            resp.push(format!("widget {name}"), state);
+        }
+    }
 }
 
 /// `test_widget_info`: a data source computing `length` from `name`.

@@ -11,6 +11,7 @@
 //! Azure holds; delete treats "already gone" as done and never deletes another kind of
 //! connection; import takes an ARM id in any casing, or (Terraform 1.12) the names in it as
 //! an identity ([`identity`]), and a `moved` block takes over azurerm's state ([`moved`]).
+//! `terraform query` finds existing connections through the list resource ([`list`]).
 //!
 //! What a failed write left behind is found out in [`aftermath`].
 //!
@@ -23,6 +24,7 @@
 mod aftermath;
 pub(crate) mod attributes;
 mod identity;
+pub(crate) mod list;
 pub(crate) mod model;
 mod moved;
 pub(crate) mod names;

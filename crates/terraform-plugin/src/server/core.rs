@@ -1,4 +1,5 @@
-//! The server itself: the registry of resource and data source types with their schemas,
+//! The server itself: the registry of resource, list resource and data source types with
+//! their schemas,
 //! the provider's configured data, and the stop signal every operation watches. The RPCs
 //! live in sibling modules, one per family.
 
@@ -11,6 +12,7 @@ use crate::datasource::ErasedDataSource;
 use crate::diag::Diagnostics;
 use crate::function::{Function, Signature};
 use crate::identity::IdentitySchema;
+use crate::list::ErasedListResource;
 use crate::provider::Provider;
 use crate::resource::ErasedResource;
 use crate::schema::{Schema, SchemaError};
@@ -43,6 +45,9 @@ pub(super) struct Registered<T: ?Sized> {
 /// A registered resource type, for provider data `C`.
 pub(super) type RegisteredResource<C> = Registered<dyn ErasedResource<C>>;
 
+/// A registered list resource, for provider data `C`.
+pub(super) type RegisteredListResource<C> = Registered<dyn ErasedListResource<C>>;
+
 /// A registered data source type, for provider data `C`.
 pub(super) type RegisteredDataSource<C> = Registered<dyn ErasedDataSource<C>>;
 
@@ -67,6 +72,7 @@ pub struct Server<P: Provider> {
     provider_type: Type,
     resources: BTreeMap<&'static str, RegisteredResource<P::Data>>,
     data_sources: BTreeMap<&'static str, RegisteredDataSource<P::Data>>,
+    list_resources: BTreeMap<&'static str, RegisteredListResource<P::Data>>,
     pub(super) functions: BTreeMap<&'static str, (Arc<dyn Function>, Signature)>,
     schema_diagnostics: Diagnostics,
     /// Set by ConfigureProvider; read by every resource operation. A std lock: never held
@@ -114,6 +120,23 @@ impl<P: Provider> Server<P> {
             }),
             &mut schema_diagnostics,
         );
+        let list_resources = register(
+            provider.list_resources().into_iter().map(|handle| {
+                let schema = handle.0.schema();
+                (handle.0.type_name(), schema.check(), handle.0, schema)
+            }),
+            &mut schema_diagnostics,
+        );
+        for name in list_resources.keys() {
+            if resources.get(name).is_none_or(|r| r.identity.is_none()) {
+                schema_diagnostics.add_error(
+                    format!("Invalid list resource {name}"),
+                    format!(
+                        "The provider lists {name}, but has no managed resource type of that                          name with an identity: Terraform needs the identity of every object                          a list finds."
+                    ),
+                );
+            }
+        }
         let mut functions = BTreeMap::new();
         for function in provider.functions() {
             let name = function.name();
@@ -131,6 +154,7 @@ impl<P: Provider> Server<P> {
             provider_schema,
             resources,
             data_sources,
+            list_resources,
             functions,
             schema_diagnostics,
             data: RwLock::new(None),
@@ -165,6 +189,13 @@ impl<P: Provider> Server<P> {
         self.data_sources.iter().map(|(name, d)| (*name, &d.schema))
     }
 
+    /// Every list resource's configuration schema, by type name.
+    pub fn list_resource_schemas(&self) -> impl Iterator<Item = (&'static str, &Schema)> {
+        self.list_resources
+            .iter()
+            .map(|(name, l)| (*name, &l.schema))
+    }
+
     /// Problems found in the declared schemas.
     pub fn schema_diagnostics(&self) -> &Diagnostics {
         &self.schema_diagnostics
@@ -182,6 +213,13 @@ impl<P: Provider> Server<P> {
         type_name: &str,
     ) -> Result<&RegisteredDataSource<P::Data>, Diagnostics> {
         self.registered(&self.data_sources, "data source", type_name)
+    }
+
+    pub(super) fn registered_list_resource(
+        &self,
+        type_name: &str,
+    ) -> Result<&RegisteredListResource<P::Data>, Diagnostics> {
+        self.registered(&self.list_resources, "list resource", type_name)
     }
 
     /// Type `type_name` of `registry` (of the `kind` of types), or the diagnostic that
@@ -231,6 +269,13 @@ impl<P: Provider> Server<P> {
     pub fn identity_type(&self, type_name: &str) -> Option<Type> {
         let resource = self.resource(type_name).ok()?;
         resource.identity.as_ref().map(IdentitySchema::value_type)
+    }
+
+    /// The configuration type of list resource `type_name`, or the "unknown list resource"
+    /// diagnostic.
+    pub fn list_resource_type(&self, type_name: &str) -> Result<&Type, Diagnostics> {
+        self.registered_list_resource(type_name)
+            .map(|l| &l.value_type)
     }
 
     /// The value type of data source `type_name`, or the "unknown data source" diagnostic.

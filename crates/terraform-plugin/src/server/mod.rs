@@ -12,7 +12,8 @@
 //! One module per RPC family, each with its tests: `provider` (the provider block),
 //! `plan` (resource validation and planning), `apply`, `state` (read, import, upgrade),
 //! `moved` (state from another resource type), `identity` (identity upgrades, and the
-//! identity rules every other family's answers follow), `data_source`, `function` and
+//! identity rules every other family's answers follow), `list` (list resources, for
+//! `terraform query`), `data_source`, `function` and
 //! `generate` (configuration for imported objects). `core` holds the registry they share;
 //! `validation` and `blocks` the schema walks several families need.
 
@@ -25,6 +26,7 @@ mod fixtures;
 mod function;
 mod generate;
 mod identity;
+mod list;
 mod moved;
 mod plan;
 mod provider;
@@ -35,6 +37,7 @@ pub use apply::{ApplyResourceChangeRequest, ApplyResourceChangeResponse};
 pub use core::Server;
 pub use generate::GenerateResourceConfigResponse;
 pub use identity::UpgradeResourceIdentityResponse;
+pub use list::{ListResourceRequest, ListResourceResponse, ListResult};
 pub use moved::{MoveResourceStateRequest, MoveResourceStateResponse};
 pub use plan::{PlanResourceChangeRequest, PlanResourceChangeResponse};
 pub use state::{ImportResourceStateResponse, ReadResourceResponse, StateResponse};

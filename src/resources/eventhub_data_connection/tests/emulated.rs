@@ -13,8 +13,11 @@ use kusto_emulator::{AppState, Config, FaultPlan, Settings, SystemClock, World, 
 use serde_json::json;
 use tempfile::TempDir;
 use terraform_plugin::path::AttributePath;
-use terraform_plugin::server::{ApplyResourceChangeRequest, PlanResourceChangeRequest, Server};
-use terraform_plugin::value::Value;
+use terraform_plugin::server::{
+    ApplyResourceChangeRequest, ListResourceRequest, ListResourceResponse,
+    PlanResourceChangeRequest, Server,
+};
+use terraform_plugin::value::{Type, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -37,17 +40,22 @@ impl Emulator {
     /// Operations end at the next poll and Azure asks for no wait between polls, so that
     /// every test runs at the speed of its requests.
     async fn start(faults: FaultPlan) -> Emulator {
+        Emulator::serve(World::default(), faults).await
+    }
+
+    /// An emulator holding `world`, with lists of two entries a page.
+    async fn serve(world: World, faults: FaultPlan) -> Emulator {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let address = listener.local_addr().unwrap();
         let ca = tls::Ca::generate().unwrap();
         let ca_dir = tempfile::tempdir().unwrap();
         let ca_file = ca_dir.path().join("ca.pem");
         tls::write_ca(&ca_file, &ca.cert_pem).unwrap();
-        let world = World::default();
         let state = AppState::new(Config {
             settings: Settings {
                 lro_seconds: 0,
                 retry_after: 0,
+                page_size: 2,
                 ..Settings::default()
             },
             world: world.clone(),
@@ -115,6 +123,30 @@ impl Emulator {
             .unwrap()
             .iter()
             .map(|rule| rule["hits"].as_u64().unwrap())
+            .collect()
+    }
+
+    /// The ARM GETs served (lists and reads), by path.
+    async fn arm_gets(&self) -> Vec<String> {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let log: serde_json::Value = client
+            .get(format!("{}/_emulator/requests", self.endpoint))
+            .bearer_auth(self.state.admin_token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|entry| entry["method"] == "GET" && entry["kind"] == "arm")
+            .map(|entry| entry["path"].as_str().unwrap().to_owned())
             .collect()
     }
 
@@ -467,4 +499,268 @@ async fn what_the_plan_cannot_check_is_checked_during_the_apply() {
         3,
         "an update that sends new settings"
     );
+}
+
+/// The default world with a second database, `otherdb`, and more connections than fit a
+/// page: `dc01` to `dc05` and an Event Grid connection `eg1` in `demodb`, `dc06` and `dc07`
+/// in `otherdb`.
+fn crowded_world() -> World {
+    let mut world = serde_json::to_value(World::default()).unwrap();
+    world["clusters"][0]["databases"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "otherdb", "tables": [{"name": "Events", "mappings": []}]}));
+    let sub = kusto_emulator::DEFAULT_SUBSCRIPTION_ID;
+    let mut connections = serde_json::Map::new();
+    let placed = [
+        ("demodb", "dc01", "EventHub"),
+        ("demodb", "dc02", "EventHub"),
+        ("demodb", "dc03", "EventHub"),
+        ("demodb", "dc04", "EventHub"),
+        ("demodb", "dc05", "EventHub"),
+        ("demodb", "eg1", "EventGrid"),
+        ("otherdb", "dc06", "EventHub"),
+        ("otherdb", "dc07", "EventHub"),
+    ];
+    for (database, name, kind) in placed {
+        let key = format!(
+            "/subscriptions/{sub}/resourcegroups/rg-demo/providers/microsoft.kusto/clusters/democluster/databases/{database}/dataconnections/{name}"
+        );
+        connections.insert(
+            key,
+            json!({
+                "names": {"subscriptionId": sub, "resourceGroup": "rg-demo",
+                          "cluster": "democluster", "database": database, "name": name},
+                "location": "West Europe",
+                "kind": kind,
+                "provisioningState": "Succeeded",
+                "properties": {
+                    "eventHubResourceId": "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-demo/providers/Microsoft.EventHub/namespaces/demo-ns/eventhubs/events",
+                    "consumerGroup": "$Default",
+                    "tableName": "Events",
+                    "mappingRuleName": "events_json",
+                    "dataFormat": "JSON",
+                    "eventSystemProperties": [],
+                    "compression": "None",
+                    "managedIdentityResourceId": null,
+                    "managedIdentityObjectId": null,
+                    "databaseRouting": null,
+                    "retrievalStartDate": null
+                }
+            }),
+        );
+    }
+    world["data_connections"] = serde_json::Value::Object(connections);
+    serde_json::from_value(world).unwrap()
+}
+
+/// A `list "kusto_eventhub_data_connection"` block's `config`.
+fn list_config(server: &Server<KustoProvider>, names: &[(&str, &str)]) -> Value {
+    let ty = server.list_resource_type(TYPE_NAME).unwrap();
+    let Type::Object(attributes) = ty else {
+        panic!("an object type");
+    };
+    let mut config = Value::Object(
+        attributes
+            .keys()
+            .map(|name| (name.clone(), Value::Null))
+            .collect(),
+    );
+    for (name, text) in names {
+        config.set(name, *text);
+    }
+    config
+}
+
+/// Lists with `names`, `limit` results at most.
+async fn list(
+    server: &Server<KustoProvider>,
+    names: &[(&str, &str)],
+    include_resource_object: bool,
+    limit: i64,
+) -> ListResourceResponse {
+    let request = ListResourceRequest {
+        config: list_config(server, names),
+        include_resource_object,
+        limit,
+    };
+    server.list_resource(TYPE_NAME, request).await
+}
+
+fn display_names(listed: &ListResourceResponse) -> Vec<&str> {
+    listed
+        .results
+        .iter()
+        .map(|r| r.display_name.as_str())
+        .collect()
+}
+
+const DEMODB: [(&str, &str); 3] = [
+    ("resource_group_name", "rg-demo"),
+    ("cluster_name", "democluster"),
+    ("database_name", "demodb"),
+];
+
+/// A database's Event Hub connections over three pages, with their identities; the Event
+/// Grid connection is passed over.
+#[tokio::test]
+async fn a_database_is_listed_page_by_page_with_identities_only() {
+    let emulator = Emulator::serve(crowded_world(), FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let listed = list(&server, &DEMODB, false, 100).await;
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    assert_eq!(
+        display_names(&listed),
+        [
+            "democluster/demodb/dc01",
+            "democluster/demodb/dc02",
+            "democluster/demodb/dc03",
+            "democluster/demodb/dc04",
+            "democluster/demodb/dc05",
+        ]
+    );
+    let mut identity = identity_in(kusto_emulator::DEFAULT_SUBSCRIPTION_ID);
+    identity.set("name", "dc05");
+    assert_eq!(listed.results[4].identity, identity);
+    assert!(listed.results.iter().all(|r| r.resource_object.is_none()));
+    let gets = emulator.arm_gets().await;
+    assert_eq!(
+        gets.len(),
+        3,
+        "three pages, no read of any connection: {gets:?}"
+    );
+}
+
+/// With `include_resource = true`, each state is the one an import of the connection and
+/// a read would store.
+#[tokio::test]
+async fn listed_states_are_what_an_import_reads() {
+    let emulator = Emulator::serve(crowded_world(), FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let listed = list(&server, &DEMODB, true, 1).await;
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    let found = &listed.results[0];
+    let state = found.resource_object.clone().expect("a state");
+    assert_eq!(state.get_str("location"), Some("westeurope"));
+    assert!(state.attr("timeouts").is_null());
+
+    let id = state.get_str("id").unwrap();
+    let imported = server.import_resource_state(TYPE_NAME, id);
+    let read = server
+        .read_resource(
+            TYPE_NAME,
+            imported.state.unwrap(),
+            imported.private,
+            imported.identity,
+        )
+        .await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(state, read.new_state);
+    assert_eq!(found.identity, read.new_identity);
+}
+
+/// Without a database, every database of the cluster, each in pages; a limit stops the
+/// reading of pages once reached.
+#[tokio::test]
+async fn a_cluster_is_listed_database_by_database_until_the_limit() {
+    let emulator = Emulator::serve(crowded_world(), FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let cluster = &DEMODB[..2];
+    let listed = list(&server, cluster, false, 100).await;
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    let names = display_names(&listed);
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names[6], "democluster/otherdb/dc07");
+    assert_eq!(emulator.arm_gets().await.len(), 1 + 3 + 1);
+
+    let server = Emulator::serve(crowded_world(), FaultPlan::default()).await;
+    let provider = server.provider().await;
+    let limited = list(&provider, cluster, false, 3).await;
+    assert_eq!(
+        display_names(&limited),
+        [
+            "democluster/demodb/dc01",
+            "democluster/demodb/dc02",
+            "democluster/demodb/dc03",
+        ]
+    );
+    let gets = server.arm_gets().await;
+    assert_eq!(
+        gets.len(),
+        3,
+        "one page of databases, two of connections: {gets:?}"
+    );
+}
+
+/// A missing cluster or database is reported at its attribute; bad names never reach Azure.
+#[tokio::test]
+async fn what_is_missing_or_misnamed_is_reported_at_its_attribute() {
+    let emulator = Emulator::serve(crowded_world(), FaultPlan::default()).await;
+    let server = emulator.provider().await;
+    let error_path = |listed: &ListResourceResponse| {
+        assert!(listed.results.is_empty());
+        let error = listed.diagnostics.iter().next().expect("an error");
+        assert!(error.detail.contains("404"), "{}", error.detail);
+        error.path.clone()
+    };
+    let no_cluster = list(
+        &server,
+        &[
+            ("resource_group_name", "rg-demo"),
+            ("cluster_name", "nocluster"),
+        ],
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(
+        error_path(&no_cluster),
+        Some(AttributePath::attr("cluster_name"))
+    );
+    let no_cluster_nor_database = list(
+        &server,
+        &[
+            ("resource_group_name", "rg-demo"),
+            ("cluster_name", "nocluster"),
+            ("database_name", "demodb"),
+        ],
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(
+        error_path(&no_cluster_nor_database),
+        Some(AttributePath::attr("cluster_name"))
+    );
+    let mut missing = DEMODB;
+    missing[2].1 = "nodb";
+    let no_database = list(&server, &missing, false, 100).await;
+    assert_eq!(
+        error_path(&no_database),
+        Some(AttributePath::attr("database_name"))
+    );
+    let gets = emulator.arm_gets().await.len();
+
+    let misnamed = list_config(
+        &server,
+        &[
+            ("resource_group_name", "rg-demo"),
+            ("cluster_name", "Demo_Cluster"),
+        ],
+    );
+    let diags = server.validate_list_resource_config(TYPE_NAME, &misnamed);
+    let paths: Vec<_> = diags.iter().map(|d| d.path.clone()).collect();
+    assert_eq!(paths, [Some(AttributePath::attr("cluster_name"))]);
+    let refused = list(
+        &server,
+        &[
+            ("resource_group_name", "rg-demo"),
+            ("cluster_name", "Demo_Cluster"),
+        ],
+        false,
+        100,
+    )
+    .await;
+    assert!(refused.diagnostics.has_error());
+    assert_eq!(emulator.arm_gets().await.len(), gets, "nothing asked");
 }
