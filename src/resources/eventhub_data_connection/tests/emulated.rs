@@ -103,22 +103,26 @@ impl Emulator {
         server_with(&[], &vars).await
     }
 
-    /// How many requests each rule of the fault plan matched, from the admin API.
-    async fn fault_hits(&self) -> Vec<u64> {
+    /// The emulator's admin API answer to `GET /_emulator/{what}`.
+    async fn admin(&self, what: &str) -> serde_json::Value {
         let client = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
             .build()
             .unwrap();
-        let plan: serde_json::Value = client
-            .get(format!("{}/_emulator/faults", self.endpoint))
+        client
+            .get(format!("{}/_emulator/{what}", self.endpoint))
             .bearer_auth(self.state.admin_token())
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        plan["rules"]
+            .unwrap()
+    }
+
+    /// How many requests each rule of the fault plan matched.
+    async fn fault_hits(&self) -> Vec<u64> {
+        self.admin("faults").await["rules"]
             .as_array()
             .unwrap()
             .iter()
@@ -128,20 +132,7 @@ impl Emulator {
 
     /// The ARM GETs served (lists and reads), by path.
     async fn arm_gets(&self) -> Vec<String> {
-        let client = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap())
-            .build()
-            .unwrap();
-        let log: serde_json::Value = client
-            .get(format!("{}/_emulator/requests", self.endpoint))
-            .bearer_auth(self.state.admin_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        log["requests"]
+        self.admin("requests").await["requests"]
             .as_array()
             .unwrap()
             .iter()
