@@ -255,6 +255,14 @@ impl Client {
     }
 
     /// The URL of ARM path `segments` (percent-encoded) with the api-version.
+    /// Sends a GET of `url` through the pipeline (token, retries, throttling).
+    async fn get(&self, ctx: &CallContext, url: Url) -> Result<transport::Response> {
+        self.inner
+            .pipeline
+            .send(ctx, transport::Request::new(http::Method::GET, url))
+            .await
+    }
+
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.inner.resource_manager.clone();
         if let Ok(mut path) = url.path_segments_mut() {

@@ -18,7 +18,6 @@
 //!
 //! A `nextLink` without an `api-version` gets the client's, as the Azure SDKs add it.
 
-use http::Method;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -27,7 +26,6 @@ use super::model::DataConnection;
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::ids::{ClusterId, DatabaseId};
-use crate::transport::Request;
 use crate::{API_VERSION, Client};
 
 /// The most pages one listing reads. A Kusto cluster holds at most a few thousand databases
@@ -145,12 +143,7 @@ impl<T> Pages<'_, T> {
             return Ok(None);
         };
         let page = self.read + 1;
-        let response = self
-            .client
-            .inner
-            .pipeline
-            .send(ctx, Request::new(Method::GET, url.clone()))
-            .await?;
+        let response = self.client.get(ctx, url.clone()).await?;
         if !response.status.is_success() {
             return Err(response.into_error());
         }

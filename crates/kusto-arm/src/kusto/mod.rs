@@ -65,12 +65,7 @@ impl DataConnections<'_> {
         id: &DataConnectionId,
     ) -> Result<Option<DataConnection>> {
         let url = self.client.url(&id.segments());
-        let response = self
-            .client
-            .inner
-            .pipeline
-            .send(ctx, Request::new(Method::GET, url))
-            .await?;
+        let response = self.client.get(ctx, url).await?;
         match response.status {
             StatusCode::NOT_FOUND => Ok(None),
             s if s.is_success() => DataConnection::from_body(&response.body).map(Some),

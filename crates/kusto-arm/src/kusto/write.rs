@@ -44,7 +44,7 @@ use crate::error::{Error, HttpError, Result};
 use crate::ids::DataConnectionId;
 use crate::poller::{self, Finished};
 use crate::retry::{MAX_WAIT, RetryClass, is_retryable_status, next_wait, warn_past_deadline};
-use crate::transport::{Request, Response};
+use crate::transport::Response;
 
 /// What a write is meant to do, which decides how it is retried and reconciled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,12 +324,7 @@ impl DataConnections<'_> {
         let url = self.client.url(&id.segments());
         let mut polls: u32 = 0;
         loop {
-            let response = self
-                .client
-                .inner
-                .pipeline
-                .send(ctx, Request::new(Method::GET, url.clone()))
-                .await?;
+            let response = self.client.get(ctx, url.clone()).await?;
             if response.status == StatusCode::NOT_FOUND {
                 return Ok(match intent {
                     Intent::Delete => Found::Done(Finished { body: None, polls }),
