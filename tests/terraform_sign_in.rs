@@ -1,7 +1,7 @@
 //! Signing in as pipelines and platforms do, with the real Terraform CLI against the emulator.
 //!
 //! For each method the variables are set exactly as the CI system or platform sets them (the
-//! values from the emulator's ready line), a connection is applied, planned (no changes) and
+//! values from the emulator's ready line), the quickstart is applied, planned (no changes) and
 //! destroyed, and the emulator's request log shows which grant Entra ID saw. For each way of
 //! getting a method wrong, Terraform fails with an error that names the setting, and no other
 //! method signs in instead.
@@ -19,13 +19,20 @@ use kusto_emulator::{DEFAULT_CLIENT_ID, DEFAULT_GITHUB_SUBJECT, DEFAULT_TENANT_I
 /// Environment variables of a run.
 type Vars = Vec<(&'static str, String)>;
 
-/// A workspace that reaches the emulator (metadata host, CA, subscription) and signs in only
-/// as `vars` say: no client secret, and never the Azure CLI.
+/// The quickstart configuration (`examples/quickstart`), which every method applies.
+const QUICKSTART: &str = include_str!("../examples/quickstart/main.tf");
+
+/// The connection the quickstart creates.
+const QUICKSTART_CONNECTION: &str = "events-from-eventhub";
+
+/// A workspace holding the quickstart that reaches the emulator (metadata host, CA,
+/// subscription) and signs in only as `vars` say: no client secret, and never the Azure CLI.
 fn signing_in_with(emulator: &Emulator, vars: &[(&'static str, String)]) -> Workspace {
     let ready = emulator.ready();
     let base = [
         ("ARM_METADATA_HOSTNAME", ready.metadata_host.clone()),
         ("ARM_SUBSCRIPTION_ID", ready.subscription_id.clone()),
+        ("TF_VAR_subscription_id", ready.subscription_id.clone()),
         ("SSL_CERT_FILE", ready.ca_cert.clone()),
         ("ARM_USE_CLI", "false".to_owned()),
     ];
@@ -35,21 +42,17 @@ fn signing_in_with(emulator: &Emulator, vars: &[(&'static str, String)]) -> Work
         .fold(Workspace::new(), |w, (key, value)| {
             w.env(key, value.clone())
         });
-    workspace.config(&config(&connection(
-        "signed_in",
-        "signed-in",
-        &events_json_args(),
-    )));
+    workspace.config(QUICKSTART);
     workspace.init();
     workspace
 }
 
-/// Apply, plan (no changes) and destroy one connection; returns what the emulator saw.
+/// Apply, plan (no changes) and destroy the quickstart; returns what the emulator saw.
 fn round_trip(emulator: &Emulator, workspace: &Workspace) -> Vec<LoggedRequest> {
     workspace.terraform(&APPLY).success();
     assert!(
         emulator
-            .data_connection(&connection_id("signed-in"))
+            .data_connection(&connection_id(QUICKSTART_CONNECTION))
             .is_some()
     );
     let plan = workspace.terraform(&PLAN_DETAILED);
