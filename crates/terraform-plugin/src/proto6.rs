@@ -372,7 +372,7 @@ impl<P: Provider> Protocol6<P> {
         let mut events: Vec<pb::list_resource::Event> = Vec::new();
         for result in listed.results {
             let mut problems = Diagnostics::new();
-            let identity = encode_identity(&result.identity, identity_ty.as_ref(), &mut problems);
+            let identity = encode_identity(&result.identity, identity_ty, &mut problems);
             let resource_object = match (&result.resource_object, &state_ty) {
                 (Some(state), Ok(ty)) => Some(encode(state, ty, &mut problems)),
                 _ => None,
@@ -441,7 +441,7 @@ impl<P: Provider> Protocol6<P> {
                 .upgrade_resource_identity(&request.type_name, request.version, &raw.json);
         let mut diagnostics = upgraded.diagnostics;
         let ty = self.server.identity_type(&request.type_name);
-        let upgraded_identity = encode_identity(&upgraded.identity, ty.as_ref(), &mut diagnostics);
+        let upgraded_identity = encode_identity(&upgraded.identity, ty, &mut diagnostics);
         Ok(pb::upgrade_resource_identity::Response {
             upgraded_identity,
             diagnostics: diagnostics_to_proto(diagnostics),
@@ -462,19 +462,14 @@ impl<P: Provider> Protocol6<P> {
         })?;
         let state = decode(request.current_state, ty, "current_state")?;
         let identity_ty = self.server.identity_type(&request.type_name);
-        let identity = decode_identity(
-            request.current_identity,
-            identity_ty.as_ref(),
-            "current_identity",
-        )?;
+        let identity = decode_identity(request.current_identity, identity_ty, "current_identity")?;
         let read = self
             .server
             .read_resource(&request.type_name, state, request.private, identity)
             .await;
         let mut diagnostics = read.diagnostics;
         let new_state = Some(encode(&read.new_state, ty, &mut diagnostics));
-        let new_identity =
-            encode_identity(&read.new_identity, identity_ty.as_ref(), &mut diagnostics);
+        let new_identity = encode_identity(&read.new_identity, identity_ty, &mut diagnostics);
         Ok(pb::read_resource::Response {
             new_state,
             private: read.private,
@@ -498,11 +493,7 @@ impl<P: Provider> Protocol6<P> {
             proposed_state: decode(request.proposed_new_state, ty, "proposed_new_state")?,
             config: decode(request.config, ty, "config")?,
             prior_private: request.prior_private,
-            prior_identity: decode_identity(
-                request.prior_identity,
-                identity_ty.as_ref(),
-                "prior_identity",
-            )?,
+            prior_identity: decode_identity(request.prior_identity, identity_ty, "prior_identity")?,
         };
         let plan = self
             .server
@@ -510,11 +501,8 @@ impl<P: Provider> Protocol6<P> {
             .await;
         let mut diagnostics = plan.diagnostics;
         let planned_state = Some(encode(&plan.planned_state, ty, &mut diagnostics));
-        let planned_identity = encode_identity(
-            &plan.planned_identity,
-            identity_ty.as_ref(),
-            &mut diagnostics,
-        );
+        let planned_identity =
+            encode_identity(&plan.planned_identity, identity_ty, &mut diagnostics);
         Ok(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: plan.requires_replace.iter().map(path_to_proto).collect(),
@@ -544,7 +532,7 @@ impl<P: Provider> Protocol6<P> {
             planned_private: request.planned_private,
             planned_identity: decode_identity(
                 request.planned_identity,
-                identity_ty.as_ref(),
+                identity_ty,
                 "planned_identity",
             )?,
         };
@@ -554,11 +542,7 @@ impl<P: Provider> Protocol6<P> {
             .await;
         let mut diagnostics = applied.diagnostics;
         let new_state = Some(encode(&applied.new_state, ty, &mut diagnostics));
-        let new_identity = encode_identity(
-            &applied.new_identity,
-            identity_ty.as_ref(),
-            &mut diagnostics,
-        );
+        let new_identity = encode_identity(&applied.new_identity, identity_ty, &mut diagnostics);
         Ok(pb::apply_resource_change::Response {
             new_state,
             private: applied.private,
@@ -575,7 +559,7 @@ impl<P: Provider> Protocol6<P> {
         request: pb::import_resource_state::Request,
     ) -> Reply<pb::import_resource_state::Response> {
         let identity_ty = self.server.identity_type(&request.type_name);
-        let identity = decode_identity(request.identity, identity_ty.as_ref(), "identity")?;
+        let identity = decode_identity(request.identity, identity_ty, "identity")?;
         let imported = if identity.is_null() {
             self.server
                 .import_resource_state(&request.type_name, &request.id)
@@ -600,7 +584,7 @@ impl<P: Provider> Protocol6<P> {
                         private: imported.private,
                         identity: encode_identity(
                             &imported.identity,
-                            identity_ty.as_ref(),
+                            identity_ty,
                             &mut diagnostics,
                         ),
                     })
@@ -634,11 +618,8 @@ impl<P: Provider> Protocol6<P> {
         let mut diagnostics = moved.diagnostics;
         let target_state = encode_unless_null(&moved.target_state, ty, &mut diagnostics);
         let identity_ty = self.server.identity_type(&request.target_type_name);
-        let target_identity = encode_identity(
-            &moved.target_identity,
-            identity_ty.as_ref(),
-            &mut diagnostics,
-        );
+        let target_identity =
+            encode_identity(&moved.target_identity, identity_ty, &mut diagnostics);
         Ok(pb::move_resource_state::Response {
             target_state,
             diagnostics: diagnostics_to_proto(diagnostics),

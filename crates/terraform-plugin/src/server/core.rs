@@ -40,6 +40,8 @@ pub(super) struct Registered<T: ?Sized> {
     pub(super) value_type: Type,
     /// A resource's identity, if it declares one (data sources have none).
     pub(super) identity: Option<IdentitySchema>,
+    /// The identity's value type, derived once like `value_type`.
+    pub(super) identity_type: Option<Type>,
 }
 
 /// A registered resource type, for provider data `C`.
@@ -62,6 +64,7 @@ impl<T: ?Sized> Registered<T> {
             schema,
             value_type,
             identity: None,
+            identity_type: None,
         }
     }
 }
@@ -106,6 +109,7 @@ impl<P: Provider> Server<P> {
         );
         for (name, resource) in &mut resources {
             resource.identity = resource.implementation.identity_schema();
+            resource.identity_type = resource.identity.as_ref().map(IdentitySchema::value_type);
             if let Some(Err(error)) = resource.identity.as_ref().map(IdentitySchema::check) {
                 schema_diagnostics.add_error(
                     format!("Invalid identity schema for {name}"),
@@ -266,9 +270,8 @@ impl<P: Provider> Server<P> {
 
     /// The identity type of resource `type_name`; none for a resource without an identity
     /// (or an unknown one).
-    pub fn identity_type(&self, type_name: &str) -> Option<Type> {
-        let resource = self.resource(type_name).ok()?;
-        resource.identity.as_ref().map(IdentitySchema::value_type)
+    pub fn identity_type(&self, type_name: &str) -> Option<&Type> {
+        self.resource(type_name).ok()?.identity_type.as_ref()
     }
 
     /// The configuration type of list resource `type_name`, or the "unknown list resource"

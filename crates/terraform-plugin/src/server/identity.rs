@@ -155,7 +155,8 @@ impl<P: Provider> Server<P> {
     ) -> UpgradeResourceIdentityResponse {
         let mut resp = UpgradeResourceIdentityResponse::default();
         let resource = found_or_return!(self.resource(type_name), resp);
-        let Some(schema) = &resource.identity else {
+        let (Some(schema), Some(identity_type)) = (&resource.identity, &resource.identity_type)
+        else {
             resp.diagnostics.add_error(
                 UNABLE,
                 format!("The resource type {type_name} has no identity to upgrade."),
@@ -177,7 +178,7 @@ impl<P: Provider> Server<P> {
             return resp;
         }
         let identity = if version == current {
-            match codec::from_json(raw_json, &schema.value_type()) {
+            match codec::from_json(raw_json, identity_type) {
                 Ok(identity) => identity,
                 Err(error) => {
                     resp.diagnostics.add_error(
